@@ -1,0 +1,1 @@
+# collectors/: see Makefile.am

@@ -1,0 +1,13 @@
+#!/bin/sh
+# Installs everything virt-balancer needs to build, test and run its lab of
+# real libvirtd hosts on Debian 12. Run as root. Safe to run again.
+set -e
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends \
+    build-essential autoconf automake libtool autoconf-archive pkg-config git \
+    libglib2.0-dev libvirt-dev libyaml-dev libsqlite3-dev libjson-glib-dev \
+    libxml2-dev check \
+    libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients \
+    qemu-system-x86 qemu-utils util-linux procps >/dev/null
+echo "debian-deps: build and lab packages installed"

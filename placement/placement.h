@@ -1,0 +1,179 @@
+/*
+ * placement.h: the pure placement core. Takes an inventory snapshot and a
+ * policy, returns a plan with reasons. No I/O, no clock (the caller passes
+ * "now"), no libvirt: this is what makes it testable with tables and fast
+ * enough to plan for ten thousand hosts.
+ *
+ * Three planners, all explaining themselves:
+ *   rebalance  moves toward the policy's goal, within its budget;
+ *   evacuate   a destination for every guest of a host (whole plan first);
+ *   place      hosts ranked for a new guest.
+ * And one checker, written separately from the planners, that replays a plan
+ * and reports the first hard constraint it breaks.
+ *
+ * Load model: each host has a load per metric (cpu, memory, disk) as a
+ * fraction of its capacity, measured or allocated as the policy says; its
+ * weighted load is sum(weight[m] * load[m]) / sum(weight). Imbalance is the
+ * standard deviation of weighted load over the hosts that take part (up, not
+ * excluded), measured inside each pool and pooled over all pools:
+ *   sqrt( sum over pools, hosts of (load - pool mean)^2 / number of hosts ).
+ */
+#pragma once
+
+#include <glib.h>
+
+#include "policies/policies.h"
+#include "pool/pool.h"
+
+G_BEGIN_DECLS
+
+typedef enum {
+    VB_MOVE_LIVE,         /* running guest, shared storage: memory only */
+    VB_MOVE_LIVE_STORAGE, /* running guest, local disks copied too */
+    VB_MOVE_COLD,         /* guest not running: definition (and disks) moved */
+    VB_MOVE_KIND_LAST
+} VbMoveKind;
+
+extern const char *const vb_move_kind_names[]; /* "live", "live-storage", "cold", NULL */
+
+/* Why a destination was refused; the text explains the numbers. */
+typedef enum {
+    VB_REJECT_SAME_HOST,
+    VB_REJECT_HOST_NOT_UP,     /* down or in maintenance */
+    VB_REJECT_HOST_EXCLUDED,
+    VB_REJECT_OTHER_POOL,
+    VB_REJECT_HYPERVISOR,
+    VB_REJECT_CPU_VENDOR,
+    VB_REJECT_CPU_FEATURES,
+    VB_REJECT_MEMORY,
+    VB_REJECT_CPU_OVERCOMMIT,
+    VB_REJECT_STORAGE_DEST,    /* less than 3x the local disks free */
+    VB_REJECT_STORAGE_SOURCE,  /* less than 2x the local disks free on the source */
+    VB_REJECT_PINNED,          /* pass-through device or no-migrate */
+    VB_REJECT_VM_EXCLUDED,
+    VB_REJECT_COOLDOWN,
+    VB_REJECT_AFFINITY,        /* a hard guest-guest rule */
+    VB_REJECT_HOST_RULE,       /* a hard guest-host label rule */
+    VB_REJECT_LAST
+} VbRejectCode;
+
+typedef struct {
+    guint vm;              /* guest id */
+    guint from, to;        /* host ids */
+    VbMoveKind kind;
+    double estimated_seconds;
+    double gain;           /* imbalance removed by this move (rebalance), else 0 */
+    char *reason;          /* a sentence for people */
+} VbMove;
+
+typedef struct {
+    guint host;            /* candidate host id */
+    VbRejectCode code;
+    char *reason;          /* the constraint that refused it, with figures */
+} VbRejection;
+
+typedef struct {
+    guint vm;              /* guest id */
+    GArray *rejections;    /* VbRejection, one per candidate host */
+    char *reason;          /* summary when no host was a candidate at all */
+} VbUnplaced;
+
+typedef struct {
+    double load[VB_METRIC_LAST]; /* fraction of capacity, 0..1+ */
+    double weighted;             /* weighted load */
+} VbHostLoad;
+
+typedef enum {
+    VB_PLAN_REBALANCE,
+    VB_PLAN_EVACUATE,
+    VB_PLAN_KIND_LAST
+} VbPlanKind;
+
+typedef struct {
+    VbPlanKind kind;
+    char *evacuated_host;     /* evacuate: the host emptied, else NULL */
+    GArray *moves;            /* VbMove in the order they would run */
+    GPtrArray *unplaced;      /* owned VbUnplaced * */
+    VbHostLoad *before;       /* one per host id */
+    VbHostLoad *after;        /* one per host id */
+    guint n_hosts;
+    double imbalance_before;  /* weighted, pooled std dev */
+    double imbalance_after;
+    double metric_imbalance_before[VB_METRIC_LAST];
+    double metric_imbalance_after[VB_METRIC_LAST];
+    char *stop_reason;        /* why the planner stopped ("target met", "budget used", ...) */
+} VbPlan;
+
+void vb_plan_free(VbPlan *plan);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(VbPlan, vb_plan_free)
+
+typedef struct {
+    gint64 now;              /* unix seconds, for cooldowns */
+    guint max_moves;         /* overrides the policy's budget when > 0 */
+} VbPlanOptions;
+
+/* Rebalance: moves that bring each pool toward the policy's goal, within the
+ * budget, each with its reason and gain. Returns a plan (possibly with no
+ * moves and a stop_reason saying why), transfer full; NULL with
+ * VB_ERROR_INVALID_INPUT only when the policy's rules do not fit the
+ * inventory in a way that makes planning meaningless. */
+VbPlan *vb_placement_rebalance(const VbInventory *inv, const VbPolicy *policy,
+                               const VbPlanOptions *opts, GError **error);
+
+/* Evacuate @host_name: a destination for every guest on it, biggest first,
+ * planned as a whole (all moves fit together). Guests with no destination go
+ * to `unplaced` with, per candidate host, the constraint that refused it.
+ * NULL with VB_ERROR_NOT_FOUND when the host does not exist. */
+VbPlan *vb_placement_evacuate(const VbInventory *inv, const VbPolicy *policy,
+                              const char *host_name, const VbPlanOptions *opts,
+                              GError **error);
+
+/* A guest that does not exist yet, for `place`. */
+typedef struct {
+    char *name;
+    guint vcpus;
+    guint64 memory_mib;
+    double disk_gib;
+    gboolean disk_shared;
+    char *pool;                 /* only hosts of this pool, or NULL */
+    char *hypervisor;           /* NULL = any */
+    char *cpu_vendor;           /* NULL = any */
+    char **cpu_features;        /* needed features */
+    char **labels;              /* its labels (for label rules) */
+    double cpu_usage;           /* expected, 0..1 of vcpus (default 0.5) */
+} VbVmSpec;
+
+typedef struct {
+    guint host;
+    double score;        /* 0..100, higher is better */
+    guint stars;         /* 0..5, like WLB's star ratings; 0 = cannot host it */
+    double load_after;   /* weighted load of the host with the guest */
+    char *reason;        /* why this score, or the constraint that refused it */
+} VbPlacement;
+
+/* Ranks every host for @spec, best first; hosts that cannot take it come last
+ * with 0 stars and the reason (transfer full: GArray of VbPlacement whose
+ * clear func frees the reason). */
+GArray *vb_placement_place(const VbInventory *inv, const VbPolicy *policy,
+                           const VbVmSpec *spec, GError **error);
+
+/* Host loads under @policy (an array of inv->hosts->len, transfer full). */
+VbHostLoad *vb_placement_host_loads(const VbInventory *inv, const VbPolicy *policy);
+
+/* Estimated seconds to migrate @vm from @from to @to by @kind: memory over
+ * the bandwidth left after the dirty rate (pre-copy rounds), plus local disks
+ * for live-storage. Never fails; a guest dirtying faster than the link gets a
+ * bounded estimate assuming auto-converge throttling. */
+double vb_placement_estimate_seconds(const VbInventory *inv, const VbPolicy *policy,
+                                     const VbVm *vm, const VbHost *from,
+                                     const VbHost *to, VbMoveKind kind);
+
+/* The independent checker: replays @plan on a copy of @inv and returns FALSE
+ * with VB_ERROR_CONSTRAINT naming the move and the constraint at the first
+ * move that breaks a hard constraint (or a guest moved twice). Shares no code
+ * with the planners' constraint evaluation on purpose. */
+gboolean vb_placement_check_plan(const VbInventory *inv, const VbPolicy *policy,
+                                 const VbPlan *plan, const VbPlanOptions *opts,
+                                 GError **error);
+
+G_END_DECLS

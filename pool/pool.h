@@ -1,0 +1,219 @@
+/*
+ * pool.h: the model. Pools of hosts, the guests on them, their resources and
+ * measured load; plus the inventory file format that describes them.
+ *
+ * A VbInventory is a snapshot: everything the planners need to decide, in
+ * plain structs with no I/O behind them. Drivers produce one (sim by loading a
+ * file, libvirt by asking real hosts); placement reads one and never changes
+ * it. Hosts, guests and pools are referred to by dense indices (`id`), so that
+ * planners can keep per-host arrays instead of hash lookups.
+ *
+ * Ownership: the inventory owns every pool, host and guest and all their
+ * strings. Pointers returned by the getters are valid as long as the inventory.
+ *
+ * Units: memory in MiB, storage in GiB, bandwidth and dirty rate in MiB/s,
+ * cpu_usage as a fraction 0..1 (of the host's cores, or of the guest's vCPUs).
+ */
+#pragma once
+
+#include <glib.h>
+
+#include "util/util.h"
+
+G_BEGIN_DECLS
+
+typedef enum {
+    VB_HOST_STATE_UP,
+    VB_HOST_STATE_MAINTENANCE,
+    VB_HOST_STATE_DOWN,
+    VB_HOST_STATE_LAST
+} VbHostState;
+
+typedef enum {
+    VB_VM_STATE_RUNNING,
+    VB_VM_STATE_PAUSED,
+    VB_VM_STATE_SHUTOFF,
+    VB_VM_STATE_LAST
+} VbVmState;
+
+/* "up", "maintenance", "down" / "running", "paused", "shutoff". */
+const char *vb_host_state_to_string(VbHostState state);
+gboolean vb_host_state_from_string(const char *name, VbHostState *ret_state);
+const char *vb_vm_state_to_string(VbVmState state);
+gboolean vb_vm_state_from_string(const char *name, VbVmState *ret_state);
+/* NULL-terminated name lists, for YAML enum readers and help texts. */
+extern const char *const vb_host_state_names[];
+extern const char *const vb_vm_state_names[];
+
+typedef struct {
+    char *name;       /* target name, e.g. "vda" */
+    double size_gib;  /* capacity of the disk */
+    gboolean shared;  /* on storage every host of the pool reaches */
+} VbDisk;
+
+typedef struct {
+    char *name;             /* unique in the inventory */
+    guint id;               /* index in VbInventory.pools */
+    gboolean shared_storage;/* guests' disks are reachable from every host */
+    GArray *hosts;          /* guint host ids, in file order */
+} VbPool;
+
+typedef struct {
+    char *name;                       /* unique in the inventory */
+    guint id;                         /* index in VbInventory.hosts */
+    guint pool;                       /* index in VbInventory.pools */
+    char *uri;                        /* libvirt URI, or NULL (sim) */
+    char *hypervisor;                 /* "kvm", "qemu", ... */
+    char *cpu_vendor;                 /* "Intel", "AMD", ... */
+    char *cpu_model;                  /* e.g. "EPYC-Rome" */
+    guint cpu_cores;                  /* logical CPUs usable by guests */
+    VbBits cpu_features;              /* ids in VbInventory.features */
+    guint64 memory_mib;               /* physical memory */
+    double storage_total_gib;         /* local storage for guest disks */
+    double storage_free_gib;          /* of which free */
+    VbHostState state;                /* up / maintenance / down */
+    char *state_reason;               /* why down or in maintenance, or NULL */
+    VbBits labels;                    /* ids in VbInventory.labels */
+    double cpu_usage;                 /* measured, 0..1 of cpu_cores */
+    guint64 memory_used_mib;          /* measured, guests and host itself */
+    double migration_bandwidth_mib_s; /* usable for migrations, 0 = unknown */
+    GArray *vms;                      /* guint vm ids on this host */
+} VbHost;
+
+typedef struct {
+    char *name;               /* unique in the inventory */
+    guint id;                 /* index in VbInventory.vms */
+    guint host;               /* index in VbInventory.hosts */
+    VbVmState state;          /* running / paused / shutoff */
+    guint vcpus;              /* virtual CPUs */
+    guint64 memory_mib;       /* memory given to the guest */
+    double cpu_usage;         /* measured, 0..1 of vcpus */
+    double dirty_rate_mib_s;  /* memory dirtied per second while running */
+    VbBits cpu_features;      /* features it needs, ids in VbInventory.features */
+    VbDisk *disks;            /* n_disks entries, owned */
+    guint n_disks;
+    char **devices;           /* pass-through devices ("pci:0000:03:00.0", "usb:..."): pin it */
+    char **tags;              /* free tags; "no-migrate" pins it */
+    VbBits labels;            /* ids in VbInventory.labels */
+    gint64 last_migrated;     /* unix seconds of its last migration, 0 = never */
+} VbVm;
+
+typedef struct {
+    GPtrArray *pools;     /* owned VbPool *, index = id */
+    GPtrArray *hosts;     /* owned VbHost *, index = id */
+    GPtrArray *vms;       /* owned VbVm *, index = id */
+    GHashTable *pool_by_name; /* name -> VbPool * (borrowed) */
+    GHashTable *host_by_name; /* name -> VbHost * (borrowed) */
+    GHashTable *vm_by_name;   /* name -> VbVm * (borrowed) */
+    VbStrtab *features;   /* CPU feature names */
+    VbStrtab *labels;     /* host and guest label names */
+} VbInventory;
+
+#define VB_TAG_NO_MIGRATE "no-migrate"
+
+/* ------------------------------------------------------------- building */
+
+VbInventory *vb_inventory_new(void);
+/* Accepts NULL and half-built inventories. */
+void vb_inventory_free(VbInventory *inv);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(VbInventory, vb_inventory_free)
+
+/* Adders return the new object (transfer none), zero-filled but for name, id
+ * and owner; or NULL with VB_ERROR_INVALID_INPUT when the name is empty or
+ * already taken ("host 'kvm1' is defined twice"). */
+VbPool *vb_inventory_add_pool(VbInventory *inv, const char *name, GError **error);
+VbHost *vb_inventory_add_host(VbInventory *inv, VbPool *pool, const char *name,
+                              GError **error);
+VbVm *vb_inventory_add_vm(VbInventory *inv, VbHost *host, const char *name,
+                          GError **error);
+/* Interning of names into the inventory's tables (never fails). */
+void vb_host_add_feature(VbInventory *inv, VbHost *host, const char *feature);
+void vb_host_add_label(VbInventory *inv, VbHost *host, const char *label);
+void vb_vm_add_feature(VbInventory *inv, VbVm *vm, const char *feature);
+void vb_vm_add_label(VbInventory *inv, VbVm *vm, const char *label);
+/* Appends a disk (the name is copied). */
+void vb_vm_add_disk(VbVm *vm, const char *name, double size_gib, gboolean shared);
+
+/* Moves @vm to @host in the model (host vm lists follow). For what-if and the
+ * sim driver; planners never change an inventory. */
+void vb_inventory_move_vm(VbInventory *inv, VbVm *vm, VbHost *host);
+
+/* A deep copy (transfer full). Never fails. */
+VbInventory *vb_inventory_copy(const VbInventory *inv);
+
+/* ------------------------------------------------------------- reading */
+
+VbPool *vb_inventory_get_pool(const VbInventory *inv, const char *name);
+VbHost *vb_inventory_get_host(const VbInventory *inv, const char *name);
+VbVm *vb_inventory_get_vm(const VbInventory *inv, const char *name);
+#define vb_inventory_pool(inv, id) ((VbPool *) g_ptr_array_index((inv)->pools, (id)))
+#define vb_inventory_host(inv, id) ((VbHost *) g_ptr_array_index((inv)->hosts, (id)))
+#define vb_inventory_vm(inv, id) ((VbVm *) g_ptr_array_index((inv)->vms, (id)))
+
+/* Derived facts about a guest. */
+double vb_vm_disk_gib(const VbVm *vm);        /* all disks */
+double vb_vm_local_disk_gib(const VbVm *vm);  /* disks not shared: copied when it moves */
+gboolean vb_vm_has_tag(const VbVm *vm, const char *tag);
+/* TRUE when something pins the guest to its host: a pass-through device or the
+ * no-migrate tag. When @ret_why is not NULL it gets a sentence saying which
+ * (transfer full). */
+gboolean vb_vm_is_pinned(const VbVm *vm, char **ret_why);
+/* Memory (MiB) and vCPUs given to the guests on @host that are not shut off. */
+guint64 vb_host_allocated_memory_mib(const VbInventory *inv, const VbHost *host);
+guint vb_host_allocated_vcpus(const VbInventory *inv, const VbHost *host);
+
+/* ---------------------------------------------------- the inventory file */
+
+/* Loads the YAML inventory format (docs/inventory.md), transfer full. Every
+ * mistake (unknown key, wrong type, guest on an unknown host, duplicate
+ * names, negative sizes, ...) gives NULL and VB_ERROR_INVALID_INPUT with
+ * "file:line:column: what is wrong"; an unreadable file gives VB_ERROR_IO. */
+VbInventory *vb_inventory_load_file(const char *path, GError **error);
+VbInventory *vb_inventory_load_data(const char *data, gsize len, const char *filename,
+                                    GError **error);
+/* Writes @inv in the same format (transfer full); loading the result gives an
+ * equal inventory. Never fails. */
+char *vb_inventory_to_yaml(const VbInventory *inv);
+
+
+/* ------------------------------------------------------ the main config */
+
+/* One host as the main config declares it (docs/config.md). */
+typedef struct {
+    char *name;            /* as shown everywhere */
+    char *uri;             /* libvirt URI: qemu+ssh://, qemu+tls://, qemu+unix:// */
+    char **labels;         /* admin labels, added to what the host reports */
+    char *migration_host;  /* address migrations to this host use (tcp://ADDR), or NULL */
+    char *cpu_vendor;      /* override of the reported vendor (labs), or NULL */
+    guint line, column;    /* where it is declared */
+} VbConfigHost;
+
+typedef struct {
+    char *name;
+    gboolean shared_storage;
+    GPtrArray *hosts;      /* owned VbConfigHost * */
+} VbConfigPool;
+
+typedef struct {
+    char *filename;                 /* where it was loaded from */
+    char *driver;                   /* "libvirt" or "sim" */
+    char *inventory;                /* sim: the inventory file */
+    GPtrArray *pools;               /* owned VbConfigPool * (libvirt) */
+    char *policy;                   /* policy file, or NULL for defaults */
+    char *database;                 /* history and journal (SQLite) */
+    guint sample_interval_seconds;  /* between two samples (daemon) */
+    guint window_seconds;           /* planning averages over this window */
+    guint retention_seconds;        /* samples older than this are deleted */
+    guint rebalance_interval_seconds; /* between two rebalances (daemon) */
+    guint connect_timeout_seconds;  /* per host connection attempt */
+} VbConfig;
+
+VbConfig *vb_config_new_default(void);
+void vb_config_free(VbConfig *config);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(VbConfig, vb_config_free)
+/* Loads the main config (transfer full); mistakes give NULL and
+ * "file:line:column: what is wrong" (VB_ERROR_INVALID_INPUT). Relative paths
+ * in it are taken relative to the file's folder. */
+VbConfig *vb_config_load_file(const char *path, GError **error);
+
+G_END_DECLS

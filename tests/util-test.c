@@ -1,0 +1,165 @@
+/*
+ * util-test.c: bit sets, string tables and YAML trees with positions.
+ */
+#include "config.h"
+
+#include "tests/testutil.h"
+
+START_TEST(test_bits_subset)
+{
+    VbBits a = { 0 }, b = { 0 };
+
+    vb_bits_set(&a, 3);
+    vb_bits_set(&b, 3);
+    vb_bits_set(&b, 200);
+    ck_assert(vb_bits_is_subset(&a, &b));
+    ck_assert(!vb_bits_is_subset(&b, &a));
+    ck_assert(vb_bits_intersects(&a, &b));
+    ck_assert_uint_eq(vb_bits_count(&b), 2);
+    ck_assert_int_eq(vb_bits_next(&b, 0), 3);
+    ck_assert_int_eq(vb_bits_next(&b, 4), 200);
+    ck_assert_int_eq(vb_bits_next(&b, 201), -1);
+    vb_bits_clear(&a);
+    vb_bits_clear(&b);
+}
+END_TEST
+
+START_TEST(test_strtab)
+{
+    g_autoptr(VbStrtab) tab = vb_strtab_new();
+    guint id = 99;
+
+    ck_assert_uint_eq(vb_strtab_intern(tab, "sse4_2"), 0);
+    ck_assert_uint_eq(vb_strtab_intern(tab, "avx2"), 1);
+    ck_assert_uint_eq(vb_strtab_intern(tab, "sse4_2"), 0);
+    ck_assert(vb_strtab_lookup(tab, "avx2", &id));
+    ck_assert_uint_eq(id, 1);
+    ck_assert(!vb_strtab_lookup(tab, "avx512f", NULL));
+    ck_assert_str_eq(vb_strtab_name(tab, 1), "avx2");
+    ck_assert_ptr_null(vb_strtab_name(tab, 2));
+}
+END_TEST
+
+static const char tree_yaml[] = "a: 1\n"
+                                "list:\n"
+                                "  - x\n"
+                                "  - \"null\"\n"
+                                "map: {k: v}\n";
+
+START_TEST(test_yaml_tree)
+{
+    g_autoptr(GError) error = NULL;
+    g_autoptr(VbYamlDoc) doc = vb_yaml_load_data(tree_yaml, strlen(tree_yaml), "t.yaml", &error);
+    const VbYamlNode *root, *list, *item;
+
+    ck_assert_msg(doc != NULL, "%s", error ? error->message : "");
+    root = vb_yaml_doc_root(doc);
+    ck_assert_int_eq(vb_yaml_node_kind(root), VB_YAML_MAPPING);
+    ck_assert_uint_eq(vb_yaml_node_n_children(root), 6);
+    list = vb_yaml_mapping_get(doc, root, "list");
+    ck_assert_uint_eq(vb_yaml_node_line(list), 3);
+    item = vb_yaml_node_first(doc, list);
+    ck_assert_str_eq(vb_yaml_node_value(doc, item), "x");
+    item = vb_yaml_node_next(doc, item);
+    ck_assert_uint_eq(vb_yaml_node_line(item), 4);
+    ck_assert_uint_eq(vb_yaml_node_column(item), 5);
+    ck_assert(!vb_yaml_node_is_null(doc, item));
+    ck_assert_ptr_null(vb_yaml_node_next(doc, item));
+    ck_assert_ptr_null(vb_yaml_mapping_get(doc, root, "missing"));
+}
+END_TEST
+
+/* Each row: a document and the error it must give. */
+static const struct {
+    const char *yaml;
+    const char *error;
+} bad_docs[] = {
+    { "a: [1, 2\n", "t.yaml:2:1: did not find expected ',' or ']'" },
+    { "a: &x 1\nb: *x\n", "t.yaml:1:4: anchors and aliases" },
+    { "a: 1\n---\nb: 2\n", "t.yaml:2:1: only one YAML document" },
+    { "a: 1\na: 2\n", "t.yaml:2:1: thing: key 'a' is given twice" },
+    { "colour: 1\n", "t.yaml:1:1: thing: unknown key 'colour' (did you mean 'color'?); allowed keys: a, color or size" },
+    { "- 1\n", "t.yaml:1:1: thing: expected a mapping, got a list" },
+};
+
+START_TEST(test_yaml_errors)
+{
+    static const char *const allowed[] = { "a", "color", "size", NULL };
+    g_autoptr(GError) error = NULL;
+    g_autoptr(VbYamlDoc) doc = vb_yaml_load_data(bad_docs[_i].yaml, strlen(bad_docs[_i].yaml),
+                                                 "t.yaml", &error);
+
+    if (doc)
+        ck_assert(!vb_yaml_check_mapping(doc, vb_yaml_doc_root(doc), "thing", allowed, &error));
+    ck_assert_ptr_nonnull(error);
+    ck_assert_msg(g_str_has_prefix(error->message, bad_docs[_i].error), "got: %s",
+                  error->message);
+}
+END_TEST
+
+static const struct {
+    const char *yaml;
+    const char *error;
+} bad_values[] = {
+    { "v: abc\n", "t.yaml:1:4: n: expected a whole number from 1 to 10, got 'abc'" },
+    { "v: -1\n", "t.yaml:1:4: n: expected a whole number from 1 to 10, got '-1'" },
+    { "v: 11\n", "t.yaml:1:4: n: 11 is out of range; allowed: 1 to 10" },
+    { "v: [1]\n", "t.yaml:1:4: n: expected a single value, got a list" },
+};
+
+START_TEST(test_yaml_numbers)
+{
+    g_autoptr(GError) error = NULL;
+    g_autoptr(VbYamlDoc) doc = vb_yaml_load_data(bad_values[_i].yaml,
+                                                 strlen(bad_values[_i].yaml), "t.yaml", &error);
+    guint64 value = 42;
+
+    ck_assert_ptr_nonnull(doc);
+    ck_assert(!vb_yaml_get_uint64(doc, vb_yaml_mapping_get(doc, vb_yaml_doc_root(doc), "v"),
+                                  "n", 1, 10, &value, &error));
+    ck_assert_uint_eq(value, 42);
+    ck_assert_str_eq(error->message, bad_values[_i].error);
+}
+END_TEST
+
+START_TEST(test_yaml_typed_ok)
+{
+    static const char text[] = "d: 0.5\nb: yes\ne: consolidate\ns: [a, b]\n";
+    static const char *const goals[] = { "balance", "consolidate", NULL };
+    g_autoptr(GError) error = NULL;
+    g_autoptr(VbYamlDoc) doc = vb_yaml_load_data(text, strlen(text), "t.yaml", &error);
+    const VbYamlNode *root = vb_yaml_doc_root(doc);
+    double d = 0;
+    gboolean b = FALSE;
+    guint e = 0;
+    g_auto(GStrv) s = NULL;
+
+    ck_assert(vb_yaml_get_double(doc, vb_yaml_mapping_get(doc, root, "d"), "d", 0, 1, &d, &error));
+    ck_assert(d == 0.5);
+    ck_assert(vb_yaml_get_bool(doc, vb_yaml_mapping_get(doc, root, "b"), "b", &b, &error));
+    ck_assert(b);
+    ck_assert(vb_yaml_get_enum(doc, vb_yaml_mapping_get(doc, root, "e"), "e", goals, &e, &error));
+    ck_assert_uint_eq(e, 1);
+    ck_assert(vb_yaml_get_strv(doc, vb_yaml_mapping_get(doc, root, "s"), "s", &s, &error));
+    ck_assert_uint_eq(g_strv_length(s), 2);
+    ck_assert_str_eq(s[1], "b");
+}
+END_TEST
+
+static Suite *
+util_suite(void)
+{
+    Suite *s = suite_create("util");
+    TCase *tc = tcase_create("core");
+
+    tcase_add_test(tc, test_bits_subset);
+    tcase_add_test(tc, test_strtab);
+    tcase_add_test(tc, test_yaml_tree);
+    tcase_add_loop_test(tc, test_yaml_errors, 0, G_N_ELEMENTS(bad_docs));
+    tcase_add_loop_test(tc, test_yaml_numbers, 0, G_N_ELEMENTS(bad_values));
+    tcase_add_test(tc, test_yaml_typed_ok);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+VB_TEST_MAIN(util_suite)

@@ -1,0 +1,179 @@
+/*
+ * util.h: what every folder of virt-balancer shares.
+ *
+ * - the project's error domain (VB_ERROR) and its codes: every fallible
+ *   function above drivers/ and policies/ reports one of these, with a message
+ *   a person can act on;
+ * - VbBits, a small growable bit set used for CPU features and labels, so that
+ *   "are the guest's features present on the host" is a few word operations;
+ * - VbStrtab, a string interning table giving each distinct name a small id
+ *   (the bit number in a VbBits);
+ * - VbYaml, a compact read-only tree of a YAML document in which every node
+ *   remembers its line and column, so that loaders (inventory, policy, config)
+ *   can say "file:line:column: what is wrong".
+ *
+ * Nothing here does I/O except vb_yaml_load_file(), which reads one file.
+ */
+#pragma once
+
+#include <glib.h>
+#include <stdarg.h>
+
+G_BEGIN_DECLS
+
+/* ------------------------------------------------------------------ errors */
+
+#define VB_ERROR (vb_error_quark())
+GQuark vb_error_quark(void);
+
+typedef enum {
+    VB_ERROR_FAILED,        /* anything not listed below */
+    VB_ERROR_INVALID_INPUT, /* a file or value a person wrote is wrong */
+    VB_ERROR_USAGE,         /* the command line is wrong */
+    VB_ERROR_NOT_FOUND,     /* a named host, guest or pool does not exist */
+    VB_ERROR_IO,            /* a file cannot be read or written */
+    VB_ERROR_CONNECT,       /* a host cannot be reached */
+    VB_ERROR_MIGRATION,     /* a migration failed or was aborted */
+    VB_ERROR_CONSTRAINT,    /* a move would break a hard constraint */
+    VB_ERROR_UNPLACEABLE,   /* nothing could be placed */
+    VB_ERROR_DATABASE,      /* the history/journal database failed */
+    VB_ERROR_BUSY,          /* another virt-balancer holds the lock */
+    VB_ERROR_TIMEOUT,       /* an operation ran out of time */
+    VB_ERROR_LAST
+} VbErrorCode;
+
+/* ---------------------------------------------------------------- bit sets */
+
+/* A growable set of small integers. Zero-initialised is the empty set. */
+typedef struct {
+    guint64 *words; /* owned; bit i is words[i / 64] >> (i % 64) */
+    guint n_words;  /* number of allocated words */
+} VbBits;
+
+void vb_bits_set(VbBits *bits, guint bit);
+gboolean vb_bits_test(const VbBits *bits, guint bit);
+/* TRUE when every bit of @sub is also in @super. */
+gboolean vb_bits_is_subset(const VbBits *sub, const VbBits *super);
+/* TRUE when the two sets share at least one bit. */
+gboolean vb_bits_intersects(const VbBits *a, const VbBits *b);
+guint vb_bits_count(const VbBits *bits);
+/* Copies @src into @dst (which must be empty or cleared). */
+void vb_bits_copy(VbBits *dst, const VbBits *src);
+/* Frees the words; @bits is empty afterwards. Accepts an empty set. */
+void vb_bits_clear(VbBits *bits);
+/* Calls out the set bits in increasing order: returns the first set bit at or
+ * after @from, or -1 when there is none. */
+gint vb_bits_next(const VbBits *bits, guint from);
+
+/* ---------------------------------------------------------- string tables */
+
+/* Interns names to dense ids 0, 1, 2, ... in order of first appearance. */
+typedef struct _VbStrtab VbStrtab;
+
+VbStrtab *vb_strtab_new(void);
+void vb_strtab_free(VbStrtab *tab);
+/* Returns the id of @name, adding it when new. Never fails. */
+guint vb_strtab_intern(VbStrtab *tab, const char *name);
+/* Returns TRUE and the id of @name in @ret_id when it is known. */
+gboolean vb_strtab_lookup(const VbStrtab *tab, const char *name, guint *ret_id);
+/* Returns the name of @id (transfer none), or NULL when out of range. */
+const char *vb_strtab_name(const VbStrtab *tab, guint id);
+guint vb_strtab_size(const VbStrtab *tab);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(VbStrtab, vb_strtab_free)
+
+/* -------------------------------------------------------------- YAML trees */
+
+typedef enum {
+    VB_YAML_SCALAR,
+    VB_YAML_SEQUENCE,
+    VB_YAML_MAPPING,
+    VB_YAML_KIND_LAST
+} VbYamlKind;
+
+/* One node of a parsed document. Nodes live inside their VbYamlDoc and are
+ * valid as long as it is; never free one. A mapping's children alternate key
+ * node, value node. */
+typedef struct _VbYamlNode VbYamlNode;
+typedef struct _VbYamlDoc VbYamlDoc;
+
+/* Parses @path (transfer full). On error, NULL is returned and @error says
+ * "path:line:column: what is wrong" (VB_ERROR_INVALID_INPUT) or, when the file
+ * cannot be read, VB_ERROR_IO. An empty document has a NULL root. */
+VbYamlDoc *vb_yaml_load_file(const char *path, GError **error);
+/* Same, from memory; @filename is only used in messages. */
+VbYamlDoc *vb_yaml_load_data(const char *data, gsize len, const char *filename,
+                             GError **error);
+void vb_yaml_doc_free(VbYamlDoc *doc);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(VbYamlDoc, vb_yaml_doc_free)
+
+const char *vb_yaml_doc_filename(const VbYamlDoc *doc);
+/* The top node, or NULL for an empty document. */
+const VbYamlNode *vb_yaml_doc_root(const VbYamlDoc *doc);
+
+VbYamlKind vb_yaml_node_kind(const VbYamlNode *node);
+guint vb_yaml_node_line(const VbYamlNode *node);   /* 1-based */
+guint vb_yaml_node_column(const VbYamlNode *node); /* 1-based */
+/* A scalar's text (transfer none); NULL for other kinds. */
+const char *vb_yaml_node_value(const VbYamlDoc *doc, const VbYamlNode *node);
+/* TRUE when a scalar was written without quotes (so `null`, `~` and empty
+ * plain scalars mean "no value"). */
+gboolean vb_yaml_node_is_plain(const VbYamlNode *node);
+/* TRUE for a plain `null`, `~` or empty scalar. */
+gboolean vb_yaml_node_is_null(const VbYamlDoc *doc, const VbYamlNode *node);
+/* Number of children (a mapping counts keys and values: 2 per pair). */
+guint vb_yaml_node_n_children(const VbYamlNode *node);
+/* Iteration: first child, then next sibling; NULL at the end. */
+const VbYamlNode *vb_yaml_node_first(const VbYamlDoc *doc, const VbYamlNode *node);
+const VbYamlNode *vb_yaml_node_next(const VbYamlDoc *doc, const VbYamlNode *node);
+/* Looks @key up in a mapping: returns its value node or NULL (no error). */
+const VbYamlNode *vb_yaml_mapping_get(const VbYamlDoc *doc, const VbYamlNode *map,
+                                      const char *key);
+
+/* Sets @error to VB_ERROR_INVALID_INPUT with "file:line:column: message" at
+ * @node (or at the start of the file when @node is NULL). Always returns
+ * FALSE, so that `return vb_yaml_error(...)` reads naturally. */
+gboolean vb_yaml_error(GError **error, const VbYamlDoc *doc, const VbYamlNode *node,
+                       const char *format, ...) G_GNUC_PRINTF(4, 5);
+
+/* Checks that @node is a mapping whose keys are all in the NULL-terminated
+ * @allowed list, with no key twice. An unknown key gets an error listing the
+ * allowed keys (and the closest one, when a typo is likely). @what names the
+ * mapping in messages ("host", "policy"). */
+gboolean vb_yaml_check_mapping(const VbYamlDoc *doc, const VbYamlNode *node,
+                               const char *what, const char *const *allowed,
+                               GError **error);
+/* Checks the kind of @node; the error says what was expected and what was found. */
+gboolean vb_yaml_expect_kind(const VbYamlDoc *doc, const VbYamlNode *node,
+                             VbYamlKind kind, const char *what, GError **error);
+
+/* Typed scalar readers. Each writes @ret only on success; on error it says
+ * what @what must be and what was found. */
+gboolean vb_yaml_get_string(const VbYamlDoc *doc, const VbYamlNode *node,
+                            const char *what, char **ret, GError **error);
+gboolean vb_yaml_get_bool(const VbYamlDoc *doc, const VbYamlNode *node,
+                          const char *what, gboolean *ret, GError **error);
+/* Accepts a whole number in [min, max]. */
+gboolean vb_yaml_get_uint64(const VbYamlDoc *doc, const VbYamlNode *node,
+                            const char *what, guint64 min, guint64 max,
+                            guint64 *ret, GError **error);
+/* Accepts a finite number in [min, max]. */
+gboolean vb_yaml_get_double(const VbYamlDoc *doc, const VbYamlNode *node,
+                            const char *what, double min, double max,
+                            double *ret, GError **error);
+/* Accepts one of the NULL-terminated @names; writes its index. */
+gboolean vb_yaml_get_enum(const VbYamlDoc *doc, const VbYamlNode *node,
+                          const char *what, const char *const *names,
+                          guint *ret, GError **error);
+/* Accepts a sequence of strings (or a single string); returns a new strv. */
+gboolean vb_yaml_get_strv(const VbYamlDoc *doc, const VbYamlNode *node,
+                          const char *what, char ***ret, GError **error);
+
+/* Levenshtein-closest of @candidates to @word, or NULL when none is close
+ * enough to be a likely typo. */
+const char *vb_closest_word(const char *word, const char *const *candidates);
+
+/* Joins a NULL-terminated list as "a, b or c" (transfer full). */
+char *vb_join_choices(const char *const *names);
+
+G_END_DECLS

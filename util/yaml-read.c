@@ -1,0 +1,312 @@
+/*
+ * yaml-read.c: typed reading of VbYamlDoc nodes, with errors that point at
+ * the file, line and column and say what is allowed.
+ *
+ * Every reader writes its output only on success. Messages follow one shape:
+ *   "FILE:LINE:COL: WHAT: expected EXPECTATION, got 'TEXT'"
+ * so that an admin who mistyped a policy sees where, what and how to fix it.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util/util.h"
+
+static const char *const kind_names[] = { "a single value", "a list", "a mapping" };
+
+gboolean
+vb_yaml_error(GError **error, const VbYamlDoc *doc, const VbYamlNode *node,
+              const char *format, ...)
+{
+    va_list args;
+    g_autofree char *msg = NULL;
+
+    va_start(args, format);
+    msg = g_strdup_vprintf(format, args);
+    va_end(args);
+    g_set_error(error, VB_ERROR, VB_ERROR_INVALID_INPUT, "%s:%u:%u: %s",
+                vb_yaml_doc_filename(doc), node ? vb_yaml_node_line(node) : 1,
+                node ? vb_yaml_node_column(node) : 1, msg);
+    return FALSE;
+}
+
+gboolean
+vb_yaml_node_is_null(const VbYamlDoc *doc, const VbYamlNode *node)
+{
+    const char *text;
+
+    if (!vb_yaml_node_is_plain(node))
+        return FALSE;
+    text = vb_yaml_node_value(doc, node);
+    return text[0] == '\0' || g_str_equal(text, "~") || g_str_equal(text, "null") ||
+           g_str_equal(text, "Null") || g_str_equal(text, "NULL");
+}
+
+const VbYamlNode *
+vb_yaml_mapping_get(const VbYamlDoc *doc, const VbYamlNode *map, const char *key)
+{
+    if (!map || vb_yaml_node_kind(map) != VB_YAML_MAPPING)
+        return NULL;
+    for (const VbYamlNode *k = vb_yaml_node_first(doc, map); k;
+         k = vb_yaml_node_next(doc, vb_yaml_node_next(doc, k))) {
+        const char *text = vb_yaml_node_value(doc, k);
+
+        if (text && g_str_equal(text, key))
+            return vb_yaml_node_next(doc, k);
+    }
+    return NULL;
+}
+
+static char *
+describe_node(const VbYamlDoc *doc, const VbYamlNode *node)
+{
+    if (vb_yaml_node_kind(node) == VB_YAML_SCALAR)
+        return g_strdup_printf("'%s'", vb_yaml_node_value(doc, node));
+    return g_strdup(kind_names[vb_yaml_node_kind(node)]);
+}
+
+gboolean
+vb_yaml_expect_kind(const VbYamlDoc *doc, const VbYamlNode *node, VbYamlKind kind,
+                    const char *what, GError **error)
+{
+    g_autofree char *found = NULL;
+
+    if (vb_yaml_node_kind(node) == kind)
+        return TRUE;
+    found = describe_node(doc, node);
+    return vb_yaml_error(error, doc, node, "%s: expected %s, got %s", what,
+                         kind_names[kind], found);
+}
+
+gboolean
+vb_yaml_check_mapping(const VbYamlDoc *doc, const VbYamlNode *node, const char *what,
+                      const char *const *allowed, GError **error)
+{
+    g_autoptr(GHashTable) seen = g_hash_table_new(g_str_hash, g_str_equal);
+
+    if (!vb_yaml_expect_kind(doc, node, VB_YAML_MAPPING, what, error))
+        return FALSE;
+    for (const VbYamlNode *k = vb_yaml_node_first(doc, node); k;
+         k = vb_yaml_node_next(doc, vb_yaml_node_next(doc, k))) {
+        const char *key = vb_yaml_node_value(doc, k);
+        const char *guess;
+        g_autofree char *choices = NULL;
+
+        if (!key)
+            return vb_yaml_error(error, doc, k, "%s: keys must be plain names", what);
+        if (g_hash_table_contains(seen, key))
+            return vb_yaml_error(error, doc, k, "%s: key '%s' is given twice", what, key);
+        g_hash_table_add(seen, (gpointer) key);
+        if (g_strv_contains(allowed, key))
+            continue;
+        choices = vb_join_choices(allowed);
+        guess = vb_closest_word(key, allowed);
+        if (guess)
+            return vb_yaml_error(error, doc, k,
+                                 "%s: unknown key '%s' (did you mean '%s'?); allowed keys: %s",
+                                 what, key, guess, choices);
+        return vb_yaml_error(error, doc, k, "%s: unknown key '%s'; allowed keys: %s", what,
+                             key, choices);
+    }
+    return TRUE;
+}
+
+gboolean
+vb_yaml_get_string(const VbYamlDoc *doc, const VbYamlNode *node, const char *what,
+                   char **ret, GError **error)
+{
+    if (!vb_yaml_expect_kind(doc, node, VB_YAML_SCALAR, what, error))
+        return FALSE;
+    if (vb_yaml_node_is_null(doc, node))
+        return vb_yaml_error(error, doc, node, "%s: expected a value, got nothing", what);
+    *ret = g_strdup(vb_yaml_node_value(doc, node));
+    return TRUE;
+}
+
+gboolean
+vb_yaml_get_bool(const VbYamlDoc *doc, const VbYamlNode *node, const char *what,
+                 gboolean *ret, GError **error)
+{
+    static const char *const yes[] = { "true", "True", "TRUE", "yes", "Yes", "on", NULL };
+    static const char *const no[] = { "false", "False", "FALSE", "no", "No", "off", NULL };
+    const char *text;
+
+    if (!vb_yaml_expect_kind(doc, node, VB_YAML_SCALAR, what, error))
+        return FALSE;
+    text = vb_yaml_node_value(doc, node);
+    if (vb_yaml_node_is_plain(node) && g_strv_contains(yes, text)) {
+        *ret = TRUE;
+        return TRUE;
+    }
+    if (vb_yaml_node_is_plain(node) && g_strv_contains(no, text)) {
+        *ret = FALSE;
+        return TRUE;
+    }
+    return vb_yaml_error(error, doc, node, "%s: expected true or false, got '%s'", what, text);
+}
+
+gboolean
+vb_yaml_get_uint64(const VbYamlDoc *doc, const VbYamlNode *node, const char *what,
+                   guint64 min, guint64 max, guint64 *ret, GError **error)
+{
+    const char *text;
+    char *end = NULL;
+    guint64 value;
+
+    if (!vb_yaml_expect_kind(doc, node, VB_YAML_SCALAR, what, error))
+        return FALSE;
+    text = vb_yaml_node_value(doc, node);
+    errno = 0;
+    value = g_ascii_strtoull(text, &end, 10);
+    if (text[0] == '-' || !g_ascii_isdigit(text[0]) || *end != '\0' || errno == ERANGE)
+        return vb_yaml_error(error, doc, node,
+                             "%s: expected a whole number from %" G_GUINT64_FORMAT
+                             " to %" G_GUINT64_FORMAT ", got '%s'",
+                             what, min, max, text);
+    if (value < min || value > max)
+        return vb_yaml_error(error, doc, node,
+                             "%s: %s is out of range; allowed: %" G_GUINT64_FORMAT
+                             " to %" G_GUINT64_FORMAT,
+                             what, text, min, max);
+    *ret = value;
+    return TRUE;
+}
+
+gboolean
+vb_yaml_get_double(const VbYamlDoc *doc, const VbYamlNode *node, const char *what,
+                   double min, double max, double *ret, GError **error)
+{
+    const char *text;
+    char *end = NULL;
+    double value;
+
+    if (!vb_yaml_expect_kind(doc, node, VB_YAML_SCALAR, what, error))
+        return FALSE;
+    text = vb_yaml_node_value(doc, node);
+    errno = 0;
+    value = g_ascii_strtod(text, &end);
+    if (text[0] == '\0' || *end != '\0' || errno == ERANGE || !isfinite(value))
+        return vb_yaml_error(error, doc, node,
+                             "%s: expected a number from %g to %g, got '%s'", what, min,
+                             max, text);
+    if (value < min || value > max)
+        return vb_yaml_error(error, doc, node, "%s: %s is out of range; allowed: %g to %g",
+                             what, text, min, max);
+    *ret = value;
+    return TRUE;
+}
+
+gboolean
+vb_yaml_get_enum(const VbYamlDoc *doc, const VbYamlNode *node, const char *what,
+                 const char *const *names, guint *ret, GError **error)
+{
+    const char *text;
+    const char *guess;
+    g_autofree char *choices = NULL;
+
+    if (!vb_yaml_expect_kind(doc, node, VB_YAML_SCALAR, what, error))
+        return FALSE;
+    text = vb_yaml_node_value(doc, node);
+    for (guint i = 0; names[i]; i++) {
+        if (g_str_equal(names[i], text)) {
+            *ret = i;
+            return TRUE;
+        }
+    }
+    choices = vb_join_choices(names);
+    guess = vb_closest_word(text, names);
+    if (guess)
+        return vb_yaml_error(error, doc, node, "%s: '%s' is not allowed (did you mean '%s'?); "
+                             "allowed: %s", what, text, guess, choices);
+    return vb_yaml_error(error, doc, node, "%s: '%s' is not allowed; allowed: %s", what, text,
+                         choices);
+}
+
+gboolean
+vb_yaml_get_strv(const VbYamlDoc *doc, const VbYamlNode *node, const char *what,
+                 char ***ret, GError **error)
+{
+    g_autoptr(GStrvBuilder) builder = g_strv_builder_new();
+
+    if (vb_yaml_node_kind(node) == VB_YAML_SCALAR && !vb_yaml_node_is_null(doc, node)) {
+        g_strv_builder_add(builder, vb_yaml_node_value(doc, node));
+        *ret = g_strv_builder_end(builder);
+        return TRUE;
+    }
+    if (vb_yaml_node_kind(node) == VB_YAML_SCALAR) {
+        *ret = g_strv_builder_end(builder);
+        return TRUE;
+    }
+    if (!vb_yaml_expect_kind(doc, node, VB_YAML_SEQUENCE, what, error))
+        return FALSE;
+    for (const VbYamlNode *item = vb_yaml_node_first(doc, node); item;
+         item = vb_yaml_node_next(doc, item)) {
+        if (vb_yaml_node_kind(item) != VB_YAML_SCALAR || vb_yaml_node_is_null(doc, item)) {
+            g_autofree char *found = describe_node(doc, item);
+
+            return vb_yaml_error(error, doc, item, "%s: every item must be a name, got %s",
+                                 what, found);
+        }
+        g_strv_builder_add(builder, vb_yaml_node_value(doc, item));
+    }
+    *ret = g_strv_builder_end(builder);
+    return TRUE;
+}
+
+static guint
+edit_distance(const char *a, const char *b)
+{
+    gsize la = strlen(a), lb = strlen(b);
+    g_autofree guint *row = g_new(guint, lb + 1);
+
+    for (gsize j = 0; j <= lb; j++)
+        row[j] = j;
+    for (gsize i = 1; i <= la; i++) {
+        guint diag = row[0];
+
+        row[0] = i;
+        for (gsize j = 1; j <= lb; j++) {
+            guint up = row[j];
+            guint cost = g_ascii_tolower(a[i - 1]) == g_ascii_tolower(b[j - 1]) ? 0 : 1;
+
+            row[j] = MIN(MIN(row[j] + 1, row[j - 1] + 1), diag + cost);
+            diag = up;
+        }
+    }
+    return row[lb];
+}
+
+const char *
+vb_closest_word(const char *word, const char *const *candidates)
+{
+    const char *best = NULL;
+    guint best_distance = G_MAXUINT;
+    guint limit = MAX(1, strlen(word) / 3);
+
+    for (guint i = 0; candidates[i]; i++) {
+        guint d = edit_distance(word, candidates[i]);
+
+        if (d < best_distance) {
+            best_distance = d;
+            best = candidates[i];
+        }
+    }
+    return best_distance <= limit ? best : NULL;
+}
+
+char *
+vb_join_choices(const char *const *names)
+{
+    GString *out = g_string_new(NULL);
+    guint n = g_strv_length((char **) names);
+
+    for (guint i = 0; i < n; i++) {
+        if (i > 0)
+            g_string_append(out, i + 1 == n ? " or " : ", ");
+        g_string_append(out, names[i]);
+    }
+    return g_string_free(out, FALSE);
+}
