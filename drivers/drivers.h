@@ -126,6 +126,10 @@ typedef struct {
     /* The driver's monotonic clock in seconds, and a wait on it. */
     double (*now)(VbConn *conn);
     void (*sleep)(VbConn *conn, double seconds);
+    /* Optional (may be NULL): the migration of @vm in flight from this
+     * program or another one (transfer full), or NULL without an error when
+     * none runs. Used to re-attach to a migration after a crash. */
+    VbJob *(*job_find)(VbConn *conn, const char *vm, GError **error);
 } VbDriverOps;
 
 /* Every registered driver, NULL-terminated. */
@@ -139,8 +143,30 @@ const VbDriverOps *vb_driver_find(const char *name);
 void vb_vm_location_free(VbVmLocation *loc);
 void vb_job_info_clear(VbJobInfo *info);
 
+/* Builders shared by drivers: an empty sample set, and an empty host sample
+ * named @host whose vms array frees each VbVmSample's name (transfer full).
+ * Both free functions accept NULL. */
+VbSampleSet *vb_sample_set_new(void);
+VbHostSample *vb_host_sample_new(const char *host);
+void vb_host_sample_free(VbHostSample *sample);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(VbHostSample, vb_host_sample_free)
+
 /* Sim only: the inventory inside a sim connection (transfer none), for
  * what-if runs and tests that want to inspect or change the simulated pool. */
 VbInventory *vb_sim_conn_inventory(VbConn *conn);
+
+/* Sim only: opens a simulated pool on @inv (transfer full) without a file. */
+VbConn *vb_sim_conn_new(VbInventory *inv);
+/* Sim only, fault injection for tests (times are on the sim's virtual clock,
+ * in seconds from its start):
+ *  - @host goes down at @at: its migrations in flight fail, it shows DOWN;
+ *  - the next @times migrations of @vm fail half way (guest stays on source);
+ *  - migrations of @vm take @factor times their estimate (for timeouts).
+ * Unknown names are accepted and simply never match. */
+void vb_sim_fail_host_at(VbConn *conn, const char *host, double at);
+void vb_sim_fail_migrations(VbConn *conn, const char *vm, guint times);
+void vb_sim_slow_migrations(VbConn *conn, const char *vm, double factor);
+/* Sim only: migrations started since open (all outcomes), for tests. */
+guint vb_sim_n_migrations(VbConn *conn);
 
 G_END_DECLS
