@@ -1,1 +1,8 @@
-# collectors/: see Makefile.am
+# collectors/: the SQLite store, sample history, windowed averages.
+libvb_a_SOURCES += collectors/collectors.h collectors/store.c
+
+check_PROGRAMS += tests/collectors-test
+TESTS += tests/collectors-test
+tests_collectors_test_SOURCES = tests/collectors-test.c
+tests_collectors_test_CFLAGS = $(VB_TEST_CFLAGS)
+tests_collectors_test_LDADD = $(VB_TEST_LIBS)

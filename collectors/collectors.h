@@ -1,0 +1,203 @@
+/*
+ * collectors.h: measured load and its history.
+ *
+ * Three parts:
+ * - VbStore, the SQLite database shared by the history (component "history")
+ *   and the scheduler's journal (component "journal"): WAL mode, a busy
+ *   timeout, cached prepared statements, and schema migrations versioned per
+ *   component in the table schema_versions(component, version).
+ * - the history: every sample of every host and guest, turned from raw
+ *   counters (drivers.h: VbSampleSet) into usage figures by the deltas between
+ *   consecutive samples, kept for the configured retention.
+ * - the collector: samples a driver connection into the history, and gives
+ *   planners a snapshot whose measured load is the average over the
+ *   configured window, with a report of the window it used.
+ *
+ * Only store.c (and scheduler/journal.c) speak sqlite3_errmsg; everything
+ * else sees VB_ERROR_DATABASE with the database path in the message.
+ * Times are unix microseconds (the samples' wall clock) unless named _s.
+ */
+#pragma once
+
+#include <glib.h>
+#include <sqlite3.h>
+
+#include "drivers/drivers.h"
+#include "pool/pool.h"
+#include "util/util.h"
+
+G_BEGIN_DECLS
+
+/* ------------------------------------------------------------------ store */
+
+typedef struct _VbStore VbStore;
+
+/* Opens (creating when missing, with its parent folders) the database at
+ * @path, or an in-memory one for ":memory:" (transfer full). Sets WAL mode,
+ * a busy timeout and foreign keys, and creates schema_versions. On failure
+ * returns NULL with VB_ERROR_DATABASE ("PATH: cannot open database: ...") or
+ * VB_ERROR_IO when the folder cannot be created. */
+VbStore *vb_store_open(const char *path, GError **error);
+/* Finalizes every cached statement and closes. Accepts NULL. */
+void vb_store_free(VbStore *store);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(VbStore, vb_store_free)
+
+/* The database path as given (transfer none). */
+const char *vb_store_path(const VbStore *store);
+/* The raw handle, for the journal (transfer none; do not close it). */
+sqlite3 *vb_store_db(VbStore *store);
+
+/* Brings @component's schema up to @n_steps: runs steps[v] .. steps[n-1]
+ * (each an SQL script, several statements allowed) where v is the version
+ * recorded for @component, all in one transaction together with the new
+ * version number. Re-running is a no-op. On failure nothing is applied, the
+ * recorded version is unchanged, and @error (VB_ERROR_DATABASE) names the
+ * path, the component and the failing step. A database newer than @n_steps
+ * is refused (it was written by a newer virt-balancer). */
+gboolean vb_store_migrate(VbStore *store, const char *component,
+                          const char *const *steps, guint n_steps, GError **error);
+/* The version recorded for @component (0 when none) in @ret_version. */
+gboolean vb_store_schema_version(VbStore *store, const char *component,
+                                 guint *ret_version, GError **error);
+
+/* Runs an SQL script (no results). VB_ERROR_DATABASE on failure. */
+gboolean vb_store_exec(VbStore *store, const char *sql, GError **error);
+/* A prepared statement for @sql, cached by the store (transfer none): it is
+ * reset and its bindings cleared on every call, and finalized by
+ * vb_store_free(). NULL with VB_ERROR_DATABASE when @sql does not compile. */
+sqlite3_stmt *vb_store_prepare(VbStore *store, const char *sql, GError **error);
+/* Steps @stmt to the end (for statements without results). */
+gboolean vb_store_step_done(VbStore *store, sqlite3_stmt *stmt, GError **error);
+/* Transactions: BEGIN IMMEDIATE / COMMIT / ROLLBACK (rollback never fails
+ * visibly: it is the error path). */
+gboolean vb_store_begin(VbStore *store, GError **error);
+gboolean vb_store_commit(VbStore *store, GError **error);
+void vb_store_rollback(VbStore *store);
+/* Sets @error to VB_ERROR_DATABASE "PATH: WHAT: <sqlite's message>" and
+ * returns FALSE; for code that uses vb_store_db() directly. */
+gboolean vb_store_error(VbStore *store, GError **error, const char *what);
+
+/* ---------------------------------------------------------------- deltas */
+
+/* Host CPU usage over an interval: delta busy / delta total, clamped to
+ * 0..1. FALSE (nothing written) when a counter went backwards (the host
+ * rebooted) or no time passed: that interval is skipped. */
+gboolean vb_usage_host_cpu(guint64 prev_busy_ns, guint64 prev_total_ns,
+                           guint64 busy_ns, guint64 total_ns, double *ret_usage);
+/* Guest CPU usage over an interval: delta cpu_time / (elapsed * vcpus),
+ * clamped to 0..1. FALSE when the counter went backwards (the guest
+ * restarted), elapsed is not positive, or vcpus is 0. */
+gboolean vb_usage_vm_cpu(guint64 prev_cpu_ns, guint64 cpu_ns, gint64 elapsed_us,
+                         guint vcpus, double *ret_usage);
+
+/* --------------------------------------------------------------- history */
+
+/* The schema steps of the "history" component (see docs/collectors.md). */
+extern const char *const vb_history_schema[];
+extern const guint vb_history_schema_n_steps;
+
+/* Applies the history schema to @store (vb_store_migrate). */
+gboolean vb_history_init(VbStore *store, GError **error);
+/* Records one sample set: one row per host and per guest, with usage from
+ * the deltas against each one's previous row (NULL usage when there is no
+ * previous row or the counters were reset). One transaction. */
+gboolean vb_history_record(VbStore *store, const VbSampleSet *set, GError **error);
+/* Deletes rows older than @now_us - @retention_seconds; returns how many
+ * rows went in @ret_deleted (may be NULL). */
+gboolean vb_history_prune(VbStore *store, gint64 now_us, guint retention_seconds,
+                          guint *ret_deleted, GError **error);
+/* The time of the newest sample in @ret_time_us (0 when there is none). */
+gboolean vb_history_latest_time(VbStore *store, gint64 *ret_time_us, GError **error);
+
+/* Load figures of a host. */
+typedef struct {
+    double cpu;               /* 0..1 of its cores; < 0 when unknown */
+    double memory_used_mib;   /* total - free */
+    double memory_total_mib;
+    double storage_used_gib;  /* total - free */
+    double storage_total_gib;
+} VbLoad;
+
+/* What one host looked like: latest sample and averages over a window. */
+typedef struct {
+    char *host;               /* owned */
+    gboolean up;              /* in the latest sample */
+    char *reason;             /* why down (owned), or NULL */
+    gint64 time_us;           /* of the latest sample */
+    VbLoad latest;            /* cpu from the latest interval */
+    VbLoad average;           /* over the window's up samples */
+    guint n_vms;              /* guests in the latest sample */
+    guint n_running;          /* of which running */
+    guint n_samples;          /* up samples in the window */
+    guint n_intervals;        /* of which with a CPU figure */
+    gint64 first_us, last_us; /* oldest and newest sample in the window */
+} VbHostHistory;
+
+/* A guest's CPU average over the window. */
+typedef struct {
+    char *vm;                 /* owned */
+    char *host;               /* where its latest sample saw it (owned) */
+    double cpu;               /* 0..1 of its vCPUs, time-weighted; < 0 unknown */
+    guint n_intervals;        /* intervals with a CPU figure */
+} VbVmHistory;
+
+/* The window a set of averages covers. */
+typedef struct {
+    guint window_seconds;     /* configured */
+    gint64 end_us;            /* newest sample */
+    gint64 start_us;          /* oldest sample used (0 when none) */
+    guint n_samples;          /* sample times in [start, end] */
+} VbWindow;
+
+void vb_host_history_free(VbHostHistory *h);
+void vb_vm_history_free(VbVmHistory *h);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(VbHostHistory, vb_host_history_free)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(VbVmHistory, vb_vm_history_free)
+
+/* Per host (sorted by name; transfer full GPtrArray of VbHostHistory *) and
+ * per guest (VbVmHistory *) figures over the samples in
+ * (@end_us - @window_seconds, @end_us]; @end_us 0 means the newest sample.
+ * CPU averages are weighted by interval length; memory and storage are the
+ * plain mean of the up samples. @ret_window (may be NULL) gets the window. */
+GPtrArray *vb_history_hosts(VbStore *store, gint64 end_us, guint window_seconds,
+                            VbWindow *ret_window, GError **error);
+GPtrArray *vb_history_vms(VbStore *store, gint64 end_us, guint window_seconds,
+                          GError **error);
+
+/* ------------------------------------------------------------- collector */
+
+typedef struct _VbCollector VbCollector;
+
+/* A collector over an open connection (all borrowed; they must outlive it).
+ * Initializes the history schema in @store. NULL with an error when that
+ * fails. Window and retention come from @config. */
+VbCollector *vb_collector_new(VbConn *conn, const VbDriverOps *ops, VbStore *store,
+                              const VbConfig *config, GError **error);
+void vb_collector_free(VbCollector *collector);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(VbCollector, vb_collector_free)
+
+/* Seconds between the two samples taken when there is no history yet
+ * (default 3; on the driver's clock, so the sim driver does not wait). */
+void vb_collector_set_bootstrap_gap(VbCollector *collector, double seconds);
+
+/* Samples every host once into the history and prunes past retention. */
+gboolean vb_collector_sample(VbCollector *collector, GError **error);
+
+/* The driver's snapshot with measured load (hosts' cpu_usage,
+ * memory_used_mib, storage_free_gib; guests' cpu_usage) replaced by the
+ * averages over the window (transfer full). When the window holds no CPU
+ * interval yet, first takes two samples a bootstrap gap apart. Hosts down in
+ * the snapshot keep their state and reason. @ret_window (may be NULL) gets
+ * the window used. */
+VbInventory *vb_collector_snapshot(VbCollector *collector, VbWindow *ret_window,
+                                   GError **error);
+
+/* One-call form: a collector for one snapshot. */
+VbInventory *vb_collect_snapshot(VbConn *conn, const VbDriverOps *ops, VbStore *store,
+                                 const VbConfig *config, VbWindow *ret_window,
+                                 GError **error);
+
+/* "window 300 s: 12 samples over 287 s" (transfer full). */
+char *vb_window_describe(const VbWindow *window);
+
+G_END_DECLS
