@@ -1,0 +1,380 @@
+/*
+ * libvirt-inventory.c: the pool as real hosts describe it (the snapshot op).
+ *
+ * Each host is read in its own thread (node info, capabilities, storage,
+ * every guest's XML, state and disk sizes) into a plain VbLvHostInfo; the
+ * inventory is then assembled in config order by one thread, so the model
+ * never sees concurrency. A host that cannot be read is DOWN with its reason
+ * and no guests. A guest seen on two hosts (a migration in flight, or a stale
+ * definition left behind) is listed once, where it runs.
+ */
+#include "config.h"
+
+#include <string.h>
+
+#include "drivers/libvirt-priv.h"
+
+#define VB_BYTES_PER_GIB (1024.0 * 1024.0 * 1024.0)
+
+/* One guest as read from its host. */
+typedef struct {
+    VbLvDomain *def;
+    VbVmState state;
+    double *disk_gib;        /* per def->disks entry */
+} VbLvGuestInfo;
+
+/* One host as read, before it goes into the inventory. */
+typedef struct {
+    char *reason;            /* NULL when the host was read */
+    virNodeInfo node;
+    VbLvCaps *caps;
+    char *hypervisor;
+    double storage_total_gib, storage_free_gib;
+    GPtrArray *guests;       /* owned VbLvGuestInfo * */
+} VbLvHostInfo;
+
+static void
+vb_lv_guest_info_free(VbLvGuestInfo *guest)
+{
+    vb_lv_domain_free(guest->def);
+    g_free(guest->disk_gib);
+    g_free(guest);
+}
+
+static void
+vb_lv_host_info_clear(VbLvHostInfo *info)
+{
+    g_free(info->reason);
+    vb_lv_caps_free(info->caps);
+    g_free(info->hypervisor);
+    if (info->guests)
+        g_ptr_array_unref(info->guests);
+}
+
+static gboolean
+vb_lv_pool_add(VbLvHost *host, virStoragePoolPtr pool, double *total, double *avail,
+               GError **error)
+{
+    virStoragePoolInfo info;
+
+    if (virStoragePoolGetInfo(pool, &info) < 0)
+        return vb_lv_error(error, VB_ERROR_CONNECT, host->name, "cannot read storage pool");
+    *total += (double) info.capacity / VB_BYTES_PER_GIB;
+    *avail += (double) info.available / VB_BYTES_PER_GIB;
+    return TRUE;
+}
+
+gboolean
+vb_lv_storage_get(VbLvHost *host, virConnectPtr conn, double *ret_total_gib,
+                  double *ret_free_gib, GError **error)
+{
+    g_autoptr(virStoragePool) pool = virStoragePoolLookupByName(conn, "default");
+    virStoragePoolPtr *pools = NULL;
+    double total = 0, avail = 0;
+    gboolean ok = TRUE;
+    int n;
+
+    if (pool && virStoragePoolIsActive(pool) == 1) {
+        if (!vb_lv_pool_add(host, pool, &total, &avail, error))
+            return FALSE;
+        *ret_total_gib = total;
+        *ret_free_gib = avail;
+        return TRUE;
+    }
+    virResetLastError();
+    n = virConnectListAllStoragePools(conn, &pools, VIR_CONNECT_LIST_STORAGE_POOLS_ACTIVE);
+    if (n < 0)
+        return vb_lv_error(error, VB_ERROR_CONNECT, host->name, "cannot list storage pools");
+    for (int i = 0; i < n; i++) {
+        if (ok)
+            ok = vb_lv_pool_add(host, pools[i], &total, &avail, error);
+        virStoragePoolFree(pools[i]);
+    }
+    g_free(pools);
+    if (!ok)
+        return FALSE;
+    *ret_total_gib = total;
+    *ret_free_gib = avail;
+    return TRUE;
+}
+
+static VbVmState
+vb_lv_vm_state(int state)
+{
+    switch (state) {
+    case VIR_DOMAIN_PAUSED:
+    case VIR_DOMAIN_PMSUSPENDED:
+        return VB_VM_STATE_PAUSED;
+    case VIR_DOMAIN_SHUTOFF:
+    case VIR_DOMAIN_CRASHED:
+    case VIR_DOMAIN_NOSTATE:
+        return VB_VM_STATE_SHUTOFF;
+    default: /* running, blocked, shutting down: it still holds its resources */
+        return VB_VM_STATE_RUNNING;
+    }
+}
+
+/* Reads one guest (transfer full), or NULL with @error. */
+static VbLvGuestInfo *
+vb_lv_guest_read(VbLvHost *host, virDomainPtr dom, GError **error)
+{
+    g_autofree char *xml = virDomainGetXMLDesc(dom, 0);
+    g_autoptr(GError) local = NULL;
+    VbLvGuestInfo *guest;
+    int state = 0, reason = 0;
+
+    if (!xml || virDomainGetState(dom, &state, &reason, 0) < 0) {
+        g_autofree char *what = g_strdup_printf("cannot read guest '%s'", virDomainGetName(dom));
+
+        return vb_lv_error(error, VB_ERROR_CONNECT, host->name, what), NULL;
+    }
+    guest = g_new0(VbLvGuestInfo, 1);
+    guest->def = vb_lv_domain_parse(xml, &local);
+    if (!guest->def) {
+        g_set_error(error, VB_ERROR, VB_ERROR_INVALID_INPUT, "%s: %s", host->name, local->message);
+        vb_lv_guest_info_free(guest);
+        return NULL;
+    }
+    guest->state = vb_lv_vm_state(state);
+    guest->disk_gib = g_new0(double, guest->def->disks->len + 1);
+    for (guint i = 0; i < guest->def->disks->len; i++) {
+        const VbLvDisk *disk = g_ptr_array_index(guest->def->disks, i);
+        virDomainBlockInfo info;
+
+        if (virDomainGetBlockInfo(dom, disk->target, &info, 0) == 0)
+            guest->disk_gib[i] = (double) info.capacity / VB_BYTES_PER_GIB;
+        else
+            g_debug("%s: %s: size of %s unknown: %s", host->name, guest->def->name, disk->target,
+                    virGetLastErrorMessage());
+        virResetLastError();
+    }
+    return guest;
+}
+
+static gboolean
+vb_lv_guests_read(VbLvHost *host, virConnectPtr conn, VbLvHostInfo *info, GError **error)
+{
+    virDomainPtr *doms = NULL;
+    int n = virConnectListAllDomains(conn, &doms, 0);
+    gboolean ok = TRUE;
+
+    if (n < 0)
+        return vb_lv_error(error, VB_ERROR_CONNECT, host->name, "cannot list guests");
+    info->guests = g_ptr_array_new_with_free_func((GDestroyNotify) vb_lv_guest_info_free);
+    for (int i = 0; i < n; i++) {
+        g_autoptr(GError) local = NULL;
+        VbLvGuestInfo *guest = ok ? vb_lv_guest_read(host, doms[i], &local) : NULL;
+
+        /* A guest undefined between the listing and the read is simply gone;
+         * one whose XML cannot be parsed is left out rather than guessed. */
+        if (guest)
+            g_ptr_array_add(info->guests, guest);
+        else if (local && (local->code == VB_ERROR_INVALID_INPUT || virConnectIsAlive(conn) == 1))
+            g_debug("%s", local->message);
+        else if (local)
+            ok = (g_propagate_error(error, g_steal_pointer(&local)), FALSE);
+        virDomainFree(doms[i]);
+    }
+    g_free(doms);
+    return ok;
+}
+
+static gboolean
+vb_lv_host_read(VbLvHost *host, virConnectPtr conn, VbLvHostInfo *info, GError **error)
+{
+    g_autofree char *caps = NULL;
+    g_autoptr(GError) local = NULL;
+    const char *type;
+
+    if (virNodeGetInfo(conn, &info->node) < 0)
+        return vb_lv_error(error, VB_ERROR_CONNECT, host->name, "cannot read node info");
+    caps = virConnectGetCapabilities(conn);
+    if (!caps)
+        return vb_lv_error(error, VB_ERROR_CONNECT, host->name, "cannot read capabilities");
+    info->caps = vb_lv_caps_parse(caps, &local);
+    if (!info->caps) {
+        g_set_error(error, VB_ERROR, VB_ERROR_INVALID_INPUT, "%s: %s", host->name, local->message);
+        return FALSE;
+    }
+    type = virConnectGetType(conn);
+    info->hypervisor = info->caps->kvm ? g_strdup("kvm") : g_ascii_strdown(type ? type : "qemu", -1);
+    return vb_lv_storage_get(host, conn, &info->storage_total_gib, &info->storage_free_gib, error) &&
+           vb_lv_guests_read(host, conn, info, error);
+}
+
+typedef struct {
+    VbConn *conn;
+    VbLvHostInfo *infos;     /* one per host, config order */
+} VbLvSnapshotRun;
+
+static void
+vb_lv_snapshot_task(VbLvHost *host, gpointer data)
+{
+    VbLvSnapshotRun *run = data;
+    g_autoptr(GError) error = NULL;
+    g_autoptr(virConnect) conn = vb_lv_host_connect(host, &error);
+    guint index = 0;
+    VbLvHostInfo *info;
+
+    g_ptr_array_find(run->conn->hosts, host, &index);
+    info = &run->infos[index];
+    if (conn && vb_lv_host_read(host, conn, info, &error))
+        return;
+    if (conn && error->code != VB_ERROR_INVALID_INPUT)
+        vb_lv_host_mark_down(host, error->message);
+    info->reason = g_strdup(error->message);
+}
+
+/* -------------------------------------------------------------- assembly */
+
+static void
+vb_lv_vm_fill(VbInventory *inv, VbLvHost *host, VbVm *vm, const VbLvGuestInfo *guest)
+{
+    const VbLvDomain *def = guest->def;
+
+    vm->state = guest->state;
+    vm->vcpus = def->vcpus;
+    vm->memory_mib = def->memory_mib;
+    for (guint i = 0; def->cpu_features[i]; i++)
+        vb_vm_add_feature(inv, vm, def->cpu_features[i]);
+    for (guint i = 0; i < def->disks->len; i++) {
+        const VbLvDisk *disk = g_ptr_array_index(def->disks, i);
+
+        vb_vm_add_disk(vm, disk->target, guest->disk_gib[i], host->shared_storage || disk->network);
+    }
+    vm->devices = g_strdupv(def->devices);
+    vm->tags = g_strdupv(def->tags);
+    for (guint i = 0; def->labels[i]; i++)
+        vb_vm_add_label(inv, vm, def->labels[i]);
+}
+
+static void
+vb_lv_host_fill(VbInventory *inv, VbLvHost *host, VbHost *vbhost, const VbLvHostInfo *info)
+{
+    vbhost->uri = g_strdup(host->uri);
+    for (guint i = 0; host->labels && host->labels[i]; i++)
+        vb_host_add_label(inv, vbhost, host->labels[i]);
+    if (info->reason) {
+        vbhost->state = VB_HOST_STATE_DOWN;
+        vbhost->state_reason = g_strdup(info->reason);
+        vbhost->cpu_vendor = g_strdup(host->cpu_vendor);
+        return;
+    }
+    vbhost->state = VB_HOST_STATE_UP;
+    vbhost->hypervisor = g_strdup(info->hypervisor);
+    vbhost->cpu_vendor = g_strdup(host->cpu_vendor ? host->cpu_vendor : info->caps->vendor);
+    vbhost->cpu_model = g_strdup(info->caps->model);
+    for (guint i = 0; info->caps->features[i]; i++)
+        vb_host_add_feature(inv, vbhost, info->caps->features[i]);
+    vbhost->cpu_cores = info->node.cpus;
+    vbhost->memory_mib = info->node.memory / 1024;
+    vbhost->storage_total_gib = info->storage_total_gib;
+    vbhost->storage_free_gib = info->storage_free_gib;
+}
+
+/* Adds the guests of every host; running and paused ones first, so that a
+ * guest both running somewhere and defined elsewhere is listed where it runs. */
+static void
+vb_lv_add_guests(VbInventory *inv, VbConn *conn, VbLvHostInfo *infos, gboolean active)
+{
+    for (guint h = 0; h < conn->hosts->len; h++) {
+        VbLvHost *host = g_ptr_array_index(conn->hosts, h);
+        VbHost *vbhost = vb_inventory_get_host(inv, host->name);
+
+        for (guint g = 0; infos[h].guests && g < infos[h].guests->len; g++) {
+            const VbLvGuestInfo *guest = g_ptr_array_index(infos[h].guests, g);
+            g_autoptr(GError) error = NULL;
+            VbVm *vm;
+
+            if ((guest->state != VB_VM_STATE_SHUTOFF) != active)
+                continue;
+            if (vb_inventory_get_vm(inv, guest->def->name)) {
+                g_debug("%s: guest '%s' is also on another host; listed once", host->name,
+                        guest->def->name);
+                continue;
+            }
+            vm = vb_inventory_add_vm(inv, vbhost, guest->def->name, &error);
+            if (vm)
+                vb_lv_vm_fill(inv, host, vm, guest);
+        }
+    }
+}
+
+VbInventory *
+vb_lv_snapshot(VbConn *conn, GError **error)
+{
+    g_autoptr(VbInventory) inv = vb_inventory_new();
+    g_autofree VbLvHostInfo *infos = g_new0(VbLvHostInfo, conn->hosts->len + 1);
+    VbLvSnapshotRun run = { conn, infos };
+    gboolean ok = TRUE;
+
+    vb_lv_foreach_host_parallel(conn, vb_lv_snapshot_task, &run);
+    for (guint h = 0; ok && h < conn->hosts->len; h++) {
+        VbLvHost *host = g_ptr_array_index(conn->hosts, h);
+        VbPool *pool = vb_inventory_get_pool(inv, host->pool);
+        VbHost *vbhost;
+
+        if (!pool)
+            pool = vb_inventory_add_pool(inv, host->pool, error);
+        if (pool)
+            pool->shared_storage = host->shared_storage;
+        vbhost = pool ? vb_inventory_add_host(inv, pool, host->name, error) : NULL;
+        ok = vbhost != NULL;
+        if (ok)
+            vb_lv_host_fill(inv, host, vbhost, &infos[h]);
+    }
+    if (ok) {
+        vb_lv_add_guests(inv, conn, infos, TRUE);
+        vb_lv_add_guests(inv, conn, infos, FALSE);
+        for (guint h = 0; h < conn->hosts->len; h++) {
+            VbLvHost *host = g_ptr_array_index(conn->hosts, h);
+
+            if (!infos[h].reason)
+                vb_lv_host_apply_load(host, inv, vb_inventory_get_host(inv, host->name));
+        }
+    }
+    for (guint h = 0; h < conn->hosts->len; h++)
+        vb_lv_host_info_clear(&infos[h]);
+    return ok ? g_steal_pointer(&inv) : NULL;
+}
+
+/* ------------------------------------------------------------ load figures */
+
+static const VbVmSample *
+vb_lv_sample_vm(const VbHostSample *sample, const char *name)
+{
+    for (guint i = 0; sample && i < sample->vms->len; i++) {
+        const VbVmSample *vm = &g_array_index(sample->vms, VbVmSample, i);
+
+        if (g_strcmp0(vm->name, name) == 0)
+            return vm;
+    }
+    return NULL;
+}
+
+void
+vb_lv_host_apply_load(VbLvHost *host, VbInventory *inv, VbHost *vbhost)
+{
+    const VbHostSample *a, *b;
+    double seconds;
+
+    g_mutex_lock(&host->lock);
+    a = host->prev;
+    b = host->last;
+    if (b)
+        vbhost->memory_used_mib = b->memory_total_mib - b->memory_free_mib;
+    if (a && b && b->cpu_total_ns > a->cpu_total_ns && b->monotonic_us > a->monotonic_us) {
+        vbhost->cpu_usage = (double) (b->cpu_busy_ns - MIN(a->cpu_busy_ns, b->cpu_busy_ns)) /
+                            (double) (b->cpu_total_ns - a->cpu_total_ns);
+        seconds = (double) (b->monotonic_us - a->monotonic_us) / G_USEC_PER_SEC;
+        for (guint i = 0; i < vbhost->vms->len; i++) {
+            VbVm *vm = vb_inventory_vm(inv, g_array_index(vbhost->vms, guint, i));
+            const VbVmSample *va = vb_lv_sample_vm(a, vm->name), *vbs = vb_lv_sample_vm(b, vm->name);
+
+            if (va && vbs && vbs->cpu_time_ns >= va->cpu_time_ns && vm->vcpus > 0)
+                vm->cpu_usage = CLAMP((double) (vbs->cpu_time_ns - va->cpu_time_ns) /
+                                      (seconds * 1e9 * vm->vcpus), 0.0, 1.0);
+        }
+    }
+    g_mutex_unlock(&host->lock);
+}

@@ -1,0 +1,367 @@
+/*
+ * libvirt-migrate.c: moving guests between real hosts, and finding them.
+ *
+ * A live move is one virDomainMigrateToURI3 call (peer-to-peer: the source's
+ * libvirtd talks to the destination's, so virt-balancer may lose its own
+ * connection without stranding the guest), run in a worker thread so that
+ * migrate_start returns at once; job_poll reads libvirt's job statistics on
+ * the source while the thread waits. A cold move (shut-off guest) defines the
+ * guest on the destination first and undefines it on the source only after
+ * that succeeded, so a failure at any step leaves it defined somewhere.
+ *
+ * A VbJob is shared by the caller and its worker (reference counted): the
+ * caller may free it while the worker still runs, and the worker holds its
+ * own references to the libvirt objects it uses, so closing the driver's
+ * connection never pulls them from under it.
+ */
+#include "config.h"
+
+#include <string.h>
+
+#include "drivers/libvirt-priv.h"
+
+#define VB_BYTES_PER_MIB (1024.0 * 1024.0)
+/* Post-copy is switched on when pre-copy has sent memory this many times
+ * over without converging. */
+#define VB_LV_POSTCOPY_AFTER_ITERATIONS 3
+
+struct _VbJob {
+    gatomicrefcount refs;
+    GMutex lock;              /* guards done, ok, aborted, message, postcopy_started */
+    char *vm, *from, *to;
+    gboolean live;
+    gboolean post_copy;       /* switch to post-copy if pre-copy does not converge */
+    gboolean start_after;     /* cold: start on the destination afterwards */
+    gint64 start_us;          /* monotonic */
+    virDomainPtr dom;         /* on the source (own reference) */
+    virConnectPtr dconn;      /* destination (own reference), cold moves */
+    char *dconnuri;           /* live: the destination's libvirt URI */
+    virTypedParameterPtr params;
+    int nparams;
+    unsigned int flags;
+    gboolean done, ok, aborted, postcopy_started;
+    char *message;
+};
+
+static VbJob *
+vb_lv_job_ref(VbJob *job)
+{
+    g_atomic_ref_count_inc(&job->refs);
+    return job;
+}
+
+static void
+vb_lv_job_unref(VbJob *job)
+{
+    if (!job || !g_atomic_ref_count_dec(&job->refs))
+        return;
+    if (job->dom)
+        virDomainFree(job->dom);
+    if (job->dconn)
+        virConnectClose(job->dconn);
+    virTypedParamsFree(job->params, job->nparams);
+    g_free(job->vm);
+    g_free(job->from);
+    g_free(job->to);
+    g_free(job->dconnuri);
+    g_free(job->message);
+    g_mutex_clear(&job->lock);
+    g_free(job);
+}
+
+void
+vb_lv_job_free(VbJob *job)
+{
+    vb_lv_job_unref(job);
+}
+
+/* Records the outcome; @message is libvirt's reason (NULL: its last error). */
+static void
+vb_lv_job_finish(VbJob *job, gboolean ok, const char *what, const char *message)
+{
+    if (!message)
+        message = virGetLastErrorMessage();
+
+    g_mutex_lock(&job->lock);
+    job->done = TRUE;
+    job->ok = ok;
+    if (!ok)
+        job->message = g_strdup_printf("%s: %s '%s' to %s: %s", job->from, what, job->vm, job->to,
+                                       message && *message ? message : "unknown libvirt error");
+    g_mutex_unlock(&job->lock);
+    virResetLastError();
+}
+
+/* ------------------------------------------------------------ cold moves */
+
+/* Defines the guest on the destination, then undefines it on the source.
+ * Local disks are not copied: such a move is refused before anything
+ * changes. */
+static gboolean
+vb_lv_cold_move(VbJob *job, const char **ret_what, char **ret_message)
+{
+    g_autofree char *xml = virDomainGetXMLDesc(job->dom, VIR_DOMAIN_XML_INACTIVE |
+                                                             VIR_DOMAIN_XML_SECURE |
+                                                             VIR_DOMAIN_XML_MIGRATABLE);
+    g_autoptr(virDomain) copy = NULL;
+    unsigned int undefine = VIR_DOMAIN_UNDEFINE_MANAGED_SAVE |
+                            VIR_DOMAIN_UNDEFINE_SNAPSHOTS_METADATA |
+                            VIR_DOMAIN_UNDEFINE_CHECKPOINTS_METADATA |
+                            VIR_DOMAIN_UNDEFINE_KEEP_NVRAM;
+
+    *ret_what = "cannot read the definition of";
+    if (!xml)
+        return FALSE;
+    *ret_what = "cannot define";
+    copy = virDomainDefineXML(job->dconn, xml);
+    if (!copy)
+        return FALSE;
+    *ret_what = "cannot undefine on the source, after defining on the destination,";
+    if (virDomainUndefineFlags(job->dom, undefine) < 0) {
+        *ret_message = g_strdup(virGetLastErrorMessage());
+        /* Keep the guest defined exactly once: drop the copy. */
+        virDomainUndefineFlags(copy, undefine);
+        return FALSE;
+    }
+    *ret_what = "moved but cannot start";
+    return !job->start_after || virDomainCreate(copy) == 0;
+}
+
+static gpointer
+vb_lv_job_thread(gpointer data)
+{
+    VbJob *job = data;
+    const char *what = "cannot migrate";
+    g_autofree char *message = NULL;
+    gboolean ok;
+
+    if (job->live)
+        ok = virDomainMigrateToURI3(job->dom, job->dconnuri, job->params, job->nparams,
+                                    job->flags) == 0;
+    else
+        ok = vb_lv_cold_move(job, &what, &message);
+    vb_lv_job_finish(job, ok, what, message);
+    vb_lv_job_unref(job);
+    return NULL;
+}
+
+/* ------------------------------------------------------------ starting */
+
+static gboolean
+vb_lv_job_params(VbJob *job, VbLvHost *dest, const VbMigrationRequest *req, GError **error)
+{
+    const VbMigrationSettings *s = req->settings;
+    int max = 0;
+    g_autofree char *uri = NULL;
+
+    job->flags = VIR_MIGRATE_LIVE | VIR_MIGRATE_PEER2PEER | VIR_MIGRATE_PERSIST_DEST |
+                 VIR_MIGRATE_UNDEFINE_SOURCE;
+    if (req->copy_storage)
+        job->flags |= VIR_MIGRATE_NON_SHARED_DISK;
+    if (s && s->compression)
+        job->flags |= VIR_MIGRATE_COMPRESSED;
+    if (s && s->auto_converge)
+        job->flags |= VIR_MIGRATE_AUTO_CONVERGE;
+    if (s && s->post_copy)
+        job->flags |= VIR_MIGRATE_POSTCOPY;
+    /* No port: the destination picks one from its migration port range. */
+    if (dest->migration_host) {
+        uri = g_strdup_printf("tcp://%s", dest->migration_host);
+        if (virTypedParamsAddString(&job->params, &job->nparams, &max, VIR_MIGRATE_PARAM_URI,
+                                    uri) < 0)
+            return vb_lv_error(error, VB_ERROR_MIGRATION, dest->name, "bad migration URI");
+    }
+    if (s && s->bandwidth_mib_s > 0 &&
+        virTypedParamsAddULLong(&job->params, &job->nparams, &max, VIR_MIGRATE_PARAM_BANDWIDTH,
+                                (unsigned long long) s->bandwidth_mib_s) < 0)
+        return vb_lv_error(error, VB_ERROR_MIGRATION, dest->name, "bad bandwidth");
+    job->dconnuri = g_strdup(dest->uri);
+    return TRUE;
+}
+
+/* Checks the request against the source and prepares a job (transfer full). */
+static VbJob *
+vb_lv_job_new(VbConn *conn, const VbMigrationRequest *req, GError **error)
+{
+    VbLvHost *src = vb_lv_conn_host(conn, req->from), *dst = vb_lv_conn_host(conn, req->to);
+    g_autoptr(virConnect) sconn = NULL;
+    VbJob *job;
+    int active;
+
+    if (!src || !dst || src == dst) {
+        g_set_error(error, VB_ERROR, VB_ERROR_NOT_FOUND, "cannot migrate '%s' from %s to %s: %s",
+                    req->vm, req->from, req->to,
+                    src == dst && src ? "same host" : "unknown host");
+        return NULL;
+    }
+    sconn = vb_lv_host_connect(src, error);
+    if (!sconn)
+        return NULL;
+    job = g_new0(VbJob, 1);
+    g_atomic_ref_count_init(&job->refs);
+    g_mutex_init(&job->lock);
+    job->vm = g_strdup(req->vm);
+    job->from = g_strdup(src->name);
+    job->to = g_strdup(dst->name);
+    job->live = req->live;
+    job->post_copy = req->settings && req->settings->post_copy;
+    job->start_after = req->settings && req->settings->start_after_cold_move;
+    job->dom = virDomainLookupByName(sconn, req->vm);
+    if (!job->dom) {
+        vb_lv_error(error, VB_ERROR_NOT_FOUND, src->name, "cannot find the guest to migrate");
+        return vb_lv_job_unref(job), NULL;
+    }
+    active = virDomainIsActive(job->dom);
+    if (active < 0 || (active == 1) != req->live) {
+        if (active < 0)
+            vb_lv_error(error, VB_ERROR_MIGRATION, src->name, "cannot read the guest's state");
+        else
+            g_set_error(error, VB_ERROR, VB_ERROR_MIGRATION, "%s: guest '%s' is %s: a %s move needs it %s",
+                        src->name, req->vm, active ? "running" : "shut off",
+                        req->live ? "live" : "cold", req->live ? "running" : "shut off");
+        return vb_lv_job_unref(job), NULL;
+    }
+    if (req->live ? !vb_lv_job_params(job, dst, req, error)
+                  : !(job->dconn = vb_lv_host_connect(dst, error)))
+        return vb_lv_job_unref(job), NULL;
+    return job;
+}
+
+VbJob *
+vb_lv_migrate_start(VbConn *conn, const VbMigrationRequest *req, GError **error)
+{
+    VbJob *job = vb_lv_job_new(conn, req, error);
+
+    if (!job)
+        return NULL;
+    if (!req->live && req->copy_storage) {
+        g_set_error(error, VB_ERROR, VB_ERROR_MIGRATION,
+                    "%s: cold move of '%s' with local disks to %s is not supported: "
+                    "start it and migrate it live with storage, or move its disks by hand",
+                    job->from, job->vm, job->to);
+        return vb_lv_job_unref(job), NULL;
+    }
+    job->start_us = g_get_monotonic_time();
+    g_thread_unref(g_thread_new("vb-libvirt-migrate", vb_lv_job_thread, vb_lv_job_ref(job)));
+    return job;
+}
+
+/* ------------------------------------------------------------ progress */
+
+static void
+vb_lv_job_progress(VbJob *job, VbJobInfo *info)
+{
+    virTypedParameterPtr params = NULL;
+    int nparams = 0, type = 0;
+    unsigned long long total = 0, processed = 0, remaining = 0, iteration = 0;
+
+    if (!job->live || virDomainGetJobStats(job->dom, &type, &params, &nparams, 0) < 0) {
+        virResetLastError(); /* finished in between, or a cold move: no stats */
+        return;
+    }
+    virTypedParamsGetULLong(params, nparams, VIR_DOMAIN_JOB_DATA_TOTAL, &total);
+    virTypedParamsGetULLong(params, nparams, VIR_DOMAIN_JOB_DATA_PROCESSED, &processed);
+    virTypedParamsGetULLong(params, nparams, VIR_DOMAIN_JOB_DATA_REMAINING, &remaining);
+    virTypedParamsGetULLong(params, nparams, VIR_DOMAIN_JOB_MEMORY_ITERATION, &iteration);
+    virTypedParamsFree(params, nparams);
+    if (total > 0)
+        info->progress = CLAMP((double) processed / (double) total, 0.0, 0.99);
+    info->remaining_mib = (guint64) ((double) remaining / VB_BYTES_PER_MIB);
+    if (job->post_copy && iteration >= VB_LV_POSTCOPY_AFTER_ITERATIONS) {
+        g_mutex_lock(&job->lock);
+        if (!job->postcopy_started && virDomainMigrateStartPostCopy(job->dom, 0) == 0)
+            job->postcopy_started = TRUE;
+        g_mutex_unlock(&job->lock);
+        virResetLastError();
+    }
+}
+
+gboolean
+vb_lv_job_poll(VbConn *conn, VbJob *job, VbJobInfo *ret_info, GError **error)
+{
+    VbJobInfo info = { 0 };
+    gboolean done;
+
+    info.elapsed_seconds = (double) (g_get_monotonic_time() - job->start_us) / G_USEC_PER_SEC;
+    g_mutex_lock(&job->lock);
+    done = job->done;
+    if (done) {
+        info.state = job->ok ? VB_JOB_COMPLETED : job->aborted ? VB_JOB_ABORTED : VB_JOB_FAILED;
+        info.progress = job->ok ? 1.0 : 0.0;
+        info.message = g_strdup(job->message);
+    }
+    g_mutex_unlock(&job->lock);
+    if (!done) {
+        info.state = VB_JOB_RUNNING;
+        vb_lv_job_progress(job, &info);
+    }
+    *ret_info = info;
+    return TRUE;
+}
+
+gboolean
+vb_lv_job_abort(VbConn *conn, VbJob *job, GError **error)
+{
+    gboolean done;
+
+    g_mutex_lock(&job->lock);
+    job->aborted = !job->done;
+    done = job->done;
+    g_mutex_unlock(&job->lock);
+    if (done || !job->live)
+        return TRUE; /* nothing to stop: job_poll tells how it ended */
+    if (virDomainAbortJob(job->dom) < 0) {
+        g_mutex_lock(&job->lock);
+        done = job->done;
+        g_mutex_unlock(&job->lock);
+        if (done) {
+            virResetLastError();
+            return TRUE;
+        }
+        return vb_lv_error(error, VB_ERROR_MIGRATION, job->from, "cannot abort the migration");
+    }
+    return TRUE;
+}
+
+/* ------------------------------------------------------------ locate */
+
+typedef struct {
+    VbConn *conn;
+    const char *vm;
+    VbVmLocation **found;    /* one slot per host, config order */
+} VbLvLocateRun;
+
+static void
+vb_lv_locate_task(VbLvHost *host, gpointer data)
+{
+    VbLvLocateRun *run = data;
+    g_autoptr(virConnect) conn = vb_lv_host_connect(host, NULL);
+    g_autoptr(virDomain) dom = conn ? virDomainLookupByName(conn, run->vm) : NULL;
+    guint index = 0;
+    VbVmLocation *loc;
+
+    virResetLastError();
+    if (!dom)
+        return;
+    g_ptr_array_find(run->conn->hosts, host, &index);
+    loc = g_new0(VbVmLocation, 1);
+    loc->host = g_strdup(host->name);
+    loc->running = virDomainIsActive(dom) == 1;
+    loc->persistent = virDomainIsPersistent(dom) == 1;
+    run->found[index] = loc;
+}
+
+GPtrArray *
+vb_lv_locate(VbConn *conn, const char *vm, GError **error)
+{
+    g_autofree VbVmLocation **found = g_new0(VbVmLocation *, conn->hosts->len + 1);
+    VbLvLocateRun run = { conn, vm, found };
+    GPtrArray *ret = g_ptr_array_new_with_free_func((GDestroyNotify) vb_vm_location_free);
+
+    vb_lv_foreach_host_parallel(conn, vb_lv_locate_task, &run);
+    for (guint i = 0; i < conn->hosts->len; i++) {
+        if (found[i])
+            g_ptr_array_add(ret, found[i]);
+    }
+    return ret;
+}
