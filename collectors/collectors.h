@@ -102,8 +102,9 @@ gboolean vb_history_init(VbStore *store, GError **error);
  * the deltas against each one's previous row (NULL usage when there is no
  * previous row or the counters were reset). One transaction. */
 gboolean vb_history_record(VbStore *store, const VbSampleSet *set, GError **error);
-/* Deletes rows older than @now_us - @retention_seconds; returns how many
- * rows went in @ret_deleted (may be NULL). */
+/* Deletes the samples (with their host and guest rows) older than
+ * @now_us - @retention_seconds; the number of samples deleted goes in
+ * @ret_deleted (may be NULL). */
 gboolean vb_history_prune(VbStore *store, gint64 now_us, guint retention_seconds,
                           guint *ret_deleted, GError **error);
 /* The time of the newest sample in @ret_time_us (0 when there is none). */

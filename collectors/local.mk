@@ -1,5 +1,6 @@
 # collectors/: the SQLite store, sample history, windowed averages.
-libvb_a_SOURCES += collectors/collectors.h collectors/store.c
+libvb_a_SOURCES += collectors/collectors.h collectors/store.c collectors/usage.c \
+	collectors/history.c collectors/window.c collectors/collector.c
 
 check_PROGRAMS += tests/collectors-test
 TESTS += tests/collectors-test

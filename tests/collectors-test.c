@@ -181,6 +181,297 @@ START_TEST(test_store_unwritable)
 }
 END_TEST
 
+/* ----------------------------------------------------------------- deltas */
+
+/* tests/data/collectors/deltas.txt: one counter pair per line, with the
+ * usage expected (or "skip"). */
+START_TEST(test_deltas_table)
+{
+    g_autofree char *path = vb_test_data_path("collectors/deltas.txt");
+    g_autofree char *text = NULL;
+    g_auto(GStrv) lines = NULL;
+    guint n_cases = 0;
+
+    ck_assert(g_file_get_contents(path, &text, NULL, NULL));
+    lines = g_strsplit(text, "\n", -1);
+    for (guint i = 0; lines[i]; i++) {
+        g_auto(GStrv) f = g_strsplit_set(g_strstrip(lines[i]), " \t", -1);
+        double usage = -1.0;
+        gboolean ok;
+        const char *expected;
+
+        if (!f[0] || f[0][0] == '#' || f[0][0] == '\0')
+            continue;
+        ck_assert_msg(g_strv_length(f) == 6, "%s:%u: want 6 fields", path, i + 1);
+        if (strcmp(f[0], "host") == 0)
+            ok = vb_usage_host_cpu(g_ascii_strtoull(f[1], NULL, 10),
+                                   g_ascii_strtoull(f[2], NULL, 10),
+                                   g_ascii_strtoull(f[3], NULL, 10),
+                                   g_ascii_strtoull(f[4], NULL, 10), &usage);
+        else
+            ok = vb_usage_vm_cpu(g_ascii_strtoull(f[1], NULL, 10),
+                                 g_ascii_strtoull(f[2], NULL, 10),
+                                 g_ascii_strtoll(f[3], NULL, 10),
+                                 (guint) g_ascii_strtoull(f[4], NULL, 10), &usage);
+        expected = f[5];
+        if (strcmp(expected, "skip") == 0) {
+            ck_assert_msg(!ok, "%s:%u: expected skip, got %f", path, i + 1, usage);
+            ck_assert_msg(usage == -1.0, "%s:%u: output written on skip", path, i + 1);
+        } else {
+            g_autofree char *got = NULL;
+
+            ck_assert_msg(ok, "%s:%u: expected %s, got skip", path, i + 1, expected);
+            got = g_strdup_printf("%.6f", usage);
+            ck_assert_msg(strcmp(got, expected) == 0, "%s:%u: expected %s, got %s", path,
+                          i + 1, expected, got);
+        }
+        n_cases++;
+    }
+    ck_assert_uint_ge(n_cases, 10);
+}
+END_TEST
+
+/* --------------------------------------------------- history scenarios */
+
+/* A scenario (tests/data/collectors/window-*.in) is a list of samples given
+ * as raw counters, and commands (report, prune) whose output is compared
+ * with the .out file beside it. */
+
+static void
+test_host_sample_free(gpointer data)
+{
+    VbHostSample *hs = data;
+
+    for (guint i = 0; hs->vms && i < hs->vms->len; i++)
+        g_free(g_array_index(hs->vms, VbVmSample, i).name);
+    if (hs->vms)
+        g_array_unref(hs->vms);
+    g_free(hs->host);
+    g_free(hs->reason);
+    g_free(hs);
+}
+
+static void
+test_sample_set_free(VbSampleSet *set)
+{
+    if (set)
+        g_ptr_array_unref(set->hosts);
+    g_free(set);
+}
+
+/* "key=value" field @key of @f, or NULL. */
+static const char *
+field(char **f, const char *key)
+{
+    gsize len = strlen(key);
+
+    for (guint i = 0; f[i]; i++)
+        if (strncmp(f[i], key, len) == 0 && f[i][len] == '=')
+            return f[i] + len + 1;
+    return NULL;
+}
+
+static guint64
+field_u64(char **f, const char *key)
+{
+    const char *v = field(f, key);
+
+    return v ? g_ascii_strtoull(v, NULL, 10) : 0;
+}
+
+/* "used/free"-style pair field: first and second number. */
+static void
+field_pair(char **f, const char *key, double *a, double *b)
+{
+    const char *v = field(f, key);
+    char *end = NULL;
+
+    *a = *b = 0.0;
+    if (!v)
+        return;
+    *a = g_ascii_strtod(v, &end);
+    if (end && *end == '/')
+        *b = g_ascii_strtod(end + 1, NULL);
+}
+
+static VbHostSample *
+parse_host(char **f, const char *line, gint64 t_us, gint64 mono_us)
+{
+    VbHostSample *hs = g_new0(VbHostSample, 1);
+    const char *down = strstr(line, "down=");
+    double a, b;
+
+    hs->host = g_strdup(f[1]);
+    hs->timestamp_us = t_us;
+    hs->monotonic_us = mono_us;
+    hs->vms = g_array_new(FALSE, TRUE, sizeof(VbVmSample));
+    hs->up = down == NULL;
+    if (down) {
+        hs->reason = g_strdup(down + 5);
+        return hs;
+    }
+    hs->cpu_cores = (guint) field_u64(f, "cores");
+    hs->cpu_busy_ns = field_u64(f, "busy");
+    hs->cpu_total_ns = field_u64(f, "total");
+    field_pair(f, "mem", &a, &b);
+    hs->memory_total_mib = (guint64) a;
+    hs->memory_free_mib = (guint64) b;
+    field_pair(f, "disk", &a, &b);
+    hs->storage_total_gib = a;
+    hs->storage_free_gib = b;
+    return hs;
+}
+
+static void
+parse_vm(char **f, VbHostSample *hs)
+{
+    VbVmSample vs = { 0 };
+
+    vs.name = g_strdup(f[1]);
+    vs.vcpus = (guint) field_u64(f, "vcpus");
+    vs.cpu_time_ns = field_u64(f, "cpu");
+    vs.memory_mib = 512;
+    vs.running = !g_strv_contains((const char *const *) f, "shutoff");
+    g_array_append_val(hs->vms, vs);
+}
+
+static char *
+fmt_cpu(double cpu)
+{
+    return cpu < 0.0 ? g_strdup("-") : g_strdup_printf("%.4f", cpu);
+}
+
+static void
+render_load(GString *out, const char *what, const VbLoad *l)
+{
+    g_autofree char *cpu = fmt_cpu(l->cpu);
+
+    g_string_append_printf(out, "  %s cpu=%s mem=%.1f/%.1f disk=%.2f/%.2f\n", what, cpu,
+                           l->memory_used_mib, l->memory_total_mib, l->storage_used_gib,
+                           l->storage_total_gib);
+}
+
+static void
+render_report(GString *out, VbStore *store, gint64 end_us, guint window_s)
+{
+    g_autoptr(GError) error = NULL;
+    VbWindow w;
+    g_autoptr(GPtrArray) hosts = vb_history_hosts(store, end_us, window_s, &w, &error);
+    g_autoptr(GPtrArray) vms = NULL;
+    g_autofree char *desc = NULL;
+
+    ck_assert_msg(hosts != NULL, "%s", error ? error->message : "");
+    vms = vb_history_vms(store, end_us, window_s, &error);
+    ck_assert_msg(vms != NULL, "%s", error ? error->message : "");
+    desc = vb_window_describe(&w);
+    g_string_append_printf(out, "report: %s (from %" G_GINT64_FORMAT " to %" G_GINT64_FORMAT
+                                ")\n", desc, w.start_us / G_USEC_PER_SEC,
+                           w.end_us / G_USEC_PER_SEC);
+    for (guint i = 0; i < hosts->len; i++) {
+        const VbHostHistory *h = g_ptr_array_index(hosts, i);
+
+        g_string_append_printf(out, "host %s %s%s%s at %" G_GINT64_FORMAT " vms=%u running=%u\n",
+                               h->host, h->up ? "up" : "down", h->reason ? ": " : "",
+                               h->reason ? h->reason : "", h->time_us / G_USEC_PER_SEC,
+                               h->n_vms, h->n_running);
+        render_load(out, "latest", &h->latest);
+        render_load(out, "average", &h->average);
+        g_string_append_printf(out, "  samples=%u intervals=%u span=%" G_GINT64_FORMAT
+                                    "..%" G_GINT64_FORMAT "\n", h->n_samples, h->n_intervals,
+                               h->first_us / G_USEC_PER_SEC, h->last_us / G_USEC_PER_SEC);
+    }
+    for (guint i = 0; i < vms->len; i++) {
+        const VbVmHistory *v = g_ptr_array_index(vms, i);
+        g_autofree char *cpu = fmt_cpu(v->cpu);
+
+        g_string_append_printf(out, "vm %s on %s cpu=%s intervals=%u\n", v->vm, v->host, cpu,
+                               v->n_intervals);
+    }
+}
+
+static void
+flush_sample(VbStore *store, VbSampleSet **set)
+{
+    g_autoptr(GError) error = NULL;
+
+    if (!*set)
+        return;
+    ck_assert_msg(vb_history_record(store, *set, &error), "%s", error ? error->message : "");
+    g_clear_pointer(set, test_sample_set_free);
+}
+
+/* Runs one scenario line; appends command output to @out. */
+static void
+scenario_line(VbStore *store, const char *line, VbSampleSet **set, guint *window_s,
+              GString *out)
+{
+    g_auto(GStrv) f = g_strsplit_set(line, " ", -1);
+    g_autoptr(GError) error = NULL;
+    static gint64 t_us, mono_us;
+
+    if (strcmp(f[0], "window") == 0) {
+        *window_s = (guint) g_ascii_strtoull(f[1], NULL, 10);
+    } else if (strcmp(f[0], "sample") == 0) {
+        flush_sample(store, set);
+        t_us = g_ascii_strtoll(f[1], NULL, 10) * G_USEC_PER_SEC;
+        mono_us = field(f, "mono") ? (gint64) field_u64(f, "mono") * G_USEC_PER_SEC : t_us;
+        *set = g_new0(VbSampleSet, 1);
+        (*set)->hosts = g_ptr_array_new_with_free_func(test_host_sample_free);
+    } else if (strcmp(f[0], "host") == 0) {
+        g_ptr_array_add((*set)->hosts, parse_host(f, line, t_us, mono_us));
+    } else if (strcmp(f[0], "vm") == 0) {
+        parse_vm(f, g_ptr_array_index((*set)->hosts, (*set)->hosts->len - 1));
+    } else if (strcmp(f[0], "report") == 0) {
+        flush_sample(store, set);
+        render_report(out, store, (gint64) field_u64(f, "end") * G_USEC_PER_SEC, *window_s);
+    } else if (strcmp(f[0], "prune") == 0) {
+        guint deleted = 0;
+        gint64 latest = 0;
+
+        flush_sample(store, set);
+        ck_assert(vb_history_latest_time(store, &latest, &error));
+        ck_assert_msg(vb_history_prune(store, latest, (guint) g_ascii_strtoull(f[1], NULL, 10),
+                                       &deleted, &error),
+                      "%s", error ? error->message : "");
+        g_string_append_printf(out, "prune %s: %u samples deleted\n", f[1], deleted);
+    } else {
+        ck_abort_msg("unknown scenario line: %s", line);
+    }
+}
+
+static const char *const window_scenarios[] = {
+    "window-basic", "window-resets", "window-span", "window-retention",
+};
+
+START_TEST(test_window_scenarios)
+{
+    const char *name = window_scenarios[_i];
+    g_autofree char *in_rel = g_strdup_printf("collectors/%s.in", name);
+    g_autofree char *out_rel = g_strdup_printf("collectors/%s.out", name);
+    g_autofree char *in_path = vb_test_data_path(in_rel);
+    g_autofree char *out_path = vb_test_data_path(out_rel);
+    g_autofree char *text = NULL;
+    g_auto(GStrv) lines = NULL;
+    g_autoptr(GError) error = NULL;
+    g_autoptr(VbStore) store = vb_store_open(":memory:", &error);
+    g_autoptr(GString) out = g_string_new(NULL);
+    VbSampleSet *set = NULL;
+    guint window_s = 60;
+
+    ck_assert_msg(store && vb_history_init(store, &error), "%s", error ? error->message : "");
+    ck_assert(g_file_get_contents(in_path, &text, NULL, NULL));
+    lines = g_strsplit(text, "\n", -1);
+    for (guint i = 0; lines[i]; i++) {
+        char *line = g_strstrip(lines[i]);
+
+        if (line[0] != '\0' && line[0] != '#')
+            scenario_line(store, line, &set, &window_s, out);
+    }
+    flush_sample(store, &set);
+    vb_test_compare_file(out_path, out->str);
+}
+END_TEST
+
 static Suite *
 collectors_suite(void)
 {
@@ -193,6 +484,11 @@ collectors_suite(void)
     tcase_add_test(tc, test_store_refuses_newer_schema);
     tcase_add_test(tc, test_store_file_reopen);
     tcase_add_test(tc, test_store_unwritable);
+    suite_add_tcase(s, tc);
+
+    tc = tcase_create("usage");
+    tcase_add_test(tc, test_deltas_table);
+    tcase_add_loop_test(tc, test_window_scenarios, 0, G_N_ELEMENTS(window_scenarios));
     suite_add_tcase(s, tc);
     return s;
 }

@@ -1,0 +1,189 @@
+/*
+ * collector.c: sampling a driver into the history, and snapshots whose load
+ * is the window average.
+ *
+ * A VbCollector borrows a driver connection, its ops and a store. Sampling
+ * asks the driver for one VbSampleSet (the driver samples every host
+ * concurrently), records it and prunes rows past retention. A snapshot asks
+ * the driver for the pool's topology and replaces its measured load with
+ * the averages over the window, so that planning never acts on one noisy
+ * sample. When the window holds no CPU interval yet (first run, or the last
+ * sample is older than the window), the collector samples first: once, and
+ * when that still gives no interval (no earlier sample to take a delta
+ * against), once more a bootstrap gap later, on the driver's clock.
+ *
+ * Invariant: the inventory returned is the driver's, topology and state
+ * untouched; only the measured figures change, and only where the window has
+ * them.
+ */
+#include "config.h"
+
+#include "collectors/collectors.h"
+
+#define VB_COLLECTOR_DEFAULT_GAP_S 3.0
+
+struct _VbCollector {
+    VbConn *conn;              /* borrowed */
+    const VbDriverOps *ops;    /* borrowed */
+    VbStore *store;            /* borrowed */
+    guint window_seconds;      /* averages over this */
+    guint retention_seconds;   /* rows older than this are deleted */
+    double bootstrap_gap_s;    /* between the two first samples */
+};
+
+VbCollector *
+vb_collector_new(VbConn *conn, const VbDriverOps *ops, VbStore *store, const VbConfig *config,
+                 GError **error)
+{
+    g_autoptr(VbCollector) c = g_new0(VbCollector, 1);
+
+    g_return_val_if_fail(conn && ops && store && config, NULL);
+    c->conn = conn;
+    c->ops = ops;
+    c->store = store;
+    c->window_seconds = config->window_seconds;
+    c->retention_seconds = MAX(config->retention_seconds, config->window_seconds);
+    c->bootstrap_gap_s = VB_COLLECTOR_DEFAULT_GAP_S;
+    if (!vb_history_init(store, error))
+        return NULL;
+    return g_steal_pointer(&c);
+}
+
+void
+vb_collector_free(VbCollector *collector)
+{
+    g_free(collector);
+}
+
+void
+vb_collector_set_bootstrap_gap(VbCollector *collector, double seconds)
+{
+    collector->bootstrap_gap_s = MAX(seconds, 0.0);
+}
+
+gboolean
+vb_collector_sample(VbCollector *collector, GError **error)
+{
+    g_autoptr(VbSampleSet) set = collector->ops->sample(collector->conn, error);
+    gint64 now_us = 0;
+    guint deleted = 0;
+
+    if (!set)
+        return FALSE;
+    if (!vb_history_record(collector->store, set, error) ||
+        !vb_history_latest_time(collector->store, &now_us, error))
+        return FALSE;
+    if (!vb_history_prune(collector->store, now_us, collector->retention_seconds, &deleted,
+                          error))
+        return FALSE;
+    g_debug("sampled %u hosts, pruned %u old samples", set->hosts->len, deleted);
+    return TRUE;
+}
+
+/* TRUE when some host has a CPU interval in the window ending at the newest
+ * sample, and that sample is not older than the window. */
+static gboolean
+history_usable(VbCollector *c, gboolean *ret_usable, GError **error)
+{
+    g_autoptr(GPtrArray) hosts = NULL;
+    VbWindow w;
+    gint64 age_us;
+
+    *ret_usable = FALSE;
+    hosts = vb_history_hosts(c->store, 0, c->window_seconds, &w, error);
+    if (!hosts)
+        return FALSE;
+    age_us = g_get_real_time() - w.end_us;
+    /* Defensive: a sim driver's clock may be far from the wall clock; only
+     * a sample older than the window (not one from the future) is stale. */
+    if (w.n_samples == 0 || age_us > (gint64) c->window_seconds * G_USEC_PER_SEC)
+        return TRUE;
+    for (guint i = 0; i < hosts->len; i++)
+        if (((VbHostHistory *) g_ptr_array_index(hosts, i))->n_intervals > 0)
+            *ret_usable = TRUE;
+    return TRUE;
+}
+
+static gboolean
+ensure_history(VbCollector *c, GError **error)
+{
+    gboolean usable;
+
+    if (!history_usable(c, &usable, error))
+        return FALSE;
+    if (usable)
+        return TRUE;
+    if (!vb_collector_sample(c, error) || !history_usable(c, &usable, error))
+        return FALSE;
+    if (usable)
+        return TRUE;
+    g_debug("no usage history yet: sampling again in %.1f s", c->bootstrap_gap_s);
+    c->ops->sleep(c->conn, c->bootstrap_gap_s);
+    return vb_collector_sample(c, error);
+}
+
+static void
+apply_host(VbHost *host, const VbHostHistory *h)
+{
+    if (h->n_intervals > 0 && h->average.cpu >= 0.0)
+        host->cpu_usage = h->average.cpu;
+    if (h->n_samples > 0) {
+        host->memory_used_mib = (guint64) (h->average.memory_used_mib + 0.5);
+        if (h->average.storage_total_gib > 0.0)
+            host->storage_free_gib = MAX(0.0, host->storage_total_gib -
+                                                  h->average.storage_used_gib);
+    }
+}
+
+static gboolean
+apply_averages(VbCollector *c, VbInventory *inv, VbWindow *ret_window, GError **error)
+{
+    g_autoptr(GPtrArray) hosts = vb_history_hosts(c->store, 0, c->window_seconds, ret_window,
+                                                  error);
+    g_autoptr(GPtrArray) vms = NULL;
+
+    if (!hosts)
+        return FALSE;
+    vms = vb_history_vms(c->store, 0, c->window_seconds, error);
+    if (!vms)
+        return FALSE;
+    for (guint i = 0; i < hosts->len; i++) {
+        const VbHostHistory *h = g_ptr_array_index(hosts, i);
+        VbHost *host = vb_inventory_get_host(inv, h->host);
+
+        if (host && host->state != VB_HOST_STATE_DOWN)
+            apply_host(host, h);
+    }
+    for (guint i = 0; i < vms->len; i++) {
+        const VbVmHistory *h = g_ptr_array_index(vms, i);
+        VbVm *vm = vb_inventory_get_vm(inv, h->vm);
+
+        if (vm && h->n_intervals > 0 && h->cpu >= 0.0)
+            vm->cpu_usage = h->cpu;
+    }
+    return TRUE;
+}
+
+VbInventory *
+vb_collector_snapshot(VbCollector *collector, VbWindow *ret_window, GError **error)
+{
+    g_autoptr(VbInventory) inv = NULL;
+
+    if (!ensure_history(collector, error))
+        return NULL;
+    inv = collector->ops->snapshot(collector->conn, error);
+    if (!inv || !apply_averages(collector, inv, ret_window, error))
+        return NULL;
+    return g_steal_pointer(&inv);
+}
+
+VbInventory *
+vb_collect_snapshot(VbConn *conn, const VbDriverOps *ops, VbStore *store,
+                    const VbConfig *config, VbWindow *ret_window, GError **error)
+{
+    g_autoptr(VbCollector) collector = vb_collector_new(conn, ops, store, config, error);
+
+    if (!collector)
+        return NULL;
+    return vb_collector_snapshot(collector, ret_window, error);
+}

@@ -1,0 +1,232 @@
+/*
+ * window.c: averages over a time window of the history.
+ *
+ * The window is (end - window_seconds, end], end being a sample time (the
+ * newest by default). CPU is averaged over the intervals that have a figure,
+ * weighted by their length, so that one short noisy interval does not count
+ * as much as a long one; memory and storage are plain means of the samples
+ * in which the host was up. The current pool is the hosts of the newest
+ * sample at or before end: a host removed from the config drops out of
+ * status at once even though its rows stay until retention.
+ *
+ * Workload: a handful of grouped queries per call, each one pass over the
+ * rows of the window (indexed by sample time).
+ */
+#include "config.h"
+
+#include "collectors/collectors.h"
+
+void
+vb_host_history_free(VbHostHistory *h)
+{
+    if (!h)
+        return;
+    g_free(h->host);
+    g_free(h->reason);
+    g_free(h);
+}
+
+void
+vb_vm_history_free(VbVmHistory *h)
+{
+    if (!h)
+        return;
+    g_free(h->vm);
+    g_free(h->host);
+    g_free(h);
+}
+
+static gint64
+window_start(gint64 end_us, guint window_seconds)
+{
+    return end_us - (gint64) window_seconds * G_USEC_PER_SEC;
+}
+
+/* Resolves end 0 to the newest sample time, and fills the window report. */
+static gboolean
+window_resolve(VbStore *store, gint64 *end_us, guint window_seconds, VbWindow *ret_window,
+               GError **error)
+{
+    sqlite3_stmt *stmt;
+    VbWindow w = { .window_seconds = window_seconds };
+
+    if (*end_us == 0 && !vb_history_latest_time(store, end_us, error))
+        return FALSE;
+    stmt = vb_store_prepare(store,
+                            "SELECT count(*), min(time_us), max(time_us) FROM samples"
+                            " WHERE time_us > ?1 AND time_us <= ?2",
+                            error);
+    if (!stmt)
+        return FALSE;
+    sqlite3_bind_int64(stmt, 1, window_start(*end_us, window_seconds));
+    sqlite3_bind_int64(stmt, 2, *end_us);
+    if (sqlite3_step(stmt) != SQLITE_ROW) {
+        sqlite3_reset(stmt);
+        return vb_store_error(store, error, "cannot read history");
+    }
+    w.n_samples = (guint) sqlite3_column_int64(stmt, 0);
+    if (w.n_samples > 0) {
+        w.start_us = sqlite3_column_int64(stmt, 1);
+        w.end_us = sqlite3_column_int64(stmt, 2);
+    }
+    sqlite3_reset(stmt);
+    if (ret_window)
+        *ret_window = w;
+    return TRUE;
+}
+
+static double
+column_double_or(sqlite3_stmt *stmt, int col, double fallback)
+{
+    return sqlite3_column_type(stmt, col) == SQLITE_NULL ? fallback
+                                                         : sqlite3_column_double(stmt, col);
+}
+
+/* The hosts of the newest sample at or before @end_us, with their latest row. */
+static gboolean
+hosts_latest(VbStore *store, gint64 end_us, GPtrArray *out, GHashTable *by_name,
+             GError **error)
+{
+    sqlite3_stmt *stmt = vb_store_prepare(
+        store,
+        "SELECT host, up, reason, time_us, cpu_usage, memory_total_mib - memory_free_mib,"
+        " memory_total_mib, storage_total_gib - storage_free_gib, storage_total_gib,"
+        " n_vms, n_running FROM host_samples WHERE sample ="
+        " (SELECT max(id) FROM samples WHERE time_us <= ?1) ORDER BY host",
+        error);
+    int rc;
+
+    if (!stmt)
+        return FALSE;
+    sqlite3_bind_int64(stmt, 1, end_us);
+    while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+        VbHostHistory *h = g_new0(VbHostHistory, 1);
+
+        h->host = g_strdup((const char *) sqlite3_column_text(stmt, 0));
+        h->up = sqlite3_column_int(stmt, 1) != 0;
+        h->reason = g_strdup((const char *) sqlite3_column_text(stmt, 2));
+        h->time_us = sqlite3_column_int64(stmt, 3);
+        h->latest.cpu = column_double_or(stmt, 4, -1.0);
+        h->latest.memory_used_mib = sqlite3_column_double(stmt, 5);
+        h->latest.memory_total_mib = sqlite3_column_double(stmt, 6);
+        h->latest.storage_used_gib = sqlite3_column_double(stmt, 7);
+        h->latest.storage_total_gib = sqlite3_column_double(stmt, 8);
+        h->n_vms = (guint) sqlite3_column_int64(stmt, 9);
+        h->n_running = (guint) sqlite3_column_int64(stmt, 10);
+        h->average.cpu = -1.0;
+        g_ptr_array_add(out, h);
+        g_hash_table_insert(by_name, h->host, h);
+    }
+    sqlite3_reset(stmt);
+    if (rc != SQLITE_DONE)
+        return vb_store_error(store, error, "cannot read history");
+    return TRUE;
+}
+
+/* Fills the averages of the hosts in @by_name from the window's up rows. */
+static gboolean
+hosts_average(VbStore *store, gint64 start_us, gint64 end_us, GHashTable *by_name,
+              GError **error)
+{
+    sqlite3_stmt *stmt = vb_store_prepare(
+        store,
+        "SELECT h.host, count(*), count(h.cpu_usage),"
+        " sum(h.cpu_usage * h.interval_us) / sum(CASE WHEN h.cpu_usage IS NOT NULL"
+        "   THEN h.interval_us END),"
+        " avg(h.memory_total_mib - h.memory_free_mib), avg(h.memory_total_mib),"
+        " avg(h.storage_total_gib - h.storage_free_gib), avg(h.storage_total_gib),"
+        " min(s.time_us), max(s.time_us)"
+        " FROM host_samples h JOIN samples s ON s.id = h.sample"
+        " WHERE s.time_us > ?1 AND s.time_us <= ?2 AND h.up GROUP BY h.host",
+        error);
+    int rc;
+
+    if (!stmt)
+        return FALSE;
+    sqlite3_bind_int64(stmt, 1, start_us);
+    sqlite3_bind_int64(stmt, 2, end_us);
+    while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+        VbHostHistory *h = g_hash_table_lookup(by_name, sqlite3_column_text(stmt, 0));
+
+        if (!h)
+            continue; /* no longer in the pool */
+        h->n_samples = (guint) sqlite3_column_int64(stmt, 1);
+        h->n_intervals = (guint) sqlite3_column_int64(stmt, 2);
+        h->average.cpu = column_double_or(stmt, 3, -1.0);
+        h->average.memory_used_mib = sqlite3_column_double(stmt, 4);
+        h->average.memory_total_mib = sqlite3_column_double(stmt, 5);
+        h->average.storage_used_gib = sqlite3_column_double(stmt, 6);
+        h->average.storage_total_gib = sqlite3_column_double(stmt, 7);
+        h->first_us = sqlite3_column_int64(stmt, 8);
+        h->last_us = sqlite3_column_int64(stmt, 9);
+    }
+    sqlite3_reset(stmt);
+    if (rc != SQLITE_DONE)
+        return vb_store_error(store, error, "cannot read history");
+    return TRUE;
+}
+
+GPtrArray *
+vb_history_hosts(VbStore *store, gint64 end_us, guint window_seconds, VbWindow *ret_window,
+                 GError **error)
+{
+    g_autoptr(GPtrArray) out = g_ptr_array_new_with_free_func(
+        (GDestroyNotify) vb_host_history_free);
+    g_autoptr(GHashTable) by_name = g_hash_table_new(g_str_hash, g_str_equal);
+
+    if (!window_resolve(store, &end_us, window_seconds, ret_window, error) ||
+        !hosts_latest(store, end_us, out, by_name, error) ||
+        !hosts_average(store, window_start(end_us, window_seconds), end_us, by_name, error))
+        return NULL;
+    return g_steal_pointer(&out);
+}
+
+GPtrArray *
+vb_history_vms(VbStore *store, gint64 end_us, guint window_seconds, GError **error)
+{
+    g_autoptr(GPtrArray) out = g_ptr_array_new_with_free_func(
+        (GDestroyNotify) vb_vm_history_free);
+    sqlite3_stmt *stmt;
+    int rc;
+
+    if (end_us == 0 && !vb_history_latest_time(store, &end_us, error))
+        return NULL;
+    /* The bare column `host` comes from the row of max(v.sample) (SQLite). */
+    stmt = vb_store_prepare(
+        store,
+        "SELECT v.vm, v.host, max(v.sample), count(v.cpu_usage),"
+        " sum(v.cpu_usage * v.interval_us) / sum(CASE WHEN v.cpu_usage IS NOT NULL"
+        "   THEN v.interval_us END)"
+        " FROM vm_samples v JOIN samples s ON s.id = v.sample"
+        " WHERE s.time_us > ?1 AND s.time_us <= ?2 GROUP BY v.vm ORDER BY v.vm",
+        error);
+    if (!stmt)
+        return NULL;
+    sqlite3_bind_int64(stmt, 1, window_start(end_us, window_seconds));
+    sqlite3_bind_int64(stmt, 2, end_us);
+    while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+        VbVmHistory *h = g_new0(VbVmHistory, 1);
+
+        h->vm = g_strdup((const char *) sqlite3_column_text(stmt, 0));
+        h->host = g_strdup((const char *) sqlite3_column_text(stmt, 1));
+        h->n_intervals = (guint) sqlite3_column_int64(stmt, 3);
+        h->cpu = column_double_or(stmt, 4, -1.0);
+        g_ptr_array_add(out, h);
+    }
+    sqlite3_reset(stmt);
+    if (rc != SQLITE_DONE) {
+        vb_store_error(store, error, "cannot read history");
+        return NULL;
+    }
+    return g_steal_pointer(&out);
+}
+
+char *
+vb_window_describe(const VbWindow *window)
+{
+    if (window->n_samples == 0)
+        return g_strdup_printf("window %u s: no samples", window->window_seconds);
+    return g_strdup_printf("window %u s: %u sample%s over %.0f s", window->window_seconds,
+                           window->n_samples, window->n_samples == 1 ? "" : "s",
+                           (double) (window->end_us - window->start_us) / G_USEC_PER_SEC);
+}
