@@ -70,6 +70,15 @@ VbLvDomain *vb_lv_domain_parse(const char *xml, GError **error);
 void vb_lv_domain_free(VbLvDomain *dom);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(VbLvDomain, vb_lv_domain_free)
 
+/* Fill samples from libvirt's typed statistics (pure, for tests too): a
+ * guest's from its virConnectGetAllDomainStats record, a host's CPU counters
+ * (busy = kernel + user; total adds idle and iowait) and memory (free counts
+ * buffers and page cache, which the kernel hands back on demand). */
+void vb_lv_vm_sample_fill(VbVmSample *vm, const char *name, const virTypedParameter *params,
+                          int n);
+void vb_lv_node_cpu_fill(VbHostSample *sample, const virNodeCPUStats *params, int n);
+void vb_lv_node_memory_fill(VbHostSample *sample, const virNodeMemoryStats *params, int n);
+
 /* --------------------------------------------------------- connections */
 
 typedef struct {

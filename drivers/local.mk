@@ -4,3 +4,10 @@
 libvb_a_SOURCES += drivers/drivers.h drivers/drivers.c \
 	drivers/libvirt-priv.h drivers/libvirt-conn.c drivers/libvirt-xml.c \
 	drivers/libvirt-inventory.c drivers/libvirt-sample.c drivers/libvirt-migrate.c
+
+check_PROGRAMS += tests/drivers-test
+TESTS += tests/drivers-test
+tests_drivers_test_SOURCES = tests/drivers-test.c tests/testutil.h
+tests_drivers_test_CFLAGS = $(VB_TEST_CFLAGS)
+tests_drivers_test_LDADD = $(VB_TEST_LIBS)
+libvb_a_SOURCES += drivers/sim.c

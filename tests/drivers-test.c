@@ -1,0 +1,337 @@
+/*
+ * drivers-test.c: the libvirt driver's parsing of real libvirt output, and
+ * its connection errors, without any libvirt daemon.
+ *
+ * Data-driven: each XML file in tests/data/drivers/ (captured from the lab by
+ * tests/lab/capture.sh) and tests/data/drivers/cases/ (hand-made edge cases)
+ * is parsed and rendered as text, compared with FILE.expected beside it
+ * (VB_REGENERATE=1 rewrites them). Errors render as "error: message", so a
+ * malformed input is a case like any other. Statistics captured with virsh
+ * (domstats, nodecpustats, nodememstats) are turned back into libvirt typed
+ * parameters and go through the same fill functions the sampler uses.
+ */
+#include "config.h"
+
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "drivers/libvirt-priv.h"
+#include "tests/testutil.h"
+
+static void
+append_strv(GString *out, const char *what, char **strv)
+{
+    g_string_append_printf(out, "%s:", what);
+    for (guint i = 0; strv && strv[i]; i++)
+        g_string_append_printf(out, " %s", strv[i]);
+    g_string_append_c(out, '\n');
+}
+
+static char *
+render_caps(const VbLvCaps *caps)
+{
+    GString *out = g_string_new(NULL);
+
+    g_string_append_printf(out, "arch: %s\nvendor: %s\nmodel: %s\nhost_uuid: %s\nkvm: %s\n",
+                           caps->arch, caps->vendor ? caps->vendor : "(none)",
+                           caps->model ? caps->model : "(none)",
+                           caps->host_uuid ? caps->host_uuid : "(none)", caps->kvm ? "yes" : "no");
+    append_strv(out, "features", caps->features);
+    return g_string_free(out, FALSE);
+}
+
+static char *
+render_domain(const VbLvDomain *dom)
+{
+    GString *out = g_string_new(NULL);
+
+    g_string_append_printf(out, "name: %s\ntype: %s\nvcpus: %u\nmemory_mib: %" G_GUINT64_FORMAT "\n",
+                           dom->name, dom->type ? dom->type : "(none)", dom->vcpus, dom->memory_mib);
+    append_strv(out, "cpu_features", dom->cpu_features);
+    for (guint i = 0; i < dom->disks->len; i++) {
+        const VbLvDisk *disk = g_ptr_array_index(dom->disks, i);
+
+        g_string_append_printf(out, "disk: %s device=%s source=%s network=%s\n", disk->target,
+                               disk->device, disk->source ? disk->source : "(none)",
+                               disk->network ? "yes" : "no");
+    }
+    append_strv(out, "devices", dom->devices);
+    append_strv(out, "tags", dom->tags);
+    append_strv(out, "labels", dom->labels);
+    return g_string_free(out, FALSE);
+}
+
+/* Inputs under tests/data/drivers/; "cap*" files are capabilities. */
+static const char *const parse_cases[] = {
+    "capabilities.xml",
+    "domain-hostdev-hand-edited.xml",
+    "domain-running-disk.xml",
+    "domain-running-label.xml",
+    "domain-running-no-migrate.xml",
+    "domain-shutoff.xml",
+    "cases/caps-no-vendor.xml",
+    "cases/caps-no-arch.xml",
+    "cases/caps-wrong-root.xml",
+    "cases/caps-malformed.xml",
+    "cases/domain-malformed.xml",
+    "cases/domain-empty.xml",
+    "cases/domain-no-name.xml",
+    "cases/domain-no-vcpu.xml",
+    "cases/domain-zero-vcpu.xml",
+    "cases/domain-no-memory.xml",
+    "cases/domain-bad-unit.xml",
+    "cases/domain-units.xml",
+    "cases/domain-no-unit.xml",
+    "cases/domain-storage-kinds.xml",
+    "cases/domain-usb-redir.xml",
+    "cases/domain-metadata-other-ns.xml",
+};
+
+START_TEST(test_parse)
+{
+    g_autofree char *rel = g_strdup_printf("drivers/%s", parse_cases[_i]);
+    g_autofree char *path = vb_test_data_path(rel);
+    g_autofree char *expected = g_strconcat(path, ".expected", NULL);
+    g_autofree char *base = g_path_get_basename(path);
+    g_autofree char *xml = NULL;
+    g_autofree char *actual = NULL;
+    g_autoptr(GError) error = NULL;
+
+    ck_assert_msg(g_file_get_contents(path, &xml, NULL, &error), "%s", error ? error->message : "");
+    if (g_str_has_prefix(base, "cap")) {
+        g_autoptr(VbLvCaps) caps = vb_lv_caps_parse(xml, &error);
+
+        actual = caps ? render_caps(caps) : NULL;
+    } else {
+        g_autoptr(VbLvDomain) dom = vb_lv_domain_parse(xml, &error);
+
+        actual = dom ? render_domain(dom) : NULL;
+    }
+    if (!actual) {
+        ck_assert(error != NULL);
+        ck_assert_int_eq(error->code, VB_ERROR_INVALID_INPUT);
+        actual = g_strdup_printf("error: %s\n", error->message);
+    } else {
+        ck_assert(error == NULL);
+    }
+    vb_test_compare_file(expected, actual);
+}
+END_TEST
+
+/* ------------------------------------------------------------- statistics */
+
+/* Reads `virsh domstats --raw` output back into typed parameters and renders
+ * what the sampler keeps of each guest. */
+static char *
+render_domstats(const char *text)
+{
+    g_auto(GStrv) lines = g_strsplit(text, "\n", -1);
+    GString *out = g_string_new(NULL);
+    g_autofree char *name = NULL;
+    virTypedParameterPtr params = NULL;
+    int n = 0, max = 0;
+
+    for (guint i = 0; ; i++) {
+        const char *line = lines[i];
+
+        if (!line || g_str_has_prefix(line, "Domain: '")) {
+            if (name) {
+                VbVmSample vm = { 0 };
+
+                vb_lv_vm_sample_fill(&vm, name, params, n);
+                g_string_append_printf(out, "%s running=%s vcpus=%u cpu_time_ns=%" G_GUINT64_FORMAT
+                                       " memory_mib=%" G_GUINT64_FORMAT " rss_mib=%" G_GUINT64_FORMAT
+                                       " disk_allocation_mib=%" G_GUINT64_FORMAT "\n",
+                                       vm.name, vm.running ? "yes" : "no", vm.vcpus, vm.cpu_time_ns,
+                                       vm.memory_mib, vm.rss_mib, vm.disk_allocation_mib);
+                g_free(vm.name);
+                virTypedParamsFree(params, n);
+                params = NULL;
+                n = max = 0;
+            }
+            if (!line)
+                break;
+            g_free(name);
+            name = g_strndup(line + 9, strcspn(line + 9, "'"));
+        } else if (strchr(line, '=')) {
+            g_auto(GStrv) kv = g_strsplit(g_strstrip(lines[i]), "=", 2);
+            guint64 value;
+
+            if (g_ascii_string_to_unsigned(kv[1], 10, 0, G_MAXUINT64, &value, NULL))
+                virTypedParamsAddULLong(&params, &n, &max, kv[0], value);
+            else
+                virTypedParamsAddString(&params, &n, &max, kv[0], kv[1]);
+        }
+    }
+    return g_string_free(out, FALSE);
+}
+
+static const char *const domstats_cases[] = {
+    "domstats-raw.txt", "domstats-raw-lab2.txt", "cases/domstats-block.txt",
+};
+
+START_TEST(test_domstats)
+{
+    g_autofree char *rel = g_strdup_printf("drivers/%s", domstats_cases[_i]);
+    g_autofree char *path = vb_test_data_path(rel);
+    g_autofree char *expected = g_strconcat(path, ".expected", NULL);
+    g_autofree char *text = NULL;
+    g_autofree char *actual = NULL;
+
+    ck_assert(g_file_get_contents(path, &text, NULL, NULL));
+    actual = render_domstats(text);
+    ck_assert(*actual != '\0');
+    vb_test_compare_file(expected, actual);
+}
+END_TEST
+
+/* `virsh nodecpustats` / `nodememstats` lines "name: value [KiB]"; virsh
+ * prints libvirt's "kernel" field as "system". */
+static guint
+read_node_stats(const char *file, char fields[][VIR_NODE_CPU_STATS_FIELD_LENGTH],
+                unsigned long long *values, guint max)
+{
+    g_autofree char *path = vb_test_data_path(file);
+    g_autofree char *text = NULL;
+    g_auto(GStrv) lines = NULL;
+    guint n = 0;
+
+    ck_assert(g_file_get_contents(path, &text, NULL, NULL));
+    lines = g_strsplit(text, "\n", -1);
+    for (guint i = 0; lines[i] && n < max; i++) {
+        g_auto(GStrv) kv = g_strsplit(lines[i], ":", 2);
+
+        if (!kv[0] || !kv[1])
+            continue;
+        g_strstrip(kv[0]);
+        g_snprintf(fields[n], VIR_NODE_CPU_STATS_FIELD_LENGTH, "%s",
+                   strcmp(kv[0], "system") == 0 ? VIR_NODE_CPU_STATS_KERNEL : kv[0]);
+        values[n++] = g_ascii_strtoull(g_strstrip(kv[1]), NULL, 10);
+    }
+    return n;
+}
+
+START_TEST(test_node_stats)
+{
+    char fields[8][VIR_NODE_CPU_STATS_FIELD_LENGTH];
+    unsigned long long values[8];
+    virNodeCPUStats cpu[8];
+    virNodeMemoryStats mem[8];
+    g_autoptr(VbHostSample) sample = vb_host_sample_new("h");
+    g_autofree char *expected = vb_test_data_path("drivers/nodestats.expected");
+    g_autofree char *actual = NULL;
+    guint n;
+
+    n = read_node_stats("drivers/nodecpustats.txt", fields, values, 8);
+    ck_assert_uint_eq(n, 4);
+    for (guint i = 0; i < n; i++) {
+        g_strlcpy(cpu[i].field, fields[i], sizeof(cpu[i].field));
+        cpu[i].value = values[i];
+    }
+    vb_lv_node_cpu_fill(sample, cpu, (int) n);
+    n = read_node_stats("drivers/nodememstats.txt", fields, values, 8);
+    ck_assert_uint_eq(n, 4);
+    for (guint i = 0; i < n; i++) {
+        g_strlcpy(mem[i].field, fields[i], sizeof(mem[i].field));
+        mem[i].value = values[i];
+    }
+    vb_lv_node_memory_fill(sample, mem, (int) n);
+    ck_assert_uint_gt(sample->cpu_total_ns, sample->cpu_busy_ns);
+    ck_assert_uint_ge(sample->memory_total_mib, sample->memory_free_mib);
+    actual = g_strdup_printf("cpu_busy_ns=%" G_GUINT64_FORMAT " cpu_total_ns=%" G_GUINT64_FORMAT
+                             " memory_total_mib=%" G_GUINT64_FORMAT
+                             " memory_free_mib=%" G_GUINT64_FORMAT "\n",
+                             sample->cpu_busy_ns, sample->cpu_total_ns, sample->memory_total_mib,
+                             sample->memory_free_mib);
+    vb_test_compare_file(expected, actual);
+}
+END_TEST
+
+/* ------------------------------------------------------------ connections */
+
+START_TEST(test_connect_refused)
+{
+    g_autoptr(GError) error = NULL;
+    virConnectPtr conn = vb_lv_open_uri("kvm9", "qemu+unix:///system?socket=/nonexistent/vb-sock",
+                                        5, &error);
+
+    ck_assert_ptr_null(conn);
+    ck_assert(error != NULL);
+    ck_assert_int_eq(error->code, VB_ERROR_CONNECT);
+    ck_assert_msg(g_str_has_prefix(error->message, "kvm9: cannot connect: ") &&
+                  strstr(error->message, "/nonexistent/vb-sock"), "%s", error->message);
+}
+END_TEST
+
+START_TEST(test_connect_bad_uri)
+{
+    g_autoptr(GError) error = NULL;
+    virConnectPtr conn = vb_lv_open_uri("kvm8", "nosuchdriver+bogus:///x", 5, &error);
+
+    ck_assert_ptr_null(conn);
+    ck_assert_int_eq(error->code, VB_ERROR_CONNECT);
+    ck_assert_msg(g_str_has_prefix(error->message, "kvm8: cannot connect: "), "%s", error->message);
+}
+END_TEST
+
+/* A socket that accepts connections in the kernel's backlog but never
+ * answers: libvirt would wait forever; the driver gives up. */
+START_TEST(test_connect_timeout)
+{
+    g_autofree char *dir = g_dir_make_tmp("vb-drivers-XXXXXX", NULL);
+    g_autofree char *sock = g_build_filename(dir, "sock", NULL);
+    g_autofree char *uri = g_strdup_printf("qemu+unix:///system?socket=%s", sock);
+    struct sockaddr_un addr = { .sun_family = AF_UNIX };
+    g_autoptr(GError) error = NULL;
+    int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+    virConnectPtr conn;
+
+    ck_assert_int_ge(fd, 0);
+    g_strlcpy(addr.sun_path, sock, sizeof(addr.sun_path));
+    ck_assert_int_eq(bind(fd, (struct sockaddr *) &addr, sizeof(addr)), 0);
+    ck_assert_int_eq(listen(fd, 4), 0);
+    conn = vb_lv_open_uri("kvm3", uri, 1, &error);
+    ck_assert_ptr_null(conn);
+    ck_assert_int_eq(error->code, VB_ERROR_TIMEOUT);
+    ck_assert_str_eq(error->message, "kvm3: cannot connect: timed out after 1 s");
+    close(fd);
+    unlink(sock);
+    rmdir(dir);
+}
+END_TEST
+
+START_TEST(test_connect_test_driver)
+{
+    g_autoptr(GError) error = NULL;
+    virConnectPtr conn = vb_lv_open_uri("t1", "test:///default", 5, &error);
+
+    ck_assert_msg(conn != NULL, "%s", error ? error->message : "");
+    ck_assert_int_eq(virConnectIsAlive(conn), 1);
+    virConnectClose(conn);
+}
+END_TEST
+
+static Suite *
+drivers_suite(void)
+{
+    Suite *s = suite_create("drivers");
+    TCase *tc = tcase_create("parse");
+
+    vb_lv_global_init(); /* libvirt's typed-parameter helpers need it too */
+
+    tcase_add_loop_test(tc, test_parse, 0, G_N_ELEMENTS(parse_cases));
+    tcase_add_loop_test(tc, test_domstats, 0, G_N_ELEMENTS(domstats_cases));
+    tcase_add_test(tc, test_node_stats);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("connect");
+    tcase_add_test(tc, test_connect_refused);
+    tcase_add_test(tc, test_connect_bad_uri);
+    tcase_add_test(tc, test_connect_timeout);
+    tcase_add_test(tc, test_connect_test_driver);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+VB_TEST_MAIN(drivers_suite)
