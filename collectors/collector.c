@@ -80,8 +80,9 @@ vb_collector_sample(VbCollector *collector, GError **error)
     return TRUE;
 }
 
-/* TRUE when some host has a CPU interval in the window ending at the newest
- * sample, and that sample is not older than the window. */
+/* Sets @ret_usable when some host has a CPU interval in the window ending at
+ * the newest sample and that sample is not older than the window. FALSE only
+ * on a database error. */
 static gboolean
 history_usable(VbCollector *c, gboolean *ret_usable, GError **error)
 {
@@ -94,14 +95,29 @@ history_usable(VbCollector *c, gboolean *ret_usable, GError **error)
     if (!hosts)
         return FALSE;
     age_us = g_get_real_time() - w.end_us;
-    /* Defensive: a sim driver's clock may be far from the wall clock; only
-     * a sample older than the window (not one from the future) is stale. */
+    /* A sim driver's clock runs ahead of the wall clock: only a sample older
+     * than the window (not one from the future) is stale. */
     if (w.n_samples == 0 || age_us > (gint64) c->window_seconds * G_USEC_PER_SEC)
         return TRUE;
     for (guint i = 0; i < hosts->len; i++)
         if (((VbHostHistory *) g_ptr_array_index(hosts, i))->n_intervals > 0)
             *ret_usable = TRUE;
     return TRUE;
+}
+
+gboolean
+vb_collector_refresh(VbCollector *collector, GError **error)
+{
+    gboolean usable;
+
+    if (!vb_collector_sample(collector, error) ||
+        !history_usable(collector, &usable, error))
+        return FALSE;
+    if (usable)
+        return TRUE;
+    g_debug("no usage history yet: sampling again in %.1f s", collector->bootstrap_gap_s);
+    collector->ops->sleep(collector->conn, collector->bootstrap_gap_s);
+    return vb_collector_sample(collector, error);
 }
 
 static gboolean
@@ -111,15 +127,7 @@ ensure_history(VbCollector *c, GError **error)
 
     if (!history_usable(c, &usable, error))
         return FALSE;
-    if (usable)
-        return TRUE;
-    if (!vb_collector_sample(c, error) || !history_usable(c, &usable, error))
-        return FALSE;
-    if (usable)
-        return TRUE;
-    g_debug("no usage history yet: sampling again in %.1f s", c->bootstrap_gap_s);
-    c->ops->sleep(c->conn, c->bootstrap_gap_s);
-    return vb_collector_sample(c, error);
+    return usable || vb_collector_refresh(c, error);
 }
 
 static void
@@ -183,6 +191,52 @@ vb_collect_snapshot(VbConn *conn, const VbDriverOps *ops, VbStore *store,
 {
     g_autoptr(VbCollector) collector = vb_collector_new(conn, ops, store, config, error);
 
+    if (!collector)
+        return NULL;
+    return vb_collector_snapshot(collector, ret_window, error);
+}
+
+/* ------------------------------------------------------ for the command line */
+
+VbStore *
+vb_store_open_for_config(const VbConfig *config, GError **error)
+{
+    g_autoptr(VbStore) store = vb_store_open(config->database ? config->database : ":memory:",
+                                             error);
+
+    if (!store || !vb_history_init(store, error))
+        return NULL;
+    return g_steal_pointer(&store);
+}
+
+VbCollector *
+vb_collector_new_for_config(VbConn *conn, const VbDriverOps *ops, VbStore *store,
+                            const VbConfig *config, GError **error)
+{
+    VbCollector *collector = vb_collector_new(conn, ops, store, config, error);
+    const char *gap = g_getenv(VB_COLLECTOR_GAP_ENV);
+
+    if (collector && gap && *gap) {
+        char *end = NULL;
+        double seconds = g_ascii_strtod(gap, &end);
+
+        /* A malformed value is ignored: the default gap is always safe. */
+        if (end && *end == '\0' && seconds >= 0.0 && seconds <= 3600.0)
+            vb_collector_set_bootstrap_gap(collector, seconds);
+    }
+    return collector;
+}
+
+VbInventory *
+vb_collect_snapshot_for_config(VbConn *conn, const VbDriverOps *ops, const VbConfig *config,
+                               VbWindow *ret_window, GError **error)
+{
+    g_autoptr(VbStore) store = vb_store_open_for_config(config, error);
+    g_autoptr(VbCollector) collector = NULL;
+
+    if (!store)
+        return NULL;
+    collector = vb_collector_new_for_config(conn, ops, store, config, error);
     if (!collector)
         return NULL;
     return vb_collector_snapshot(collector, ret_window, error);

@@ -193,10 +193,33 @@ gboolean vb_collector_sample(VbCollector *collector, GError **error);
 VbInventory *vb_collector_snapshot(VbCollector *collector, VbWindow *ret_window,
                                    GError **error);
 
+/* Samples now, and when that leaves no CPU interval in the window (no
+ * earlier sample to take a delta against), once more a bootstrap gap later:
+ * afterwards the history holds a fresh latest sample and, unless every host
+ * is down, usage figures. For `status`. */
+gboolean vb_collector_refresh(VbCollector *collector, GError **error);
+
 /* One-call form: a collector for one snapshot. */
 VbInventory *vb_collect_snapshot(VbConn *conn, const VbDriverOps *ops, VbStore *store,
                                  const VbConfig *config, VbWindow *ret_window,
                                  GError **error);
+
+/* Environment variable overriding the bootstrap gap in seconds (tests, labs). */
+#define VB_COLLECTOR_GAP_ENV "VIRT_BALANCER_SAMPLE_GAP"
+
+/* Opens the store @config names (config->database; an in-memory one when it
+ * is NULL), with the history schema in place (transfer full). */
+VbStore *vb_store_open_for_config(const VbConfig *config, GError **error);
+/* A collector for the CLI: @config's window and retention, the bootstrap gap
+ * from VB_COLLECTOR_GAP_ENV when set (transfer full). */
+VbCollector *vb_collector_new_for_config(VbConn *conn, const VbDriverOps *ops,
+                                         VbStore *store, const VbConfig *config,
+                                         GError **error);
+/* What `plan --config` uses: opens config->database, and returns the
+ * driver's snapshot with window averages (vb_collector_snapshot). */
+VbInventory *vb_collect_snapshot_for_config(VbConn *conn, const VbDriverOps *ops,
+                                            const VbConfig *config, VbWindow *ret_window,
+                                            GError **error);
 
 /* "window 300 s: 12 samples over 287 s" (transfer full). */
 char *vb_window_describe(const VbWindow *window);
