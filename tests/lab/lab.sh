@@ -38,9 +38,10 @@ usage() {
 Usage: $PROG COMMAND [OPTIONS]
 
 Commands:
-  start  [--hosts N] [--dir DIR] [--tcg] [--policy FILE]
+  start  [--hosts N] [--dir DIR] [--tcg] [--policy FILE] [--guests]
          Start N (default 3) libvirtd hosts lab1..labN; write DIR/lab.env and
          DIR/virt-balancer.yaml (pool "lab"). --tcg forces <domain type='qemu'>.
+         --guests then runs "guests --disk" (guests piled on lab1).
   guests [--dir DIR] [--layout C1,C2,...] [--memory MIB] [--prefix P] [--disk]
          Define and start guests P01, P02, ...: Ci guests on host labi
          (default layout 4,1, i.e. piled on lab1), MIB each (default 64),
@@ -309,12 +310,13 @@ write_outputs() {
 }
 
 cmd_start() {
-    local n=3 tcg=0 policy="" slot i h hd t0 type
+    local n=3 tcg=0 policy="" guests=0 slot i h hd t0 type
     while [ $# -gt 0 ]; do
         case $1 in
         --hosts) n=${2:?--hosts needs a number}; shift 2 ;;
         --dir) LAB_DIR=${2:?--dir needs a folder}; shift 2 ;;
         --tcg) tcg=1; shift ;;
+        --guests) guests=1; shift ;;
         --policy) policy=$(realpath "${2:?--policy needs a file}"); shift 2 ;;
         *) die "start: unknown option $1" ;;
         esac
@@ -356,6 +358,7 @@ cmd_start() {
     save_caps
     write_outputs "$n" "$policy"
     say "$n hosts up in $(elapsed "$t0") s ($type guests); config: $LAB_DIR/virt-balancer.yaml"
+    [ $guests = 0 ] || cmd_guests --disk
 }
 
 # ------------------------------------------------------------------ guests
