@@ -48,6 +48,14 @@ typedef enum {
     VB_RULE_KIND_LAST
 } VbRuleKind;
 
+/* Who a rule concerns: the guests named in @vms plus every guest carrying at
+ * least one of @vm_labels. Host rules concern the hosts carrying at least one
+ * of @host_labels: "run-on" keeps the guests on such hosts, "avoid" keeps
+ * them off. Guest-guest rules treat all the guests concerned as one group
+ * (affinity: all on one host; anti-affinity: no two on one host). The loader
+ * guarantees: a name, at least one guest or guest label, guest-guest rules
+ * with two guests or a label and no host labels, host rules with host labels,
+ * no name twice in a list, rule names unique. */
 typedef struct {
     char *name;           /* from the file, for reasons and errors */
     VbRuleKind kind;
@@ -99,7 +107,8 @@ typedef struct {
 extern const char *const vb_goal_names[];        /* "balance", "consolidate", NULL */
 extern const char *const vb_load_source_names[]; /* "measured", "allocated", NULL */
 extern const char *const vb_metric_names[];      /* "cpu", "memory", "disk", NULL */
-extern const char *const vb_rule_kind_names[];
+extern const char *const vb_rule_kind_names[];   /* "affinity", "anti-affinity", "run-on", "avoid", NULL */
+extern const char *const vb_rule_enforce_names[]; /* "must" (hard), "should", NULL */
 
 /* The built-in defaults (transfer full); never fails. */
 VbPolicy *vb_policy_new_default(void);
@@ -116,5 +125,10 @@ VbPolicy *vb_policy_load_data(const char *data, gsize len, const char *filename,
 
 /* Memory kept free on a host of @memory_mib: the larger of the two reserves. */
 guint64 vb_policy_memory_reserve_mib(const VbPolicy *policy, guint64 memory_mib);
+
+/* The policy written back as a policy file (transfer full): every key with
+ * its value, defaults included, so an admin sees what is in force. Loading
+ * the text gives an equal policy. Never fails. */
+char *vb_policy_to_yaml(const VbPolicy *policy);
 
 G_END_DECLS

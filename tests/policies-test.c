@@ -1,0 +1,423 @@
+/*
+ * policies-test.c: the policy loader, its checks, its writer and its docs.
+ *
+ * Data-driven:
+ *   tests/data/policies/good/NAME.yaml   must load; NAME.out is the policy
+ *                                         written back (vb_policy_to_yaml);
+ *   tests/data/policies/bad/NAME.yaml    must be refused; NAME.err is the
+ *                                         exact message (one check per file);
+ *   policies/examples/NAME.yaml          must load; the written-back policy
+ *                                         is in tests/data/policies/examples/;
+ *   docs/policy.md                       every ```yaml block must load.
+ * VB_REGENERATE=1 rewrites the .out and .err files (review the diff).
+ * Files are read with their base name as the file name in messages, so that
+ * expectations do not depend on where the tree is.
+ */
+#include "config.h"
+
+#include <math.h>
+#include <string.h>
+
+#include "policies/policies-priv.h"
+#include "tests/testutil.h"
+
+/* ------------------------------------------------------------ helpers */
+
+static gint
+compare_paths(gconstpointer a, gconstpointer b)
+{
+    return g_strcmp0(*(const char *const *) a, *(const char *const *) b);
+}
+
+/* Sorted paths of the files ending in @suffix in @dir (transfer full). */
+static GPtrArray *
+list_files(const char *dir, const char *suffix)
+{
+    GPtrArray *paths = g_ptr_array_new_with_free_func(g_free);
+    g_autoptr(GDir) handle = g_dir_open(dir, 0, NULL);
+    const char *name;
+
+    while (handle && (name = g_dir_read_name(handle)))
+        if (g_str_has_suffix(name, suffix))
+            g_ptr_array_add(paths, g_build_filename(dir, name, NULL));
+    g_ptr_array_sort(paths, compare_paths);
+    return paths;
+}
+
+static GPtrArray *good_files, *bad_files, *example_files;
+
+/* Path of @path with its ".yaml" replaced by @suffix, in @dir or beside it. */
+static char *
+sibling(const char *path, const char *dir, const char *suffix)
+{
+    g_autofree char *base = g_path_get_basename(path);
+    g_autofree char *dirname = dir ? g_strdup(dir) : g_path_get_dirname(path);
+
+    base[strlen(base) - strlen(".yaml")] = '\0';
+    return g_strdup_printf("%s/%s%s", dirname, base, suffix);
+}
+
+/* Loads @path by its base name; on failure returns NULL with @error set. */
+static VbPolicy *
+load_named(const char *path, GError **error)
+{
+    g_autofree char *data = NULL;
+    g_autofree char *base = g_path_get_basename(path);
+    gsize len = 0;
+
+    ck_assert_msg(g_file_get_contents(path, &data, &len, NULL), "cannot read %s", path);
+    return vb_policy_load_data(data, len, base, error);
+}
+
+/* Writing, loading the text and writing again gives the same text. */
+static void
+assert_round_trip(const VbPolicy *policy)
+{
+    g_autofree char *text = vb_policy_to_yaml(policy);
+    g_autoptr(GError) error = NULL;
+    g_autoptr(VbPolicy) again = vb_policy_load_data(text, strlen(text), "written", &error);
+    g_autofree char *text2 = NULL;
+
+    ck_assert_msg(again != NULL, "written policy does not load: %s\n%s",
+                  error ? error->message : "", text);
+    text2 = vb_policy_to_yaml(again);
+    ck_assert_str_eq(text, text2);
+}
+
+/* ------------------------------------------------------------ defaults */
+
+START_TEST(test_defaults)
+{
+    g_autoptr(VbPolicy) policy = vb_policy_new_default();
+
+    ck_assert_int_eq(policy->goal, VB_GOAL_BALANCE);
+    ck_assert_int_eq(policy->load_source, VB_LOAD_MEASURED);
+    ck_assert_double_eq(policy->weights[VB_METRIC_CPU], 1.0);
+    ck_assert_double_eq(policy->weights[VB_METRIC_MEMORY], 1.0);
+    ck_assert_double_eq(policy->weights[VB_METRIC_DISK], 0.2);
+    ck_assert_double_eq(policy->high_water, 0.80);
+    ck_assert_double_eq(policy->consolidate_low_water, 0.20);
+    ck_assert_double_eq(policy->target_imbalance, 0.05);
+    ck_assert_double_eq(policy->min_improvement, 0.005);
+    ck_assert_uint_eq(policy->max_migrations, 20);
+    ck_assert_uint_eq(policy->cooldown_seconds, 1800);
+    ck_assert_uint_eq(policy->memory_reserve_mib, 2048);
+    ck_assert_double_eq(policy->memory_reserve_percent, 10.0);
+    ck_assert_double_eq(policy->cpu_overcommit, 4.0);
+    ck_assert_double_eq(policy->host_overhead_memory_mib, 1024);
+    ck_assert(!policy->allow_cross_pool);
+    ck_assert_ptr_nonnull(policy->exclude_hosts);
+    ck_assert_ptr_null(policy->exclude_hosts[0]);
+    ck_assert_ptr_null(policy->exclude_vms[0]);
+    ck_assert_ptr_null(policy->exclude_vm_labels[0]);
+    ck_assert_uint_eq(policy->rules->len, 0);
+    ck_assert_uint_eq(policy->migration.max_total, 4);
+    ck_assert_uint_eq(policy->migration.max_per_source, 2);
+    ck_assert_uint_eq(policy->migration.max_per_destination, 2);
+    ck_assert_uint_eq(policy->migration.max_storage_per_pool, 3);
+    ck_assert_uint_eq(policy->migration.evacuation_batch, 10);
+    ck_assert_double_eq(policy->migration.bandwidth_mib_s, 0);
+    ck_assert(!policy->migration.compression);
+    ck_assert(policy->migration.auto_converge);
+    ck_assert(!policy->migration.post_copy);
+    ck_assert_uint_eq(policy->migration.timeout_seconds, 600);
+    ck_assert_uint_eq(policy->migration.max_retries, 2);
+    ck_assert(!policy->migration.start_after_cold_move);
+    ck_assert_ptr_null(policy->filename);
+    assert_round_trip(policy);
+}
+END_TEST
+
+/* Documents that mean "all defaults". */
+static const char *const empty_docs[] = {
+    "", "# only a comment\n", "---\n", "~\n", "exclude:\nrules:\nthresholds:\n",
+};
+
+START_TEST(test_empty_is_default)
+{
+    g_autoptr(VbPolicy) defaults = vb_policy_new_default();
+    g_autoptr(GError) error = NULL;
+    const char *doc = empty_docs[_i];
+    g_autoptr(VbPolicy) policy = vb_policy_load_data(doc, strlen(doc), "empty.yaml", &error);
+    g_autofree char *want = vb_policy_to_yaml(defaults);
+    g_autofree char *got = NULL;
+
+    ck_assert_msg(policy != NULL, "%s", error ? error->message : "");
+    ck_assert_str_eq(policy->filename, "empty.yaml");
+    got = vb_policy_to_yaml(policy);
+    ck_assert_str_eq(got, want);
+}
+END_TEST
+
+/* The example balance.yaml states the defaults, key by key. */
+START_TEST(test_balance_example_is_default)
+{
+    g_autoptr(VbPolicy) defaults = vb_policy_new_default();
+    g_autofree char *path = g_build_filename(g_getenv("VB_SRCDIR") ? g_getenv("VB_SRCDIR")
+                                                                   : VB_SRCDIR,
+                                             "policies", "examples", "balance.yaml", NULL);
+    g_autoptr(GError) error = NULL;
+    g_autoptr(VbPolicy) policy = vb_policy_load_file(path, &error);
+    g_autofree char *want = vb_policy_to_yaml(defaults);
+    g_autofree char *got = NULL;
+
+    ck_assert_msg(policy != NULL, "%s", error ? error->message : "");
+    ck_assert_str_eq(policy->filename, path);
+    got = vb_policy_to_yaml(policy);
+    ck_assert_str_eq(got, want);
+}
+END_TEST
+
+START_TEST(test_missing_file)
+{
+    g_autoptr(GError) error = NULL;
+    g_autoptr(VbPolicy) policy = vb_policy_load_file("/nonexistent/policy.yaml", &error);
+
+    ck_assert_ptr_null(policy);
+    ck_assert(g_error_matches(error, VB_ERROR, VB_ERROR_IO));
+}
+END_TEST
+
+/* ------------------------------------------------------------ sample files */
+
+static void
+check_good(const char *path, const char *out_dir)
+{
+    g_autoptr(GError) error = NULL;
+    g_autoptr(VbPolicy) policy = load_named(path, &error);
+    g_autofree char *expected = sibling(path, out_dir, ".out");
+    g_autofree char *text = NULL;
+
+    ck_assert_msg(policy != NULL, "%s: %s", path, error ? error->message : "");
+    text = vb_policy_to_yaml(policy);
+    vb_test_compare_file(expected, text);
+    assert_round_trip(policy);
+}
+
+START_TEST(test_good)
+{
+    check_good(g_ptr_array_index(good_files, _i), NULL);
+}
+END_TEST
+
+START_TEST(test_examples)
+{
+    g_autofree char *out_dir = vb_test_data_path("policies/examples");
+
+    check_good(g_ptr_array_index(example_files, _i), out_dir);
+}
+END_TEST
+
+START_TEST(test_bad)
+{
+    const char *path = g_ptr_array_index(bad_files, _i);
+    g_autoptr(GError) error = NULL;
+    g_autoptr(VbPolicy) policy = load_named(path, &error);
+    g_autofree char *expected = sibling(path, NULL, ".err");
+    g_autofree char *text = NULL;
+
+    ck_assert_msg(policy == NULL, "%s loaded but must be refused", path);
+    ck_assert_msg(g_error_matches(error, VB_ERROR, VB_ERROR_INVALID_INPUT), "%s: %s", path,
+                  error->message);
+    text = g_strdup_printf("%s\n", error->message);
+    vb_test_compare_file(expected, text);
+}
+END_TEST
+
+/* The bad cases are many and each must test one thing: keep at least 20. */
+START_TEST(test_bad_count)
+{
+    ck_assert_uint_ge(bad_files->len, 20);
+    ck_assert_uint_ge(good_files->len, 4);
+    ck_assert_uint_ge(example_files->len, 4);
+}
+END_TEST
+
+/* ------------------------------------------------------------ the docs */
+
+/* Every ```yaml block of docs/policy.md loads, so the doc stays true. */
+START_TEST(test_doc_examples)
+{
+    g_autofree char *path = g_build_filename(g_getenv("VB_SRCDIR") ? g_getenv("VB_SRCDIR")
+                                                                   : VB_SRCDIR,
+                                             "docs", "policy.md", NULL);
+    g_autofree char *text = NULL;
+    g_auto(GStrv) lines = NULL;
+    g_autoptr(GString) block = NULL;
+    guint start = 0, n_blocks = 0;
+
+    ck_assert_msg(g_file_get_contents(path, &text, NULL, NULL), "cannot read %s", path);
+    lines = g_strsplit(text, "\n", -1);
+    for (guint i = 0; lines[i]; i++) {
+        if (!block && g_str_equal(lines[i], "```yaml")) {
+            block = g_string_new(NULL);
+            start = i + 2;
+        } else if (block && g_str_has_prefix(lines[i], "```")) {
+            g_autoptr(GError) error = NULL;
+            g_autofree char *name = g_strdup_printf("policy.md block at line %u", start);
+            g_autoptr(VbPolicy) policy = vb_policy_load_data(block->str, block->len, name,
+                                                             &error);
+
+            ck_assert_msg(policy != NULL, "%s", error ? error->message : "");
+            g_string_free(g_steal_pointer(&block), TRUE);
+            n_blocks++;
+        } else if (block) {
+            g_string_append_printf(block, "%s\n", lines[i]);
+        }
+    }
+    ck_assert_ptr_null(block);
+    ck_assert_uint_ge(n_blocks, 3);
+}
+END_TEST
+
+/* ------------------------------------------------------------ parsers */
+
+static const struct {
+    const char *text;
+    gboolean ok;
+    guint64 seconds;
+} durations[] = {
+    { "0", TRUE, 0 },         { "90", TRUE, 90 },          { "30s", TRUE, 30 },
+    { "10m", TRUE, 600 },     { "2h", TRUE, 7200 },        { "1d", TRUE, 86400 },
+    { "1h30m", TRUE, 5400 },  { "1d2h3m4s", TRUE, 93784 }, { "90m", TRUE, 5400 },
+    { "", FALSE, 0 },         { "m", FALSE, 0 },           { "10 m", FALSE, 0 },
+    { "30m1h", FALSE, 0 },    { "1h1h", FALSE, 0 },        { "1.5h", FALSE, 0 },
+    { "-5", FALSE, 0 },       { "10x", FALSE, 0 },         { "1h30", FALSE, 0 },
+    { "5min", FALSE, 0 },
+};
+
+START_TEST(test_duration)
+{
+    guint64 seconds = 12345;
+    gboolean ok = vb_policy_parse_duration(durations[_i].text, &seconds);
+
+    ck_assert_msg(ok == durations[_i].ok, "'%s'", durations[_i].text);
+    if (ok) {
+        g_autofree char *text = vb_policy_format_duration(seconds);
+        guint64 again = 0;
+
+        ck_assert_uint_eq(seconds, durations[_i].seconds);
+        ck_assert(vb_policy_parse_duration(text, &again));
+        ck_assert_uint_eq(again, seconds);
+    } else {
+        ck_assert_uint_eq(seconds, 12345); /* untouched on failure */
+    }
+}
+END_TEST
+
+static const struct {
+    const char *text;
+    gboolean ok;
+    double fraction;
+} fractions[] = {
+    { "0.8", TRUE, 0.8 }, { "80%", TRUE, 0.8 }, { "0", TRUE, 0 }, { ".5", TRUE, 0.5 },
+    { "100%", TRUE, 1 },  { "2.5%", TRUE, 0.025 }, { "%", FALSE, 0 }, { "", FALSE, 0 },
+    { "high", FALSE, 0 }, { "80 %", FALSE, 0 },  { "-0.1", FALSE, 0 }, { "80%%", FALSE, 0 },
+    { "nan", FALSE, 0 },  { "inf", FALSE, 0 },
+};
+
+START_TEST(test_fraction)
+{
+    double value = -7;
+    gboolean ok = vb_policy_parse_fraction(fractions[_i].text, &value);
+
+    ck_assert_msg(ok == fractions[_i].ok, "'%s'", fractions[_i].text);
+    if (ok)
+        ck_assert_double_eq_tol(value, fractions[_i].fraction, 1e-12);
+    else
+        ck_assert_double_eq(value, -7);
+}
+END_TEST
+
+static const struct {
+    guint64 reserve_mib;
+    double percent;
+    guint64 host_mib;
+    guint64 expected;
+} reserves[] = {
+    { 2048, 10, 65536, 6554 }, /* 10% of 64 GiB, rounded up */
+    { 2048, 10, 8192, 2048 },  /* the floor wins on a small host */
+    { 0, 0, 8192, 0 },
+    { 0, 25, 1000, 250 },
+    { 4096, 0, 1024, 4096 },   /* larger than the host: still the reserve */
+};
+
+START_TEST(test_memory_reserve)
+{
+    g_autoptr(VbPolicy) policy = vb_policy_new_default();
+
+    policy->memory_reserve_mib = reserves[_i].reserve_mib;
+    policy->memory_reserve_percent = reserves[_i].percent;
+    ck_assert_uint_eq(vb_policy_memory_reserve_mib(policy, reserves[_i].host_mib),
+                      reserves[_i].expected);
+}
+END_TEST
+
+/* ------------------------------------------------------------ what loads */
+
+/* Spot checks of values that the .out files show only as text. */
+START_TEST(test_loaded_values)
+{
+    static const char doc[] = "metrics: {cpu: 2}\n"
+                              "reserves: {memory: 0.15}\n"
+                              "budget: {cooldown: 1h30m}\n"
+                              "rules:\n"
+                              "  - {name: r, type: avoid, enforce: must, vm_labels: db,\n"
+                              "     host_labels: [old, slow]}\n";
+    g_autoptr(GError) error = NULL;
+    g_autoptr(VbPolicy) policy = vb_policy_load_data(doc, strlen(doc), "t.yaml", &error);
+    const VbRule *rule;
+
+    ck_assert_msg(policy != NULL, "%s", error ? error->message : "");
+    ck_assert_double_eq(policy->weights[VB_METRIC_CPU], 2);
+    ck_assert_double_eq(policy->weights[VB_METRIC_MEMORY], 0);
+    ck_assert_double_eq(policy->weights[VB_METRIC_DISK], 0);
+    ck_assert_double_eq_tol(policy->memory_reserve_percent, 15, 1e-9);
+    ck_assert_uint_eq(policy->cooldown_seconds, 5400);
+    ck_assert_uint_eq(policy->rules->len, 1);
+    rule = g_ptr_array_index(policy->rules, 0);
+    ck_assert_str_eq(rule->name, "r");
+    ck_assert_int_eq(rule->kind, VB_RULE_HOST_ANTI_AFFINITY);
+    ck_assert(rule->hard);
+    ck_assert_ptr_null(rule->vms[0]);
+    ck_assert_str_eq(rule->vm_labels[0], "db");
+    ck_assert_ptr_null(rule->vm_labels[1]);
+    ck_assert_str_eq(rule->host_labels[1], "slow");
+    ck_assert_uint_eq(rule->line, 5);
+    ck_assert_uint_eq(rule->column, 5);
+}
+END_TEST
+
+static Suite *
+policies_suite(void)
+{
+    Suite *suite = suite_create("policies");
+    TCase *tc = tcase_create("policies");
+    g_autofree char *good = vb_test_data_path("policies/good");
+    g_autofree char *bad = vb_test_data_path("policies/bad");
+    g_autofree char *examples = g_build_filename(g_getenv("VB_SRCDIR") ? g_getenv("VB_SRCDIR")
+                                                                       : VB_SRCDIR,
+                                                 "policies", "examples", NULL);
+
+    /* Freed at exit by the process; the loop tests index into them. */
+    good_files = list_files(good, ".yaml");
+    bad_files = list_files(bad, ".yaml");
+    example_files = list_files(examples, ".yaml");
+    tcase_add_test(tc, test_defaults);
+    tcase_add_loop_test(tc, test_empty_is_default, 0, G_N_ELEMENTS(empty_docs));
+    tcase_add_test(tc, test_balance_example_is_default);
+    tcase_add_test(tc, test_missing_file);
+    tcase_add_loop_test(tc, test_good, 0, good_files->len);
+    tcase_add_loop_test(tc, test_examples, 0, example_files->len);
+    tcase_add_loop_test(tc, test_bad, 0, bad_files->len);
+    tcase_add_test(tc, test_bad_count);
+    tcase_add_test(tc, test_doc_examples);
+    tcase_add_loop_test(tc, test_duration, 0, G_N_ELEMENTS(durations));
+    tcase_add_loop_test(tc, test_fraction, 0, G_N_ELEMENTS(fractions));
+    tcase_add_loop_test(tc, test_memory_reserve, 0, G_N_ELEMENTS(reserves));
+    tcase_add_test(tc, test_loaded_values);
+    suite_add_tcase(suite, tc);
+    return suite;
+}
+
+VB_TEST_MAIN(policies_suite)
