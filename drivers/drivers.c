@@ -12,6 +12,7 @@
 #include "drivers/drivers.h"
 
 const VbDriverOps *const vb_drivers[] = {
+    &vb_driver_sim,
     &vb_driver_libvirt,
     NULL,
 };

@@ -11,3 +11,9 @@ tests_drivers_test_SOURCES = tests/drivers-test.c tests/testutil.h
 tests_drivers_test_CFLAGS = $(VB_TEST_CFLAGS)
 tests_drivers_test_LDADD = $(VB_TEST_LIBS)
 libvb_a_SOURCES += drivers/sim.c
+
+check_PROGRAMS += tests/drivers-contract-test
+TESTS += tests/drivers-contract-test
+tests_drivers_contract_test_SOURCES = tests/drivers-contract-test.c tests/testutil.h
+tests_drivers_contract_test_CFLAGS = $(VB_TEST_CFLAGS)
+tests_drivers_contract_test_LDADD = $(VB_TEST_LIBS)

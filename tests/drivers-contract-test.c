@@ -1,0 +1,495 @@
+/*
+ * drivers-contract-test.c: every driver in vb_drivers[] through the same
+ * checks, so the executor, the collectors and the CLI can rely on the ops
+ * table whatever sits behind it.
+ *
+ * Each driver gets one environment of the same shape: hosts lab1..lab3 up,
+ * lab4 unreachable; guests g01 and g02 on lab1, g03 on lab2, pin1 (tag
+ * no-migrate, label web) and off1 (shut off) on lab3. For sim that is
+ * tests/data/drivers/contract-sim.yaml; for libvirt it is a real lab started
+ * with tests/lab/lab.sh in a temporary folder (an unchecked fixture: it runs
+ * in the parent process, so the lab is stopped even when a check fails).
+ * A driver without an environment here fails the suite: add one.
+ *
+ * The checks: open; snapshot (hosts and guests as set up, consistent ids,
+ * the unreachable host DOWN with "lab4: cannot connect: ..."); two samples
+ * (counters monotonic); a live migration seen by locate before and after;
+ * an aborted migration leaves the guest running on its source.
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "drivers/drivers.h"
+#include "tests/testutil.h"
+
+#define LAB_HOSTS 3
+#define MIGRATION_WAIT_SECONDS 180.0
+
+typedef struct {
+    const char *driver;
+    VbConfig *config;       /* what the driver opens */
+    char *lab_dir;          /* libvirt: the running lab, or NULL */
+} ContractEnv;
+
+static ContractEnv env;
+
+static const char *const all_hosts[] = { "lab1", "lab2", "lab3", "lab4", NULL };
+static const struct {
+    const char *vm, *host;
+    VbVmState state;
+} all_vms[] = {
+    { "g01", "lab1", VB_VM_STATE_RUNNING },
+    { "g02", "lab1", VB_VM_STATE_RUNNING },
+    { "g03", "lab2", VB_VM_STATE_RUNNING },
+    { "pin1", "lab3", VB_VM_STATE_RUNNING },
+    { "off1", "lab3", VB_VM_STATE_SHUTOFF },
+};
+
+/* ------------------------------------------------------------ environments */
+
+/* The suite builds its configs by hand: the config loader belongs to pool/. */
+static void
+config_host_free(VbConfigHost *host)
+{
+    g_free(host->name);
+    g_free(host->uri);
+    g_strfreev(host->labels);
+    g_free(host->migration_host);
+    g_free(host->cpu_vendor);
+    g_free(host);
+}
+
+static void
+config_pool_free(VbConfigPool *pool)
+{
+    g_free(pool->name);
+    g_ptr_array_unref(pool->hosts);
+    g_free(pool);
+}
+
+static void
+config_free(VbConfig *config)
+{
+    if (!config)
+        return;
+    g_free(config->filename);
+    g_free(config->driver);
+    g_free(config->inventory);
+    if (config->pools)
+        g_ptr_array_unref(config->pools);
+    g_free(config);
+}
+
+static VbConfig *
+config_new(const char *driver)
+{
+    VbConfig *config = g_new0(VbConfig, 1);
+
+    config->driver = g_strdup(driver);
+    config->pools = g_ptr_array_new_with_free_func((GDestroyNotify) config_pool_free);
+    config->connect_timeout_seconds = 10;
+    return config;
+}
+
+static void
+sim_setup(void)
+{
+    env.config = config_new("sim");
+    env.config->inventory = vb_test_data_path("drivers/contract-sim.yaml");
+}
+
+/* Runs lab.sh with @args; FALSE (and its output on stderr) when it fails. */
+static gboolean
+run_lab(const char *args)
+{
+    g_autofree char *lab = vb_test_data_path("../lab/lab.sh");
+    g_autofree char *cmd = g_strdup_printf("%s %s --dir %s", lab, args, env.lab_dir);
+    g_autofree char *out = NULL, *err = NULL;
+    int status = -1;
+
+    if (!g_spawn_command_line_sync(cmd, &out, &err, &status, NULL) ||
+        !g_spawn_check_wait_status(status, NULL)) {
+        fprintf(stderr, "%s failed:\n%s%s", cmd, out ? out : "", err ? err : "");
+        return FALSE;
+    }
+    return TRUE;
+}
+
+/* The value of KEY=VALUE (quotes removed) in the lab's lab.env. */
+static char *
+lab_env_get(const char *text, const char *key)
+{
+    g_auto(GStrv) lines = g_strsplit(text, "\n", -1);
+    g_autofree char *prefix = g_strconcat(key, "=", NULL);
+
+    for (guint i = 0; lines[i]; i++) {
+        if (g_str_has_prefix(lines[i], prefix)) {
+            char *value = g_strdup(lines[i] + strlen(prefix));
+
+            if (value[0] == '\'')
+                memmove(value, value + 1, strlen(value));
+            if (*value && value[strlen(value) - 1] == '\'')
+                value[strlen(value) - 1] = '\0';
+            return value;
+        }
+    }
+    return NULL;
+}
+
+static void
+libvirt_add_host(VbConfigPool *pool, const char *name, const char *uri)
+{
+    VbConfigHost *host = g_new0(VbConfigHost, 1);
+
+    host->name = g_strdup(name);
+    host->uri = g_strdup(uri);
+    host->migration_host = g_strdup("127.0.0.1");
+    g_ptr_array_add(pool->hosts, host);
+}
+
+static void
+libvirt_setup(void)
+{
+    g_autofree char *envfile = NULL, *text = NULL, *down_uri = NULL;
+    VbConfigPool *pool;
+
+    env.config = config_new("libvirt");
+    env.lab_dir = g_dir_make_tmp("vb-ct-XXXXXX", NULL);
+    if (!env.lab_dir || !run_lab("start --hosts 3") || !run_lab("guests --layout 2,1 --memory 128") ||
+        !run_lab("guest --host lab3 --name pin1 --tag no-migrate --label web") ||
+        !run_lab("guest --host lab3 --name off1 --label db --no-start"))
+        return; /* the checks fail on the missing hosts, with lab.sh's output above */
+    envfile = g_build_filename(env.lab_dir, "lab.env", NULL);
+    if (!g_file_get_contents(envfile, &text, NULL, NULL))
+        return;
+    pool = g_new0(VbConfigPool, 1);
+    pool->name = g_strdup("lab");
+    pool->hosts = g_ptr_array_new_with_free_func((GDestroyNotify) config_host_free);
+    g_ptr_array_add(env.config->pools, pool);
+    for (guint i = 1; i <= LAB_HOSTS; i++) {
+        g_autofree char *key = g_strdup_printf("VB_LAB_URI_%u", i);
+        g_autofree char *uri = lab_env_get(text, key);
+        g_autofree char *name = g_strdup_printf("lab%u", i);
+
+        libvirt_add_host(pool, name, uri ? uri : "");
+    }
+    /* A host whose daemon is not there: refused at once. */
+    down_uri = g_strdup_printf("qemu+unix:///system?socket=%s/lab4/sock/libvirt-sock", env.lab_dir);
+    libvirt_add_host(pool, "lab4", down_uri);
+}
+
+static void
+libvirt_teardown(void)
+{
+    if (env.lab_dir) {
+        g_autofree char *rm = g_strdup_printf("rm -rf -- %s", env.lab_dir);
+
+        run_lab("stop");
+        /* Only once the lab is stopped: its folder held its hosts' files. */
+        g_spawn_command_line_sync(rm, NULL, NULL, NULL, NULL);
+    }
+}
+
+static const struct {
+    const char *driver;
+    void (*setup)(void);
+    void (*teardown)(void);
+} builders[] = {
+    { "sim", sim_setup, NULL },
+    { "libvirt", libvirt_setup, libvirt_teardown },
+};
+
+static guint next_driver; /* the unchecked fixtures run one tcase after the other */
+
+static void
+env_setup(void)
+{
+    memset(&env, 0, sizeof(env));
+    env.driver = vb_drivers[next_driver++]->name;
+    for (guint i = 0; i < G_N_ELEMENTS(builders); i++) {
+        if (strcmp(builders[i].driver, env.driver) == 0)
+            builders[i].setup();
+    }
+}
+
+static void
+env_teardown(void)
+{
+    for (guint i = 0; i < G_N_ELEMENTS(builders); i++) {
+        if (strcmp(builders[i].driver, env.driver) == 0 && builders[i].teardown)
+            builders[i].teardown();
+    }
+    config_free(env.config);
+    g_free(env.lab_dir);
+    memset(&env, 0, sizeof(env));
+}
+
+/* ------------------------------------------------------------ helpers */
+
+static const VbDriverOps *
+contract_ops(void)
+{
+    const VbDriverOps *ops = vb_driver_find(env.driver);
+
+    ck_assert_msg(env.config != NULL, "no contract environment for driver '%s'", env.driver);
+    ck_assert(ops != NULL);
+    return ops;
+}
+
+static VbConn *
+contract_open(const VbDriverOps *ops)
+{
+    g_autoptr(GError) error = NULL;
+    VbConn *conn = ops->open(env.config, &error);
+
+    ck_assert_msg(conn != NULL, "%s: open: %s", env.driver, error ? error->message : "");
+    return conn;
+}
+
+/* The single place @vm is, asserting there is exactly one. */
+static void
+assert_located(const VbDriverOps *ops, VbConn *conn, const char *vm, const char *host,
+               gboolean running)
+{
+    g_autoptr(GError) error = NULL;
+    g_autoptr(GPtrArray) locs = ops->locate(conn, vm, &error);
+    const VbVmLocation *loc;
+
+    ck_assert_msg(locs != NULL, "%s: locate %s: %s", env.driver, vm, error ? error->message : "");
+    ck_assert_msg(locs->len == 1, "%s: %s is on %u hosts", env.driver, vm, locs->len);
+    loc = g_ptr_array_index(locs, 0);
+    ck_assert_str_eq(loc->host, host);
+    ck_assert_int_eq(loc->running, running);
+}
+
+/* Polls @job on the driver's clock until it ends; returns the final info. */
+static VbJobInfo
+wait_job(const VbDriverOps *ops, VbConn *conn, VbJob *job)
+{
+    double start = ops->now(conn);
+    VbJobInfo info = { 0 };
+
+    for (;;) {
+        g_autoptr(GError) error = NULL;
+
+        vb_job_info_clear(&info);
+        ck_assert_msg(ops->job_poll(conn, job, &info, &error), "%s: poll: %s", env.driver,
+                      error ? error->message : "");
+        ck_assert(info.progress >= 0.0 && info.progress <= 1.0);
+        if (info.state != VB_JOB_RUNNING)
+            return info;
+        ck_assert_msg(ops->now(conn) - start < MIGRATION_WAIT_SECONDS, "%s: migration never ends",
+                      env.driver);
+        ops->sleep(conn, 0.2);
+    }
+}
+
+/* ------------------------------------------------------------ the checks */
+
+START_TEST(test_snapshot)
+{
+    const VbDriverOps *ops = contract_ops();
+    VbConn *conn = contract_open(ops);
+    g_autoptr(GError) error = NULL;
+    g_autoptr(VbInventory) inv = ops->snapshot(conn, &error);
+    VbHost *down;
+
+    ck_assert_msg(inv != NULL, "%s: snapshot: %s", env.driver, error ? error->message : "");
+    ck_assert_uint_eq(inv->hosts->len, g_strv_length((char **) all_hosts));
+    for (guint i = 0; all_hosts[i]; i++) {
+        VbHost *host = vb_inventory_get_host(inv, all_hosts[i]);
+
+        ck_assert_msg(host != NULL, "%s: no host %s", env.driver, all_hosts[i]);
+        ck_assert_ptr_eq(vb_inventory_host(inv, host->id), host);
+        if (host->state == VB_HOST_STATE_UP) {
+            ck_assert_uint_gt(host->cpu_cores, 0);
+            ck_assert_uint_gt(host->memory_mib, 0);
+        }
+    }
+    for (guint i = 0; i < LAB_HOSTS; i++)
+        ck_assert_int_eq(vb_inventory_host(inv, i)->state, VB_HOST_STATE_UP);
+    down = vb_inventory_get_host(inv, "lab4");
+    ck_assert_int_eq(down->state, VB_HOST_STATE_DOWN);
+    ck_assert_msg(down->state_reason && g_str_has_prefix(down->state_reason, "lab4: cannot connect: "),
+                  "%s: reason '%s'", env.driver, down->state_reason);
+    ck_assert_uint_eq(inv->vms->len, G_N_ELEMENTS(all_vms));
+    for (guint i = 0; i < G_N_ELEMENTS(all_vms); i++) {
+        VbVm *vm = vb_inventory_get_vm(inv, all_vms[i].vm);
+        VbHost *host;
+        gboolean listed = FALSE;
+
+        ck_assert_msg(vm != NULL, "%s: no guest %s", env.driver, all_vms[i].vm);
+        host = vb_inventory_host(inv, vm->host);
+        ck_assert_str_eq(host->name, all_vms[i].host);
+        ck_assert_int_eq(vm->state, all_vms[i].state);
+        ck_assert_uint_ge(vm->vcpus, 1);
+        ck_assert_uint_gt(vm->memory_mib, 0);
+        for (guint j = 0; j < host->vms->len; j++)
+            listed |= g_array_index(host->vms, guint, j) == vm->id;
+        ck_assert(listed);
+    }
+    ck_assert(vb_vm_has_tag(vb_inventory_get_vm(inv, "pin1"), VB_TAG_NO_MIGRATE));
+    ck_assert(vb_vm_is_pinned(vb_inventory_get_vm(inv, "pin1"), NULL));
+    ck_assert(!vb_vm_is_pinned(vb_inventory_get_vm(inv, "g01"), NULL));
+    ops->close(conn);
+}
+END_TEST
+
+static const VbHostSample *
+find_sample(const VbSampleSet *set, const char *host)
+{
+    for (guint i = 0; i < set->hosts->len; i++) {
+        const VbHostSample *s = g_ptr_array_index(set->hosts, i);
+
+        if (g_strcmp0(s->host, host) == 0)
+            return s;
+    }
+    return NULL;
+}
+
+static const VbVmSample *
+find_vm_sample(const VbHostSample *host, const char *vm)
+{
+    for (guint i = 0; host->vms && i < host->vms->len; i++) {
+        const VbVmSample *s = &g_array_index(host->vms, VbVmSample, i);
+
+        if (g_strcmp0(s->name, vm) == 0)
+            return s;
+    }
+    return NULL;
+}
+
+START_TEST(test_sample)
+{
+    const VbDriverOps *ops = contract_ops();
+    VbConn *conn = contract_open(ops);
+    g_autoptr(GError) error = NULL;
+    g_autoptr(VbSampleSet) a = ops->sample(conn, &error);
+    g_autoptr(VbSampleSet) b = NULL;
+
+    ck_assert_msg(a != NULL, "%s: sample: %s", env.driver, error ? error->message : "");
+    ops->sleep(conn, 1.0);
+    b = ops->sample(conn, &error);
+    ck_assert_msg(b != NULL, "%s: sample: %s", env.driver, error ? error->message : "");
+    for (guint i = 0; i < LAB_HOSTS; i++) {
+        const VbHostSample *sa = find_sample(a, all_hosts[i]), *sb = find_sample(b, all_hosts[i]);
+
+        ck_assert_msg(sa && sb && sa->up && sb->up, "%s: %s not sampled up", env.driver, all_hosts[i]);
+        ck_assert_uint_gt(sb->cpu_cores, 0);
+        ck_assert_uint_gt(sb->memory_total_mib, 0);
+        ck_assert_uint_le(sb->memory_free_mib, sb->memory_total_mib);
+        ck_assert_int_gt(sb->monotonic_us, sa->monotonic_us);
+        ck_assert_uint_gt(sb->cpu_total_ns, sa->cpu_total_ns);
+        ck_assert_uint_ge(sb->cpu_busy_ns, sa->cpu_busy_ns);
+        ck_assert_uint_le(sb->cpu_busy_ns, sb->cpu_total_ns);
+    }
+    for (guint i = 0; i < G_N_ELEMENTS(all_vms); i++) {
+        const VbVmSample *va = find_vm_sample(find_sample(a, all_vms[i].host), all_vms[i].vm);
+        const VbVmSample *vb = find_vm_sample(find_sample(b, all_vms[i].host), all_vms[i].vm);
+
+        ck_assert_msg(va && vb, "%s: %s missing from its host's sample", env.driver, all_vms[i].vm);
+        ck_assert_int_eq(vb->running, all_vms[i].state == VB_VM_STATE_RUNNING);
+        ck_assert_uint_ge(vb->cpu_time_ns, va->cpu_time_ns);
+    }
+    ck_assert(!find_sample(b, "lab4")->up);
+    ck_assert(find_sample(b, "lab4")->reason != NULL);
+    ops->close(conn);
+}
+END_TEST
+
+START_TEST(test_migrate)
+{
+    const VbDriverOps *ops = contract_ops();
+    VbConn *conn = contract_open(ops);
+    VbMigrationSettings settings = { .max_total = 1 };
+    VbMigrationRequest req = { .vm = "g03", .from = "lab2", .to = "lab3", .live = TRUE,
+                               .settings = &settings };
+    g_autoptr(GError) error = NULL;
+    VbJob *job;
+    VbJobInfo info;
+    double start;
+
+    assert_located(ops, conn, "g03", "lab2", TRUE);
+    start = ops->now(conn);
+    job = ops->migrate_start(conn, &req, &error);
+    ck_assert_msg(job != NULL, "%s: migrate: %s", env.driver, error ? error->message : "");
+    info = wait_job(ops, conn, job);
+    ck_assert_msg(info.state == VB_JOB_COMPLETED, "%s: migration ended %d: %s", env.driver,
+                  info.state, info.message ? info.message : "");
+    fprintf(stderr, "%s: live migration of g03 took %.2f s\n", env.driver, ops->now(conn) - start);
+    vb_job_info_clear(&info);
+    ops->job_free(job);
+    assert_located(ops, conn, "g03", "lab3", TRUE);
+    /* A guest that is not on the source cannot leave it. */
+    job = ops->migrate_start(conn, &req, &error);
+    ck_assert_ptr_null(job);
+    ck_assert(error != NULL);
+    ops->close(conn);
+}
+END_TEST
+
+START_TEST(test_abort)
+{
+    const VbDriverOps *ops = contract_ops();
+    VbConn *conn = contract_open(ops);
+    /* Slow enough to be caught in flight. */
+    VbMigrationSettings settings = { .max_total = 1, .bandwidth_mib_s = 1 };
+    VbMigrationRequest req = { .vm = "g01", .from = "lab1", .to = "lab2", .live = TRUE,
+                               .settings = &settings };
+    g_autoptr(GError) error = NULL;
+    VbJob *job;
+    VbJobInfo info;
+
+    job = ops->migrate_start(conn, &req, &error);
+    ck_assert_msg(job != NULL, "%s: migrate: %s", env.driver, error ? error->message : "");
+    ops->sleep(conn, 0.5);
+    ck_assert_msg(ops->job_abort(conn, job, &error), "%s: abort: %s", env.driver,
+                  error ? error->message : "");
+    info = wait_job(ops, conn, job);
+    ck_assert_msg(info.state == VB_JOB_ABORTED, "%s: aborted migration ended %d: %s", env.driver,
+                  info.state, info.message ? info.message : "");
+    vb_job_info_clear(&info);
+    ops->job_free(job);
+    assert_located(ops, conn, "g01", "lab1", TRUE);
+    ops->close(conn);
+}
+END_TEST
+
+START_TEST(test_locate_unknown)
+{
+    const VbDriverOps *ops = contract_ops();
+    VbConn *conn = contract_open(ops);
+    g_autoptr(GError) error = NULL;
+    g_autoptr(GPtrArray) locs = ops->locate(conn, "no-such-guest", &error);
+
+    ck_assert_msg(locs != NULL, "%s: %s", env.driver, error ? error->message : "");
+    ck_assert_uint_eq(locs->len, 0);
+    ops->close(conn);
+}
+END_TEST
+
+static Suite *
+contract_suite(void)
+{
+    Suite *s = suite_create("drivers-contract");
+
+    for (guint i = 0; vb_drivers[i]; i++) {
+        TCase *tc = tcase_create(vb_drivers[i]->name);
+
+        tcase_add_unchecked_fixture(tc, env_setup, env_teardown);
+        tcase_set_timeout(tc, 600);
+        /* Order matters only for readability: each check reads the state it needs. */
+        tcase_add_test(tc, test_snapshot);
+        tcase_add_test(tc, test_sample);
+        tcase_add_test(tc, test_locate_unknown);
+        tcase_add_test(tc, test_migrate);
+        tcase_add_test(tc, test_abort);
+        suite_add_tcase(s, tc);
+    }
+    return s;
+}
+
+VB_TEST_MAIN(contract_suite)
