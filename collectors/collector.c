@@ -41,8 +41,13 @@ vb_collector_new(VbConn *conn, const VbDriverOps *ops, VbStore *store, const VbC
     c->conn = conn;
     c->ops = ops;
     c->store = store;
-    c->window_seconds = config->window_seconds;
-    c->retention_seconds = MAX(config->retention_seconds, config->window_seconds);
+    /* Zero means "not set" (a hand-built config): the defaults apply. */
+    c->window_seconds = config->window_seconds ? config->window_seconds
+                                               : VB_COLLECT_DEFAULT_WINDOW_S;
+    c->retention_seconds = config->retention_seconds ? config->retention_seconds
+                                                     : VB_COLLECT_DEFAULT_RETENTION_S;
+    /* Retention shorter than the window would delete what planning needs. */
+    c->retention_seconds = MAX(c->retention_seconds, c->window_seconds);
     c->bootstrap_gap_s = VB_COLLECTOR_DEFAULT_GAP_S;
     if (!vb_history_init(store, error))
         return NULL;

@@ -221,6 +221,33 @@ VbInventory *vb_collect_snapshot_for_config(VbConn *conn, const VbDriverOps *ops
                                             const VbConfig *config, VbWindow *ret_window,
                                             GError **error);
 
+/* ---------------------------------------------------------------- sessions */
+
+/* Window and retention used when there is no config (--inventory runs). */
+#define VB_COLLECT_DEFAULT_WINDOW_S 300
+#define VB_COLLECT_DEFAULT_RETENTION_S (7 * 24 * 3600)
+
+/* An open pool to collect from, for one command: connection, store and
+ * collector, all owned. */
+typedef struct {
+    const VbDriverOps *ops;   /* the driver (static) */
+    VbConn *conn;             /* closed with ops->close */
+    VbStore *store;
+    VbCollector *collector;
+    guint window_seconds;     /* the window the collector averages over */
+} VbCollectSession;
+
+/* With @inventory (transfer full): a sim connection over it and an in-memory
+ * database (`--inventory` runs; @config may be NULL for defaults). Without:
+ * the driver @config names, opened on its pool, and its database. NULL with
+ * the driver's or the store's error (VB_ERROR_INVALID_INPUT for an unknown
+ * driver). The bootstrap gap honours VB_COLLECTOR_GAP_ENV. */
+VbCollectSession *vb_collect_session_open(const VbConfig *config, VbInventory *inventory,
+                                          GError **error);
+/* Accepts NULL and half-open sessions. */
+void vb_collect_session_free(VbCollectSession *session);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(VbCollectSession, vb_collect_session_free)
+
 /* "window 300 s: 12 samples over 287 s" (transfer full). */
 char *vb_window_describe(const VbWindow *window);
 

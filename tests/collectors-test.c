@@ -5,6 +5,7 @@
 #include "config.h"
 
 #include <glib/gstdio.h>
+#include <math.h>
 #include <unistd.h>
 
 #include "collectors/collectors.h"
@@ -472,6 +473,205 @@ START_TEST(test_window_scenarios)
 }
 END_TEST
 
+/* ------------------------------------------------------- sim, end to end */
+
+/* A small pool with known usage: sampling the sim driver (whose counters grow
+ * by exactly the inventory's usage) must give the same usage back. */
+static const char sim_pool[] =
+    "pools:\n"
+    "  - name: rack1\n"
+    "    shared_storage: true\n"
+    "    hosts:\n"
+    "      - name: kvm1\n"
+    "        hypervisor: kvm\n"
+    "        cpu: {vendor: Intel, model: Skylake, cores: 8, features: [sse4_2]}\n"
+    "        memory_mib: 65536\n"
+    "        storage: {total_gib: 1000, free_gib: 600}\n"
+    "        cpu_usage: 0.625\n"
+    "        memory_used_mib: 40000\n"
+    "      - name: kvm2\n"
+    "        hypervisor: kvm\n"
+    "        cpu: {vendor: Intel, model: Skylake, cores: 4, features: [sse4_2]}\n"
+    "        memory_mib: 32768\n"
+    "        storage: {total_gib: 500, free_gib: 450}\n"
+    "        cpu_usage: 0.125\n"
+    "        memory_used_mib: 8192\n"
+    "      - name: kvm3\n"
+    "        hypervisor: kvm\n"
+    "        cpu: {vendor: Intel, model: Skylake, cores: 4, features: [sse4_2]}\n"
+    "        memory_mib: 32768\n"
+    "        storage: {total_gib: 500, free_gib: 500}\n"
+    "        state: down\n"
+    "vms:\n"
+    "  - {name: web1, host: kvm1, vcpus: 4, memory_mib: 8192, cpu_usage: 0.75}\n"
+    "  - {name: web2, host: kvm1, vcpus: 2, memory_mib: 4096, cpu_usage: 0.5}\n"
+    "  - {name: db1, host: kvm2, vcpus: 2, memory_mib: 4096, cpu_usage: 0.25}\n"
+    "  - {name: off1, host: kvm2, vcpus: 1, memory_mib: 1024, state: shutoff}\n";
+
+static VbConn *
+sim_conn(void)
+{
+    g_autoptr(GError) error = NULL;
+    VbInventory *inv = vb_inventory_load_data(sim_pool, sizeof(sim_pool) - 1, "sim-pool.yaml",
+                                              &error);
+
+    ck_assert_msg(inv != NULL, "%s", error ? error->message : "");
+    return vb_sim_conn_new(inv);
+}
+
+/* Sets every measured figure of the running pool to something else, so that
+ * only the history can bring the sampled values back. */
+static void
+scramble_load(VbInventory *inv)
+{
+    for (guint i = 0; i < inv->hosts->len; i++) {
+        VbHost *h = vb_inventory_host(inv, i);
+
+        h->cpu_usage = 0.99;
+        h->memory_used_mib = 1;
+        h->storage_free_gib = 1.0;
+    }
+    for (guint i = 0; i < inv->vms->len; i++)
+        vb_inventory_vm(inv, i)->cpu_usage = 0.99;
+}
+
+/* Every measured figure of @got equals @want's where the history has one;
+ * the down host and the shut-off guest keep the driver's (scrambled) figures. */
+static void
+check_loads(const VbInventory *want, const VbInventory *got)
+{
+    ck_assert_uint_eq(got->hosts->len, want->hosts->len);
+    for (guint i = 0; i < want->hosts->len; i++) {
+        const VbHost *w = vb_inventory_host(want, i);
+        const VbHost *g = vb_inventory_get_host(got, w->name);
+        gboolean down = w->state == VB_HOST_STATE_DOWN;
+
+        ck_assert_ptr_nonnull(g);
+        ck_assert_int_eq(g->state, w->state);
+        ck_assert_msg(fabs(g->cpu_usage - (down ? 0.99 : w->cpu_usage)) < 1e-6,
+                      "%s: cpu %f, want %f", w->name, g->cpu_usage, w->cpu_usage);
+        ck_assert_uint_eq(g->memory_used_mib, down ? 1 : w->memory_used_mib);
+        ck_assert_msg(fabs(g->storage_free_gib - (down ? 1.0 : w->storage_free_gib)) < 1e-6,
+                      "%s: storage free %f, want %f", w->name, g->storage_free_gib,
+                      w->storage_free_gib);
+    }
+    for (guint i = 0; i < want->vms->len; i++) {
+        const VbVm *w = vb_inventory_vm(want, i);
+        const VbVm *g = vb_inventory_get_vm(got, w->name);
+        gboolean off = w->state == VB_VM_STATE_SHUTOFF;
+
+        ck_assert_ptr_nonnull(g);
+        ck_assert_msg(fabs(g->cpu_usage - (off ? 0.99 : w->cpu_usage)) < 1e-6,
+                      "%s: cpu %f, want %f", w->name, g->cpu_usage, w->cpu_usage);
+    }
+}
+
+/* Bootstrap: no history, so the snapshot samples twice a gap apart (on the
+ * sim's clock) and the averages equal the pool's usage; then, with the
+ * pool's figures changed under it, a second snapshot still reports the
+ * window's averages, not the driver's latest figures. */
+START_TEST(test_sim_snapshot_averages)
+{
+    g_autoptr(GError) error = NULL;
+    VbConn *conn = sim_conn();
+    g_autoptr(VbInventory) want = vb_inventory_copy(vb_sim_conn_inventory(conn));
+    VbConfig config = { .window_seconds = 300, .retention_seconds = 3600 };
+    g_autoptr(VbStore) store = vb_store_open(":memory:", &error);
+    g_autoptr(VbCollector) collector = NULL;
+    g_autoptr(VbInventory) first = NULL;
+    g_autoptr(VbInventory) second = NULL;
+    VbWindow w = { 0 };
+
+    ck_assert_msg(store != NULL, "%s", error ? error->message : "");
+    collector = vb_collector_new(conn, &vb_driver_sim, store, &config, &error);
+    ck_assert_msg(collector != NULL, "%s", error ? error->message : "");
+    vb_collector_set_bootstrap_gap(collector, 2.0);
+
+    first = vb_collector_snapshot(collector, &w, &error);
+    ck_assert_msg(first != NULL, "%s", error ? error->message : "");
+    ck_assert_msg(fabs(vb_driver_sim.now(conn) - 2.0) < 1e-9, "clock %f",
+                  vb_driver_sim.now(conn));
+    ck_assert_uint_eq(w.n_samples, 2);
+    ck_assert_int_eq(w.end_us - w.start_us, 2 * G_USEC_PER_SEC);
+    ck_assert_uint_eq(w.window_seconds, 300);
+
+    scramble_load(vb_sim_conn_inventory(conn));
+    /* off1 and kvm3 have no measured figures: they keep the driver's. */
+    check_loads(want, (second = vb_collector_snapshot(collector, &w, &error)));
+    ck_assert_uint_eq(w.n_samples, 2); /* history was usable: no new sample */
+    ck_assert_str_eq(vb_inventory_get_host(second, "kvm3")->name, "kvm3");
+    vb_driver_sim.close(conn);
+}
+END_TEST
+
+/* refresh() on a pool with history samples once, without the gap. */
+START_TEST(test_sim_refresh)
+{
+    g_autoptr(GError) error = NULL;
+    VbConn *conn = sim_conn();
+    VbConfig config = { .window_seconds = 60, .retention_seconds = 3600 };
+    g_autoptr(VbStore) store = vb_store_open(":memory:", &error);
+    g_autoptr(VbCollector) collector = vb_collector_new(conn, &vb_driver_sim, store, &config,
+                                                        &error);
+    g_autoptr(GPtrArray) hosts = NULL;
+    VbWindow w;
+
+    ck_assert_msg(collector != NULL, "%s", error ? error->message : "");
+    vb_collector_set_bootstrap_gap(collector, 5.0);
+    ck_assert(vb_collector_refresh(collector, &error));
+    ck_assert(fabs(vb_driver_sim.now(conn) - 5.0) < 1e-9);
+    vb_driver_sim.sleep(conn, 10.0);
+    ck_assert(vb_collector_refresh(collector, &error));
+    ck_assert(fabs(vb_driver_sim.now(conn) - 15.0) < 1e-9);
+    hosts = vb_history_hosts(store, 0, 60, &w, &error);
+    ck_assert_ptr_nonnull(hosts);
+    ck_assert_uint_eq(w.n_samples, 3);
+    ck_assert_uint_eq(hosts->len, 3);
+    /* kvm1: two intervals, 5 s and 10 s, both at 0.625. */
+    ck_assert_str_eq(((VbHostHistory *) hosts->pdata[0])->host, "kvm1");
+    ck_assert_uint_eq(((VbHostHistory *) hosts->pdata[0])->n_intervals, 2);
+    ck_assert(fabs(((VbHostHistory *) hosts->pdata[0])->average.cpu - 0.625) < 1e-6);
+    ck_assert(!((VbHostHistory *) hosts->pdata[2])->up);
+    ck_assert_msg(strstr(((VbHostHistory *) hosts->pdata[2])->reason, "kvm3"), "%s",
+                  ((VbHostHistory *) hosts->pdata[2])->reason);
+    vb_driver_sim.close(conn);
+}
+END_TEST
+
+/* A session over an inventory samples it with the sim driver into memory;
+ * a config naming an unknown driver is refused before anything opens. */
+START_TEST(test_session)
+{
+    g_autoptr(GError) error = NULL;
+    VbInventory *inv = vb_inventory_load_data(sim_pool, sizeof(sim_pool) - 1, "sim-pool.yaml",
+                                              &error);
+    g_autoptr(VbCollectSession) session = NULL;
+    g_autoptr(GPtrArray) hosts = NULL;
+    VbConfig bad = { .filename = (char *) "vb.yaml", .driver = (char *) "xen" };
+    VbWindow w;
+
+    ck_assert_ptr_nonnull(inv);
+    g_setenv(VB_COLLECTOR_GAP_ENV, "4", TRUE);
+    session = vb_collect_session_open(NULL, inv, &error);
+    g_unsetenv(VB_COLLECTOR_GAP_ENV);
+    ck_assert_msg(session != NULL, "%s", error ? error->message : "");
+    ck_assert_uint_eq(session->window_seconds, VB_COLLECT_DEFAULT_WINDOW_S);
+    ck_assert_str_eq(vb_store_path(session->store), ":memory:");
+    ck_assert(vb_collector_refresh(session->collector, &error));
+    /* The gap came from the environment. */
+    ck_assert(fabs(session->ops->now(session->conn) - 4.0) < 1e-9);
+    hosts = vb_history_hosts(session->store, 0, session->window_seconds, &w, &error);
+    ck_assert_ptr_nonnull(hosts);
+    ck_assert_uint_eq(hosts->len, 3);
+    ck_assert(fabs(((VbHostHistory *) hosts->pdata[1])->average.cpu - 0.125) < 1e-6);
+
+    ck_assert_ptr_null(vb_collect_session_open(&bad, NULL, &error));
+    ck_assert(g_error_matches(error, VB_ERROR, VB_ERROR_INVALID_INPUT));
+    ck_assert_msg(strstr(error->message, "vb.yaml") && strstr(error->message, "xen"), "%s",
+                  error->message);
+}
+END_TEST
+
 static Suite *
 collectors_suite(void)
 {
@@ -489,6 +689,12 @@ collectors_suite(void)
     tc = tcase_create("usage");
     tcase_add_test(tc, test_deltas_table);
     tcase_add_loop_test(tc, test_window_scenarios, 0, G_N_ELEMENTS(window_scenarios));
+    suite_add_tcase(s, tc);
+
+    tc = tcase_create("sim");
+    tcase_add_test(tc, test_sim_snapshot_averages);
+    tcase_add_test(tc, test_sim_refresh);
+    tcase_add_test(tc, test_session);
     suite_add_tcase(s, tc);
     return s;
 }
