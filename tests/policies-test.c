@@ -270,6 +270,43 @@ START_TEST(test_doc_examples)
 }
 END_TEST
 
+/* Every key the writer knows is documented in docs/policy.md as `key`. */
+START_TEST(test_doc_covers_keys)
+{
+    g_autofree char *path = g_build_filename(g_getenv("VB_SRCDIR") ? g_getenv("VB_SRCDIR")
+                                                                   : VB_SRCDIR,
+                                             "docs", "policy.md", NULL);
+    g_autofree char *doc = NULL;
+    g_autoptr(VbPolicy) policy = vb_policy_new_default();
+    g_autofree char *text = NULL;
+    g_auto(GStrv) lines = NULL;
+    guint n_keys = 0;
+
+    ck_assert_msg(g_file_get_contents(path, &doc, NULL, NULL), "cannot read %s", path);
+    /* A rule, so that the rule keys are written too. */
+    g_ptr_array_add(policy->rules, g_new0(VbRule, 1));
+    ((VbRule *) g_ptr_array_index(policy->rules, 0))->name = g_strdup("r");
+    ((VbRule *) g_ptr_array_index(policy->rules, 0))->vms = g_strsplit("a b", " ", -1);
+    ((VbRule *) g_ptr_array_index(policy->rules, 0))->host_labels = g_strsplit("l", " ", -1);
+    text = vb_policy_to_yaml(policy);
+    lines = g_strsplit(text, "\n", -1);
+    for (guint i = 0; lines[i]; i++) {
+        g_autofree char *key = NULL;
+        g_autofree char *quoted = NULL;
+        const char *start = lines[i] + strspn(lines[i], " -");
+        const char *colon = strchr(start, ':');
+
+        if (!colon)
+            continue;
+        key = g_strndup(start, colon - start);
+        quoted = g_strdup_printf("`%s`", key);
+        ck_assert_msg(strstr(doc, quoted) != NULL, "docs/policy.md does not document %s", quoted);
+        n_keys++;
+    }
+    ck_assert_uint_ge(n_keys, 40);
+}
+END_TEST
+
 /* ------------------------------------------------------------ parsers */
 
 static const struct {
@@ -412,6 +449,7 @@ policies_suite(void)
     tcase_add_loop_test(tc, test_bad, 0, bad_files->len);
     tcase_add_test(tc, test_bad_count);
     tcase_add_test(tc, test_doc_examples);
+    tcase_add_test(tc, test_doc_covers_keys);
     tcase_add_loop_test(tc, test_duration, 0, G_N_ELEMENTS(durations));
     tcase_add_loop_test(tc, test_fraction, 0, G_N_ELEMENTS(fractions));
     tcase_add_loop_test(tc, test_memory_reserve, 0, G_N_ELEMENTS(reserves));
