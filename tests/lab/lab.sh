@@ -27,7 +27,7 @@ PORT_FIRST=49200      # first migration port of slot 0
 PORTS_PER_HOST=16
 MAX_HOSTS=10
 MAX_SLOTS=60
-WAIT_SECONDS=${VB_LAB_WAIT_SECONDS:-60}
+WAIT_SECONDS=${VB_LAB_WAIT_SECONDS:-120}
 # QEMU capabilities probed by one host, reused by the next ones (libvirt checks
 # each cached file against the binaries, kernel and CPU, and re-probes stale ones).
 CAPS_CACHE=${VB_LAB_CAPS_CACHE:-/var/tmp/virt-balancer-lab-qemu-caps}
@@ -343,6 +343,8 @@ cmd_start() {
     slot=$(claim_slot)
     echo "$slot" >"$LAB_DIR/.slot"
     t0=$(date +%s.%N)
+    # lab1 first: on a machine without cached QEMU capabilities it probes
+    # them (about 25 s) and the other hosts then start from its cache.
     for ((i = 1; i <= n; i++)); do
         h=lab$i
         hd=$(host_dir "$h")
@@ -350,12 +352,15 @@ cmd_start() {
         write_host_conf "$h" "$i" "$slot"
         seed_caps "$hd"
         launch_host "$h"
+        if [ "$i" = 1 ]; then
+            wait_host lab1
+            save_caps
+        fi
     done
     for ((i = 1; i <= n; i++)); do
-        wait_host "lab$i"
+        [ "$i" = 1 ] || wait_host "lab$i"
         setup_pool "lab$i"
     done
-    save_caps
     write_outputs "$n" "$policy"
     say "$n hosts up in $(elapsed "$t0") s ($type guests); config: $LAB_DIR/virt-balancer.yaml"
     [ $guests = 0 ] || cmd_guests --disk

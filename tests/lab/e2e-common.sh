@@ -1,0 +1,54 @@
+# e2e-common.sh: sourced by the end-to-end lab tests. Starts nothing by
+# itself; gives each test a private lab folder that is always stopped on exit,
+# the built virt-balancer, the lab policy, and small assertion helpers.
+# shellcheck shell=bash
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+lab="$here/lab.sh"
+# shellcheck disable=SC2034 # used by the tests that source this
+policy="$here/lab-policy.yaml"
+vb="${VB_BUILDDIR:-$(cd "$here/../.." && pwd)}/virt-balancer"
+fails=0
+
+[ "$(id -u)" = 0 ] || { echo "FAIL: the lab needs root (privileged libvirtd)"; exit 1; }
+[ -x "$vb" ] || { echo "FAIL: no built program at $vb (set VB_BUILDDIR)"; exit 1; }
+command -v jq >/dev/null || { echo "FAIL: jq is missing (contrib/debian-deps.sh installs it)"; exit 1; }
+
+# Unique per test run, so `make -j2 check` can run several labs at once.
+dir=$(mktemp -d /tmp/vb-e2e.XXXXXX)
+work=$(mktemp -d /tmp/vb-e2e-out.XXXXXX)
+cleanup() {
+    "$lab" stop --dir "$dir" >/dev/null 2>&1 || true
+    rm -rf "$work"
+}
+trap cleanup EXIT
+# Live plans take two samples this many seconds apart when there is no history.
+export VIRT_BALANCER_SAMPLE_GAP=${VIRT_BALANCER_SAMPLE_GAP:-1}
+export NO_COLOR=1
+
+ok() { echo "ok: $*"; }
+bad() { echo "FAIL: $*"; fails=$((fails + 1)); }
+check() { local what=$1; shift; if "$@"; then ok "$what"; else bad "$what"; fi; }
+same() { [ "$1" = "$2" ] || { echo "   got: '$1'"; echo "  want: '$2'"; return 1; }; }
+
+# uri N: the URI of lab host N (after start).
+# shellcheck source=/dev/null
+uri() { (. "$dir/lab.env" && eval "echo \"\$VB_LAB_URI_$1\""); }
+# on_host N: names of the guests running on lab host N, sorted, one line.
+on_host() { virsh -q -c "$(uri "$1")" list --name | sort | xargs; }
+
+# vbrun NAME ARGS...: runs virt-balancer; stdout to $work/NAME.out, stderr to
+# $work/NAME.err, exit code to $work/NAME.rc; shows stderr in the test log.
+vbrun() {
+    local name=$1 rc=0
+    shift
+    "$vb" "$@" >"$work/$name.out" 2>"$work/$name.err" || rc=$?
+    echo "$rc" >"$work/$name.rc"
+    echo "virt-balancer $* -> exit $rc"
+    sed 's/^/  stderr: /' "$work/$name.err"
+}
+
+finish() {
+    echo "$fails failure(s)"
+    [ "$fails" = 0 ]
+}
