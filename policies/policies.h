@@ -120,6 +120,8 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(VbPolicy, vb_policy_free)
  * VB_ERROR_INVALID_INPUT and "file:line:column: what is wrong; what is
  * allowed"; VB_ERROR_IO when the file cannot be read. */
 VbPolicy *vb_policy_load_file(const char *path, GError **error);
+/* Same, from memory: @filename (or "<policy>" when NULL) names the document
+ * in messages and becomes policy->filename. */
 VbPolicy *vb_policy_load_data(const char *data, gsize len, const char *filename,
                               GError **error);
 
