@@ -18,6 +18,8 @@
  */
 #include "config.h"
 
+#include <math.h>
+
 #include "collectors/collectors.h"
 
 #define VB_COLLECTOR_DEFAULT_GAP_S 3.0
@@ -135,11 +137,19 @@ ensure_history(VbCollector *c, GError **error)
     return usable || vb_collector_refresh(c, error);
 }
 
+/* Counters in whole nanoseconds leave noise in the last digits (0.1499999999);
+ * a millionth of a core is far below what a measurement means. */
+static double
+round_usage(double usage)
+{
+    return round(usage * 1e6) / 1e6;
+}
+
 static void
 apply_host(VbHost *host, const VbHostHistory *h)
 {
     if (h->n_intervals > 0 && h->average.cpu >= 0.0)
-        host->cpu_usage = h->average.cpu;
+        host->cpu_usage = round_usage(h->average.cpu);
     if (h->n_samples > 0) {
         host->memory_used_mib = (guint64) (h->average.memory_used_mib + 0.5);
         if (h->average.storage_total_gib > 0.0)
@@ -172,7 +182,7 @@ apply_averages(VbCollector *c, VbInventory *inv, VbWindow *ret_window, GError **
         VbVm *vm = vb_inventory_get_vm(inv, h->vm);
 
         if (vm && h->n_intervals > 0 && h->cpu >= 0.0)
-            vm->cpu_usage = h->cpu;
+            vm->cpu_usage = round_usage(h->cpu);
     }
     return TRUE;
 }
