@@ -1,1 +1,15 @@
-# scheduler/: see Makefile.am
+# scheduler/: the executor (sliding window under caps), the journal (SQLite),
+# reconciliation after a crash.
+libvb_a_SOURCES += scheduler/scheduler.h scheduler/executor-priv.h scheduler/journal-priv.h \
+	scheduler/journal.c scheduler/journal-state.c \
+	scheduler/executor.c scheduler/exec-fresh.c scheduler/reconcile.c
+
+check_PROGRAMS += tests/scheduler-test tests/sim-test
+TESTS += tests/scheduler-test tests/sim-test
+tests_scheduler_test_SOURCES = tests/scheduler-test.c tests/scheduler-test-crash.c \
+	tests/scheduler-helpers.h tests/testutil.h
+tests_scheduler_test_CFLAGS = $(VB_TEST_CFLAGS)
+tests_scheduler_test_LDADD = $(VB_TEST_LIBS)
+tests_sim_test_SOURCES = tests/sim-test.c tests/testutil.h
+tests_sim_test_CFLAGS = $(VB_TEST_CFLAGS)
+tests_sim_test_LDADD = $(VB_TEST_LIBS)
