@@ -64,6 +64,20 @@ rm -f "$dir/lab.env" "$dir/virt-balancer.yaml"
 check "stop ended lab1's libvirtd" gone "$VB_LAB_PID_1"
 check "stop ended the orphaned guest" gone "$qemu_g01"
 check "stop removed the lab folder" [ ! -e "$dir" ]
+# Mounts live only in the hosts' namespaces: none may outlive the lab.
+no_mounts_of() { ! grep -qsF "$1/" /proc/[0-9]*/mountinfo; }
+check "no process still sees the lab's mounts" no_mounts_of "$dir"
+
+# A start that fails midway (hosts never answer) cleans up after itself.
+dir2=$(mktemp -d /tmp/vb-lab-selftest.XXXXXX)
+trap '"$lab" stop --dir "$dir" >/dev/null 2>&1 || true; "$lab" stop --dir "$dir2" >/dev/null 2>&1 || true' EXIT
+if VB_LAB_WAIT_SECONDS=0 "$lab" start --dir "$dir2" --hosts 2; then
+    bad "a start whose hosts never answer fails"
+else
+    ok "a start whose hosts never answer fails"
+fi
+check "the failed start removed its folder" [ ! -e "$dir2" ]
+check "the failed start left no libvirtd behind" no_mounts_of "$dir2"
 
 echo "$fails failure(s)"
 [ "$fails" = 0 ]

@@ -340,6 +340,8 @@ cmd_start() {
     type=qemu
     [ $tcg = 1 ] || { [ -r /dev/kvm ] && [ -w /dev/kvm ] && type=kvm; }
     printf 'VB_LAB_DOMAIN_TYPE=%s\n' "$type" >"$LAB_DIR/.vb-lab"
+    # From here on the folder is ours: a failed start cleans up after itself.
+    trap 'start_failed' EXIT
     slot=$(claim_slot)
     echo "$slot" >"$LAB_DIR/.slot"
     t0=$(date +%s.%N)
@@ -364,6 +366,16 @@ cmd_start() {
     write_outputs "$n" "$policy"
     say "$n hosts up in $(elapsed "$t0") s ($type guests); config: $LAB_DIR/virt-balancer.yaml"
     [ $guests = 0 ] || cmd_guests --disk
+    trap - EXIT
+}
+
+start_failed() {
+    local rc=$?
+    trap - EXIT
+    [ "$rc" = 0 ] && return 0
+    say "start failed; stopping what was started"
+    (cmd_stop) || true
+    exit "$rc"
 }
 
 # ------------------------------------------------------------------ guests
