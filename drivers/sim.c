@@ -298,7 +298,6 @@ sim_snapshot(VbConn *conn, GError **error)
 static void
 sim_sample_vms(VbConn *conn, const VbHost *host, VbHostSample *hs)
 {
-    hs->vms = g_array_new(FALSE, TRUE, sizeof(VbVmSample));
     for (guint i = 0; i < host->vms->len; i++) {
         const VbVm *vm = vb_inventory_vm(conn->inv, g_array_index(host->vms, guint, i));
         VbVmSample vs = { 0 };
@@ -317,16 +316,14 @@ sim_sample_vms(VbConn *conn, const VbHost *host, VbHostSample *hs)
 static VbHostSample *
 sim_sample_host(VbConn *conn, const VbHost *host)
 {
-    VbHostSample *hs = g_new0(VbHostSample, 1);
+    VbHostSample *hs = vb_host_sample_new(host->name);
 
-    hs->host = g_strdup(host->name);
     hs->timestamp_us = conn->wall_base_us + (gint64) (conn->clock * G_USEC_PER_SEC);
     hs->monotonic_us = (gint64) (conn->clock * G_USEC_PER_SEC);
     hs->up = host->state != VB_HOST_STATE_DOWN;
     if (!hs->up) {
         hs->reason = g_strdup_printf("%s: %s", host->name,
                                      host->state_reason ? host->state_reason : "host is down");
-        hs->vms = g_array_new(FALSE, TRUE, sizeof(VbVmSample));
         return hs;
     }
     hs->cpu_cores = host->cpu_cores;
@@ -343,10 +340,9 @@ sim_sample_host(VbConn *conn, const VbHost *host)
 static VbSampleSet *
 sim_sample(VbConn *conn, GError **error)
 {
-    VbSampleSet *set = g_new0(VbSampleSet, 1);
+    VbSampleSet *set = vb_sample_set_new();
 
     sim_advance(conn, conn->clock);
-    set->hosts = g_ptr_array_new();
     for (guint h = 0; h < conn->inv->hosts->len; h++)
         g_ptr_array_add(set->hosts, sim_sample_host(conn, vb_inventory_host(conn->inv, h)));
     return set;

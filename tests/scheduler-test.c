@@ -97,6 +97,12 @@ load_plan(const VbInventory *inv, const VbPolicy *policy, const char *path)
     return th_plan(inv, policy, VB_PLAN_REBALANCE, NULL, (const char *const *) pairs->pdata);
 }
 
+static gint
+cmp_names(gconstpointer a, gconstpointer b)
+{
+    return g_strcmp0(*(const char *const *) a, *(const char *const *) b);
+}
+
 static void
 append_placement(GString *out, VbConn *conn)
 {
@@ -108,12 +114,11 @@ append_placement(GString *out, VbConn *conn)
 
         for (guint i = 0; i < host->vms->len; i++)
             g_ptr_array_add(names, vb_inventory_vm(inv, g_array_index(host->vms, guint, i))->name);
-        g_ptr_array_sort(names, (GCompareFunc) g_strcmp0);
+        g_ptr_array_sort(names, cmp_names);
         g_string_append_printf(out, "host %s (%s):", host->name,
                                vb_host_state_to_string(host->state));
         for (guint i = 0; i < names->len; i++) {
-            g_string_append_printf(out, " %s",
-                                   *(const char **) &g_ptr_array_index(names, i));
+            g_string_append_printf(out, " %s", (const char *) g_ptr_array_index(names, i));
         }
         g_string_append_c(out, '\n');
     }
