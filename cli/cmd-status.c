@@ -14,6 +14,7 @@
 #include "config.h"
 
 #include <json-glib/json-glib.h>
+#include <string.h>
 
 #include "cli/cli.h"
 #include "collectors/collectors.h"
@@ -130,6 +131,9 @@ print_text(FILE *out, const char *source, const VbInventory *inv, const GPtrArra
         const VbHost *host = vb_inventory_get_host(inv, h->host);
         const char *why = !h->up ? h->reason : (host ? host->state_reason : NULL);
 
+        /* Drivers' reasons start with the host's name; do not say it twice. */
+        if (why && g_str_has_prefix(why, h->host) && g_str_has_prefix(why + strlen(h->host), ": "))
+            why += strlen(h->host) + 2;
         if (why)
             fprintf(out, "  %s (%s): %s\n", h->host, host_state(inv, h), why);
     }

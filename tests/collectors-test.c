@@ -5,6 +5,8 @@
 #include "config.h"
 
 #include <glib/gstdio.h>
+#include <json-glib/json-glib.h>
+#include <sys/wait.h>
 #include <math.h>
 #include <unistd.h>
 
@@ -672,6 +674,229 @@ START_TEST(test_session)
 }
 END_TEST
 
+/* The libvirt driver through a session, without a daemon: libvirt's own
+ * test:///default host (in-process) and a host whose socket does not exist.
+ * The history lands in a file database; the unreachable host is recorded
+ * down with the driver's reason, and the snapshot keeps it down. */
+START_TEST(test_libvirt_session)
+{
+    g_autoptr(GError) error = NULL;
+    g_autofree char *dir = g_dir_make_tmp("vb-collect-XXXXXX", &error);
+    g_autofree char *db = g_build_filename(dir, "state.db", NULL);
+    VbConfigHost h1 = { .name = (char *) "t1", .uri = (char *) "test:///default" };
+    VbConfigHost h2 = { .name = (char *) "t2",
+                        .uri = (char *) "qemu+unix:///system?socket=/nonexistent/vb.sock" };
+    VbConfigPool pool = { .name = (char *) "p", .shared_storage = TRUE };
+    VbConfig config = { .filename = (char *) "vb.yaml", .driver = (char *) "libvirt",
+                        .database = db, .window_seconds = 300, .retention_seconds = 3600,
+                        .connect_timeout_seconds = 2 };
+    g_autoptr(VbCollectSession) session = NULL;
+    g_autoptr(VbInventory) inv = NULL;
+    g_autoptr(GPtrArray) hosts = NULL;
+    VbHostHistory *t2;
+    VbWindow w;
+
+    pool.hosts = g_ptr_array_new();
+    g_ptr_array_add(pool.hosts, &h1);
+    g_ptr_array_add(pool.hosts, &h2);
+    config.pools = g_ptr_array_new();
+    g_ptr_array_add(config.pools, &pool);
+    g_setenv(VB_COLLECTOR_GAP_ENV, "0", TRUE);
+    session = vb_collect_session_open(&config, NULL, &error);
+    g_unsetenv(VB_COLLECTOR_GAP_ENV);
+    ck_assert_msg(session != NULL, "%s", error ? error->message : "");
+    ck_assert_str_eq(vb_store_path(session->store), db);
+    inv = vb_collector_snapshot(session->collector, &w, &error);
+    ck_assert_msg(inv != NULL, "%s", error ? error->message : "");
+    ck_assert_uint_eq(w.n_samples, 2);
+    ck_assert_int_eq(vb_inventory_get_host(inv, "t2")->state, VB_HOST_STATE_DOWN);
+    ck_assert_int_eq(vb_inventory_get_host(inv, "t1")->state, VB_HOST_STATE_UP);
+    hosts = vb_history_hosts(session->store, 0, 300, NULL, &error);
+    ck_assert_ptr_nonnull(hosts);
+    ck_assert_uint_eq(hosts->len, 2);
+    t2 = g_ptr_array_index(hosts, 1);
+    ck_assert_str_eq(t2->host, "t2");
+    ck_assert(!t2->up);
+    ck_assert_msg(t2->reason && strstr(t2->reason, "nonexistent"), "%s", t2->reason);
+    ck_assert(((VbHostHistory *) g_ptr_array_index(hosts, 0))->up);
+    ck_assert_uint_eq(((VbHostHistory *) g_ptr_array_index(hosts, 0))->n_vms,
+                      vb_inventory_get_host(inv, "t1")->vms->len);
+    g_clear_pointer(&session, vb_collect_session_free);
+    g_ptr_array_unref(pool.hosts);
+    g_ptr_array_unref(config.pools);
+    {
+        g_autofree char *wal = g_strconcat(db, "-wal", NULL);
+        g_autofree char *shm = g_strconcat(db, "-shm", NULL);
+
+        g_unlink(wal);
+        g_unlink(shm);
+        ck_assert_int_eq(g_unlink(db), 0);
+        ck_assert_int_eq(g_rmdir(dir), 0);
+    }
+}
+END_TEST
+
+/* ------------------------------------------------ status and inventory */
+
+/* The commands, run as a person runs them: every folder of
+ * tests/data/collectors/cli/ with an `args` file is a case (one argument per
+ * line); the program runs in that folder and its stdout (timestamps replaced
+ * by TIME), stderr and exit code are compared with the files beside it.
+ * VB_CLI_BINARY overrides the program (default: the build's virt-balancer).
+ * Besides the text comparison: a status JSON lists every host of the
+ * inventory once with sane figures, and an inventory dump loads back into
+ * the same inventory the case started from (the averages equal its usage). */
+static GPtrArray *cli_cases;
+
+static char *
+cli_binary(void)
+{
+    const char *override = g_getenv("VB_CLI_BINARY");
+    const char *builddir = g_getenv("VB_BUILDDIR");
+
+    if (override && *override)
+        return g_strdup(override);
+    return g_build_filename(builddir ? builddir : VB_BUILDDIR, "virt-balancer", NULL);
+}
+
+static char **
+cli_args(const char *dir)
+{
+    g_autofree char *path = g_build_filename(dir, "args", NULL);
+    g_autofree char *text = NULL;
+    g_auto(GStrv) lines = NULL;
+    GPtrArray *argv = g_ptr_array_new_with_free_func(g_free);
+
+    ck_assert(g_file_get_contents(path, &text, NULL, NULL));
+    g_ptr_array_add(argv, cli_binary());
+    lines = g_strsplit(text, "\n", -1);
+    for (guint i = 0; lines[i]; i++)
+        if (lines[i][0] != '\0' && lines[i][0] != '#')
+            g_ptr_array_add(argv, g_strdup(lines[i]));
+    g_ptr_array_add(argv, NULL);
+    return (char **) g_ptr_array_free(argv, FALSE);
+}
+
+static char *
+mask_times(const char *text)
+{
+    g_autoptr(GRegex) re = g_regex_new("\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\dZ", 0, 0, NULL);
+
+    return g_regex_replace_literal(re, text, -1, 0, "TIME", 0, NULL);
+}
+
+static VbInventory *
+cli_pool(void)
+{
+    g_autofree char *path = vb_test_data_path("collectors/cli/pool.yaml");
+    g_autoptr(GError) error = NULL;
+    VbInventory *inv = vb_inventory_load_file(path, &error);
+
+    ck_assert_msg(inv != NULL, "%s", error ? error->message : "");
+    return inv;
+}
+
+static void
+check_status_json(const char *out)
+{
+    g_autoptr(JsonParser) parser = json_parser_new();
+    g_autoptr(VbInventory) inv = cli_pool();
+    g_autoptr(GHashTable) seen = g_hash_table_new(g_str_hash, g_str_equal);
+    JsonObject *doc;
+    JsonArray *hosts;
+
+    ck_assert_msg(json_parser_load_from_data(parser, out, -1, NULL), "not JSON: %s", out);
+    doc = json_node_get_object(json_parser_get_root(parser));
+    ck_assert(json_object_get_int_member(json_object_get_object_member(doc, "window"),
+                                         "samples") >= 2);
+    hosts = json_object_get_array_member(doc, "hosts");
+    ck_assert_uint_eq(json_array_get_length(hosts), inv->hosts->len);
+    for (guint i = 0; i < json_array_get_length(hosts); i++) {
+        JsonObject *h = json_array_get_object_element(hosts, i);
+        const char *name = json_object_get_string_member(h, "name");
+        const VbHost *host = vb_inventory_get_host(inv, name);
+        JsonNode *cpu = json_object_get_member(json_object_get_object_member(h, "average"),
+                                               "cpu");
+
+        ck_assert_msg(host != NULL && g_hash_table_add(seen, (gpointer) name), "%s", name);
+        ck_assert_str_eq(json_object_get_string_member(h, "state"),
+                         vb_host_state_to_string(host->state));
+        if (host->state == VB_HOST_STATE_DOWN)
+            ck_assert(JSON_NODE_HOLDS_NULL(cpu));
+        else
+            ck_assert(fabs(json_node_get_double(cpu) - host->cpu_usage) < 1e-6);
+    }
+}
+
+static void
+check_inventory_yaml(const char *out)
+{
+    g_autoptr(GError) error = NULL;
+    g_autoptr(VbInventory) want = cli_pool();
+    g_autoptr(VbInventory) got = vb_inventory_load_data(out, strlen(out), "stdout", &error);
+    g_autofree char *want_yaml = NULL;
+    g_autofree char *got_yaml = NULL;
+
+    ck_assert_msg(got != NULL, "%s", error ? error->message : "");
+    want_yaml = vb_inventory_to_yaml(want);
+    got_yaml = vb_inventory_to_yaml(got);
+    ck_assert_str_eq(got_yaml, want_yaml);
+}
+
+START_TEST(test_cli_cases)
+{
+    const char *name = g_ptr_array_index(cli_cases, _i);
+    g_autofree char *rel = g_build_filename("collectors", "cli", name, NULL);
+    g_autofree char *dir = vb_test_data_path(rel);
+    g_auto(GStrv) argv = cli_args(dir);
+    g_auto(GStrv) envp = g_get_environ();
+    g_autofree char *out = NULL, *err = NULL, *masked = NULL, *code = NULL;
+    g_autofree char *out_path = g_build_filename(dir, "stdout", NULL);
+    g_autofree char *err_path = g_build_filename(dir, "stderr", NULL);
+    g_autofree char *code_path = g_build_filename(dir, "exit-code", NULL);
+    g_autoptr(GError) error = NULL;
+    int status = 0;
+
+    envp = g_environ_setenv(envp, "NO_COLOR", "1", TRUE);
+    envp = g_environ_setenv(envp, "VIRT_BALANCER_CONFIG", "no-such-config.yaml", TRUE);
+    ck_assert_msg(g_spawn_sync(dir, argv, envp, G_SPAWN_DEFAULT, NULL, NULL, &out, &err,
+                               &status, &error),
+                  "%s: %s", argv[0], error ? error->message : "");
+    masked = mask_times(out);
+    code = g_strdup_printf("%d\n", WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+    vb_test_compare_file(out_path, masked);
+    vb_test_compare_file(err_path, err);
+    vb_test_compare_file(code_path, code);
+    if (WIFEXITED(status) && WEXITSTATUS(status) == 0 && g_str_has_prefix(name, "status-json"))
+        check_status_json(out);
+    if (WIFEXITED(status) && WEXITSTATUS(status) == 0 && g_str_has_prefix(name, "inventory-yaml"))
+        check_inventory_yaml(out);
+}
+END_TEST
+
+static gint
+compare_names(gconstpointer a, gconstpointer b)
+{
+    return strcmp(*(const char *const *) a, *(const char *const *) b);
+}
+
+static void
+cli_cases_scan(void)
+{
+    g_autofree char *dir = vb_test_data_path("collectors/cli");
+    g_autoptr(GDir) d = g_dir_open(dir, 0, NULL);
+    const char *name;
+
+    cli_cases = g_ptr_array_new_with_free_func(g_free);
+    while (d && (name = g_dir_read_name(d))) {
+        g_autofree char *args = g_build_filename(dir, name, "args", NULL);
+
+        if (g_file_test(args, G_FILE_TEST_EXISTS))
+            g_ptr_array_add(cli_cases, g_strdup(name));
+    }
+    g_ptr_array_sort(cli_cases, compare_names);
+}
+
 static Suite *
 collectors_suite(void)
 {
@@ -695,6 +920,12 @@ collectors_suite(void)
     tcase_add_test(tc, test_sim_snapshot_averages);
     tcase_add_test(tc, test_sim_refresh);
     tcase_add_test(tc, test_session);
+    tcase_add_test(tc, test_libvirt_session);
+    suite_add_tcase(s, tc);
+
+    cli_cases_scan();
+    tc = tcase_create("cli");
+    tcase_add_loop_test(tc, test_cli_cases, 0, (int) cli_cases->len);
     suite_add_tcase(s, tc);
     return s;
 }
