@@ -40,8 +40,11 @@ check "live plan exits 0" same "$(cat "$work/live.rc")" 0
 check "replayed plan exits 0" same "$(cat "$work/replay.rc")" 0
 check "the live plan proposes moves" jq -e '.moves | length > 0' "$work/live.out" >/dev/null
 check "the same moves" same "$(jq -c .moves "$work/replay.out")" "$(jq -c .moves "$work/live.out")"
-check "the same hosts, before and after" \
-    same "$(jq -c .hosts "$work/replay.out")" "$(jq -c .hosts "$work/live.out")"
-check "the same imbalance" \
-    same "$(jq -c .imbalance "$work/replay.out")" "$(jq -c .imbalance "$work/live.out")"
+# Disk load is left out: the lab's storage is the machine's disk, whose free
+# space moves between the two snapshots (the policy gives disk no weight).
+hosts() { jq -c '[.hosts[] | .before |= del(.disk) | .after |= del(.disk)]' "$1"; }
+check "the same hosts and loads, before and after" \
+    same "$(hosts "$work/replay.out")" "$(hosts "$work/live.out")"
+imbalance() { jq -c '.imbalance | del(.per_metric.disk)' "$1"; }
+check "the same imbalance" same "$(imbalance "$work/replay.out")" "$(imbalance "$work/live.out")"
 finish
