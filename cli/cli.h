@@ -1,0 +1,212 @@
+/*
+ * cli.h: the `virt-balancer` command line.
+ *
+ * The program is a small dispatcher (main.c) over a table of commands
+ * (commands.c). Global options (--inventory, --config, --policy, --format)
+ * are parsed once into a VbCliContext; the command then asks the context for
+ * what it needs (the inventory snapshot, the policy), so that every command
+ * gets its input the same way and reports errors the same way.
+ *
+ * Adding a command: write `int vb_cli_cmd_NAME(VbCliContext *, int, char **)`
+ * in cli/cmd-NAME.c, declare it below (one line), and add one line to the
+ * table in cli/commands.c. The command parses its own options with
+ * vb_cli_parse_options() (which handles --help), prints its result with the
+ * renderers, and returns one of the VB_EXIT_* codes.
+ *
+ * Output rules: results go to stdout, in text or JSON as --format says;
+ * errors go to stderr as "virt-balancer: <message>" (vb_cli_report_error).
+ */
+#pragma once
+
+#include <glib.h>
+#include <json-glib/json-glib.h>
+#include <stdio.h>
+
+#include "placement/placement.h"
+#include "policies/policies.h"
+#include "pool/pool.h"
+
+G_BEGIN_DECLS
+
+/* Exit codes; documented in docs/cli.md and `virt-balancer --help`. */
+typedef enum {
+    VB_EXIT_OK = 0,
+    VB_EXIT_FAILURE = 1,       /* a runtime failure (host unreachable, ...) */
+    VB_EXIT_USAGE = 2,         /* the command line is wrong */
+    VB_EXIT_INVALID_INPUT = 3, /* a policy, inventory or config file is wrong */
+    VB_EXIT_UNPLACEABLE = 4,   /* a guest could not be placed anywhere */
+    VB_EXIT_LAST
+} VbExitCode;
+
+typedef enum {
+    VB_CLI_FORMAT_TEXT,
+    VB_CLI_FORMAT_JSON,
+    VB_CLI_FORMAT_LAST
+} VbCliFormat;
+
+/* Where the inventory snapshot comes from. */
+typedef enum {
+    VB_CLI_SOURCE_INVENTORY, /* --inventory FILE */
+    VB_CLI_SOURCE_CONFIG,    /* --config FILE, or the default config file */
+    VB_CLI_SOURCE_DEMO,      /* the demo pool compiled into the binary */
+    VB_CLI_SOURCE_LAST
+} VbCliSource;
+
+#define VB_CLI_DEFAULT_CONFIG "/etc/virt-balancer/virt-balancer.yaml"
+
+typedef struct {
+    char *inventory_path;    /* --inventory, or NULL */
+    char *config_path;       /* --config, or NULL */
+    char *policy_path;       /* --policy, or NULL */
+    VbCliFormat format;      /* --format */
+    gboolean color;          /* stdout is a terminal and NO_COLOR is unset */
+    gint64 now;              /* unix seconds used for cooldowns (VB_NOW overrides) */
+    FILE *out;               /* where results go (stdout) */
+    /* Loaded on first use by the getters below; owned. */
+    VbConfig *config;
+    VbPolicy *policy;
+    VbInventory *inventory;
+    gboolean config_tried;   /* get_config already looked for a config */
+    VbCliSource source;      /* valid once the inventory is loaded */
+    char *source_name;       /* file name or "embedded demo pool" */
+} VbCliContext;
+
+VbCliContext *vb_cli_context_new(void);
+/* Accepts NULL. */
+void vb_cli_context_free(VbCliContext *ctx);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(VbCliContext, vb_cli_context_free)
+
+/* The main config: --config, else the default file when it exists, else
+ * NULL without an error (transfer none). A broken file gives NULL and
+ * VB_ERROR_INVALID_INPUT. */
+VbConfig *vb_cli_context_get_config(VbCliContext *ctx, GError **error);
+
+/* The pool snapshot every command works on (transfer none, cached): from
+ * --inventory, else from the config's driver, else the embedded demo pool
+ * (with a note on stderr). NULL with the loader's error on failure. */
+VbInventory *vb_cli_context_get_inventory(VbCliContext *ctx, GError **error);
+
+/* The policy: --policy, else the config's policy file, else the built-in
+ * defaults (transfer none, cached). NULL with the loader's error. */
+VbPolicy *vb_cli_context_get_policy(VbCliContext *ctx, GError **error);
+
+/* The hook for configs: the snapshot of the pool @config describes (transfer
+ * full). Driver `sim` loads the config's inventory file; other drivers are
+ * opened and asked for a snapshot (cli/source.c; the collectors plug their
+ * windowed averages in there). */
+VbInventory *vb_cli_inventory_from_config(VbCliContext *ctx, const VbConfig *config,
+                                          GError **error);
+
+/* Sets ctx->format from "text" or "json"; FALSE with VB_ERROR_USAGE. */
+gboolean vb_cli_context_set_format(VbCliContext *ctx, const char *name, GError **error);
+
+/* The demo pool compiled into the binary (examples/demo-pool.yaml), as YAML
+ * text (transfer full). Never fails: the resource is linked in. */
+GBytes *vb_cli_demo_pool(void);
+#define VB_CLI_DEMO_NAME "demo-pool.yaml (built in)"
+/* Environment variable naming the default config file (tests, packagers). */
+#define VB_CLI_CONFIG_ENV "VIRT_BALANCER_CONFIG"
+
+
+/* ------------------------------------------------------------ commands */
+
+typedef struct {
+    const char *name;    /* first word after the global options */
+    const char *summary; /* one line for `virt-balancer --help` */
+    /* Runs the command; argv[0] is its name. Returns a VbExitCode. */
+    int (*run)(VbCliContext *ctx, int argc, char **argv);
+} VbCliCommand;
+
+/* Every command, in the order `--help` lists them; NULL-name terminated. */
+extern const VbCliCommand vb_cli_commands[];
+const VbCliCommand *vb_cli_command_find(const char *name);
+
+int vb_cli_cmd_plan(VbCliContext *ctx, int argc, char **argv);
+int vb_cli_cmd_evacuate(VbCliContext *ctx, int argc, char **argv);
+int vb_cli_cmd_place(VbCliContext *ctx, int argc, char **argv);
+int vb_cli_cmd_policy(VbCliContext *ctx, int argc, char **argv);
+int vb_cli_cmd_help(VbCliContext *ctx, int argc, char **argv);
+
+/* The global help text (transfer full), listing every command. */
+char *vb_cli_global_help(void);
+
+/* Parses a command's options, plus --format (accepted after the command
+ * too, since people write `place ... --format json`). Handles --help (prints @usage, @description
+ * and the options, sets *ret_exit to VB_EXIT_OK and returns FALSE). On a bad
+ * option prints the error and the usage line, sets *ret_exit to VB_EXIT_USAGE
+ * and returns FALSE. On success argv keeps only the non-option arguments
+ * (argv[0] is the command) and returns TRUE. */
+gboolean vb_cli_parse_options(VbCliContext *ctx, int *argc, char ***argv, const char *usage,
+                              const char *description, const GOptionEntry *entries,
+                              int *ret_exit);
+
+/* Prints "virt-balancer: <message>" on stderr and returns the exit code for
+ * @error's code (usage 2, invalid input 3, unplaceable 4, else 1). */
+int vb_cli_report_error(const GError *error);
+int vb_cli_exit_code(const GError *error);
+/* Prints "virt-balancer: <formatted message>" and returns VB_EXIT_USAGE. */
+int vb_cli_usage_error(const char *format, ...) G_GNUC_PRINTF(1, 2);
+
+/* ----------------------------------------------------------- renderers */
+
+/* What the plan renderers show besides the plan itself. */
+typedef struct {
+    const VbInventory *inv;
+    const VbPolicy *policy;
+    const VbPlan *plan;
+    const char *source_name; /* where the snapshot came from */
+} VbCliPlanView;
+
+void vb_cli_render_plan_text(FILE *out, const VbCliPlanView *view, gboolean color);
+/* The JSON document of docs/plan-json.md (transfer full, ends with a newline). */
+char *vb_cli_render_plan_json(const VbCliPlanView *view);
+
+typedef struct {
+    const VbInventory *inv;
+    const VbPolicy *policy;
+    const VbVmSpec *spec;
+    const GArray *ranking;   /* VbPlacement, best first */
+    const char *source_name;
+} VbCliPlaceView;
+
+void vb_cli_render_place_text(FILE *out, const VbCliPlaceView *view, gboolean color);
+char *vb_cli_render_place_json(const VbCliPlaceView *view);
+
+/* JSON helpers the renderers share: the "policy" member, and the document
+ * as pretty text ending with a newline (transfer full). */
+void vb_cli_json_add_policy(JsonBuilder *b, const VbPolicy *policy);
+char *vb_cli_json_finish(JsonBuilder *b);
+
+/* A short name for a rejection code ("memory", "cpu-vendor", ...). */
+const char *vb_cli_reject_code_name(VbRejectCode code);
+
+/* Helpers the text renderers share. */
+#define VB_BOLD "\033[1m"
+#define VB_RED "\033[31m"
+#define VB_YELLOW "\033[33m"
+#define VB_GREEN "\033[32m"
+#define VB_RESET "\033[0m"
+/* @code when @color, else "" (transfer none). */
+const char *vb_cli_paint(gboolean color, const char *code);
+/* "42s", "3m05s", "1h02m" (transfer full). */
+char *vb_cli_duration_text(double seconds);
+/* A counted metric (weight > 0) or the weighted load above high_water. */
+gboolean vb_cli_host_is_hotspot(const VbPolicy *policy, const VbHostLoad *load);
+/* "FILE (goal balance, load measured, ...)" (transfer full). */
+char *vb_cli_policy_text(const VbPolicy *policy);
+/* The "Unplaced guests" section of a plan (nothing when there are none). */
+void vb_cli_print_unplaced(FILE *out, const VbCliPlanView *view, gboolean color);
+
+/* Aligned text tables: add rows of cells, then print with columns padded to
+ * their widest cell. Cells may contain ANSI colour codes (not counted). */
+typedef struct _VbCliTable VbCliTable;
+VbCliTable *vb_cli_table_new(guint n_columns);
+void vb_cli_table_free(VbCliTable *table);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(VbCliTable, vb_cli_table_free)
+/* Adds a row of n_columns cells (copied); NULL cells print as empty. */
+void vb_cli_table_add(VbCliTable *table, const char *const *cells);
+/* Right-aligns column @column (numbers). */
+void vb_cli_table_align_right(VbCliTable *table, guint column);
+void vb_cli_table_print(const VbCliTable *table, FILE *out, const char *indent);
+
+G_END_DECLS

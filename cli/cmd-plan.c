@@ -1,0 +1,132 @@
+/*
+ * cmd-plan.c: `plan` (a dry-run rebalance) and `evacuate HOST --dry-run`.
+ *
+ * Both take the context's snapshot and policy, ask placement/ for a plan,
+ * re-check the plan with the independent checker (a plan that breaks a hard
+ * constraint is a bug: it is reported, never shown as a valid plan), and
+ * render it as text or JSON. Nothing is executed: executing an evacuation
+ * needs the executor (scheduler/), which adds its own path here.
+ */
+#include "config.h"
+
+#include "cli/cli.h"
+
+/* Loads the policy then the snapshot; returns FALSE with the error printed
+ * and *ret_exit set. */
+static gboolean
+load_inputs(VbCliContext *ctx, VbInventory **ret_inv, VbPolicy **ret_policy, int *ret_exit)
+{
+    g_autoptr(GError) error = NULL;
+    VbPolicy *policy = vb_cli_context_get_policy(ctx, &error);
+    VbInventory *inv = policy ? vb_cli_context_get_inventory(ctx, &error) : NULL;
+
+    if (!inv) {
+        *ret_exit = vb_cli_report_error(error);
+        return FALSE;
+    }
+    *ret_inv = inv;
+    *ret_policy = policy;
+    return TRUE;
+}
+
+/* Checks and prints @plan; returns the exit code. */
+static int
+show_plan(VbCliContext *ctx, const VbInventory *inv, const VbPolicy *policy,
+          const VbPlan *plan, const VbPlanOptions *opts)
+{
+    g_autoptr(GError) error = NULL;
+    VbCliPlanView view = {
+        .inv = inv, .policy = policy, .plan = plan, .source_name = ctx->source_name,
+    };
+
+    if (!vb_placement_check_plan(inv, policy, plan, opts, &error)) {
+        fprintf(stderr, "virt-balancer: internal error: the planner proposed a plan that "
+                "breaks a hard constraint: %s\n", error->message);
+        return VB_EXIT_FAILURE;
+    }
+    if (ctx->format == VB_CLI_FORMAT_JSON) {
+        g_autofree char *json = vb_cli_render_plan_json(&view);
+
+        fputs(json, ctx->out);
+    } else {
+        vb_cli_render_plan_text(ctx->out, &view, ctx->color);
+    }
+    return VB_EXIT_OK;
+}
+
+int
+vb_cli_cmd_plan(VbCliContext *ctx, int argc, char **argv)
+{
+    gint max_moves = 0;
+    const GOptionEntry entries[] = {
+        { "max-moves", 0, 0, G_OPTION_ARG_INT, &max_moves,
+          "plan at most N moves (default: the policy's max_migrations)", "N" },
+        { NULL, 0, 0, 0, NULL, NULL, NULL },
+    };
+    g_autoptr(VbPlan) plan = NULL;
+    g_autoptr(GError) error = NULL;
+    VbPlanOptions opts = { .now = ctx->now };
+    VbInventory *inv;
+    VbPolicy *policy;
+    int rc;
+
+    if (!vb_cli_parse_options(ctx, &argc, &argv, "plan [--max-moves N]",
+                              "Prints the moves that would bring each pool toward the "
+                              "policy's goal, in\nthe order they would run, with hosts "
+                              "before and after. Nothing is migrated.",
+                              entries, &rc))
+        return rc;
+    if (argc > 1)
+        return vb_cli_usage_error("plan: unexpected argument '%s'", argv[1]);
+    if (max_moves < 0)
+        return vb_cli_usage_error("plan: --max-moves must be 0 or more, not %d", max_moves);
+    opts.max_moves = (guint) max_moves;
+    if (!load_inputs(ctx, &inv, &policy, &rc))
+        return rc;
+    plan = vb_placement_rebalance(inv, policy, &opts, &error);
+    if (!plan)
+        return vb_cli_report_error(error);
+    return show_plan(ctx, inv, policy, plan, &opts);
+}
+
+int
+vb_cli_cmd_evacuate(VbCliContext *ctx, int argc, char **argv)
+{
+    gboolean dry_run = FALSE;
+    const GOptionEntry entries[] = {
+        { "dry-run", 0, 0, G_OPTION_ARG_NONE, &dry_run,
+          "print the evacuation plan; migrate nothing", NULL },
+        { NULL, 0, 0, 0, NULL, NULL, NULL },
+    };
+    g_autoptr(VbPlan) plan = NULL;
+    g_autoptr(GError) error = NULL;
+    VbPlanOptions opts = { .now = ctx->now };
+    VbInventory *inv;
+    VbPolicy *policy;
+    int rc;
+
+    if (!vb_cli_parse_options(ctx, &argc, &argv, "evacuate HOST --dry-run",
+                              "Plans a destination for every guest of HOST, biggest first, "
+                              "as one plan.\nGuests that cannot go anywhere are listed with, "
+                              "per host, what refused them;\nthe exit code is then 4.",
+                              entries, &rc))
+        return rc;
+    if (argc != 2)
+        return vb_cli_usage_error("evacuate: %s; usage: evacuate HOST --dry-run",
+                                  argc < 2 ? "no host given" : "too many arguments");
+    if (!dry_run)
+        return vb_cli_usage_error("evacuate: executing an evacuation needs the executor, "
+                                  "which is not built yet; use --dry-run to see the plan");
+    if (!load_inputs(ctx, &inv, &policy, &rc))
+        return rc;
+    if (!vb_inventory_get_host(inv, argv[1]))
+        return vb_cli_usage_error("evacuate: there is no host '%s' in %s", argv[1],
+                                  ctx->source_name);
+    plan = vb_placement_evacuate(inv, policy, argv[1], &opts, &error);
+    if (!plan)
+        return vb_cli_report_error(error);
+    rc = show_plan(ctx, inv, policy, plan, &opts);
+    if (rc == VB_EXIT_OK && plan->unplaced->len > 0)
+        rc = VB_EXIT_UNPLACEABLE;
+    return rc;
+}

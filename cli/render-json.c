@@ -1,0 +1,339 @@
+/*
+ * render-json.c: plans and placements as JSON, the stable contract of
+ * docs/plan-json.md. Any change here is a change of that contract: add
+ * members freely, never rename or remove one without raising
+ * "format_version".
+ *
+ * Numbers are rounded (loads and imbalance to 6 decimals, seconds to 0.1)
+ * so that the output is stable across platforms and readable. Moves are in
+ * run order, exactly as the plan holds them; names, not ids, everywhere.
+ */
+#include "config.h"
+
+#include <json-glib/json-glib.h>
+#include <math.h>
+#include <string.h>
+
+#include "cli/cli.h"
+
+#define FORMAT_VERSION 1
+
+static double
+round_to(double value, double scale)
+{
+    return isfinite(value) ? round(value * scale) / scale : 0.0;
+}
+
+static void
+add_string(JsonBuilder *b, const char *name, const char *value)
+{
+    json_builder_set_member_name(b, name);
+    if (value)
+        json_builder_add_string_value(b, value);
+    else
+        json_builder_add_null_value(b);
+}
+
+static void
+add_double(JsonBuilder *b, const char *name, double value, double scale)
+{
+    json_builder_set_member_name(b, name);
+    json_builder_add_double_value(b, round_to(value, scale));
+}
+
+static void
+add_int(JsonBuilder *b, const char *name, gint64 value)
+{
+    json_builder_set_member_name(b, name);
+    json_builder_add_int_value(b, value);
+}
+
+static void
+add_bool(JsonBuilder *b, const char *name, gboolean value)
+{
+    json_builder_set_member_name(b, name);
+    json_builder_add_boolean_value(b, value);
+}
+
+/* The shortest text that reads back as @value ("0.2", not json-glib's
+ * "%.17g" 0.20000000000000001); whole numbers keep a ".0". */
+static void
+append_number(GString *out, double value)
+{
+    char buf[G_ASCII_DTOSTR_BUF_SIZE];
+
+    for (int digits = 15; digits <= 17; digits++) {
+        g_ascii_formatd(buf, sizeof(buf), digits == 15 ? "%.15g" : digits == 16 ? "%.16g"
+                                                                              : "%.17g", value);
+        if (g_ascii_strtod(buf, NULL) == value)
+            break;
+    }
+    g_string_append(out, buf);
+    if (!strpbrk(buf, ".eEn"))
+        g_string_append(out, ".0");
+}
+
+/* Rewrites the fractional numbers of a JSON text in their shortest form;
+ * strings are copied untouched (escapes included). */
+static char *
+shorten_numbers(const char *json)
+{
+    GString *out = g_string_sized_new(strlen(json));
+    const char *p = json;
+
+    while (*p) {
+        if (*p == '"') {
+            const char *start = p++;
+
+            while (*p && *p != '"')
+                p += (*p == '\\' && p[1]) ? 2 : 1;
+            if (*p)
+                p++;
+            g_string_append_len(out, start, p - start);
+        } else if (*p == '-' || g_ascii_isdigit(*p)) {
+            const char *start = p;
+            gboolean fractional = FALSE;
+
+            while (*p && strchr("+-0123456789.eE", *p)) {
+                if (*p == '.' || *p == 'e' || *p == 'E')
+                    fractional = TRUE;
+                p++;
+            }
+            if (fractional)
+                append_number(out, g_ascii_strtod(start, NULL));
+            else
+                g_string_append_len(out, start, p - start);
+        } else {
+            g_string_append_c(out, *p++);
+        }
+    }
+    return g_string_free(out, FALSE);
+}
+
+char *
+vb_cli_json_finish(JsonBuilder *b)
+{
+    g_autoptr(JsonGenerator) gen = json_generator_new();
+    g_autoptr(JsonNode) root = json_builder_get_root(b);
+    g_autofree char *text = NULL;
+    g_autofree char *shortened = NULL;
+
+    json_generator_set_root(gen, root);
+    json_generator_set_pretty(gen, TRUE);
+    text = json_generator_to_data(gen, NULL);
+    shortened = shorten_numbers(text);
+    return g_strconcat(shortened, "\n", NULL);
+}
+
+void
+vb_cli_json_add_policy(JsonBuilder *b, const VbPolicy *policy)
+{
+    json_builder_set_member_name(b, "policy");
+    json_builder_begin_object(b);
+    add_string(b, "file", policy->filename);
+    add_string(b, "goal", vb_goal_names[policy->goal]);
+    add_string(b, "load_source", vb_load_source_names[policy->load_source]);
+    json_builder_set_member_name(b, "weights");
+    json_builder_begin_object(b);
+    for (guint m = 0; m < VB_METRIC_LAST; m++)
+        add_double(b, vb_metric_names[m], policy->weights[m], 1e6);
+    json_builder_end_object(b);
+    add_double(b, "high_water", policy->high_water, 1e6);
+    add_double(b, "target_imbalance", policy->target_imbalance, 1e6);
+    json_builder_end_object(b);
+}
+
+static void
+add_load(JsonBuilder *b, const char *name, const VbHostLoad *load)
+{
+    json_builder_set_member_name(b, name);
+    json_builder_begin_object(b);
+    for (guint m = 0; m < VB_METRIC_LAST; m++)
+        add_double(b, vb_metric_names[m], load->load[m], 1e6);
+    add_double(b, "weighted", load->weighted, 1e6);
+    json_builder_end_object(b);
+}
+
+static void
+add_imbalance(JsonBuilder *b, const VbPlan *plan)
+{
+    json_builder_set_member_name(b, "imbalance");
+    json_builder_begin_object(b);
+    add_double(b, "before", plan->imbalance_before, 1e6);
+    add_double(b, "after", plan->imbalance_after, 1e6);
+    json_builder_set_member_name(b, "per_metric");
+    json_builder_begin_object(b);
+    for (guint m = 0; m < VB_METRIC_LAST; m++) {
+        json_builder_set_member_name(b, vb_metric_names[m]);
+        json_builder_begin_object(b);
+        add_double(b, "before", plan->metric_imbalance_before[m], 1e6);
+        add_double(b, "after", plan->metric_imbalance_after[m], 1e6);
+        json_builder_end_object(b);
+    }
+    json_builder_end_object(b);
+    json_builder_end_object(b);
+}
+
+static void
+add_hosts(JsonBuilder *b, const VbCliPlanView *view)
+{
+    const VbPlan *plan = view->plan;
+
+    json_builder_set_member_name(b, "hosts");
+    json_builder_begin_array(b);
+    for (guint h = 0; h < plan->n_hosts && h < view->inv->hosts->len; h++) {
+        const VbHost *host = vb_inventory_host(view->inv, h);
+
+        json_builder_begin_object(b);
+        add_string(b, "name", host->name);
+        add_string(b, "pool", vb_inventory_pool(view->inv, host->pool)->name);
+        add_string(b, "state", vb_host_state_to_string(host->state));
+        add_string(b, "state_reason", host->state_reason);
+        add_bool(b, "hotspot_before", vb_cli_host_is_hotspot(view->policy, &plan->before[h]));
+        add_bool(b, "hotspot_after", vb_cli_host_is_hotspot(view->policy, &plan->after[h]));
+        add_load(b, "before", &plan->before[h]);
+        add_load(b, "after", &plan->after[h]);
+        json_builder_end_object(b);
+    }
+    json_builder_end_array(b);
+}
+
+static void
+add_moves(JsonBuilder *b, const VbCliPlanView *view, double *ret_total)
+{
+    const VbPlan *plan = view->plan;
+
+    *ret_total = 0;
+    json_builder_set_member_name(b, "moves");
+    json_builder_begin_array(b);
+    for (guint i = 0; i < plan->moves->len; i++) {
+        const VbMove *move = &g_array_index(plan->moves, VbMove, i);
+
+        json_builder_begin_object(b);
+        add_int(b, "order", i + 1);
+        add_string(b, "vm", vb_inventory_vm(view->inv, move->vm)->name);
+        add_string(b, "from", vb_inventory_host(view->inv, move->from)->name);
+        add_string(b, "to", vb_inventory_host(view->inv, move->to)->name);
+        add_string(b, "kind", vb_move_kind_names[move->kind]);
+        add_double(b, "estimated_seconds", move->estimated_seconds, 10);
+        add_double(b, "gain", move->gain, 1e6);
+        add_string(b, "reason", move->reason);
+        json_builder_end_object(b);
+        *ret_total += move->estimated_seconds;
+    }
+    json_builder_end_array(b);
+}
+
+static void
+add_unplaced_one(JsonBuilder *b, const VbInventory *inv, const VbUnplaced *u)
+{
+    const VbVm *vm = vb_inventory_vm(inv, u->vm);
+
+    json_builder_begin_object(b);
+    add_string(b, "vm", vm->name);
+    add_string(b, "host", vb_inventory_host(inv, vm->host)->name);
+    add_string(b, "reason", u->reason);
+    json_builder_set_member_name(b, "reasons");
+    json_builder_begin_array(b);
+    for (guint i = 0; u->rejections && i < u->rejections->len; i++) {
+        const VbRejection *r = &g_array_index(u->rejections, VbRejection, i);
+
+        json_builder_begin_object(b);
+        add_string(b, "host", vb_inventory_host(inv, r->host)->name);
+        add_string(b, "code", vb_cli_reject_code_name(r->code));
+        add_string(b, "reason", r->reason);
+        json_builder_end_object(b);
+    }
+    json_builder_end_array(b);
+    json_builder_end_object(b);
+}
+
+char *
+vb_cli_render_plan_json(const VbCliPlanView *view)
+{
+    g_autoptr(JsonBuilder) b = json_builder_new();
+    const VbPlan *plan = view->plan;
+    double total;
+
+    json_builder_begin_object(b);
+    add_int(b, "format_version", FORMAT_VERSION);
+    add_string(b, "kind", plan->kind == VB_PLAN_EVACUATE ? "evacuate" : "rebalance");
+    add_bool(b, "dry_run", TRUE);
+    add_string(b, "evacuated_host", plan->evacuated_host);
+    add_string(b, "source", view->source_name);
+    vb_cli_json_add_policy(b, view->policy);
+    add_imbalance(b, plan);
+    add_hosts(b, view);
+    add_moves(b, view, &total);
+    json_builder_set_member_name(b, "unplaced");
+    json_builder_begin_array(b);
+    for (guint i = 0; plan->unplaced && i < plan->unplaced->len; i++)
+        add_unplaced_one(b, view->inv, g_ptr_array_index(plan->unplaced, i));
+    json_builder_end_array(b);
+    add_string(b, "stop_reason", plan->stop_reason);
+    json_builder_set_member_name(b, "summary");
+    json_builder_begin_object(b);
+    add_int(b, "moves", plan->moves->len);
+    add_int(b, "unplaced", plan->unplaced ? plan->unplaced->len : 0);
+    add_double(b, "estimated_seconds_total", total, 10);
+    json_builder_end_object(b);
+    json_builder_end_object(b);
+    return vb_cli_json_finish(b);
+}
+
+/* ---------------------------------------------------------------- place */
+
+static void
+add_spec(JsonBuilder *b, const VbVmSpec *spec)
+{
+    json_builder_set_member_name(b, "vm");
+    json_builder_begin_object(b);
+    add_string(b, "name", spec->name);
+    add_int(b, "vcpus", spec->vcpus);
+    add_int(b, "memory_mib", (gint64) spec->memory_mib);
+    add_double(b, "disk_gib", spec->disk_gib, 1e3);
+    add_bool(b, "disk_shared", spec->disk_shared);
+    add_string(b, "pool", spec->pool);
+    json_builder_set_member_name(b, "labels");
+    json_builder_begin_array(b);
+    for (guint i = 0; spec->labels && spec->labels[i]; i++)
+        json_builder_add_string_value(b, spec->labels[i]);
+    json_builder_end_array(b);
+    json_builder_end_object(b);
+}
+
+char *
+vb_cli_render_place_json(const VbCliPlaceView *view)
+{
+    g_autoptr(JsonBuilder) b = json_builder_new();
+    gboolean placeable = FALSE;
+
+    json_builder_begin_object(b);
+    add_int(b, "format_version", FORMAT_VERSION);
+    add_string(b, "kind", "place");
+    add_string(b, "source", view->source_name);
+    vb_cli_json_add_policy(b, view->policy);
+    add_spec(b, view->spec);
+    json_builder_set_member_name(b, "hosts");
+    json_builder_begin_array(b);
+    for (guint i = 0; i < view->ranking->len; i++) {
+        const VbPlacement *p = &g_array_index(view->ranking, VbPlacement, i);
+        const VbHost *host = vb_inventory_host(view->inv, p->host);
+
+        json_builder_begin_object(b);
+        add_int(b, "rank", i + 1);
+        add_string(b, "name", host->name);
+        add_string(b, "pool", vb_inventory_pool(view->inv, host->pool)->name);
+        add_bool(b, "feasible", p->stars > 0);
+        add_double(b, "score", p->score, 100);
+        add_int(b, "stars", p->stars);
+        add_double(b, "load_after", p->load_after, 1e6);
+        add_string(b, "reason", p->reason);
+        json_builder_end_object(b);
+        placeable = placeable || p->stars > 0;
+    }
+    json_builder_end_array(b);
+    add_bool(b, "placeable", placeable);
+    json_builder_end_object(b);
+    return vb_cli_json_finish(b);
+}

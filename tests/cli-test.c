@@ -1,0 +1,442 @@
+/*
+ * cli-test.c: the `virt-balancer` program, run as a person runs it.
+ *
+ * Scenarios: every folder tests/data/cli/<case>/ with an `args` file is one
+ * case. The built binary runs in that folder with the arguments of `args`
+ * (one per line; lines starting with '#' are comments) and a fixed
+ * environment (NO_COLOR, VB_NOW, VIRT_BALANCER_CONFIG pointing at a file
+ * that does not exist, plus the lines of an optional `env` file); its stdout,
+ * stderr and exit code are compared with `stdout`, `stderr` and `exit-code`
+ * beside it (VB_REGENERATE=1 rewrites them).
+ *
+ * Contract: whenever a case prints JSON, the document is parsed back with
+ * json-glib and checked against docs/plan-json.md and the inventory the case
+ * used: every move's guest exists and sits on `from`, from != to, a guest
+ * appears at most once, every host has before/after loads, an evacuation
+ * accounts for every guest of the host, a ranking lists each host once.
+ *
+ * Units: the table printer, durations, and the error -> exit code mapping.
+ */
+#include "config.h"
+
+#include <json-glib/json-glib.h>
+#include <string.h>
+#include <sys/wait.h>
+
+#include "cli/cli.h"
+#include "testutil.h"
+
+/* Case folder names under tests/data/cli/, sorted; filled by cli_suite(). */
+static GPtrArray *cases;
+
+static char *
+binary_path(void)
+{
+    const char *builddir = g_getenv("VB_BUILDDIR");
+
+    return g_build_filename(builddir ? builddir : VB_BUILDDIR, "virt-balancer", NULL);
+}
+
+/* The case's argument lines as an argv for the binary (transfer full). */
+static char **
+read_args(const char *dir)
+{
+    g_autofree char *path = g_build_filename(dir, "args", NULL);
+    g_autofree char *text = NULL;
+    g_autoptr(GError) error = NULL;
+    g_auto(GStrv) lines = NULL;
+    g_autoptr(GPtrArray) argv = g_ptr_array_new_with_free_func(g_free);
+
+    ck_assert_msg(g_file_get_contents(path, &text, NULL, &error), "%s", error ? error->message : "");
+    g_ptr_array_add(argv, binary_path());
+    lines = g_strsplit(text, "\n", -1);
+    for (guint i = 0; lines[i]; i++) {
+        if (lines[i][0] == '#' || (lines[i][0] == '\0' && !lines[i + 1]))
+            continue;
+        g_ptr_array_add(argv, g_strdup(lines[i]));
+    }
+    g_ptr_array_add(argv, NULL);
+    return (char **) g_ptr_array_free(g_steal_pointer(&argv), FALSE);
+}
+
+static char **
+case_environment(const char *dir)
+{
+    g_autofree char *env_path = g_build_filename(dir, "env", NULL);
+    g_autofree char *text = NULL;
+    char **envp = g_get_environ();
+
+    envp = g_environ_setenv(envp, "NO_COLOR", "1", TRUE);
+    envp = g_environ_setenv(envp, "VB_NOW", "1700000000", TRUE);
+    /* Relative: the program runs in the case folder, and messages that name
+     * the file must not depend on where the tree is checked out. */
+    envp = g_environ_setenv(envp, VB_CLI_CONFIG_ENV, "no-such-config.yaml", TRUE);
+    if (g_file_get_contents(env_path, &text, NULL, NULL)) {
+        g_auto(GStrv) lines = g_strsplit(text, "\n", -1);
+
+        for (guint i = 0; lines[i]; i++) {
+            char *eq = strchr(lines[i], '=');
+
+            if (lines[i][0] == '#' || !eq)
+                continue;
+            *eq = '\0';
+            envp = g_environ_setenv(envp, lines[i], eq + 1, TRUE);
+        }
+    }
+    return envp;
+}
+
+/* ------------------------------------------------------ JSON contract */
+
+static JsonObject *
+member_object(JsonObject *obj, const char *name)
+{
+    ck_assert_msg(json_object_has_member(obj, name), "JSON lacks member '%s'", name);
+    return json_object_get_object_member(obj, name);
+}
+
+static void
+check_load(JsonObject *host, const char *which)
+{
+    JsonObject *load = member_object(host, which);
+    const char *keys[] = { "cpu", "memory", "disk", "weighted" };
+
+    ck_assert_ptr_nonnull(load);
+    for (guint i = 0; i < G_N_ELEMENTS(keys); i++) {
+        ck_assert_msg(json_object_has_member(load, keys[i]), "%s lacks %s", which, keys[i]);
+        ck_assert(json_object_get_double_member(load, keys[i]) >= 0);
+    }
+}
+
+/* The hosts list names each inventory host once, with its pool and loads. */
+static void
+check_hosts(const VbInventory *inv, JsonArray *hosts)
+{
+    g_autoptr(GHashTable) seen = g_hash_table_new(g_str_hash, g_str_equal);
+
+    ck_assert_uint_eq(json_array_get_length(hosts), inv->hosts->len);
+    for (guint i = 0; i < json_array_get_length(hosts); i++) {
+        JsonObject *h = json_array_get_object_element(hosts, i);
+        const char *name = json_object_get_string_member(h, "name");
+        const VbHost *host = vb_inventory_get_host(inv, name);
+
+        ck_assert_msg(host != NULL, "unknown host '%s' in hosts", name);
+        ck_assert_msg(g_hash_table_add(seen, (gpointer) name), "host '%s' listed twice", name);
+        ck_assert_str_eq(json_object_get_string_member(h, "pool"),
+                         vb_inventory_pool(inv, host->pool)->name);
+        check_load(h, "before");
+        check_load(h, "after");
+    }
+}
+
+/* Moves: real guests, on their source, to another real host, once each. */
+static void
+check_moves(const VbInventory *inv, JsonArray *moves, GHashTable *guests)
+{
+    for (guint i = 0; i < json_array_get_length(moves); i++) {
+        JsonObject *m = json_array_get_object_element(moves, i);
+        const char *name = json_object_get_string_member(m, "vm");
+        const char *from = json_object_get_string_member(m, "from");
+        const char *to = json_object_get_string_member(m, "to");
+        const VbVm *vm = vb_inventory_get_vm(inv, name);
+
+        ck_assert_int_eq(json_object_get_int_member(m, "order"), i + 1);
+        ck_assert_msg(vm != NULL, "move of unknown guest '%s'", name);
+        ck_assert_msg(g_hash_table_add(guests, (gpointer) name), "guest '%s' moved twice", name);
+        ck_assert_str_eq(from, vb_inventory_host(inv, vm->host)->name);
+        ck_assert_msg(vb_inventory_get_host(inv, to) != NULL, "move to unknown host '%s'", to);
+        ck_assert_str_ne(from, to);
+        ck_assert(g_strv_contains((const char *const *) vb_move_kind_names,
+                                  json_object_get_string_member(m, "kind")));
+        ck_assert(json_object_get_double_member(m, "estimated_seconds") >= 0);
+        ck_assert(*json_object_get_string_member(m, "reason") != '\0');
+    }
+}
+
+static void
+check_unplaced(const VbInventory *inv, JsonArray *unplaced, GHashTable *guests)
+{
+    for (guint i = 0; i < json_array_get_length(unplaced); i++) {
+        JsonObject *u = json_array_get_object_element(unplaced, i);
+        const char *name = json_object_get_string_member(u, "vm");
+        JsonArray *reasons = json_object_get_array_member(u, "reasons");
+
+        ck_assert_msg(vb_inventory_get_vm(inv, name) != NULL, "unknown unplaced '%s'", name);
+        ck_assert_msg(g_hash_table_add(guests, (gpointer) name), "guest '%s' twice", name);
+        ck_assert_ptr_nonnull(reasons);
+        for (guint r = 0; r < json_array_get_length(reasons); r++) {
+            JsonObject *why = json_array_get_object_element(reasons, r);
+
+            ck_assert(vb_inventory_get_host(inv, json_object_get_string_member(why, "host")));
+            ck_assert(*json_object_get_string_member(why, "reason") != '\0');
+        }
+    }
+}
+
+static void
+check_plan_json(const VbInventory *inv, JsonObject *doc)
+{
+    g_autoptr(GHashTable) guests = g_hash_table_new(g_str_hash, g_str_equal);
+    JsonObject *imbalance = member_object(doc, "imbalance");
+    JsonObject *per_metric = member_object(imbalance, "per_metric");
+    const char *evacuated = json_object_get_string_member_with_default(doc, "evacuated_host",
+                                                                       NULL);
+
+    ck_assert_int_eq(json_object_get_int_member(doc, "format_version"), 1);
+    ck_assert(json_object_get_double_member(imbalance, "before") >= 0);
+    ck_assert(json_object_get_double_member(imbalance, "after") >= 0);
+    for (guint m = 0; m < VB_METRIC_LAST; m++)
+        ck_assert_ptr_nonnull(member_object(per_metric, vb_metric_names[m]));
+    ck_assert_ptr_nonnull(json_object_get_string_member(doc, "stop_reason"));
+    check_hosts(inv, json_object_get_array_member(doc, "hosts"));
+    check_moves(inv, json_object_get_array_member(doc, "moves"), guests);
+    check_unplaced(inv, json_object_get_array_member(doc, "unplaced"), guests);
+    if (g_strcmp0(json_object_get_string_member(doc, "kind"), "evacuate") == 0) {
+        const VbHost *host = vb_inventory_get_host(inv, evacuated);
+
+        ck_assert_msg(host != NULL, "evacuated_host '%s' unknown", evacuated);
+        for (guint i = 0; i < host->vms->len; i++) {
+            const VbVm *vm = vb_inventory_vm(inv, g_array_index(host->vms, guint, i));
+
+            ck_assert_msg(g_hash_table_contains(guests, vm->name),
+                          "guest '%s' of the evacuated host is neither moved nor unplaced",
+                          vm->name);
+        }
+    }
+}
+
+static void
+check_place_json(const VbInventory *inv, JsonObject *doc)
+{
+    JsonArray *hosts = json_object_get_array_member(doc, "hosts");
+    g_autoptr(GHashTable) seen = g_hash_table_new(g_str_hash, g_str_equal);
+    gboolean any = FALSE, infeasible_seen = FALSE;
+
+    ck_assert_int_eq(json_object_get_int_member(doc, "format_version"), 1);
+    ck_assert_ptr_nonnull(member_object(doc, "vm"));
+    for (guint i = 0; i < json_array_get_length(hosts); i++) {
+        JsonObject *h = json_array_get_object_element(hosts, i);
+        const char *name = json_object_get_string_member(h, "name");
+        gint64 stars = json_object_get_int_member(h, "stars");
+        double score = json_object_get_double_member(h, "score");
+        gboolean feasible = json_object_get_boolean_member(h, "feasible");
+
+        ck_assert_msg(vb_inventory_get_host(inv, name) != NULL, "unknown host '%s'", name);
+        ck_assert_msg(g_hash_table_add(seen, (gpointer) name), "host '%s' ranked twice", name);
+        ck_assert_int_eq(json_object_get_int_member(h, "rank"), i + 1);
+        ck_assert(stars >= 0 && stars <= 5);
+        ck_assert(score >= 0 && score <= 100);
+        ck_assert_int_eq(feasible, stars > 0);
+        /* Best first: no host that can take the guest after one that cannot. */
+        ck_assert_msg(!(feasible && infeasible_seen), "feasible host '%s' ranked late", name);
+        infeasible_seen = infeasible_seen || !feasible;
+        any = any || feasible;
+    }
+    ck_assert_int_eq(json_object_get_boolean_member(doc, "placeable"), any);
+}
+
+/* The inventory a case used: its --inventory file, else the demo pool. */
+static VbInventory *
+case_inventory(const char *dir, char **argv)
+{
+    g_autoptr(GError) error = NULL;
+    VbInventory *inv = NULL;
+
+    for (guint i = 1; argv[i] && argv[i + 1]; i++) {
+        if (strcmp(argv[i], "--inventory") == 0) {
+            g_autofree char *path = g_build_filename(dir, argv[i + 1], NULL);
+
+            inv = vb_inventory_load_file(path, &error);
+            ck_assert_msg(inv != NULL, "%s", error ? error->message : "");
+            return inv;
+        }
+    }
+    {
+        g_autoptr(GBytes) demo = vb_cli_demo_pool();
+        gsize len;
+        const char *data = g_bytes_get_data(demo, &len);
+
+        inv = vb_inventory_load_data(data, len, VB_CLI_DEMO_NAME, &error);
+    }
+    ck_assert_msg(inv != NULL, "%s", error ? error->message : "");
+    return inv;
+}
+
+static void
+check_json_output(const char *dir, char **argv, const char *out)
+{
+    g_autoptr(JsonParser) parser = json_parser_new();
+    g_autoptr(GError) error = NULL;
+    g_autoptr(VbInventory) inv = NULL;
+    JsonObject *doc;
+    const char *kind;
+
+    ck_assert_msg(json_parser_load_from_data(parser, out, -1, &error),
+                  "output is not JSON: %s", error ? error->message : "");
+    doc = json_node_get_object(json_parser_get_root(parser));
+    ck_assert_ptr_nonnull(doc);
+    kind = json_object_get_string_member_with_default(doc, "kind", "");
+    inv = case_inventory(dir, argv);
+    if (strcmp(kind, "rebalance") == 0 || strcmp(kind, "evacuate") == 0)
+        check_plan_json(inv, doc);
+    else if (strcmp(kind, "place") == 0)
+        check_place_json(inv, doc);
+    else
+        ck_assert_msg(json_object_get_boolean_member(doc, "valid"), "unknown JSON document");
+}
+
+/* ------------------------------------------------------------ scenarios */
+
+static void
+compare_in(const char *dir, const char *name, const char *actual)
+{
+    g_autofree char *path = g_build_filename(dir, name, NULL);
+
+    vb_test_compare_file(path, actual);
+}
+
+START_TEST(test_scenario)
+{
+    const char *name = g_ptr_array_index(cases, _i);
+    g_autofree char *rel = g_build_filename("cli", name, NULL);
+    g_autofree char *dir = vb_test_data_path(rel);
+    g_auto(GStrv) argv = read_args(dir);
+    g_auto(GStrv) envp = case_environment(dir);
+    g_autofree char *out = NULL, *err = NULL, *code = NULL;
+    g_autoptr(GError) error = NULL;
+    int status = 0;
+
+    ck_assert_msg(g_spawn_sync(dir, argv, envp, G_SPAWN_DEFAULT, NULL, NULL, &out, &err,
+                               &status, &error),
+                  "%s: cannot run %s: %s", name, argv[0], error ? error->message : "");
+    ck_assert_msg(WIFEXITED(status), "%s: the program died: %s", name, err);
+    code = g_strdup_printf("%d\n", WEXITSTATUS(status));
+    compare_in(dir, "stdout", out);
+    compare_in(dir, "stderr", err);
+    compare_in(dir, "exit-code", code);
+    if (out[0] == '{')
+        check_json_output(dir, argv, out);
+}
+END_TEST
+
+static gint
+compare_names(gconstpointer a, gconstpointer b)
+{
+    return strcmp(*(const char *const *) a, *(const char *const *) b);
+}
+
+static void
+find_cases(void)
+{
+    g_autofree char *root = vb_test_data_path("cli");
+    g_autoptr(GDir) dir = g_dir_open(root, 0, NULL);
+    const char *entry;
+
+    cases = g_ptr_array_new_with_free_func(g_free);
+    while (dir && (entry = g_dir_read_name(dir))) {
+        g_autofree char *args = g_build_filename(root, entry, "args", NULL);
+
+        if (g_file_test(args, G_FILE_TEST_IS_REGULAR))
+            g_ptr_array_add(cases, g_strdup(entry));
+    }
+    g_ptr_array_sort(cases, compare_names);
+}
+
+/* ---------------------------------------------------------------- units */
+
+static const struct {
+    VbErrorCode code;
+    int exit;
+} exit_rows[] = {
+    { VB_ERROR_FAILED, VB_EXIT_FAILURE },
+    { VB_ERROR_INVALID_INPUT, VB_EXIT_INVALID_INPUT },
+    { VB_ERROR_USAGE, VB_EXIT_USAGE },
+    { VB_ERROR_NOT_FOUND, VB_EXIT_USAGE },
+    { VB_ERROR_IO, VB_EXIT_INVALID_INPUT },
+    { VB_ERROR_CONNECT, VB_EXIT_FAILURE },
+    { VB_ERROR_MIGRATION, VB_EXIT_FAILURE },
+    { VB_ERROR_CONSTRAINT, VB_EXIT_FAILURE },
+    { VB_ERROR_UNPLACEABLE, VB_EXIT_UNPLACEABLE },
+    { VB_ERROR_DATABASE, VB_EXIT_FAILURE },
+    { VB_ERROR_BUSY, VB_EXIT_FAILURE },
+    { VB_ERROR_TIMEOUT, VB_EXIT_FAILURE },
+};
+G_STATIC_ASSERT(G_N_ELEMENTS(exit_rows) == VB_ERROR_LAST);
+
+START_TEST(test_exit_code)
+{
+    g_autoptr(GError) error = g_error_new(VB_ERROR, exit_rows[_i].code, "x");
+
+    ck_assert_int_eq(vb_cli_exit_code(error), exit_rows[_i].exit);
+}
+END_TEST
+
+START_TEST(test_exit_code_foreign)
+{
+    g_autoptr(GError) error = g_error_new(G_IO_ERROR, VB_ERROR_USAGE, "x");
+
+    /* Another domain's code 2 is not a usage error. */
+    ck_assert_int_eq(vb_cli_exit_code(error), VB_EXIT_FAILURE);
+    ck_assert_int_eq(vb_cli_exit_code(NULL), VB_EXIT_FAILURE);
+}
+END_TEST
+
+static const struct {
+    double seconds;
+    const char *text;
+} duration_rows[] = {
+    { 0, "0s" }, { 12.4, "12s" }, { 59.6, "1m00s" }, { 185, "3m05s" },
+    { 3599, "59m59s" }, { 3720, "1h02m" },
+};
+
+START_TEST(test_duration)
+{
+    g_autofree char *text = vb_cli_duration_text(duration_rows[_i].seconds);
+
+    ck_assert_str_eq(text, duration_rows[_i].text);
+}
+END_TEST
+
+/* Columns line up by characters, not bytes, and ignore colour codes. */
+START_TEST(test_table)
+{
+    g_autoptr(VbCliTable) table = vb_cli_table_new(3);
+    const char *r1[] = { "a", VB_RED "hot" VB_RESET, "1" };
+    const char *r2[] = { "\u00e9t\u00e9", "x", "10" };
+    const char *r3[] = { "b", "y", NULL };
+    g_autofree char *text = NULL;
+    size_t len = 0;
+    FILE *out = open_memstream(&text, &len);
+
+    vb_cli_table_align_right(table, 2);
+    vb_cli_table_add(table, r1);
+    vb_cli_table_add(table, r2);
+    vb_cli_table_add(table, r3);
+    vb_cli_table_print(table, out, "> ");
+    fclose(out);
+    /* Widths 3, 3, 2; the empty last cell of the last row is not padded. */
+    ck_assert_str_eq(text, "> a    " VB_RED "hot" VB_RESET "   1\n"
+                           "> \u00e9t\u00e9  x    10\n"
+                           "> b    y\n");
+}
+END_TEST
+
+static Suite *
+cli_suite(void)
+{
+    Suite *suite = suite_create("cli");
+    TCase *tc = tcase_create("scenarios");
+
+    find_cases();
+    tcase_add_loop_test(tc, test_scenario, 0, (int) cases->len);
+    suite_add_tcase(suite, tc);
+    tc = tcase_create("units");
+    tcase_add_loop_test(tc, test_exit_code, 0, G_N_ELEMENTS(exit_rows));
+    tcase_add_test(tc, test_exit_code_foreign);
+    tcase_add_loop_test(tc, test_duration, 0, G_N_ELEMENTS(duration_rows));
+    tcase_add_test(tc, test_table);
+    suite_add_tcase(suite, tc);
+    return suite;
+}
+
+VB_TEST_MAIN(cli_suite)
