@@ -1,0 +1,362 @@
+/*
+ * check.c: the independent plan checker.
+ *
+ * Written apart from the planners on purpose (it reads the inventory and
+ * the policy itself and never calls constraints.c or state.c), so that a bug
+ * in the planners' constraint code cannot hide itself: the property tests
+ * run every plan through here.
+ *
+ * It replays the moves in order on its own books: each host's memory left
+ * after the reserve, vCPUs left under the overcommit and storage left, which
+ * arrivals use up and departures give back; which guests already moved (a
+ * guest moves at most once); where every guest is. Each move must start
+ * where its guest is.
+ * Hard affinity is checked on the end state: every moved member ends beside
+ * another member, and no group ends on more hosts than it started on.
+ *
+ * Cost: O(hosts + guests * rules) to set up, O(moves * (rules + features)).
+ */
+#include "config.h"
+
+#include <string.h>
+
+#include "placement/placement-priv.h"
+
+#define EPS 1e-6
+
+typedef struct {
+    const VbInventory *inv;
+    const VbPolicy *policy;
+    const VbPlan *plan;
+    gint64 now;
+    gint evacuated; /* host id or -1 */
+    double *mem_left, *vcpus_left, *storage_left;
+    guint *where; /* guest -> host now */
+    gboolean *moved;
+    GPtrArray *members; /* per rule: GArray of guest ids (hard rules only) */
+} Checker;
+
+static gboolean
+in_list(char **list, const char *name)
+{
+    for (guint i = 0; list && list[i]; i++) {
+        if (strcmp(list[i], name) == 0)
+            return TRUE;
+    }
+    return FALSE;
+}
+
+static gboolean
+vm_has_label_in(const VbInventory *inv, const VbVm *vm, char **names)
+{
+    for (gint bit = vb_bits_next(&vm->labels, 0); bit >= 0;
+         bit = vb_bits_next(&vm->labels, bit + 1)) {
+        if (in_list(names, vb_strtab_name(inv->labels, bit)))
+            return TRUE;
+    }
+    return FALSE;
+}
+
+static gboolean
+host_has_label_in(const VbInventory *inv, const VbHost *host, char **names)
+{
+    for (gint bit = vb_bits_next(&host->labels, 0); bit >= 0;
+         bit = vb_bits_next(&host->labels, bit + 1)) {
+        if (in_list(names, vb_strtab_name(inv->labels, bit)))
+            return TRUE;
+    }
+    return FALSE;
+}
+
+static gboolean
+rule_has(const VbInventory *inv, const VbRule *rule, const VbVm *vm)
+{
+    return in_list(rule->vms, vm->name) || vm_has_label_in(inv, vm, rule->vm_labels);
+}
+
+/* Disks a move copies: inside a pool with shared storage only the unshared ones. */
+static double
+copied(const VbInventory *inv, const VbVm *vm, const VbHost *from, const VbHost *to)
+{
+    double gib = 0;
+    gboolean pool_shared = vb_inventory_pool(inv, from->pool)->shared_storage;
+
+    for (guint i = 0; i < vm->n_disks; i++) {
+        if (!(from->pool == to->pool && pool_shared && vm->disks[i].shared))
+            gib += vm->disks[i].size_gib;
+    }
+    return gib;
+}
+
+/* Disks a guest keeps on its host's own storage. */
+static double
+on_source(const VbInventory *inv, const VbVm *vm, const VbHost *from)
+{
+    return copied(inv, vm, from, from);
+}
+
+static void
+setup_hosts(Checker *c)
+{
+    const VbInventory *inv = c->inv;
+    const VbPolicy *policy = c->policy;
+    guint n = inv->hosts->len;
+
+    c->mem_left = g_new0(double, MAX(n, 1));
+    c->vcpus_left = g_new0(double, MAX(n, 1));
+    c->storage_left = g_new0(double, MAX(n, 1));
+    for (guint h = 0; h < n; h++) {
+        const VbHost *host = vb_inventory_host(inv, h);
+        double mem = 0, vcpus = 0, used;
+
+        for (guint i = 0; i < host->vms->len; i++) {
+            const VbVm *vm = vb_inventory_vm(inv, g_array_index(host->vms, guint, i));
+
+            if (vm->state != VB_VM_STATE_SHUTOFF) {
+                mem += (double) vm->memory_mib;
+                vcpus += vm->vcpus;
+            }
+        }
+        if (policy->load_source == VB_LOAD_ALLOCATED)
+            used = mem + policy->host_overhead_memory_mib;
+        else
+            used = MAX(mem, (double) host->memory_used_mib);
+        c->mem_left[h] = (double) host->memory_mib - used -
+                         (double) vb_policy_memory_reserve_mib(policy, host->memory_mib);
+        c->vcpus_left[h] = host->cpu_cores * policy->cpu_overcommit - vcpus;
+        c->storage_left[h] = host->storage_free_gib;
+    }
+}
+
+static void
+setup_rules(Checker *c)
+{
+    const VbInventory *inv = c->inv;
+    guint n_rules = c->policy->rules ? c->policy->rules->len : 0;
+
+    c->members = g_ptr_array_new_with_free_func((GDestroyNotify) g_array_unref);
+    for (guint r = 0; r < n_rules; r++) {
+        const VbRule *rule = g_ptr_array_index(c->policy->rules, r);
+        GArray *members = g_array_new(FALSE, FALSE, sizeof(guint));
+
+        for (guint v = 0; rule->hard && v < inv->vms->len; v++) {
+            const VbVm *vm = vb_inventory_vm(inv, v);
+
+            if (!rule_has(inv, rule, vm))
+                continue;
+            g_array_append_val(members, v);
+        }
+        g_ptr_array_add(c->members, members);
+    }
+}
+
+static gboolean fail(GError **error, guint index, const VbInventory *inv, const VbMove *move,
+                     const char *format, ...) G_GNUC_PRINTF(5, 6);
+
+static gboolean
+fail(GError **error, guint index, const VbInventory *inv, const VbMove *move, const char *format,
+     ...)
+{
+    g_autofree char *what = NULL;
+    va_list args;
+
+    va_start(args, format);
+    what = g_strdup_vprintf(format, args);
+    va_end(args);
+    g_set_error(error, VB_ERROR, VB_ERROR_CONSTRAINT, "move %u (%s %s -> %s): %s", index + 1,
+                move->vm < inv->vms->len ? vb_inventory_vm(inv, move->vm)->name : "?",
+                move->from < inv->hosts->len ? vb_inventory_host(inv, move->from)->name : "?",
+                move->to < inv->hosts->len ? vb_inventory_host(inv, move->to)->name : "?", what);
+    return FALSE;
+}
+
+/* Guest, source and destination facts that do not depend on the books. */
+static const char *
+static_breach(const Checker *c, const VbVm *vm, const VbHost *from, const VbHost *to)
+{
+    const VbPolicy *policy = c->policy;
+    gboolean evacuating = c->plan->kind == VB_PLAN_EVACUATE;
+
+    if ((vm->devices && vm->devices[0]) || vb_vm_has_tag(vm, VB_TAG_NO_MIGRATE))
+        return "the guest is pinned (pass-through device or no-migrate)";
+    if (in_list(policy->exclude_vms, vm->name) ||
+        vm_has_label_in(c->inv, vm, policy->exclude_vm_labels))
+        return "the guest is excluded by the policy";
+    if (!evacuating && vm->last_migrated > 0 &&
+        c->now - vm->last_migrated < (gint64) policy->cooldown_seconds)
+        return "the guest is within its cooldown";
+    if (to == from)
+        return "source and destination are the same host";
+    if (to->state != VB_HOST_STATE_UP || (gint) to->id == c->evacuated)
+        return "the destination is not up";
+    if (in_list(policy->exclude_hosts, to->name) ||
+        ((gint) from->id != c->evacuated && in_list(policy->exclude_hosts, from->name)))
+        return "a host of the move is excluded by the policy";
+    if (to->pool != from->pool && !policy->allow_cross_pool)
+        return "the destination is in another pool";
+    if (g_strcmp0(to->hypervisor, from->hypervisor) != 0)
+        return "the hypervisors differ";
+    if (g_strcmp0(to->cpu_vendor, from->cpu_vendor) != 0)
+        return "the CPU vendors differ";
+    for (gint bit = vb_bits_next(&vm->cpu_features, 0); bit >= 0;
+         bit = vb_bits_next(&vm->cpu_features, bit + 1)) {
+        if (!vb_bits_test(&to->cpu_features, bit))
+            return "the destination lacks a CPU feature the guest needs";
+    }
+    return NULL;
+}
+
+static const char *
+rule_breach(Checker *c, const VbVm *vm, const VbHost *to)
+{
+    for (guint r = 0; r < c->members->len; r++) {
+        const VbRule *rule = g_ptr_array_index(c->policy->rules, r);
+        const GArray *members = g_ptr_array_index(c->members, r);
+
+        if (!rule->hard || !rule_has(c->inv, rule, vm))
+            continue;
+        if (rule->kind == VB_RULE_HOST_AFFINITY &&
+            !host_has_label_in(c->inv, to, rule->host_labels))
+            return "a hard run-on rule: the destination lacks the labels";
+        if (rule->kind == VB_RULE_HOST_ANTI_AFFINITY &&
+            host_has_label_in(c->inv, to, rule->host_labels))
+            return "a hard avoid rule: the destination has the labels";
+        for (guint i = 0; rule->kind == VB_RULE_VM_ANTI_AFFINITY && i < members->len; i++) {
+            guint other = g_array_index(members, guint, i);
+
+            if (other != vm->id && c->where[other] == to->id)
+                return "a hard anti-affinity rule: another member is on the destination";
+        }
+    }
+    return NULL;
+}
+
+static const char *
+capacity_breach(Checker *c, const VbVm *vm, const VbHost *from, const VbHost *to)
+{
+    double disks = copied(c->inv, vm, from, to);
+
+    if (vm->state != VB_VM_STATE_SHUTOFF || c->policy->migration.start_after_cold_move) {
+        if (c->mem_left[to->id] + EPS < (double) vm->memory_mib)
+            return "the destination lacks memory after its reserve";
+        if (c->vcpus_left[to->id] + EPS < vm->vcpus)
+            return "the destination would pass its vCPU overcommit";
+        c->mem_left[to->id] -= (double) vm->memory_mib;
+        c->vcpus_left[to->id] -= vm->vcpus;
+    }
+    if (vm->state != VB_VM_STATE_SHUTOFF) {
+        c->mem_left[from->id] += (double) vm->memory_mib;
+        c->vcpus_left[from->id] += vm->vcpus;
+    }
+    if (disks > 0) {
+        if (c->storage_left[to->id] + EPS < 3 * disks)
+            return "the destination lacks 3x the copied disks in free storage";
+        if (c->storage_left[from->id] + EPS < 2 * disks)
+            return "the source lacks 2x the copied disks in free storage";
+        c->storage_left[to->id] -= disks;
+    }
+    c->storage_left[from->id] += on_source(c->inv, vm, from);
+    return NULL;
+}
+
+static gboolean
+replay(Checker *c, GError **error)
+{
+    const VbInventory *inv = c->inv;
+
+    for (guint i = 0; i < c->plan->moves->len; i++) {
+        const VbMove *move = &g_array_index(c->plan->moves, VbMove, i);
+        const VbVm *vm;
+        const VbHost *from, *to;
+        const char *breach;
+
+        if (move->vm >= inv->vms->len || move->from >= inv->hosts->len ||
+            move->to >= inv->hosts->len)
+            return fail(error, i, inv, move, "names a guest or host that does not exist");
+        vm = vb_inventory_vm(inv, move->vm);
+        from = vb_inventory_host(inv, move->from);
+        to = vb_inventory_host(inv, move->to);
+        if (c->moved[move->vm])
+            return fail(error, i, inv, move, "the guest is moved twice in one plan");
+        if (c->where[move->vm] != move->from)
+            return fail(error, i, inv, move, "the guest is not on the source host");
+        if ((breach = static_breach(c, vm, from, to)) || (breach = rule_breach(c, vm, to)) ||
+            (breach = capacity_breach(c, vm, from, to)))
+            return fail(error, i, inv, move, "%s", breach);
+        c->moved[move->vm] = TRUE;
+        c->where[move->vm] = move->to;
+    }
+    return TRUE;
+}
+
+/* Hard affinity on the end state. */
+static gboolean
+affinity_holds(Checker *c, GError **error)
+{
+    for (guint r = 0; r < c->members->len; r++) {
+        const VbRule *rule = g_ptr_array_index(c->policy->rules, r);
+        const GArray *members = g_ptr_array_index(c->members, r);
+        g_autoptr(GHashTable) before = g_hash_table_new(g_direct_hash, g_direct_equal);
+        g_autoptr(GHashTable) after = g_hash_table_new(g_direct_hash, g_direct_equal);
+
+        if (rule->kind != VB_RULE_VM_AFFINITY)
+            continue;
+        for (guint i = 0; i < members->len; i++) {
+            guint v = g_array_index(members, guint, i);
+
+            g_hash_table_add(before, GUINT_TO_POINTER(vb_inventory_vm(c->inv, v)->host));
+            g_hash_table_add(after, GUINT_TO_POINTER(c->where[v]));
+        }
+        for (guint i = 0; i < members->len; i++) {
+            guint v = g_array_index(members, guint, i);
+            gboolean companion = FALSE;
+
+            for (guint k = 0; c->moved[v] && k < members->len; k++)
+                companion |= k != i && c->where[g_array_index(members, guint, k)] == c->where[v];
+            if (c->moved[v] && !companion) {
+                g_set_error(error, VB_ERROR, VB_ERROR_CONSTRAINT,
+                            "hard affinity rule %s: %s ends alone on %s", rule->name,
+                            vb_inventory_vm(c->inv, v)->name,
+                            vb_inventory_host(c->inv, c->where[v])->name);
+                return FALSE;
+            }
+        }
+        if (g_hash_table_size(after) > g_hash_table_size(before)) {
+            g_set_error(error, VB_ERROR, VB_ERROR_CONSTRAINT,
+                        "hard affinity rule %s: its guests end on %u hosts, were on %u", rule->name,
+                        g_hash_table_size(after), g_hash_table_size(before));
+            return FALSE;
+        }
+    }
+    return TRUE;
+}
+
+gboolean
+vb_placement_check_plan(const VbInventory *inv, const VbPolicy *policy, const VbPlan *plan,
+                        const VbPlanOptions *opts, GError **error)
+{
+    Checker c = {.inv = inv, .policy = policy, .plan = plan, .evacuated = -1};
+    gboolean ok;
+
+    g_return_val_if_fail(inv != NULL && policy != NULL && plan != NULL, FALSE);
+    c.now = opts ? opts->now : 0;
+    if (plan->evacuated_host) {
+        const VbHost *host = vb_inventory_get_host(inv, plan->evacuated_host);
+
+        c.evacuated = host ? (gint) host->id : -1;
+    }
+    c.where = g_new0(guint, MAX(inv->vms->len, 1));
+    c.moved = g_new0(gboolean, MAX(inv->vms->len, 1));
+    for (guint v = 0; v < inv->vms->len; v++)
+        c.where[v] = vb_inventory_vm(inv, v)->host;
+    setup_hosts(&c);
+    setup_rules(&c);
+    ok = replay(&c, error) && affinity_holds(&c, error);
+    g_free(c.mem_left);
+    g_free(c.vcpus_left);
+    g_free(c.storage_left);
+    g_free(c.where);
+    g_free(c.moved);
+    g_ptr_array_unref(c.members);
+    return ok;
+}

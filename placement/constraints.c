@@ -1,0 +1,259 @@
+/*
+ * constraints.c: the hard constraints the planners respect, the soft rules
+ * they weigh, and the kind of migration a move is.
+ *
+ * vb_state_refusal() answers "may this guest go to that host, given
+ * everything planned so far" against the working state, checking in a fixed
+ * order and stopping at the first refusal, so a rejection always names one
+ * constraint: guest-level ones first (pinned, excluded, cooldown), then the
+ * destination's state, pool, hypervisor, CPU, label rules, affinity, and the
+ * capacities (memory after the reserve, vCPUs under the overcommit, storage
+ * for copied disks: 3x free on the destination, 2x on the source).
+ *
+ * The fast path (@why == NULL) does no allocation: the planners call it for
+ * every candidate; the sentence is only written for rejections people see.
+ * O(1) per call plus O(rules of the guest) and O(feature words).
+ */
+#include "config.h"
+
+#include "placement/placement-priv.h"
+
+static VbRejectCode refuse(GString *why, VbRejectCode code, const char *format, ...)
+    G_GNUC_PRINTF(3, 4);
+
+static VbRejectCode
+refuse(GString *why, VbRejectCode code, const char *format, ...)
+{
+    va_list args;
+
+    if (why) {
+        va_start(args, format);
+        g_string_append_vprintf(why, format, args);
+        va_end(args);
+    }
+    return code;
+}
+
+static VbRejectCode
+guest_refusal(const VbState *st, const VbVm *vm, GString *why)
+{
+    g_autofree char *pinned = NULL;
+
+    switch (st->fixed[vm->id]) {
+    case VB_REJECT_PINNED:
+        if (why)
+            vb_vm_is_pinned(vm, &pinned);
+        return refuse(why, VB_REJECT_PINNED, "%s %s", vm->name, pinned ? pinned : "");
+    case VB_REJECT_VM_EXCLUDED:
+        return refuse(why, VB_REJECT_VM_EXCLUDED, "%s is excluded from balancing by the policy",
+                      vm->name);
+    case VB_REJECT_COOLDOWN:
+        return refuse(why, VB_REJECT_COOLDOWN,
+                      "%s moved %" G_GINT64_FORMAT " s ago, within the %u s cooldown", vm->name,
+                      st->now - vm->last_migrated, st->policy->cooldown_seconds);
+    default:
+        return VB_REJECT_LAST;
+    }
+}
+
+static VbRejectCode
+host_refusal(const VbState *st, const VbVm *vm, const VbHost *from, const VbHost *to, GString *why)
+{
+    if (to->id == st->vm_host[vm->id])
+        return refuse(why, VB_REJECT_SAME_HOST, "%s is already on %s", vm->name, to->name);
+    if (to->id == st->evacuated)
+        return refuse(why, VB_REJECT_HOST_NOT_UP, "%s is being evacuated", to->name);
+    if (to->state != VB_HOST_STATE_UP)
+        return refuse(why, VB_REJECT_HOST_NOT_UP, "%s is %s%s%s", to->name,
+                      vb_host_state_to_string(to->state), to->state_reason ? ": " : "",
+                      to->state_reason ? to->state_reason : "");
+    if (st->excluded[to->id])
+        return refuse(why, VB_REJECT_HOST_EXCLUDED, "%s is excluded from balancing by the policy",
+                      to->name);
+    if (st->excluded[from->id] && from->id != st->evacuated)
+        return refuse(why, VB_REJECT_HOST_EXCLUDED,
+                      "%s's host %s is excluded from balancing by the policy", vm->name,
+                      from->name);
+    if (to->pool != from->pool && !st->policy->allow_cross_pool)
+        return refuse(why, VB_REJECT_OTHER_POOL,
+                      "%s is in pool %s, not %s (the policy does not allow cross-pool moves)",
+                      to->name, vb_inventory_pool(st->inv, to->pool)->name,
+                      vb_inventory_pool(st->inv, from->pool)->name);
+    if (g_strcmp0(to->hypervisor, from->hypervisor) != 0)
+        return refuse(why, VB_REJECT_HYPERVISOR, "%s runs %s, %s runs on %s", to->name,
+                      to->hypervisor ? to->hypervisor : "an unknown hypervisor", vm->name,
+                      from->hypervisor ? from->hypervisor : "an unknown hypervisor");
+    if (g_strcmp0(to->cpu_vendor, from->cpu_vendor) != 0)
+        return refuse(why, VB_REJECT_CPU_VENDOR, "%s has %s CPUs, %s runs on %s", to->name,
+                      to->cpu_vendor ? to->cpu_vendor : "unknown", vm->name,
+                      from->cpu_vendor ? from->cpu_vendor : "unknown");
+    return VB_REJECT_LAST;
+}
+
+static VbRejectCode
+features_refusal(const VbState *st, const VbVm *vm, const VbHost *to, GString *why)
+{
+    gint bit;
+
+    if (vb_bits_is_subset(&vm->cpu_features, &to->cpu_features))
+        return VB_REJECT_LAST;
+    if (!why)
+        return VB_REJECT_CPU_FEATURES;
+    for (bit = vb_bits_next(&vm->cpu_features, 0); bit >= 0;
+         bit = vb_bits_next(&vm->cpu_features, bit + 1)) {
+        if (!vb_bits_test(&to->cpu_features, bit))
+            break;
+    }
+    return refuse(why, VB_REJECT_CPU_FEATURES, "%s lacks CPU feature %s that %s needs", to->name,
+                  vb_strtab_name(st->inv->features, bit), vm->name);
+}
+
+/* Hard rules: host labels, then affinity groups. */
+static VbRejectCode
+rule_refusal(const VbState *st, const VbVm *vm, const VbHost *to, GString *why)
+{
+    for (guint i = st->rule_start[vm->id]; i < st->rule_start[vm->id + 1]; i++) {
+        guint r = st->rule_index[i];
+        const VbRuleRef *ref = &st->rules[r];
+        gboolean labelled = vb_bits_intersects(&to->labels, &ref->host_labels);
+
+        if (!ref->rule->hard)
+            continue;
+        switch (ref->rule->kind) {
+        case VB_RULE_HOST_AFFINITY:
+            if (!labelled)
+                return refuse(why, VB_REJECT_HOST_RULE,
+                              "rule %s: %s must run on hosts labelled %s; %s is not",
+                              ref->rule->name, vm->name, ref->rule->host_labels[0], to->name);
+            break;
+        case VB_RULE_HOST_ANTI_AFFINITY:
+            if (labelled)
+                return refuse(why, VB_REJECT_HOST_RULE,
+                              "rule %s: %s must avoid hosts labelled %s; %s is one",
+                              ref->rule->name, vm->name, ref->rule->host_labels[0], to->name);
+            break;
+        case VB_RULE_VM_AFFINITY:
+            /* A member may only join a host holding another member, so a
+             * group never splits (evacuate moves whole groups itself). */
+            if (vb_state_rule_count(st, r, to->id) == 0 &&
+                !(st->evacuating && st->vm_host[vm->id] == st->evacuated &&
+                  vb_state_rule_count(st, r, st->evacuated) == ref->members->len))
+                return refuse(why, VB_REJECT_AFFINITY,
+                              "rule %s: %s must stay with its group, none of which is on %s",
+                              ref->rule->name, vm->name, to->name);
+            break;
+        case VB_RULE_VM_ANTI_AFFINITY:
+            if (vb_state_rule_count(st, r, to->id) > 0)
+                return refuse(why, VB_REJECT_AFFINITY,
+                              "rule %s: %s must not share a host with the other members, "
+                              "one of which is on %s",
+                              ref->rule->name, vm->name, to->name);
+            break;
+        default:
+            break;
+        }
+    }
+    return VB_REJECT_LAST;
+}
+
+static VbRejectCode
+capacity_refusal(const VbState *st, const VbVm *vm, const VbHost *from, const VbHost *to,
+                 GString *why)
+{
+    const VbPolicy *policy = st->policy;
+    double copied = vb_vm_copied_gib(st->inv, vm, to->pool);
+
+    if (vb_vm_counts_on_dest(policy, vm)) {
+        if (st->mem_free[to->id] < (double) vm->memory_mib)
+            return refuse(why, VB_REJECT_MEMORY,
+                          "%s needs %" G_GUINT64_FORMAT " MiB, %s has %.0f MiB free after "
+                          "the %" G_GUINT64_FORMAT " MiB reserve",
+                          vm->name, vm->memory_mib, to->name, MAX(st->mem_free[to->id], 0.0),
+                          vb_policy_memory_reserve_mib(policy, to->memory_mib));
+        if (st->vcpus_free[to->id] < (double) vm->vcpus)
+            return refuse(why, VB_REJECT_CPU_OVERCOMMIT,
+                          "%s needs %u vCPUs, %s has %.0f left under the overcommit of "
+                          "%.1f per core (%u cores)",
+                          vm->name, vm->vcpus, to->name, MAX(st->vcpus_free[to->id], 0.0),
+                          policy->cpu_overcommit, to->cpu_cores);
+    }
+    if (copied > 0 && st->storage_free[to->id] < 3 * copied)
+        return refuse(why, VB_REJECT_STORAGE_DEST,
+                      "%s copies %.1f GiB of disks, %s has %.1f GiB free (needs 3x: %.1f GiB)",
+                      vm->name, copied, to->name, MAX(st->storage_free[to->id], 0.0), 3 * copied);
+    if (copied > 0 && st->storage_free[from->id] < 2 * copied)
+        return refuse(why, VB_REJECT_STORAGE_SOURCE,
+                      "%s copies %.1f GiB of disks, its host %s has %.1f GiB free (needs 2x: "
+                      "%.1f GiB)",
+                      vm->name, copied, from->name, MAX(st->storage_free[from->id], 0.0),
+                      2 * copied);
+    return VB_REJECT_LAST;
+}
+
+VbRejectCode
+vb_state_refusal(const VbState *st, guint vm, guint to, GString *why)
+{
+    const VbVm *v = vb_inventory_vm(st->inv, vm);
+    const VbHost *from = vb_inventory_host(st->inv, st->vm_host[vm]);
+    const VbHost *dest = vb_inventory_host(st->inv, to);
+    VbRejectCode code;
+
+    if ((code = guest_refusal(st, v, why)) != VB_REJECT_LAST)
+        return code;
+    if ((code = host_refusal(st, v, from, dest, why)) != VB_REJECT_LAST)
+        return code;
+    if ((code = features_refusal(st, v, dest, why)) != VB_REJECT_LAST)
+        return code;
+    if ((code = rule_refusal(st, v, dest, why)) != VB_REJECT_LAST)
+        return code;
+    return capacity_refusal(st, v, from, dest, why);
+}
+
+/* TRUE when soft rule @r is broken for @vm were it on @host. */
+static gboolean
+soft_broken(const VbState *st, guint r, guint vm, guint host)
+{
+    const VbRuleRef *ref = &st->rules[r];
+    const VbHost *h = vb_inventory_host(st->inv, host);
+    guint others = vb_state_rule_count(st, r, host) - (st->vm_host[vm] == host ? 1 : 0);
+
+    switch (ref->rule->kind) {
+    case VB_RULE_VM_AFFINITY:
+        return others == 0 && ref->members->len > 1;
+    case VB_RULE_VM_ANTI_AFFINITY:
+        return others > 0;
+    case VB_RULE_HOST_AFFINITY:
+        return !vb_bits_intersects(&h->labels, &ref->host_labels);
+    case VB_RULE_HOST_ANTI_AFFINITY:
+        return vb_bits_intersects(&h->labels, &ref->host_labels);
+    default:
+        return FALSE;
+    }
+}
+
+int
+vb_state_soft_breaks(const VbState *st, guint vm, guint to)
+{
+    int delta = 0;
+
+    for (guint i = st->rule_start[vm]; i < st->rule_start[vm + 1]; i++) {
+        guint r = st->rule_index[i];
+
+        if (st->rules[r].rule->hard)
+            continue;
+        delta += soft_broken(st, r, vm, to) - soft_broken(st, r, vm, st->vm_host[vm]);
+    }
+    return delta;
+}
+
+VbMoveKind
+vb_state_move_kind(const VbState *st, guint vm, guint to)
+{
+    const VbVm *v = vb_inventory_vm(st->inv, vm);
+
+    if (v->state == VB_VM_STATE_SHUTOFF)
+        return VB_MOVE_COLD;
+    if (vb_vm_copied_gib(st->inv, v, vb_inventory_host(st->inv, to)->pool) > 0)
+        return VB_MOVE_LIVE_STORAGE;
+    return VB_MOVE_LIVE;
+}

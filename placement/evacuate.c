@@ -1,0 +1,259 @@
+/*
+ * evacuate.c: the evacuate planner: a destination for every guest of a host
+ * that is going into maintenance, planned as a whole before anything runs.
+ *
+ * The host is treated as in maintenance (never a destination, out of the
+ * imbalance); cooldowns do not hold guests back, everything else does.
+ * Guests go biggest memory first, each to the feasible host with the lowest
+ * weighted load after the move, given every move planned before it: same
+ * pool first (hosts scanned from the coolest, stopping when even the pool's
+ * biggest host could not end lower than the best found), other pools only
+ * when the policy allows cross-pool moves (then as storage migration).
+ * A hard affinity group living entirely on the host moves as one, to the
+ * first host that takes all of it. Shut-off guests move cold.
+ *
+ * A guest that fits nowhere goes to `unplaced`: when something about the
+ * guest itself forbids moving it (pinned, excluded) with that one sentence;
+ * otherwise with one rejection per other host of the inventory, the first
+ * constraint that refused it there.
+ *
+ * Finally the moves are ordered longest estimated migration first, which
+ * keeps the makespan of a capped sliding window close to its lower bound.
+ * Cost: O(guests * scanned hosts) plus O(hosts) per unplaced guest.
+ */
+#include "config.h"
+
+#include "placement/placement-priv.h"
+
+typedef struct {
+    VbState *st;
+    VbPlan *plan;
+    guint host; /* the evacuated host */
+} Evacuation;
+
+/* Best destination for @vm in @pool: lowest load after the move. */
+static guint
+best_in_pool(const VbState *st, guint pool, guint vm, double *best_after)
+{
+    const VbPoolOrder *po = &st->pools[pool];
+    double b_lo = 0;
+    guint best = G_MAXUINT;
+
+    for (guint m = 0; m < VB_METRIC_LAST; m++) {
+        if (po->cap_max[m] > 0)
+            b_lo += st->weight[m] * st->demand[vm * VB_METRIC_LAST + m] / po->cap_max[m];
+    }
+    for (guint i = 0; i < po->n; i++) {
+        guint d = po->order[i];
+        double after;
+
+        if (st->load[d].weighted + b_lo >= *best_after)
+            break;
+        after = st->load[d].weighted + vb_state_share(st, vm, d) +
+                VB_SOFT_PENALTY * MAX(0, vb_state_soft_breaks(st, vm, d));
+        if (after >= *best_after || vb_state_refusal(st, vm, d, NULL) != VB_REJECT_LAST)
+            continue;
+        *best_after = after;
+        best = d;
+    }
+    return best;
+}
+
+static guint
+best_destination(const VbState *st, guint vm)
+{
+    guint own = vb_inventory_host(st->inv, st->vm_host[vm])->pool;
+    double after = G_MAXDOUBLE;
+    guint best = best_in_pool(st, own, vm, &after);
+
+    for (guint p = 0; best == G_MAXUINT && st->policy->allow_cross_pool && p < st->n_pools; p++) {
+        guint d = p == own ? G_MAXUINT : best_in_pool(st, p, vm, &after);
+
+        if (d != G_MAXUINT)
+            best = d;
+    }
+    return best;
+}
+
+static void
+add_move(Evacuation *e, guint vm, guint to)
+{
+    VbState *st = e->st;
+    g_autofree char *what = vb_describe_vm(vb_inventory_vm(st->inv, vm));
+    double before = st->load[to].weighted;
+    char *reason;
+
+    vb_plan_add_move(e->plan, st, vm, to, 0, NULL);
+    vb_state_apply(st, vm, to);
+    reason = g_strdup_printf("evacuating %s: %s goes to %s, the least loaded host that takes "
+                             "it (load %.2f -> %.2f)",
+                             vb_inventory_host(st->inv, e->host)->name, what,
+                             vb_inventory_host(st->inv, to)->name, before, st->load[to].weighted);
+    g_array_index(e->plan->moves, VbMove, e->plan->moves->len - 1).reason = reason;
+}
+
+static void
+add_unplaced(Evacuation *e, guint vm)
+{
+    const VbState *st = e->st;
+    VbUnplaced *u = g_new0(VbUnplaced, 1);
+    g_autoptr(GString) why = g_string_new(NULL);
+
+    u->vm = vm;
+    u->rejections = g_array_new(FALSE, FALSE, sizeof(VbRejection));
+    if (st->fixed[vm] != VB_REJECT_LAST) {
+        vb_state_refusal(st, vm, e->host, why);
+        u->reason = g_strdup(why->str);
+        g_ptr_array_add(e->plan->unplaced, u);
+        return;
+    }
+    for (guint h = 0; h < st->n_hosts; h++) {
+        VbRejection rej = {.host = h};
+
+        if (h == e->host)
+            continue;
+        g_string_truncate(why, 0);
+        rej.code = vb_state_refusal(st, vm, h, why);
+        if (rej.code == VB_REJECT_LAST) /* fits alone, not with its group */
+            rej.code = VB_REJECT_AFFINITY, g_string_assign(why, "its affinity group does not fit");
+        rej.reason = g_strdup(why->str);
+        g_array_append_val(u->rejections, rej);
+    }
+    u->reason = g_strdup_printf("no host can take %s", vb_inventory_vm(st->inv, vm)->name);
+    g_ptr_array_add(e->plan->unplaced, u);
+}
+
+/* The hard affinity rule whose members all sit on the evacuated host, if @vm
+ * belongs to one with other members; else G_MAXUINT. */
+static guint
+whole_group(const VbState *st, guint vm)
+{
+    for (guint i = st->rule_start[vm]; i < st->rule_start[vm + 1]; i++) {
+        guint r = st->rule_index[i];
+        const VbRuleRef *ref = &st->rules[r];
+
+        if (ref->rule->hard && ref->rule->kind == VB_RULE_VM_AFFINITY && ref->members->len > 1 &&
+            vb_state_rule_count(st, r, st->evacuated) == ref->members->len)
+            return r;
+    }
+    return G_MAXUINT;
+}
+
+/* TRUE when every member of @members can go to @h together. */
+static gboolean
+group_fits(VbState *st, const GArray *members, guint h, guint from)
+{
+    guint done = 0;
+    gboolean ok;
+
+    while (done < members->len &&
+           vb_state_refusal(st, g_array_index(members, guint, done), h, NULL) == VB_REJECT_LAST)
+        vb_state_apply(st, g_array_index(members, guint, done++), h);
+    ok = done == members->len;
+    while (done > 0) {
+        done--;
+        vb_state_unapply(st, g_array_index(members, guint, done), from);
+    }
+    return ok;
+}
+
+/* Places the whole group of rule @r on the coolest host of its pool that
+ * takes all of it; TRUE when placed. */
+static gboolean
+place_group(Evacuation *e, guint r)
+{
+    VbState *st = e->st;
+    const GArray *members = st->rules[r].members;
+    const VbPoolOrder *po = &st->pools[vb_inventory_host(st->inv, e->host)->pool];
+
+    for (guint i = 0; i < po->n; i++) {
+        guint h = po->order[i];
+
+        if (!group_fits(st, members, h, e->host))
+            continue;
+        for (guint k = 0; k < members->len; k++)
+            add_move(e, g_array_index(members, guint, k), h);
+        return TRUE;
+    }
+    return FALSE;
+}
+
+static gint
+cmp_memory_desc(gconstpointer a, gconstpointer b, gpointer data)
+{
+    const VbInventory *inv = data;
+    guint64 ma = vb_inventory_vm(inv, *(const guint *) a)->memory_mib;
+    guint64 mb = vb_inventory_vm(inv, *(const guint *) b)->memory_mib;
+
+    if (ma != mb)
+        return ma > mb ? -1 : 1;
+    return *(const guint *) a < *(const guint *) b ? -1 : 1;
+}
+
+static gint
+cmp_longest_first(gconstpointer a, gconstpointer b)
+{
+    const VbMove *ma = a, *mb = b;
+
+    if (ma->estimated_seconds != mb->estimated_seconds)
+        return ma->estimated_seconds > mb->estimated_seconds ? -1 : 1;
+    return ma->vm < mb->vm ? -1 : 1;
+}
+
+static void
+evacuate_all(Evacuation *e)
+{
+    VbState *st = e->st;
+    const VbHost *host = vb_inventory_host(st->inv, e->host);
+    g_autoptr(GArray) vms = g_array_copy(host->vms);
+
+    g_array_sort_with_data(vms, cmp_memory_desc, (gpointer) st->inv);
+    for (guint i = 0; i < vms->len; i++) {
+        guint vm = g_array_index(vms, guint, i);
+        guint r, to;
+
+        if (st->moved[vm])
+            continue; /* went with its affinity group */
+        if (st->fixed[vm] == VB_REJECT_LAST && (r = whole_group(st, vm)) != G_MAXUINT) {
+            if (!place_group(e, r))
+                add_unplaced(e, vm);
+            continue;
+        }
+        to = st->fixed[vm] == VB_REJECT_LAST ? best_destination(st, vm) : G_MAXUINT;
+        if (to == G_MAXUINT)
+            add_unplaced(e, vm);
+        else
+            add_move(e, vm, to);
+    }
+}
+
+VbPlan *
+vb_placement_evacuate(const VbInventory *inv, const VbPolicy *policy, const char *host_name,
+                      const VbPlanOptions *opts, GError **error)
+{
+    const VbHost *host;
+    g_autoptr(VbState) st = NULL;
+    g_autofree char *stop = NULL;
+    Evacuation e;
+    guint n;
+
+    g_return_val_if_fail(inv != NULL && policy != NULL && host_name != NULL, NULL);
+    host = vb_inventory_get_host(inv, host_name);
+    if (!host) {
+        g_set_error(error, VB_ERROR, VB_ERROR_NOT_FOUND, "there is no host named '%s'", host_name);
+        return NULL;
+    }
+    st = vb_state_new(inv, policy, opts ? opts->now : 0, host->id);
+    e = (Evacuation){.st = st, .plan = vb_plan_new(st, VB_PLAN_EVACUATE), .host = host->id};
+    e.plan->evacuated_host = g_strdup(host->name);
+    evacuate_all(&e);
+    g_array_sort(e.plan->moves, cmp_longest_first);
+    n = host->vms->len;
+    if (e.plan->unplaced->len == 0)
+        stop = g_strdup_printf("all %u guest%s of %s placed", n, n == 1 ? "" : "s", host->name);
+    else
+        stop = g_strdup_printf("%u of %u guests of %s cannot be placed", e.plan->unplaced->len, n,
+                               host->name);
+    vb_plan_finish(e.plan, st, stop);
+    return e.plan;
+}

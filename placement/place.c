@@ -1,0 +1,288 @@
+/*
+ * place.c: ranking every host for a guest that does not exist yet, like
+ * WLB's star ratings.
+ *
+ * A host that can take the guest gets a score 0..100 from its weighted load
+ * after placement: balance favours the host left least loaded
+ * (100 * (1 - load)), consolidate the fullest host still under high-water;
+ * each soft rule the guest would break costs 100 * VB_SOFT_PENALTY points.
+ * Stars are 1 + score / 20 (at most 5). A host that cannot take it gets 0
+ * stars and the first hard constraint that refused it. The spec's disk is
+ * created on the host (1x its size free) unless it is shared.
+ *
+ * Cost: O(hosts + guests) to build the state, O(hosts * (features + rules))
+ * to rank, plus sorting.
+ */
+#include "config.h"
+
+#include <math.h>
+#include <string.h>
+
+#include "placement/placement-priv.h"
+
+typedef struct {
+    const VbState *st;
+    const VbVmSpec *spec;
+    VbBits features;     /* the spec's features, inventory ids */
+    const char *missing; /* a feature no host knows, or NULL */
+    gboolean *concerns;  /* per rule: the rule applies to the spec */
+    double demand[VB_METRIC_LAST];
+} Placing;
+
+static gboolean
+rule_concerns(const VbRule *rule, const VbVmSpec *spec)
+{
+    if (spec->name && rule->vms && g_strv_contains((const char *const *) rule->vms, spec->name))
+        return TRUE;
+    for (guint i = 0; spec->labels && spec->labels[i]; i++) {
+        if (rule->vm_labels &&
+            g_strv_contains((const char *const *) rule->vm_labels, spec->labels[i]))
+            return TRUE;
+    }
+    return FALSE;
+}
+
+static VbRejectCode refuse(GString *why, VbRejectCode code, const char *format, ...)
+    G_GNUC_PRINTF(3, 4);
+
+static VbRejectCode
+refuse(GString *why, VbRejectCode code, const char *format, ...)
+{
+    va_list args;
+
+    va_start(args, format);
+    g_string_append_vprintf(why, format, args);
+    va_end(args);
+    return code;
+}
+
+static gboolean
+group_on(const VbState *st, guint r, guint host)
+{
+    return vb_state_rule_count(st, r, host) > 0;
+}
+
+/* Hard rules first (returns the refusal), soft ones counted in @ret_soft. */
+static VbRejectCode
+rules_refusal(const Placing *pl, const VbHost *h, GString *why, int *ret_soft)
+{
+    const VbState *st = pl->st;
+
+    *ret_soft = 0;
+    for (guint r = 0; r < st->n_rules; r++) {
+        const VbRuleRef *ref = &st->rules[r];
+        gboolean broken;
+
+        if (!pl->concerns[r])
+            continue;
+        switch (ref->rule->kind) {
+        case VB_RULE_HOST_AFFINITY:
+            broken = !vb_bits_intersects(&h->labels, &ref->host_labels);
+            break;
+        case VB_RULE_HOST_ANTI_AFFINITY:
+            broken = vb_bits_intersects(&h->labels, &ref->host_labels);
+            break;
+        case VB_RULE_VM_AFFINITY:
+            broken = ref->members->len > 0 && !group_on(st, r, h->id);
+            break;
+        default:
+            broken = group_on(st, r, h->id);
+            break;
+        }
+        if (broken && ref->rule->hard) {
+            g_string_append_printf(why, "rule %s forbids %s", ref->rule->name, h->name);
+            return ref->rule->kind <= VB_RULE_VM_ANTI_AFFINITY ? VB_REJECT_AFFINITY
+                                                               : VB_REJECT_HOST_RULE;
+        }
+        *ret_soft += broken;
+    }
+    return VB_REJECT_LAST;
+}
+
+static VbRejectCode
+host_refusal(const Placing *pl, const VbHost *h, GString *why)
+{
+    const VbState *st = pl->st;
+    const VbVmSpec *spec = pl->spec;
+    const VbPool *pool = vb_inventory_pool(st->inv, h->pool);
+
+    if (h->state != VB_HOST_STATE_UP)
+        return refuse(why, VB_REJECT_HOST_NOT_UP, "%s is %s", h->name,
+                      vb_host_state_to_string(h->state));
+    if (st->excluded[h->id])
+        return refuse(why, VB_REJECT_HOST_EXCLUDED, "%s is excluded by the policy", h->name);
+    if (spec->pool && strcmp(spec->pool, pool->name) != 0)
+        return refuse(why, VB_REJECT_OTHER_POOL, "%s is in pool %s, not %s", h->name, pool->name,
+                      spec->pool);
+    if (spec->hypervisor && g_strcmp0(spec->hypervisor, h->hypervisor) != 0)
+        return refuse(why, VB_REJECT_HYPERVISOR, "%s runs %s, not %s", h->name,
+                      h->hypervisor ? h->hypervisor : "an unknown hypervisor", spec->hypervisor);
+    if (spec->cpu_vendor && g_strcmp0(spec->cpu_vendor, h->cpu_vendor) != 0)
+        return refuse(why, VB_REJECT_CPU_VENDOR, "%s has %s CPUs, not %s", h->name,
+                      h->cpu_vendor ? h->cpu_vendor : "unknown", spec->cpu_vendor);
+    if (pl->missing)
+        return refuse(why, VB_REJECT_CPU_FEATURES, "no host has CPU feature %s", pl->missing);
+    for (gint bit = vb_bits_next(&pl->features, 0); bit >= 0;
+         bit = vb_bits_next(&pl->features, bit + 1)) {
+        if (!vb_bits_test(&h->cpu_features, bit))
+            return refuse(why, VB_REJECT_CPU_FEATURES, "%s lacks CPU feature %s", h->name,
+                          vb_strtab_name(st->inv->features, bit));
+    }
+    return VB_REJECT_LAST;
+}
+
+static VbRejectCode
+capacity_refusal(const Placing *pl, const VbHost *h, GString *why)
+{
+    const VbState *st = pl->st;
+    const VbVmSpec *spec = pl->spec;
+
+    if (st->mem_free[h->id] < (double) spec->memory_mib)
+        return g_string_append_printf(why,
+                                      "needs %" G_GUINT64_FORMAT " MiB, %s has %.0f MiB free "
+                                      "after the %" G_GUINT64_FORMAT " MiB reserve",
+                                      spec->memory_mib, h->name, MAX(st->mem_free[h->id], 0.0),
+                                      vb_policy_memory_reserve_mib(st->policy, h->memory_mib)),
+               VB_REJECT_MEMORY;
+    if (st->vcpus_free[h->id] < (double) spec->vcpus)
+        return refuse(why, VB_REJECT_CPU_OVERCOMMIT,
+                      "needs %u vCPUs, %s has %.0f left under the overcommit", spec->vcpus, h->name,
+                      MAX(st->vcpus_free[h->id], 0.0));
+    if (!spec->disk_shared && spec->disk_gib > st->storage_free[h->id])
+        return refuse(why, VB_REJECT_STORAGE_DEST, "needs %.1f GiB of disk, %s has %.1f GiB free",
+                      spec->disk_gib, h->name, MAX(st->storage_free[h->id], 0.0));
+    return VB_REJECT_LAST;
+}
+
+static double
+load_after(const Placing *pl, guint h)
+{
+    const VbState *st = pl->st;
+    double w = st->load[h].weighted;
+
+    for (guint m = 0; m < VB_METRIC_LAST; m++) {
+        double cap = st->cap[h * VB_METRIC_LAST + m];
+
+        if (cap > 0)
+            w += st->weight[m] * pl->demand[m] / cap;
+    }
+    return w;
+}
+
+static double
+score_of(const VbPolicy *policy, double after, int soft)
+{
+    double score;
+
+    if (policy->goal == VB_GOAL_CONSOLIDATE)
+        score = after <= policy->high_water ? 50 + 50 * after / MAX(policy->high_water, 1e-9)
+                                            : 50 * (1 - after);
+    else
+        score = 100 * (1 - after);
+    score -= 100 * VB_SOFT_PENALTY * soft;
+    return CLAMP(score, 0.0, 100.0);
+}
+
+static VbPlacement
+rank_host(const Placing *pl, guint h)
+{
+    const VbHost *host = vb_inventory_host(pl->st->inv, h);
+    g_autoptr(GString) why = g_string_new(NULL);
+    VbPlacement p = {.host = h};
+    int soft = 0;
+
+    p.load_after = load_after(pl, h);
+    if (host_refusal(pl, host, why) != VB_REJECT_LAST ||
+        rules_refusal(pl, host, why, &soft) != VB_REJECT_LAST ||
+        capacity_refusal(pl, host, why) != VB_REJECT_LAST) {
+        p.reason = g_string_free(g_steal_pointer(&why), FALSE);
+        return p;
+    }
+    p.score = score_of(pl->st->policy, p.load_after, soft);
+    p.stars = 1 + MIN(4u, (guint) (p.score / 20));
+    g_string_printf(why, "load %.2f -> %.2f", pl->st->load[h].weighted, p.load_after);
+    if (soft > 0)
+        g_string_append_printf(why, "; breaks %d soft rule%s", soft, soft == 1 ? "" : "s");
+    p.reason = g_string_free(g_steal_pointer(&why), FALSE);
+    return p;
+}
+
+static gint
+cmp_placement(gconstpointer a, gconstpointer b)
+{
+    const VbPlacement *pa = a, *pb = b;
+
+    if ((pa->stars > 0) != (pb->stars > 0))
+        return pa->stars > 0 ? -1 : 1;
+    if (pa->score != pb->score)
+        return pa->score > pb->score ? -1 : 1;
+    return pa->host < pb->host ? -1 : 1;
+}
+
+static void
+placement_clear(gpointer data)
+{
+    g_free(((VbPlacement *) data)->reason);
+}
+
+static gboolean
+init_placing(Placing *pl, const VbVmSpec *spec, GError **error)
+{
+    const VbState *st = pl->st;
+    gboolean allocated = st->policy->load_source == VB_LOAD_ALLOCATED;
+    double usage = spec->cpu_usage;
+    guint id;
+
+    if (spec->vcpus == 0 || spec->memory_mib == 0) {
+        g_set_error(error, VB_ERROR, VB_ERROR_INVALID_INPUT,
+                    "a new guest needs at least 1 vCPU and some memory");
+        return FALSE;
+    }
+    if (spec->pool && !vb_inventory_get_pool(st->inv, spec->pool)) {
+        g_set_error(error, VB_ERROR, VB_ERROR_NOT_FOUND, "there is no pool named '%s'", spec->pool);
+        return FALSE;
+    }
+    for (guint i = 0; spec->cpu_features && spec->cpu_features[i]; i++) {
+        if (vb_strtab_lookup(st->inv->features, spec->cpu_features[i], &id))
+            vb_bits_set(&pl->features, id);
+        else if (!pl->missing)
+            pl->missing = spec->cpu_features[i];
+    }
+    pl->concerns = g_new0(gboolean, MAX(st->n_rules, 1));
+    for (guint r = 0; r < st->n_rules; r++)
+        pl->concerns[r] = rule_concerns(st->rules[r].rule, spec);
+    pl->demand[VB_METRIC_CPU] = allocated ? spec->vcpus : spec->vcpus * CLAMP(usage, 0.0, 1.0);
+    pl->demand[VB_METRIC_MEMORY] = (double) spec->memory_mib;
+    pl->demand[VB_METRIC_DISK] = spec->disk_shared ? 0 : spec->disk_gib;
+    return TRUE;
+}
+
+GArray *
+vb_placement_place(const VbInventory *inv, const VbPolicy *policy, const VbVmSpec *spec,
+                   GError **error)
+{
+    g_autoptr(VbState) st = NULL;
+    Placing pl = {0};
+    GArray *ranking;
+
+    g_return_val_if_fail(inv != NULL && policy != NULL && spec != NULL, NULL);
+    st = vb_state_new(inv, policy, 0, G_MAXUINT);
+    pl.st = st;
+    pl.spec = spec;
+    if (!init_placing(&pl, spec, error)) {
+        vb_bits_clear(&pl.features);
+        g_free(pl.concerns);
+        return NULL;
+    }
+    ranking = g_array_sized_new(FALSE, TRUE, sizeof(VbPlacement), st->n_hosts);
+    g_array_set_clear_func(ranking, placement_clear);
+    for (guint h = 0; h < st->n_hosts; h++) {
+        VbPlacement p = rank_host(&pl, h);
+
+        g_array_append_val(ranking, p);
+    }
+    g_array_sort(ranking, cmp_placement);
+    vb_bits_clear(&pl.features);
+    g_free(pl.concerns);
+    return ranking;
+}

@@ -1,0 +1,133 @@
+/*
+ * placement-priv.h: what the planners of placement/ share, and what
+ * tests/placement-test.c reaches into.
+ *
+ * The heart of it is VbState, the working state of one planning run: the
+ * inventory's facts turned into flat per-host and per-guest arrays once
+ * (O(hosts + guests)), then updated in O(1) + O(log n)-ish per planned move.
+ * Every constraint of a plan is evaluated against this state, so that two
+ * moves to one host must both fit ("whole plan" accounting).
+ *
+ * The plan is ordered: a guest leaving a host gives back its memory, vCPUs,
+ * storage and its place in anti-affinity groups to the moves planned after
+ * it. An executor that runs moves concurrently must start a move into a host
+ * only after the earlier moves out of that host finished (vb_plan_waits_for()
+ * says which), or simply keep plan order per destination.
+ *
+ * Not for other folders: they use placement/placement.h only.
+ */
+#pragma once
+
+#include "placement/placement.h"
+
+G_BEGIN_DECLS
+
+/* Bandwidth assumed when neither host nor policy says (MiB/s). */
+#define VB_DEFAULT_BANDWIDTH_MIB_S 1000.0
+/* Pre-copy rounds the estimate counts at most. */
+#define VB_MAX_PRECOPY_ROUNDS 30
+/* Auto-converge is assumed to hold a guest's dirty rate below this fraction
+ * of the link, so that every estimate is bounded. */
+#define VB_MAX_DIRTY_FRACTION 0.9
+/* Cost of breaking one soft ("should") rule, in the units of the score:
+ * imbalance (rebalance), load (evacuate) or points/100 (place). */
+#define VB_SOFT_PENALTY 0.05
+/* Rebalance: hottest hosts of a pool looked at per step. */
+#define VB_REBALANCE_SOURCES 16
+/* Rebalance: destinations scanned per guest at most (bounds the worst case
+ * when most hosts are refused). */
+#define VB_REBALANCE_MAX_SCAN 256
+
+/* A per-pool ordering of its participating hosts by weighted load, lowest
+ * first, kept sorted by local repair when a move changes two loads. */
+typedef struct {
+    guint *order;  /* host ids, ascending weighted load */
+    guint n;       /* participating hosts */
+    double sum;    /* sum of weighted loads */
+    double sum_sq; /* sum of squared weighted loads */
+    double cap_min[VB_METRIC_LAST]; /* smallest capacity per metric (> 0) */
+    double cap_max[VB_METRIC_LAST]; /* largest capacity per metric */
+} VbPoolOrder;
+
+/* One guest-guest or guest-host rule resolved against the inventory. */
+typedef struct {
+    const VbRule *rule;   /* borrowed from the policy */
+    VbBits host_labels;   /* host rules: label ids of the inventory */
+    GArray *members;      /* guint vm ids concerned */
+} VbRuleRef;
+
+typedef struct {
+    const VbInventory *inv;
+    const VbPolicy *policy;
+    gint64 now;
+    gboolean evacuating;   /* cooldown does not hold back an evacuation */
+    guint evacuated;       /* host being evacuated, or G_MAXUINT */
+    guint n_hosts, n_vms, n_pools;
+    double weight[VB_METRIC_LAST]; /* normalised: they sum to 1 */
+
+    /* per host */
+    gboolean *participates; /* up and not excluded: counted in the imbalance */
+    gboolean *excluded;     /* policy exclude_hosts */
+    double *cap;            /* n_hosts * VB_METRIC_LAST capacities */
+    VbHostLoad *load;       /* working loads */
+    double *mem_free;       /* MiB free after the reserve, minus arrivals */
+    double *vcpus_free;     /* vCPUs still allowed by the overcommit */
+    double *storage_free;   /* GiB free, minus arrivals' disks */
+    guint *pos;             /* index of the host in its pool's order */
+
+    /* per guest */
+    double *demand;         /* n_vms * VB_METRIC_LAST, in capacity units */
+    guint *vm_host;         /* working host of each guest */
+    gboolean *moved;        /* already moved by this plan */
+    VbRejectCode *fixed;    /* guest-level refusal, VB_REJECT_LAST when movable */
+    guint *rule_start;      /* n_vms + 1 offsets into rule_index (CSR) */
+    guint *rule_index;      /* rule numbers concerning each guest */
+
+    VbPoolOrder *pools;     /* n_pools */
+    VbRuleRef *rules;       /* policy->rules->len */
+    guint n_rules;
+    GHashTable *rule_count; /* (rule << 32 | host) -> members there now */
+} VbState;
+
+/* load.c: the load model. */
+double vb_state_share(const VbState *st, guint vm, guint host);
+double vb_state_metric_share(const VbState *st, guint vm, guint host, VbMetric m);
+double vb_vm_copied_gib(const VbInventory *inv, const VbVm *vm, guint to_pool);
+gboolean vb_vm_counts_on_dest(const VbPolicy *policy, const VbVm *vm);
+void vb_loads_imbalance(const VbInventory *inv, const VbHostLoad *loads,
+                        const gboolean *participates, double *ret_weighted,
+                        double ret_metric[VB_METRIC_LAST]);
+double vb_state_pool_imbalance(const VbState *st, guint pool);
+
+/* state.c: building and updating the working state. */
+VbState *vb_state_new(const VbInventory *inv, const VbPolicy *policy, gint64 now,
+                      guint evacuated);
+void vb_state_free(VbState *st);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(VbState, vb_state_free)
+void vb_state_apply(VbState *st, guint vm, guint to);
+void vb_state_unapply(VbState *st, guint vm, guint from);
+guint vb_state_rule_count(const VbState *st, guint rule, guint host);
+gboolean vb_state_in_pool_order(const VbState *st, guint host);
+
+/* constraints.c: the planners' hard constraints and soft penalties. Returns
+ * VB_REJECT_LAST when @vm may go to @to; otherwise the first constraint that
+ * refuses it, with a sentence in @why when @why is not NULL. */
+VbRejectCode vb_state_refusal(const VbState *st, guint vm, guint to, GString *why);
+/* Number of soft rules the guest would break on @to that it does not break
+ * where it is now (negative when the move mends some). */
+int vb_state_soft_breaks(const VbState *st, guint vm, guint to);
+VbMoveKind vb_state_move_kind(const VbState *st, guint vm, guint to);
+
+/* plan.c: building plans. */
+VbPlan *vb_plan_new(const VbState *st, VbPlanKind kind);
+void vb_plan_add_move(VbPlan *plan, const VbState *st, guint vm, guint to,
+                      double gain, char *reason);
+void vb_plan_finish(VbPlan *plan, const VbState *st, const char *stop_reason);
+char *vb_describe_vm(const VbVm *vm);
+
+/* rebalance.c / consolidate.c */
+void vb_rebalance_balance(VbState *st, VbPlan *plan, guint budget);
+void vb_rebalance_consolidate(VbState *st, VbPlan *plan, guint budget);
+
+
+G_END_DECLS

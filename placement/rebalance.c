@@ -1,0 +1,284 @@
+/*
+ * rebalance.c: the balance planner, a greedy over pool-sorted hosts.
+ *
+ * Objective: the pooled imbalance sqrt(sum over pools of S_p / N), where S_p
+ * is the sum of squared deviations of weighted load in pool p. Moving a guest
+ * of share a (on its source s) and b (on destination d) inside pool p changes
+ * S_p by
+ *   dS = (Ls - a)^2 - Ls^2 + (Ld + b)^2 - Ld^2 - ((T + b - a)^2 - T^2) / n
+ * (T = sum of loads, n = hosts), an O(1) expression. Each step takes, over
+ * all pools, the feasible move with the most negative dS (among moves within
+ * 1% of it, the one with the shortest estimated migration), then updates the
+ * state. Guests are moved at most once per plan, so no move is undone later.
+ *
+ * A move must also bring the two hosts closer by at least min_improvement:
+ *   pair gain = (|Ls - Ld| - |(Ls - a) - (Ld + b)|) / 2 >= min_improvement
+ * (plus VB_SOFT_PENALTY per soft rule it breaks). This is the hysteresis: it
+ * does not shrink as pools grow (a pool-wide standard deviation would, making
+ * every move in a 10,000-host pool look worthless), and the reverse of a
+ * planned move never passes it, so a second run on the result plans nothing.
+ *
+ * Search per pool, cached until the pool changes: the VB_REBALANCE_SOURCES
+ * hottest hosts above the pool mean, each of their movable guests, and
+ * destinations scanned from the coolest up. Since dS >= dS_term1 + 2 Ld b_lo
+ * + b_lo^2 + term3(b_hi), where b_lo and b_hi are the guest's share on the
+ * pool's largest and smallest hosts, and Ld only grows along the scan, the
+ * scan stops as soon as that bound cannot beat the best move found (and after
+ * VB_REBALANCE_MAX_SCAN hosts at most). Per step: O(K * guests per host *
+ * scanned) for the one pool that changed plus O(pools); O(1) amortised
+ * re-sorting of the two hosts that moved.
+ *
+ * A pool whose own standard deviation is within target_imbalance plans nothing.
+ */
+#include "config.h"
+
+#include <math.h>
+
+#include "placement/placement-priv.h"
+
+typedef struct {
+    gboolean found;
+    guint vm, from, to;
+    double ds;      /* change of S_p, negative */
+    double seconds; /* estimated migration time */
+} Candidate;
+
+typedef struct {
+    VbState *st;
+    guint pool;
+    double a, b_lo, b_hi; /* current guest's shares */
+    double ls;            /* source load */
+    double term1;         /* (Ls - a)^2 - Ls^2 */
+} Search;
+
+static double
+mean_term(const VbPoolOrder *po, double a, double b)
+{
+    return ((po->sum + b - a) * (po->sum + b - a) - po->sum * po->sum) / po->n;
+}
+
+static double
+guest_share_at(const VbState *st, guint vm, const double *cap)
+{
+    double share = 0;
+
+    for (guint m = 0; m < VB_METRIC_LAST; m++) {
+        if (st->weight[m] > 0 && cap[m] > 0 && cap[m] < G_MAXDOUBLE)
+            share += st->weight[m] * st->demand[vm * VB_METRIC_LAST + m] / cap[m];
+    }
+    return share;
+}
+
+static double
+pair_gain(double ls, double ld, double a, double b)
+{
+    return (fabs(ls - ld) - fabs((ls - a) - (ld + b))) / 2;
+}
+
+static double
+move_seconds(const VbState *st, guint vm, guint from, guint to)
+{
+    const VbInventory *inv = st->inv;
+
+    return vb_placement_estimate_seconds(inv, st->policy, vb_inventory_vm(inv, vm),
+                                         vb_inventory_host(inv, from), vb_inventory_host(inv, to),
+                                         vb_state_move_kind(st, vm, to));
+}
+
+/* TRUE when (@ds, @seconds) should replace @best: clearly better, or about as
+ * good and quicker to migrate. */
+static gboolean
+beats(const Candidate *best, double ds, double seconds)
+{
+    if (!best->found)
+        return TRUE;
+    if (ds < best->ds * 1.01)
+        return TRUE;
+    return ds <= best->ds * 0.99 && seconds < best->seconds;
+}
+
+static void
+scan_destinations(Search *s, guint vm, guint from, Candidate *best)
+{
+    VbState *st = s->st;
+    const VbPoolOrder *po = &st->pools[s->pool];
+    double floor_term3 = -mean_term(po, s->a, s->b_hi);
+
+    for (guint i = 0; i < po->n && i < VB_REBALANCE_MAX_SCAN; i++) {
+        guint d = po->order[i];
+        double ld = st->load[d].weighted;
+        double b, ds, seconds, need;
+
+        if (d == from)
+            break; /* every host from here on is at least as loaded */
+        if (s->term1 + 2 * ld * s->b_lo + s->b_lo * s->b_lo + floor_term3 >=
+            (best->found ? best->ds * 0.99 : 0))
+            break;
+        b = vb_state_share(st, vm, d);
+        ds = s->term1 + 2 * ld * b + b * b - mean_term(po, s->a, b);
+        if (ds >= 0 || (best->found && ds > best->ds * 0.99))
+            continue;
+        need =
+            st->policy->min_improvement + VB_SOFT_PENALTY * MAX(0, vb_state_soft_breaks(st, vm, d));
+        if (pair_gain(s->ls, ld, s->a, b) < need)
+            continue;
+        seconds = move_seconds(st, vm, from, d);
+        if (!beats(best, ds, seconds))
+            continue;
+        if (vb_state_refusal(st, vm, d, NULL) != VB_REJECT_LAST)
+            continue;
+        *best = (Candidate){TRUE, vm, from, d, ds, seconds};
+    }
+}
+
+static void
+scan_source(Search *s, guint from, Candidate *best)
+{
+    VbState *st = s->st;
+    const VbHost *host = vb_inventory_host(st->inv, from);
+    const VbPoolOrder *po = &st->pools[s->pool];
+
+    s->ls = st->load[from].weighted;
+    for (guint i = 0; i < host->vms->len; i++) {
+        guint vm = g_array_index(host->vms, guint, i);
+
+        if (st->moved[vm] || st->fixed[vm] != VB_REJECT_LAST)
+            continue;
+        s->a = vb_state_share(st, vm, from);
+        if (s->a <= 0)
+            continue;
+        s->b_lo = guest_share_at(st, vm, po->cap_max);
+        s->b_hi = guest_share_at(st, vm, po->cap_min);
+        s->term1 = (s->ls - s->a) * (s->ls - s->a) - s->ls * s->ls;
+        scan_destinations(s, vm, from, best);
+    }
+}
+
+static Candidate
+best_in_pool(VbState *st, guint pool)
+{
+    const VbPoolOrder *po = &st->pools[pool];
+    Search s = {.st = st, .pool = pool};
+    Candidate best = {0};
+    double mean;
+
+    if (po->n < 2 || vb_state_pool_imbalance(st, pool) <= st->policy->target_imbalance)
+        return best;
+    mean = po->sum / po->n;
+    for (guint k = 0; k < po->n && k < VB_REBALANCE_SOURCES; k++) {
+        guint from = po->order[po->n - 1 - k];
+
+        if (st->load[from].weighted <= mean)
+            break;
+        scan_source(&s, from, &best);
+    }
+    return best;
+}
+
+/* "kvm3 is a hotspot (cpu 0.93 > high-water 0.80)" or "kvm3 is above the pool
+ * mean (load 0.71, mean 0.52)". */
+static void
+append_why_source(GString *out, const VbState *st, guint host, double mean)
+{
+    const VbHostLoad *load = &st->load[host];
+    guint hot = 0;
+
+    for (guint m = 1; m < VB_METRIC_LAST; m++) {
+        if (st->weight[m] > 0 && load->load[m] > load->load[hot])
+            hot = m;
+    }
+    if (load->load[hot] > st->policy->high_water)
+        g_string_append_printf(out, "%s is a hotspot (%s %.2f > high-water %.2f)",
+                               vb_inventory_host(st->inv, host)->name, vb_metric_names[hot],
+                               load->load[hot], st->policy->high_water);
+    else
+        g_string_append_printf(out, "%s is above the pool mean (load %.2f, mean %.2f)",
+                               vb_inventory_host(st->inv, host)->name, load->weighted, mean);
+}
+
+static double
+total_imbalance(const VbState *st)
+{
+    double dev = 0;
+    guint n = 0;
+
+    for (guint p = 0; p < st->n_pools; p++) {
+        const VbPoolOrder *po = &st->pools[p];
+
+        if (po->n == 0)
+            continue;
+        dev += MAX(0.0, po->sum_sq - po->sum * po->sum / po->n);
+        n += po->n;
+    }
+    return n > 0 ? sqrt(dev / n) : 0.0;
+}
+
+static void
+take(VbState *st, VbPlan *plan, const Candidate *c)
+{
+    guint pool = vb_inventory_host(st->inv, c->from)->pool;
+    const VbPoolOrder *po = &st->pools[pool];
+    double pool_before = vb_state_pool_imbalance(st, pool);
+    double total_before = total_imbalance(st);
+    g_autofree char *what = vb_describe_vm(vb_inventory_vm(st->inv, c->vm));
+    GString *reason = g_string_new(NULL);
+    guint n_moves = plan->moves->len;
+
+    append_why_source(reason, st, c->from, po->sum / po->n);
+    vb_plan_add_move(plan, st, c->vm, c->to, 0, NULL);
+    vb_state_apply(st, c->vm, c->to);
+    g_string_append_printf(reason, "; moving %s to %s lowers pool %s's imbalance %.3f -> %.3f",
+                           what, vb_inventory_host(st->inv, c->to)->name,
+                           vb_inventory_pool(st->inv, pool)->name, pool_before,
+                           vb_state_pool_imbalance(st, pool));
+    g_array_index(plan->moves, VbMove, n_moves).reason = g_string_free(reason, FALSE);
+    g_array_index(plan->moves, VbMove, n_moves).gain = total_before - total_imbalance(st);
+}
+
+static gboolean
+all_within_target(const VbState *st)
+{
+    for (guint p = 0; p < st->n_pools; p++) {
+        if (st->pools[p].n >= 2 && vb_state_pool_imbalance(st, p) > st->policy->target_imbalance)
+            return FALSE;
+    }
+    return TRUE;
+}
+
+void
+vb_rebalance_balance(VbState *st, VbPlan *plan, guint budget)
+{
+    g_autofree Candidate *cache = g_new0(Candidate, MAX(st->n_pools, 1));
+    g_autofree char *stop = NULL;
+
+    for (guint p = 0; p < st->n_pools; p++)
+        cache[p] = best_in_pool(st, p);
+    for (;;) {
+        Candidate *best = NULL;
+        guint pool;
+
+        if (all_within_target(st)) {
+            stop = g_strdup_printf("target met: every pool's imbalance is within %.3f",
+                                   st->policy->target_imbalance);
+            break;
+        }
+        if (plan->moves->len >= budget) {
+            stop = g_strdup_printf("budget used (%u moves)", budget);
+            break;
+        }
+        for (guint p = 0; p < st->n_pools; p++) {
+            if (cache[p].found && (!best || cache[p].ds < best->ds))
+                best = &cache[p];
+        }
+        if (!best) {
+            stop = g_strdup_printf("no move brings two hosts closer by the minimum "
+                                   "improvement %.3f",
+                                   st->policy->min_improvement);
+            break;
+        }
+        pool = vb_inventory_host(st->inv, best->from)->pool;
+        take(st, plan, best);
+        cache[pool] = best_in_pool(st, pool);
+    }
+    vb_plan_finish(plan, st, stop);
+}

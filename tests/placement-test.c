@@ -1,0 +1,365 @@
+/*
+ * placement-test.c: the placement suite.
+ *
+ *  - constraints: a table, one accepted and one refused case per hard
+ *    constraint, checked against both the planners' constraint code and the
+ *    independent checker (tests/data/placement/constraints*.yaml);
+ *  - whole-plan accounting, the migration estimate, the checker's refusals;
+ *  - scenarios: tests/data/placement/scenarios/<case>/{inventory.yaml,
+ *    policy.yaml, command, expected.txt}, compared as canonical text
+ *    (VB_REGENERATE=1 rewrites expected.txt);
+ *  - properties on generated pools: every plan passes the checker, no guest
+ *    moves twice, loads after applying a plan are the plan's "after", a
+ *    second rebalance plans nothing, evacuation accounts for every guest;
+ *  - quality: the greedy against the exhaustive oracle at 100 hosts / 2,000
+ *    guests, and moves spread over destinations.
+ */
+#include "config.h"
+
+#include <math.h>
+#include <string.h>
+
+#include "tests/placement-testlib.h"
+
+#define CONSTRAINT_NOW 1000060 /* one minute after `recent` last moved */
+
+/* ---------------------------------------------------------- constraints */
+
+typedef enum { POL_PLAIN, POL_CROSS, POL_START_COLD } PolicyVariant;
+
+static const struct {
+    const char *vm, *to;
+    PolicyVariant variant;
+    gint64 now;
+    VbRejectCode expect;
+} constraint_rows[] = {
+    { "web", "b", POL_PLAIN, CONSTRAINT_NOW, VB_REJECT_LAST },
+    { "web", "a", POL_PLAIN, CONSTRAINT_NOW, VB_REJECT_SAME_HOST },
+    { "web", "maint", POL_PLAIN, CONSTRAINT_NOW, VB_REJECT_HOST_NOT_UP },
+    { "web", "ex", POL_PLAIN, CONSTRAINT_NOW, VB_REJECT_HOST_EXCLUDED },
+    { "web", "x", POL_PLAIN, CONSTRAINT_NOW, VB_REJECT_OTHER_POOL },
+    { "web", "x", POL_CROSS, CONSTRAINT_NOW, VB_REJECT_LAST },
+    { "web", "tcg", POL_PLAIN, CONSTRAINT_NOW, VB_REJECT_HYPERVISOR },
+    { "web", "amd", POL_PLAIN, CONSTRAINT_NOW, VB_REJECT_CPU_VENDOR },
+    { "web", "old", POL_PLAIN, CONSTRAINT_NOW, VB_REJECT_CPU_FEATURES },
+    { "big", "old", POL_PLAIN, CONSTRAINT_NOW, VB_REJECT_LAST },
+    { "big", "small", POL_PLAIN, CONSTRAINT_NOW, VB_REJECT_MEMORY },
+    { "web", "small", POL_PLAIN, CONSTRAINT_NOW, VB_REJECT_LAST },
+    { "big", "twocore", POL_PLAIN, CONSTRAINT_NOW, VB_REJECT_CPU_OVERCOMMIT },
+    { "web", "twocore", POL_PLAIN, CONSTRAINT_NOW, VB_REJECT_LAST },
+    { "loc", "b", POL_PLAIN, CONSTRAINT_NOW, VB_REJECT_LAST },
+    { "loc", "full", POL_PLAIN, CONSTRAINT_NOW, VB_REJECT_STORAGE_DEST },
+    { "loc2", "b", POL_PLAIN, CONSTRAINT_NOW, VB_REJECT_STORAGE_SOURCE },
+    { "gpu", "b", POL_PLAIN, CONSTRAINT_NOW, VB_REJECT_PINNED },
+    { "nomig", "b", POL_PLAIN, CONSTRAINT_NOW, VB_REJECT_PINNED },
+    { "exvm", "b", POL_PLAIN, CONSTRAINT_NOW, VB_REJECT_VM_EXCLUDED },
+    { "exlab", "b", POL_PLAIN, CONSTRAINT_NOW, VB_REJECT_VM_EXCLUDED },
+    { "recent", "b", POL_PLAIN, CONSTRAINT_NOW, VB_REJECT_COOLDOWN },
+    { "recent", "b", POL_PLAIN, CONSTRAINT_NOW + 3600, VB_REJECT_LAST },
+    { "w1", "b", POL_PLAIN, CONSTRAINT_NOW, VB_REJECT_AFFINITY },
+    { "w1", "b2", POL_PLAIN, CONSTRAINT_NOW, VB_REJECT_LAST },
+    { "g1", "b", POL_PLAIN, CONSTRAINT_NOW, VB_REJECT_LAST },
+    { "g1", "b2", POL_PLAIN, CONSTRAINT_NOW, VB_REJECT_AFFINITY },
+    { "db", "hdd", POL_PLAIN, CONSTRAINT_NOW, VB_REJECT_HOST_RULE },
+    { "db", "b", POL_PLAIN, CONSTRAINT_NOW, VB_REJECT_LAST },
+    { "batch", "hdd", POL_PLAIN, CONSTRAINT_NOW, VB_REJECT_HOST_RULE },
+    { "batch", "b", POL_PLAIN, CONSTRAINT_NOW, VB_REJECT_LAST },
+    { "off", "b", POL_PLAIN, CONSTRAINT_NOW, VB_REJECT_LAST },
+    { "off", "b", POL_START_COLD, CONSTRAINT_NOW, VB_REJECT_MEMORY },
+};
+
+static VbPolicy *
+constraint_policy(PolicyVariant variant)
+{
+    VbPolicy *policy = pt_load_policy("placement/constraints-policy.yaml");
+
+    policy->allow_cross_pool = variant == POL_CROSS;
+    policy->migration.start_after_cold_move = variant == POL_START_COLD;
+    return policy;
+}
+
+/* A plan of the given moves, built by hand (transfer full). */
+static VbPlan *
+hand_plan(const VbInventory *inv, const char *const *moves)
+{
+    VbPlan *plan = g_new0(VbPlan, 1);
+
+    plan->kind = VB_PLAN_REBALANCE;
+    plan->moves = g_array_new(FALSE, TRUE, sizeof(VbMove));
+    plan->unplaced = g_ptr_array_new();
+    for (guint i = 0; moves[i]; i += 2) {
+        const VbVm *vm = vb_inventory_get_vm(inv, moves[i]);
+        VbMove move = { .vm = vm->id, .from = vm->host,
+                        .to = vb_inventory_get_host(inv, moves[i + 1])->id };
+
+        /* A guest moved twice starts its second move where the first ended. */
+        for (guint k = 0; k < plan->moves->len; k++) {
+            if (g_array_index(plan->moves, VbMove, k).vm == vm->id)
+                move.from = g_array_index(plan->moves, VbMove, k).to;
+        }
+        g_array_append_val(plan->moves, move);
+    }
+    return plan;
+}
+
+START_TEST(test_constraint)
+{
+    g_autoptr(VbInventory) inv = pt_load_inventory("placement/constraints.yaml");
+    g_autoptr(VbPolicy) policy = constraint_policy(constraint_rows[_i].variant);
+    g_autoptr(VbState) st = vb_state_new(inv, policy, constraint_rows[_i].now, G_MAXUINT);
+    g_autoptr(GString) why = g_string_new(NULL);
+    const char *const moves[] = { constraint_rows[_i].vm, constraint_rows[_i].to, NULL };
+    g_autoptr(VbPlan) plan = hand_plan(inv, moves);
+    VbPlanOptions opts = { .now = constraint_rows[_i].now };
+    g_autoptr(GError) error = NULL;
+    VbRejectCode code;
+    gboolean checked;
+
+    code = vb_state_refusal(st, vb_inventory_get_vm(inv, constraint_rows[_i].vm)->id,
+                            vb_inventory_get_host(inv, constraint_rows[_i].to)->id, why);
+    ck_assert_msg(code == constraint_rows[_i].expect, "%s -> %s: got %s (%s), expected %s",
+                  constraint_rows[_i].vm, constraint_rows[_i].to, pt_reject_names[code], why->str,
+                  pt_reject_names[constraint_rows[_i].expect]);
+    ck_assert_msg((code == VB_REJECT_LAST) == (why->len == 0), "reason: '%s'", why->str);
+    checked = vb_placement_check_plan(inv, policy, plan, &opts, &error);
+    ck_assert_msg(checked == (code == VB_REJECT_LAST), "checker disagrees on %s -> %s: %s",
+                  constraint_rows[_i].vm, constraint_rows[_i].to, error ? error->message : "ok");
+    if (!checked)
+        ck_assert(g_error_matches(error, VB_ERROR, VB_ERROR_CONSTRAINT));
+}
+END_TEST
+
+/* Reasons carry the figures. */
+START_TEST(test_constraint_reasons)
+{
+    g_autoptr(VbInventory) inv = pt_load_inventory("placement/constraints.yaml");
+    g_autoptr(VbPolicy) policy = constraint_policy(POL_PLAIN);
+    g_autoptr(VbState) st = vb_state_new(inv, policy, CONSTRAINT_NOW, G_MAXUINT);
+    g_autoptr(GString) why = g_string_new(NULL);
+
+    vb_state_refusal(st, vb_inventory_get_vm(inv, "big")->id,
+                     vb_inventory_get_host(inv, "small")->id, why);
+    ck_assert_str_eq(why->str, "big needs 16384 MiB, small has 8336 MiB free after the 2048 MiB "
+                               "reserve");
+    g_string_truncate(why, 0);
+    vb_state_refusal(st, vb_inventory_get_vm(inv, "loc")->id,
+                     vb_inventory_get_host(inv, "full")->id, why);
+    ck_assert_str_eq(why->str, "loc copies 100.0 GiB of disks, full has 250.0 GiB free (needs "
+                               "3x: 300.0 GiB)");
+    g_string_truncate(why, 0);
+    vb_state_refusal(st, vb_inventory_get_vm(inv, "web")->id,
+                     vb_inventory_get_host(inv, "old")->id, why);
+    ck_assert_str_eq(why->str, "old lacks CPU feature avx2 that web needs");
+}
+END_TEST
+
+/* Two moves to one host must both fit: each alone does, the third does not. */
+START_TEST(test_whole_plan)
+{
+    g_autoptr(VbInventory) inv = pt_load_inventory("placement/constraints.yaml");
+    g_autoptr(VbPolicy) policy = constraint_policy(POL_PLAIN);
+    g_autoptr(VbState) st = vb_state_new(inv, policy, CONSTRAINT_NOW + 3600, G_MAXUINT);
+    const char *const fits[] = { "web", "small", "recent", "small", NULL };
+    const char *const over[] = { "web", "small", "recent", "small", "loc", "small", NULL };
+    g_autoptr(VbPlan) ok_plan = hand_plan(inv, fits);
+    g_autoptr(VbPlan) bad_plan = hand_plan(inv, over);
+    VbPlanOptions opts = { .now = CONSTRAINT_NOW + 3600 };
+    g_autoptr(GError) error = NULL;
+    guint small = vb_inventory_get_host(inv, "small")->id;
+    guint web = vb_inventory_get_vm(inv, "web")->id;
+    guint recent = vb_inventory_get_vm(inv, "recent")->id;
+    guint loc = vb_inventory_get_vm(inv, "loc")->id;
+
+    ck_assert_int_eq(vb_state_refusal(st, loc, small, NULL), VB_REJECT_LAST);
+    vb_state_apply(st, web, small);
+    ck_assert_int_eq(vb_state_refusal(st, recent, small, NULL), VB_REJECT_LAST);
+    vb_state_apply(st, recent, small);
+    ck_assert_int_eq(vb_state_refusal(st, loc, small, NULL), VB_REJECT_MEMORY);
+    /* Taking a move back gives the room back. */
+    vb_state_unapply(st, recent, vb_inventory_get_host(inv, "a")->id);
+    ck_assert_int_eq(vb_state_refusal(st, loc, small, NULL), VB_REJECT_LAST);
+
+    ck_assert(vb_placement_check_plan(inv, policy, ok_plan, &opts, NULL));
+    ck_assert(!vb_placement_check_plan(inv, policy, bad_plan, &opts, &error));
+    ck_assert_str_eq(error->message, "move 3 (loc a -> small): the destination lacks memory "
+                                     "after its reserve");
+}
+END_TEST
+
+/* The checker's own refusals: a guest twice, a wrong source. */
+START_TEST(test_checker_refuses)
+{
+    g_autoptr(VbInventory) inv = pt_load_inventory("placement/constraints.yaml");
+    g_autoptr(VbPolicy) policy = constraint_policy(POL_PLAIN);
+    const char *const twice[] = { "web", "b", "web", "b2", NULL };
+    g_autoptr(VbPlan) plan = hand_plan(inv, twice);
+    g_autoptr(VbPlan) wrong = hand_plan(inv, twice);
+    VbPlanOptions opts = { .now = CONSTRAINT_NOW };
+    g_autoptr(GError) error = NULL;
+    g_autoptr(GError) error2 = NULL;
+
+    ck_assert(!vb_placement_check_plan(inv, policy, plan, &opts, &error));
+    ck_assert_str_eq(error->message, "move 2 (web b -> b2): the guest is moved twice in one plan");
+    g_array_index(wrong->moves, VbMove, 1).vm = vb_inventory_get_vm(inv, "big")->id;
+    g_array_index(wrong->moves, VbMove, 1).from = vb_inventory_get_host(inv, "b")->id;
+    ck_assert(!vb_placement_check_plan(inv, policy, wrong, &opts, &error2));
+    ck_assert_str_eq(error2->message, "move 2 (big b -> b2): the guest is not on the source host");
+}
+END_TEST
+
+/* ------------------------------------------------------------- estimate */
+
+static const struct {
+    guint64 memory_mib;
+    double dirty, bw_from, bw_to, cap, local_gib;
+    VbMoveKind kind;
+    double expect;
+} estimate_rows[] = {
+    { 8192, 0, 1000, 1000, 0, 0, VB_MOVE_LIVE, 8.192 },
+    { 8192, 500, 1000, 1000, 0, 0, VB_MOVE_LIVE, 16.384 },       /* M / (B - D) */
+    { 8192, 2000, 1000, 1000, 0, 0, VB_MOVE_LIVE, 78.7946 },     /* throttled to 0.9 B */
+    { 8192, 0, 0, 0, 0, 0, VB_MOVE_LIVE, 8.192 },                /* default 1000 MiB/s */
+    { 8192, 0, 500, 2000, 250, 0, VB_MOVE_LIVE, 32.768 },        /* policy cap wins */
+    { 8192, 0, 500, 2000, 0, 0, VB_MOVE_LIVE, 16.384 },          /* slower end wins */
+    { 8192, 0, 1000, 1000, 0, 100, VB_MOVE_LIVE_STORAGE, 110.592 },
+    { 8192, 0, 1000, 1000, 0, 100, VB_MOVE_COLD, 102.4 },
+};
+
+START_TEST(test_estimate)
+{
+    g_autoptr(VbInventory) inv = vb_inventory_new();
+    g_autoptr(VbPolicy) policy = vb_policy_new_default();
+    VbPool *pool = vb_inventory_add_pool(inv, "p", NULL);
+    VbHost *from = vb_inventory_add_host(inv, pool, "h1", NULL);
+    VbHost *to = vb_inventory_add_host(inv, pool, "h2", NULL);
+    VbVm *vm = vb_inventory_add_vm(inv, from, "g", NULL);
+    double got;
+
+    pool->shared_storage = TRUE;
+    vm->memory_mib = estimate_rows[_i].memory_mib;
+    vm->dirty_rate_mib_s = estimate_rows[_i].dirty;
+    from->migration_bandwidth_mib_s = estimate_rows[_i].bw_from;
+    to->migration_bandwidth_mib_s = estimate_rows[_i].bw_to;
+    policy->migration.bandwidth_mib_s = estimate_rows[_i].cap;
+    vb_vm_add_disk(vm, "vda", 50, TRUE);
+    if (estimate_rows[_i].local_gib > 0)
+        vb_vm_add_disk(vm, "vdb", estimate_rows[_i].local_gib, FALSE);
+    got = vb_placement_estimate_seconds(inv, policy, vm, from, to, estimate_rows[_i].kind);
+    ck_assert_msg(fabs(got - estimate_rows[_i].expect) < 1e-3, "row %d: %.4f s, expected %.4f",
+                  _i, got, estimate_rows[_i].expect);
+}
+END_TEST
+
+/* ------------------------------------------------------------ scenarios */
+
+static char *
+run_place(const VbInventory *inv, const VbPolicy *policy, char **words)
+{
+    VbVmSpec spec = { .name = (char *) "new", .vcpus = 1, .memory_mib = 1024, .cpu_usage = 0.5 };
+    g_autoptr(GError) error = NULL;
+    g_autoptr(GArray) ranking = NULL;
+    g_auto(GStrv) features = NULL;
+    g_auto(GStrv) labels = NULL;
+    GString *out = g_string_new(NULL);
+
+    for (guint i = 1; words[i]; i++) {
+        const char *v = strchr(words[i], '=') + 1;
+
+        if (g_str_has_prefix(words[i], "vcpus="))
+            spec.vcpus = atoi(v);
+        else if (g_str_has_prefix(words[i], "memory="))
+            spec.memory_mib = g_ascii_strtoull(v, NULL, 10);
+        else if (g_str_has_prefix(words[i], "disk="))
+            spec.disk_gib = g_ascii_strtod(v, NULL);
+        else if (g_str_has_prefix(words[i], "features="))
+            spec.cpu_features = features = g_strsplit(v, ",", -1);
+        else if (g_str_has_prefix(words[i], "labels="))
+            spec.labels = labels = g_strsplit(v, ",", -1);
+        else if (g_str_has_prefix(words[i], "vendor="))
+            spec.cpu_vendor = (char *) v;
+    }
+    ranking = vb_placement_place(inv, policy, &spec, &error);
+    ck_assert_msg(ranking != NULL, "%s", error ? error->message : "");
+    for (guint i = 0; i < ranking->len; i++) {
+        const VbPlacement *p = &g_array_index(ranking, VbPlacement, i);
+
+        g_string_append_printf(out, "%s: %u stars, score %.1f: %s\n",
+                               vb_inventory_host(inv, p->host)->name, p->stars, p->score,
+                               p->reason);
+    }
+    return g_string_free(out, FALSE);
+}
+
+static char *
+run_scenario(const char *dir)
+{
+    g_autofree char *inv_rel = g_build_filename("placement/scenarios", dir, "inventory.yaml", NULL);
+    g_autofree char *pol_rel = g_build_filename("placement/scenarios", dir, "policy.yaml", NULL);
+    g_autofree char *cmd_rel = g_build_filename("placement/scenarios", dir, "command", NULL);
+    g_autofree char *cmd_path = vb_test_data_path(cmd_rel);
+    g_autoptr(VbInventory) inv = pt_load_inventory(inv_rel);
+    g_autoptr(VbPolicy) policy = pt_load_policy(pol_rel);
+    g_autofree char *command = NULL;
+    g_auto(GStrv) words = NULL;
+    g_autoptr(VbPlan) plan = NULL;
+    g_autoptr(GError) error = NULL;
+    VbPlanOptions opts = { .now = 2000000000 };
+
+    ck_assert(g_file_get_contents(cmd_path, &command, NULL, NULL));
+    words = g_strsplit(g_strstrip(command), " ", -1);
+    if (g_str_equal(words[0], "place"))
+        return run_place(inv, policy, words);
+    if (g_str_equal(words[0], "evacuate"))
+        plan = vb_placement_evacuate(inv, policy, words[1], &opts, &error);
+    else
+        plan = vb_placement_rebalance(inv, policy, &opts, &error);
+    ck_assert_msg(plan != NULL, "%s: %s", dir, error ? error->message : "");
+    ck_assert_msg(vb_placement_check_plan(inv, policy, plan, &opts, &error), "%s: %s", dir,
+                  error ? error->message : "");
+    return pt_plan_to_text(inv, plan);
+}
+
+START_TEST(test_scenarios)
+{
+    g_autofree char *root = vb_test_data_path("placement/scenarios");
+    g_autoptr(GDir) dir = g_dir_open(root, 0, NULL);
+    g_autoptr(GPtrArray) names = g_ptr_array_new_with_free_func(g_free);
+    const char *name;
+
+    ck_assert(dir != NULL);
+    while ((name = g_dir_read_name(dir)))
+        g_ptr_array_add(names, g_strdup(name));
+    ck_assert_uint_gt(names->len, 0);
+    for (guint i = 0; i < names->len; i++) {
+        const char *dname = g_ptr_array_index(names, i);
+        g_autofree char *expected = g_build_filename(root, dname, "expected.txt", NULL);
+        g_autofree char *actual = run_scenario(dname);
+
+        vb_test_compare_file(expected, actual);
+    }
+}
+END_TEST
+
+/* ------------------------------------------------------------------ suite */
+
+Suite *placement_property_tcases(Suite *suite);
+
+static Suite *
+placement_suite(void)
+{
+    Suite *suite = suite_create("placement");
+    TCase *tc = tcase_create("constraints");
+
+    tcase_add_loop_test(tc, test_constraint, 0, G_N_ELEMENTS(constraint_rows));
+    tcase_add_test(tc, test_constraint_reasons);
+    tcase_add_test(tc, test_whole_plan);
+    tcase_add_test(tc, test_checker_refuses);
+    tcase_add_loop_test(tc, test_estimate, 0, G_N_ELEMENTS(estimate_rows));
+    suite_add_tcase(suite, tc);
+    tc = tcase_create("scenarios");
+    tcase_add_test(tc, test_scenarios);
+    suite_add_tcase(suite, tc);
+    return placement_property_tcases(suite);
+}
+
+VB_TEST_MAIN(placement_suite)
