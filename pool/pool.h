@@ -176,6 +176,40 @@ VbInventory *vb_inventory_load_data(const char *data, gsize len, const char *fil
 char *vb_inventory_to_yaml(const VbInventory *inv);
 
 
+/* ---------------------------------------------------- generated pools */
+
+/* What vb_inventory_generate() makes. Fractions are of hosts, pools or
+ * guests as named, each 0..1. Start from vb_generate_params_init(). */
+typedef struct {
+    guint n_pools;                 /* pools (default 3) */
+    guint n_hosts;                 /* hosts, spread evenly over the pools (default 12) */
+    guint n_vms;                   /* guests (default 240) */
+    guint64 seed;                  /* same seed and params give the same pool */
+    double memory_fill;            /* guest memory / usable host memory, whole pool (0.55) */
+    double hot_fraction;           /* hosts that attract `hot_weight` times more guests (0.1) */
+    double hot_weight;             /* (4) */
+    double local_pool_fraction;    /* pools without shared storage (0.25) */
+    double mixed_vendor_fraction;  /* pools mixing Intel and AMD hosts (0.2) */
+    double qemu_fraction;          /* hosts running plain qemu (TCG) rather than kvm (0.02) */
+    double old_cpu_fraction;       /* hosts lacking the newest CPU features (0.15) */
+    double maintenance_fraction;   /* hosts in maintenance, keeping their guests (0.02) */
+    double down_fraction;          /* hosts down, without guests (0.01) */
+    double no_migrate_fraction;    /* guests tagged no-migrate (0.02) */
+    double passthrough_fraction;   /* guests with a PCI pass-through device (0.01) */
+    double shutoff_fraction;       /* guests shut off (0.04); paused: a quarter of that */
+} VbGenerateParams;
+
+/* Fills @params with the defaults above. */
+void vb_generate_params_init(VbGenerateParams *params);
+/* A deterministic pseudo-random inventory (transfer full), for property
+ * tests, the quality oracle and the benchmarks: hosts of mixed sizes, CPU
+ * vendors and feature sets; guests of mixed sizes with a skewed spread (some
+ * hosts hot), some pinned, some on local disks. Every guest fits its host
+ * (running memory within the host's memory, CPU features present, local
+ * disks within its storage), so the result is a valid starting point.
+ * Never fails; zero hosts or pools give an inventory without guests. */
+VbInventory *vb_inventory_generate(const VbGenerateParams *params);
+
 /* ------------------------------------------------------ the main config */
 
 /* One host as the main config declares it (docs/config.md). */

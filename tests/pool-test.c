@@ -89,6 +89,182 @@ START_TEST(test_bad_inventory)
 }
 END_TEST
 
+
+/* ------------------------------------------------------------ generator */
+
+static VbInventory *
+generate(guint pools, guint hosts, guint vms, guint64 seed)
+{
+    VbGenerateParams params;
+
+    vb_generate_params_init(&params);
+    params.n_pools = pools;
+    params.n_hosts = hosts;
+    params.n_vms = vms;
+    params.seed = seed;
+    return vb_inventory_generate(&params);
+}
+
+START_TEST(test_generate_deterministic)
+{
+    g_autoptr(VbInventory) a = generate(4, 60, 1200, 42);
+    g_autoptr(VbInventory) b = generate(4, 60, 1200, 42);
+    g_autoptr(VbInventory) c = generate(4, 60, 1200, 43);
+    g_autofree char *ya = vb_inventory_to_yaml(a);
+    g_autofree char *yb = vb_inventory_to_yaml(b);
+    g_autofree char *yc = vb_inventory_to_yaml(c);
+
+    ck_assert_uint_eq(a->pools->len, 4);
+    ck_assert_uint_eq(a->hosts->len, 60);
+    ck_assert_uint_eq(a->vms->len, 1200);
+    ck_assert_str_eq(ya, yb);
+    ck_assert_str_ne(ya, yc);
+}
+END_TEST
+
+/* The validity contract of vb_inventory_generate (pool.h). */
+static void
+check_valid(const VbInventory *inv)
+{
+    for (guint h = 0; h < inv->hosts->len; h++) {
+        const VbHost *host = vb_inventory_host(inv, h);
+        double local = 0;
+
+        ck_assert_uint_eq(host->id, h);
+        ck_assert_ptr_eq(vb_inventory_get_host(inv, host->name), host);
+        ck_assert_uint_le(vb_host_allocated_memory_mib(inv, host), host->memory_mib);
+        ck_assert_uint_le(host->memory_used_mib, host->memory_mib);
+        ck_assert(host->cpu_usage >= 0 && host->cpu_usage <= 1);
+        ck_assert(host->storage_free_gib >= 0 &&
+                  host->storage_free_gib <= host->storage_total_gib);
+        if (host->state == VB_HOST_STATE_DOWN)
+            ck_assert_uint_eq(host->vms->len, 0);
+        for (guint i = 0; i < host->vms->len; i++) {
+            const VbVm *vm = vb_inventory_vm(inv, g_array_index(host->vms, guint, i));
+
+            ck_assert_uint_eq(vm->host, h);
+            ck_assert_msg(vb_bits_is_subset(&vm->cpu_features, &host->cpu_features),
+                          "%s needs features %s lacks", vm->name, host->name);
+            local += vb_vm_local_disk_gib(vm);
+        }
+        ck_assert(local <= host->storage_total_gib - host->storage_free_gib + 1e-6);
+    }
+    for (guint v = 0; v < inv->vms->len; v++) {
+        const VbVm *vm = vb_inventory_vm(inv, v);
+
+        ck_assert_uint_eq(vm->id, v);
+        ck_assert_uint_ge(vm->vcpus, 1);
+        ck_assert_uint_ge(vm->memory_mib, 256);
+        ck_assert(vm->cpu_usage >= 0 && vm->cpu_usage <= 1);
+    }
+}
+
+/* Counts of what the generator must mix in (with the default fractions). */
+START_TEST(test_generate_valid)
+{
+    g_autoptr(VbInventory) inv = generate(8, 400, 8000, 5);
+    g_autofree char *yaml = vb_inventory_to_yaml(inv);
+    g_autoptr(VbInventory) again = NULL;
+    g_autoptr(GError) error = NULL;
+    g_autofree char *yaml2 = NULL;
+    guint pinned = 0, shutoff = 0, local_pools = 0, amd = 0, not_up = 0, local_disks = 0;
+
+    check_valid(inv);
+    for (guint v = 0; v < inv->vms->len; v++) {
+        const VbVm *vm = vb_inventory_vm(inv, v);
+
+        pinned += vb_vm_is_pinned(vm, NULL);
+        shutoff += vm->state == VB_VM_STATE_SHUTOFF;
+        local_disks += vb_vm_local_disk_gib(vm) > 0;
+    }
+    for (guint p = 0; p < inv->pools->len; p++)
+        local_pools += !vb_inventory_pool(inv, p)->shared_storage;
+    for (guint h = 0; h < inv->hosts->len; h++) {
+        amd += g_str_equal(vb_inventory_host(inv, h)->cpu_vendor, "AMD");
+        not_up += vb_inventory_host(inv, h)->state != VB_HOST_STATE_UP;
+    }
+    ck_assert_uint_gt(pinned, 0);
+    ck_assert_uint_gt(shutoff, 0);
+    ck_assert_uint_gt(local_pools, 0);
+    ck_assert_uint_gt(local_disks, 0);
+    ck_assert_uint_gt(amd, 0);
+    ck_assert_uint_lt(amd, inv->hosts->len);
+    ck_assert_uint_gt(not_up, 0);
+    /* A generated pool survives the file format unchanged. */
+    again = vb_inventory_load_data(yaml, strlen(yaml), "generated.yaml", &error);
+    ck_assert_msg(again != NULL, "%s", error ? error->message : "");
+    check_valid(again);
+    yaml2 = vb_inventory_to_yaml(again);
+    ck_assert_str_eq(yaml, yaml2);
+}
+END_TEST
+
+/* Hot hosts: the skew must show as a spread of memory fill. */
+START_TEST(test_generate_skewed)
+{
+    g_autoptr(VbInventory) inv = generate(2, 100, 2000, 9);
+    double lo = 1, hi = 0;
+
+    for (guint h = 0; h < inv->hosts->len; h++) {
+        const VbHost *host = vb_inventory_host(inv, h);
+        double fill = (double) vb_host_allocated_memory_mib(inv, host) / host->memory_mib;
+
+        if (host->state == VB_HOST_STATE_DOWN)
+            continue;
+        lo = MIN(lo, fill);
+        hi = MAX(hi, fill);
+    }
+    ck_assert_msg(hi - lo > 0.4, "fill spread %g..%g is too even", lo, hi);
+}
+END_TEST
+
+START_TEST(test_generate_degenerate)
+{
+    g_autoptr(VbInventory) none = generate(3, 0, 100, 1);
+    g_autoptr(VbInventory) few = generate(5, 2, 10, 1);
+
+    ck_assert_uint_eq(none->hosts->len, 0);
+    ck_assert_uint_eq(none->vms->len, 0);
+    ck_assert_uint_eq(few->hosts->len, 2);
+    check_valid(few);
+}
+END_TEST
+
+/* ------------------------------------------------------- copy and move */
+
+START_TEST(test_copy_and_move)
+{
+    g_autofree char *path = vb_test_data_path("pool/good/small.yaml");
+    g_autoptr(GError) error = NULL;
+    g_autoptr(VbInventory) inv = vb_inventory_load_file(path, &error);
+    g_autoptr(VbInventory) copy = NULL;
+    g_autofree char *before = NULL, *copied = NULL, *after = NULL, *original = NULL;
+    VbVm *web1;
+    VbHost *kvm1, *kvm2;
+
+    ck_assert_msg(inv != NULL, "%s", error ? error->message : "");
+    copy = vb_inventory_copy(inv);
+    before = vb_inventory_to_yaml(inv);
+    copied = vb_inventory_to_yaml(copy);
+    ck_assert_str_eq(before, copied);
+    web1 = vb_inventory_get_vm(copy, "web1");
+    kvm1 = vb_inventory_get_host(copy, "kvm1");
+    kvm2 = vb_inventory_get_host(copy, "kvm2");
+    ck_assert_uint_eq(kvm1->vms->len, 2);
+    vb_inventory_move_vm(copy, web1, kvm2);
+    ck_assert_uint_eq(web1->host, kvm2->id);
+    ck_assert_uint_eq(kvm1->vms->len, 1);
+    ck_assert_uint_eq(kvm2->vms->len, 2);
+    ck_assert_uint_eq(vb_host_allocated_memory_mib(copy, kvm2), 8192);
+    /* The original is untouched, and the move shows in the dump. */
+    ck_assert_uint_eq(vb_inventory_get_host(inv, "kvm1")->vms->len, 2);
+    after = vb_inventory_to_yaml(copy);
+    ck_assert_ptr_nonnull(strstr(after, "{name: web1, host: kvm2,"));
+    original = vb_inventory_to_yaml(inv);
+    ck_assert_str_eq(before, original);
+}
+END_TEST
+
 static Suite *
 pool_suite(void)
 {
@@ -102,6 +278,15 @@ pool_suite(void)
         g_error("tests/data/pool/good or bad is missing (is VB_SRCDIR right?)");
     tcase_add_loop_test(tc, test_good_inventory, 0, good_cases->len);
     tcase_add_loop_test(tc, test_bad_inventory, 0, bad_cases->len);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("generate");
+    tcase_add_test(tc, test_generate_deterministic);
+    tcase_add_test(tc, test_generate_valid);
+    tcase_add_test(tc, test_generate_skewed);
+    tcase_add_test(tc, test_generate_degenerate);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("model");
+    tcase_add_test(tc, test_copy_and_move);
     suite_add_tcase(s, tc);
     return s;
 }
