@@ -235,7 +235,20 @@ END_TEST
 
 /* ------------------------------------------------------------ the docs */
 
-/* Every ```yaml block of docs/policy.md loads, so the doc stays true. */
+/* The doc's first block states the defaults: it must load to them. */
+static void
+assert_is_default(const VbPolicy *policy, const char *where)
+{
+    g_autoptr(VbPolicy) defaults = vb_policy_new_default();
+    g_autofree char *want = vb_policy_to_yaml(defaults);
+    g_autofree char *got = vb_policy_to_yaml(policy);
+
+    ck_assert_msg(g_str_equal(want, got), "%s is not the defaults:\n%s\nwanted:\n%s", where,
+                  got, want);
+}
+
+/* Every ```yaml block of docs/policy.md loads, so the doc stays true; the
+ * first one is the defaults. */
 START_TEST(test_doc_examples)
 {
     g_autofree char *path = g_build_filename(g_getenv("VB_SRCDIR") ? g_getenv("VB_SRCDIR")
@@ -259,6 +272,8 @@ START_TEST(test_doc_examples)
                                                              &error);
 
             ck_assert_msg(policy != NULL, "%s", error ? error->message : "");
+            if (n_blocks == 0)
+                assert_is_default(policy, name);
             g_string_free(g_steal_pointer(&block), TRUE);
             n_blocks++;
         } else if (block) {
