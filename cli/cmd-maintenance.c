@@ -1,0 +1,226 @@
+/*
+ * cmd-maintenance.c: `maintenance list|enter HOST|exit HOST [--move-back]`
+ * and `history [--limit N]`, both reading and writing the journal database.
+ *
+ * Maintenance is a row per host in the journal; every acting command marks
+ * those hosts in its snapshot, so planners never place guests there. `exit
+ * --move-back` moves the guests evacuated from the host back to it (each move
+ * re-checked like any other: a guest that no longer fits stays where it is).
+ */
+#include "config.h"
+
+#include <string.h>
+
+#include "cli/exec-priv.h"
+
+static int
+maintenance_list(VbJournal *journal, VbCliContext *ctx)
+{
+    g_autoptr(GError) error = NULL;
+    g_auto(GStrv) hosts = vb_journal_maintenance_hosts(journal, &error);
+
+    if (!hosts)
+        return vb_cli_report_error(error);
+    if (!hosts[0])
+        fprintf(ctx->out, "No host is in maintenance.\n");
+    for (guint i = 0; hosts[i]; i++)
+        fprintf(ctx->out, "%s\n", hosts[i]);
+    return VB_EXIT_OK;
+}
+
+/* The move back of @vm to @home, or FALSE when it is not where it went. */
+static gboolean
+move_back(const VbInventory *inv, const VbPolicy *policy, const char *vm_name,
+          const char *went_to, const VbHost *home, VbMove *ret_move)
+{
+    const VbVm *vm = vb_inventory_get_vm(inv, vm_name);
+    const VbHost *at = vm ? vb_inventory_host(inv, vm->host) : NULL;
+
+    if (!vm || !g_str_equal(at->name, went_to))
+        return FALSE;
+    ret_move->vm = vm->id;
+    ret_move->from = at->id;
+    ret_move->to = home->id;
+    ret_move->kind = vm->state == VB_VM_STATE_SHUTOFF  ? VB_MOVE_COLD
+                     : vb_vm_local_disk_gib(vm) > 0 ? VB_MOVE_LIVE_STORAGE
+                                                    : VB_MOVE_LIVE;
+    ret_move->estimated_seconds =
+        vb_placement_estimate_seconds(inv, policy, vm, at, home, ret_move->kind);
+    ret_move->reason = g_strdup_printf("back to %s after its maintenance", home->name);
+    return TRUE;
+}
+
+/* A plan of the moves back that pass the checker one by one. */
+static VbPlan *
+plan_move_back(VbCliExec *ex, const VbInventory *inv, const char *host, GError **error)
+{
+    g_autoptr(GPtrArray) to = NULL;
+    g_autoptr(GPtrArray) vms = vb_journal_evacuated(ex->journal, host, &to, error);
+    const VbHost *home = vb_inventory_get_host(inv, host);
+    VbPlanOptions opts = { .now = ex->ctx->now };
+    VbPlan *plan;
+
+    if (!vms)
+        return NULL;
+    plan = g_new0(VbPlan, 1);
+    plan->kind = VB_PLAN_REBALANCE;
+    plan->moves = g_array_new(FALSE, TRUE, sizeof(VbMove));
+    plan->unplaced = g_ptr_array_new();
+    plan->stop_reason = g_strdup("moving evacuated guests back");
+    for (guint i = 0; home && i < vms->len; i++) {
+        VbMove mv = { 0 };
+        g_autoptr(GError) why = NULL;
+
+        if (!move_back(inv, ex->policy, g_ptr_array_index(vms, i), g_ptr_array_index(to, i),
+                       home, &mv))
+            continue;
+        g_array_append_val(plan->moves, mv);
+        if (!vb_placement_check_plan(inv, ex->policy, plan, &opts, &why)) {
+            fprintf(stderr, "virt-balancer: %s stays where it is: %s\n",
+                    (const char *) g_ptr_array_index(vms, i), why->message);
+            g_free(mv.reason);
+            g_array_set_size(plan->moves, plan->moves->len - 1);
+        }
+    }
+    return plan;
+}
+
+static int
+maintenance_exit(VbCliContext *ctx, const char *host, const char *database, gboolean back)
+{
+    g_autoptr(GError) error = NULL;
+    g_autoptr(VbInventory) inv = NULL;
+    g_autoptr(VbPlan) plan = NULL;
+    VbCliExec ex = { 0 };
+    gboolean was = FALSE;
+    int rc = VB_EXIT_OK;
+
+    if (!vb_cli_exec_open(&ex, ctx, database, TRUE, &error) ||
+        !vb_journal_maintenance_exit(ex.journal, host, &was, &error)) {
+        vb_cli_exec_close(&ex);
+        return vb_cli_report_error(error);
+    }
+    fprintf(ctx->out, was ? "%s is out of maintenance.\n" : "%s was not in maintenance.\n", host);
+    if (back) {
+        inv = vb_cli_exec_snapshot(&ex, &error);
+        plan = inv ? plan_move_back(&ex, inv, host, &error) : NULL;
+        if (!plan)
+            rc = vb_cli_report_error(error);
+        else if (plan->moves->len == 0)
+            fprintf(ctx->out, "No evacuated guest to move back to %s.\n", host);
+        else
+            rc = vb_cli_exec_plan(&ex, inv, plan);
+        if (rc == VB_EXIT_OK && !vb_journal_evacuated_clear(ex.journal, host, &error))
+            rc = vb_cli_report_error(error);
+    }
+    vb_cli_exec_close(&ex);
+    return rc;
+}
+
+int
+vb_cli_cmd_maintenance(VbCliContext *ctx, int argc, char **argv)
+{
+    g_autofree char *database = NULL;
+    gboolean back = FALSE;
+    const GOptionEntry entries[] = {
+        { "move-back", 0, 0, G_OPTION_ARG_NONE, &back,
+          "exit: move the guests evacuated from HOST back to it", NULL },
+        { "database", 0, 0, G_OPTION_ARG_FILENAME, &database,
+          "journal database (default: the config's)", "FILE" },
+        { NULL, 0, 0, 0, NULL, NULL, NULL },
+    };
+    g_autoptr(VbStore) store = NULL;
+    g_autoptr(VbJournal) journal = NULL;
+    g_autoptr(GError) error = NULL;
+    int rc = VB_EXIT_OK;
+
+    if (!vb_cli_parse_options(ctx, &argc, &argv, "maintenance list | enter HOST | exit HOST "
+                              "[--move-back]",
+                              "Hosts in maintenance receive no guests from any plan. 'evacuate "
+                              "HOST' puts\nHOST in maintenance; 'exit' ends it, and with "
+                              "--move-back moves the guests\nthat were evacuated from it back.",
+                              entries, &rc))
+        return rc;
+    if (argc == 3 && strcmp(argv[1], "exit") == 0)
+        return maintenance_exit(ctx, argv[2], database, back);
+    if (!(argc == 2 && strcmp(argv[1], "list") == 0) &&
+        !(argc == 3 && strcmp(argv[1], "enter") == 0))
+        return vb_cli_usage_error("maintenance: usage: maintenance list | enter HOST | "
+                                  "exit HOST [--move-back]");
+    journal = vb_cli_journal_open(ctx, database, &store, &error);
+    if (!journal)
+        return vb_cli_report_error(error);
+    if (argc == 2)
+        return maintenance_list(journal, ctx);
+    if (!vb_journal_maintenance_enter(journal, argv[2], "entered by hand", &error))
+        return vb_cli_report_error(error);
+    fprintf(ctx->out, "%s is in maintenance: no guest will be placed there.\n", argv[2]);
+    return VB_EXIT_OK;
+}
+
+/* ---------------------------------------------------------------- history */
+
+static void
+history_plan(FILE *out, const VbJournalPlan *p)
+{
+    g_autoptr(GDateTime) when = g_date_time_new_from_unix_local(p->created_us / G_USEC_PER_SEC);
+    g_autofree char *stamp = g_date_time_format(when, "%Y-%m-%d %H:%M:%S");
+    g_autoptr(VbCliTable) table = vb_cli_table_new(7);
+
+    fprintf(out, "plan %" G_GINT64_FORMAT "  %s%s%s  %s  %s  (%u moves)\n", p->id,
+            p->kind == VB_PLAN_EVACUATE ? "evacuate" : "rebalance",
+            p->evacuated_host ? " " : "", p->evacuated_host ? p->evacuated_host : "", stamp,
+            p->outcome ? p->outcome : "unfinished", p->moves->len);
+    for (guint i = 0; i < p->moves->len; i++) {
+        const VbJournalMove *m = g_ptr_array_index(p->moves, i);
+        g_autofree char *tries = g_strdup_printf("%u", m->attempts);
+        g_autofree char *took = m->started_clock >= 0 && m->ended_clock >= m->started_clock
+                                    ? vb_cli_duration_text(m->ended_clock - m->started_clock)
+                                    : g_strdup("-");
+
+        vb_cli_table_add(table, (const char *const[]){ m->vm, m->from, m->to,
+                                                        vb_move_kind_names[m->kind],
+                                                        vb_move_state_names[m->state], tries,
+                                                        took });
+    }
+    vb_cli_table_align_right(table, 5);
+    vb_cli_table_print(table, out, "  ");
+}
+
+int
+vb_cli_cmd_history(VbCliContext *ctx, int argc, char **argv)
+{
+    g_autofree char *database = NULL;
+    gint limit = 10;
+    const GOptionEntry entries[] = {
+        { "limit", 0, 0, G_OPTION_ARG_INT, &limit, "show the N most recent plans (default 10)",
+          "N" },
+        { "database", 0, 0, G_OPTION_ARG_FILENAME, &database,
+          "journal database (default: the config's)", "FILE" },
+        { NULL, 0, 0, 0, NULL, NULL, NULL },
+    };
+    g_autoptr(VbStore) store = NULL;
+    g_autoptr(VbJournal) journal = NULL;
+    g_autoptr(GPtrArray) plans = NULL;
+    g_autoptr(GError) error = NULL;
+    int rc = VB_EXIT_OK;
+
+    if (!vb_cli_parse_options(ctx, &argc, &argv, "history [--limit N]",
+                              "Recent plans and their migrations from the journal: outcome, "
+                              "tries and duration.",
+                              entries, &rc))
+        return rc;
+    if (argc > 1)
+        return vb_cli_usage_error("history: unexpected argument '%s'", argv[1]);
+    if (limit <= 0)
+        return vb_cli_usage_error("history: --limit must be 1 or more");
+    journal = vb_cli_journal_open(ctx, database, &store, &error);
+    plans = journal ? vb_journal_history(journal, (guint) limit, &error) : NULL;
+    if (!plans)
+        return vb_cli_report_error(error);
+    if (plans->len == 0)
+        fprintf(ctx->out, "No plan was executed yet.\n");
+    for (guint i = 0; i < plans->len; i++)
+        history_plan(ctx->out, g_ptr_array_index(plans, i));
+    return VB_EXIT_OK;
+}

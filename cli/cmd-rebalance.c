@@ -1,0 +1,205 @@
+/*
+ * cmd-rebalance.c: the commands that act: `rebalance [--dry-run]` and
+ * `evacuate HOST [--dry-run]`.
+ *
+ * --dry-run hands over to the planning commands (`plan`, `evacuate
+ * --dry-run` in cmd-plan.c), which print the plan and execute nothing.
+ * Otherwise: take the acting lock, finish a plan a crashed run left, take a
+ * fresh averaged snapshot with the hosts in maintenance marked, plan, show
+ * the plan, and run it through the executor with progress on stderr.
+ *
+ * Evacuation records the host in maintenance BEFORE planning (so a crash
+ * after that point leaves it in maintenance, never half-used), and the
+ * planner never places guests there until `maintenance exit HOST`. Guests
+ * that could not be moved are listed with, per host, what refused them.
+ */
+#include "config.h"
+
+#include <string.h>
+
+#include "cli/exec-priv.h"
+
+/* TRUE when --dry-run is among the arguments (before option parsing, to
+ * hand the whole command line over to the planning command). */
+static gboolean
+has_dry_run(int argc, char **argv)
+{
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--dry-run") == 0)
+            return TRUE;
+        if (strcmp(argv[i], "--") == 0)
+            break;
+    }
+    return FALSE;
+}
+
+/* Hands a --dry-run command line over to a planning command, without the
+ * options only the acting commands know (--database FILE, and --dry-run
+ * itself when @keep_dry_run is FALSE). */
+static int
+hand_over_dry_run(VbCliContext *ctx, int argc, char **argv, gboolean keep_dry_run,
+        int (*planner)(VbCliContext *, int, char **))
+{
+    g_autoptr(GPtrArray) args = g_ptr_array_new();
+
+    for (int i = 0; i < argc; i++) {
+        if (strcmp(argv[i], "--database") == 0 && i + 1 < argc) {
+            i++;
+            continue;
+        }
+        if (g_str_has_prefix(argv[i], "--database="))
+            continue;
+        if (!keep_dry_run && strcmp(argv[i], "--dry-run") == 0)
+            continue;
+        g_ptr_array_add(args, argv[i]);
+    }
+    g_ptr_array_add(args, NULL);
+    return planner(ctx, (int) args->len - 1, (char **) args->pdata);
+}
+
+/* Shows @plan before running it (text only: JSON output is the report). */
+static void
+show_plan(VbCliExec *ex, const VbInventory *inv, const VbPlan *plan)
+{
+    VbCliPlanView view = { .inv = inv, .policy = ex->policy, .plan = plan,
+                           .source_name = ex->ctx->source_name };
+
+    if (ex->ctx->format == VB_CLI_FORMAT_TEXT)
+        vb_cli_render_plan_text(ex->ctx->out, &view, ex->ctx->color);
+}
+
+/* Checks @plan with the independent checker, shows and runs it. */
+static int
+run_plan(VbCliExec *ex, const VbInventory *inv, const VbPlan *plan)
+{
+    g_autoptr(GError) error = NULL;
+    VbPlanOptions opts = { .now = ex->ctx->now };
+    int rc;
+
+    if (!vb_placement_check_plan(inv, ex->policy, plan, &opts, &error)) {
+        fprintf(stderr, "virt-balancer: internal error: the planner proposed a plan that "
+                        "breaks a hard constraint, nothing executed: %s\n", error->message);
+        return VB_EXIT_FAILURE;
+    }
+    show_plan(ex, inv, plan);
+    if (plan->moves->len == 0) {
+        if (ex->ctx->format == VB_CLI_FORMAT_TEXT)
+            fprintf(ex->ctx->out, "Nothing to do.\n");
+        return plan->unplaced->len > 0 ? VB_EXIT_UNPLACEABLE : VB_EXIT_OK;
+    }
+    rc = vb_cli_exec_plan(ex, inv, plan);
+    if (rc == VB_EXIT_OK && plan->unplaced->len > 0)
+        rc = VB_EXIT_UNPLACEABLE;
+    return rc;
+}
+
+/* Opens, resumes, snapshots: the common start of both commands. */
+static VbInventory *
+begin(VbCliExec *ex, VbCliContext *ctx, const char *database, int *ret_exit)
+{
+    g_autoptr(GError) error = NULL;
+    VbInventory *inv = NULL;
+
+    if (vb_cli_exec_open(ex, ctx, database, FALSE, &error) && vb_cli_exec_resume(ex, &error))
+        inv = vb_cli_exec_snapshot(ex, &error);
+    if (!inv)
+        *ret_exit = vb_cli_report_error(error);
+    return inv;
+}
+
+int
+vb_cli_cmd_rebalance(VbCliContext *ctx, int argc, char **argv)
+{
+    g_autofree char *database = NULL;
+    gboolean dry_run = FALSE;
+    gint max_moves = 0;
+    const GOptionEntry entries[] = {
+        { "dry-run", 0, 0, G_OPTION_ARG_NONE, &dry_run, "print the plan; migrate nothing", NULL },
+        { "max-moves", 0, 0, G_OPTION_ARG_INT, &max_moves,
+          "plan at most N moves (default: the policy's max_migrations)", "N" },
+        { "database", 0, 0, G_OPTION_ARG_FILENAME, &database,
+          "journal database (default: the config's)", "FILE" },
+        { NULL, 0, 0, 0, NULL, NULL, NULL },
+    };
+    g_autoptr(VbInventory) inv = NULL;
+    g_autoptr(VbPlan) plan = NULL;
+    g_autoptr(GError) error = NULL;
+    VbPlanOptions opts = { .now = ctx->now };
+    VbCliExec ex = { 0 };
+    int rc = VB_EXIT_OK;
+
+    if (has_dry_run(argc, argv))
+        return hand_over_dry_run(ctx, argc, argv, FALSE, vb_cli_cmd_plan);
+    if (!vb_cli_parse_options(ctx, &argc, &argv, "rebalance [--dry-run] [--max-moves N]",
+                              "Plans moves toward the policy's goal and executes them: a "
+                              "sliding window of\nlive migrations under the policy's caps, "
+                              "longest first, each re-checked\nagainst fresh state before it "
+                              "starts. --dry-run prints the plan only.",
+                              entries, &rc))
+        return rc;
+    if (argc > 1)
+        return vb_cli_usage_error("rebalance: unexpected argument '%s'", argv[1]);
+    if (max_moves < 0)
+        return vb_cli_usage_error("rebalance: --max-moves must be 0 or more");
+    opts.max_moves = (guint) max_moves;
+    inv = begin(&ex, ctx, database, &rc);
+    if (inv) {
+        plan = vb_placement_rebalance(inv, ex.policy, &opts, &error);
+        rc = plan ? run_plan(&ex, inv, plan) : vb_cli_report_error(error);
+    }
+    vb_cli_exec_close(&ex);
+    return rc;
+}
+
+int
+vb_cli_cmd_evacuate_run(VbCliContext *ctx, int argc, char **argv)
+{
+    g_autofree char *database = NULL;
+    gboolean dry_run = FALSE;
+    const GOptionEntry entries[] = {
+        { "dry-run", 0, 0, G_OPTION_ARG_NONE, &dry_run, "print the plan; migrate nothing", NULL },
+        { "database", 0, 0, G_OPTION_ARG_FILENAME, &database,
+          "journal database (default: the config's)", "FILE" },
+        { NULL, 0, 0, 0, NULL, NULL, NULL },
+    };
+    g_autoptr(VbInventory) inv = NULL;
+    g_autoptr(VbPlan) plan = NULL;
+    g_autoptr(GError) error = NULL;
+    VbPlanOptions opts = { .now = ctx->now };
+    VbCliExec ex = { 0 };
+    int rc = VB_EXIT_OK;
+
+    if (has_dry_run(argc, argv))
+        return hand_over_dry_run(ctx, argc, argv, TRUE, vb_cli_cmd_evacuate);
+    if (!vb_cli_parse_options(ctx, &argc, &argv, "evacuate HOST [--dry-run]",
+                              "Puts HOST in maintenance (recorded in the database: nothing is "
+                              "placed there\nuntil 'maintenance exit HOST') and moves every "
+                              "guest off it. Guests that\ncannot go anywhere are listed with "
+                              "what refused them (exit code 4).",
+                              entries, &rc))
+        return rc;
+    if (argc != 2)
+        return vb_cli_usage_error("evacuate: %s; usage: evacuate HOST [--dry-run]",
+                                  argc < 2 ? "no host given" : "too many arguments");
+    inv = begin(&ex, ctx, database, &rc);
+    if (inv && !vb_inventory_get_host(inv, argv[1])) {
+        rc = vb_cli_usage_error("evacuate: there is no host '%s' in %s", argv[1],
+                                ctx->source_name);
+    } else if (inv) {
+        if (vb_journal_maintenance_enter(ex.journal, argv[1], "evacuated", &error))
+            plan = vb_placement_evacuate(inv, ex.policy, argv[1], &opts, &error);
+        rc = plan ? run_plan(&ex, inv, plan) : vb_cli_report_error(error);
+        if (plan && plan->unplaced->len > 0) {
+            VbCliPlanView view = { .inv = inv, .policy = ex.policy, .plan = plan,
+                                   .source_name = ctx->source_name };
+
+            if (ctx->format == VB_CLI_FORMAT_TEXT && plan->moves->len > 0)
+                vb_cli_print_unplaced(ctx->out, &view, ctx->color);
+        }
+        if (plan && ctx->format == VB_CLI_FORMAT_TEXT)
+            fprintf(ctx->out, "%s stays in maintenance until 'virt-balancer maintenance exit "
+                              "%s'.\n", argv[1], argv[1]);
+    }
+    vb_cli_exec_close(&ex);
+    return rc;
+}

@@ -1,0 +1,264 @@
+/*
+ * cmd-run.c: `run`, the periodic rebalancer (the daemon; see
+ * contrib/virt-balancer.service).
+ *
+ * A GLib main loop with a one-second tick: it samples the pool into the
+ * history every sample interval and rebalances (plan on window averages,
+ * then execute) every rebalance interval, from the config (or the command
+ * line). Before the first round it takes the acting lock and finishes a plan
+ * a crashed run left.
+ *
+ * Signals are caught with plain handlers that only set flags, because a
+ * rebalance round runs the executor, which blocks the loop while migrations
+ * run: the executor itself watches the SIGTERM flag (no new migration starts;
+ * running ones get --drain-timeout seconds, then are aborted and their guests
+ * stay on their sources), and the tick acts on the flags between rounds:
+ *   SIGHUP   reload the config and the policy; a broken file is refused
+ *            with its error in the log and the old one is kept;
+ *   SIGTERM, SIGINT  finish (drain), release the lock, exit 0.
+ */
+#include "config.h"
+
+#include <signal.h>
+
+#include "cli/exec-priv.h"
+
+static gint run_stop;   /* SIGTERM/SIGINT seen */
+static gint run_reload; /* SIGHUP seen */
+
+static void
+run_on_signal(int sig)
+{
+    if (sig == SIGHUP)
+        g_atomic_int_set(&run_reload, 1);
+    else
+        g_atomic_int_set(&run_stop, 1);
+}
+
+typedef struct {
+    VbCliExec ex;
+    GMainLoop *loop;
+    VbPolicy *policy;           /* owned after a reload, else NULL (ctx's) */
+    guint sample_interval;      /* seconds */
+    guint rebalance_interval;   /* seconds */
+    guint max_rounds;           /* 0: until stopped */
+    double drain_seconds;       /* SIGTERM: running migrations get this long */
+    guint rounds;
+    gint64 last_sample_us, last_rebalance_us;
+    int exit_code;
+} Daemon;
+
+static void
+run_log(const char *format, ...) G_GNUC_PRINTF(1, 2);
+
+static void
+run_log(const char *format, ...)
+{
+    g_autoptr(GDateTime) now = g_date_time_new_now_local();
+    g_autofree char *stamp = g_date_time_format(now, "%Y-%m-%d %H:%M:%S");
+    g_autofree char *text = NULL;
+    va_list args;
+
+    va_start(args, format);
+    text = g_strdup_vprintf(format, args);
+    va_end(args);
+    fprintf(stderr, "%s virt-balancer run: %s\n", stamp, text);
+}
+
+/* The policy file in force: --policy, else the config's. */
+static const char *
+run_policy_path(Daemon *d)
+{
+    VbCliContext *ctx = d->ex.ctx;
+
+    if (ctx->policy_path)
+        return ctx->policy_path;
+    return ctx->config ? ctx->config->policy : NULL;
+}
+
+/* SIGHUP: a new config (intervals, policy path) and policy, each kept only
+ * when it loads whole. */
+static void
+run_reload_files(Daemon *d)
+{
+    VbCliContext *ctx = d->ex.ctx;
+    g_autoptr(GError) error = NULL;
+    const char *path;
+    VbPolicy *policy;
+
+    if (ctx->config_path) {
+        VbConfig *config = vb_config_load_file(ctx->config_path, &error);
+
+        if (!config) {
+            run_log("reload: config refused, keeping the old one: %s", error->message);
+            g_clear_error(&error);
+        } else {
+            vb_config_free(ctx->config);
+            ctx->config = config;
+            d->sample_interval = MAX(config->sample_interval_seconds, 1u);
+            d->rebalance_interval = MAX(config->rebalance_interval_seconds, 1u);
+        }
+    }
+    path = run_policy_path(d);
+    if (!path) {
+        run_log("reload: no policy file (built-in defaults stay in force)");
+        return;
+    }
+    policy = vb_policy_load_file(path, &error);
+    if (!policy) {
+        run_log("reload: policy refused, keeping the old one: %s", error->message);
+        return;
+    }
+    vb_policy_free(d->policy);
+    d->policy = policy;
+    d->ex.policy = policy;
+    run_log("reload: policy %s in force", path);
+}
+
+static void
+run_rebalance(Daemon *d)
+{
+    g_autoptr(GError) error = NULL;
+    g_autoptr(VbInventory) inv = vb_cli_exec_snapshot(&d->ex, &error);
+    g_autoptr(VbPlan) plan = NULL;
+    VbPlanOptions opts = { .now = g_get_real_time() / G_USEC_PER_SEC };
+
+    d->ex.ctx->now = opts.now;
+    if (inv)
+        plan = vb_placement_rebalance(inv, d->ex.policy, &opts, &error);
+    if (!plan) {
+        run_log("rebalance skipped: %s", error->message);
+        return;
+    }
+    if (plan->moves->len == 0) {
+        run_log("balanced enough: %s", plan->stop_reason ? plan->stop_reason : "no move");
+        return;
+    }
+    run_log("rebalancing: %u moves, imbalance %.3f -> %.3f", plan->moves->len,
+            plan->imbalance_before, plan->imbalance_after);
+    vb_cli_exec_plan(&d->ex, inv, plan);
+}
+
+static gboolean
+run_tick(gpointer data)
+{
+    Daemon *d = data;
+    gint64 now = g_get_monotonic_time();
+    g_autoptr(GError) error = NULL;
+
+    if (g_atomic_int_get(&run_reload)) {
+        g_atomic_int_set(&run_reload, 0);
+        run_reload_files(d);
+    }
+    if (g_atomic_int_get(&run_stop)) {
+        g_main_loop_quit(d->loop);
+        return G_SOURCE_REMOVE;
+    }
+    if (now - d->last_sample_us >= (gint64) d->sample_interval * G_USEC_PER_SEC) {
+        d->last_sample_us = now;
+        if (!vb_collector_sample(d->ex.session->collector, &error))
+            run_log("sampling failed: %s", error->message);
+    }
+    if (now - d->last_rebalance_us >= (gint64) d->rebalance_interval * G_USEC_PER_SEC) {
+        d->last_rebalance_us = now;
+        run_rebalance(d);
+        if (d->max_rounds && ++d->rounds >= d->max_rounds)
+            g_atomic_int_set(&run_stop, 1);
+    }
+    if (g_atomic_int_get(&run_stop)) {
+        g_main_loop_quit(d->loop);
+        return G_SOURCE_REMOVE;
+    }
+    return G_SOURCE_CONTINUE;
+}
+
+static void
+run_signals(void)
+{
+    struct sigaction sa = { 0 };
+
+    sa.sa_handler = run_on_signal;
+    sigemptyset(&sa.sa_mask);
+    sa.sa_flags = SA_RESTART;
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGHUP, &sa, NULL);
+}
+
+/* Opens the pool, resumes, and runs the loop until stopped. */
+static int
+run_daemon(Daemon *d, VbCliContext *ctx, const char *database)
+{
+    g_autoptr(GError) error = NULL;
+
+    if (!vb_cli_exec_open(&d->ex, ctx, database, FALSE, &error))
+        return vb_cli_report_error(error);
+    d->ex.stop = &run_stop;
+    d->ex.drain_seconds = d->drain_seconds;
+    run_log("started on %s (sample every %u s, rebalance every %u s); lock taken",
+            ctx->source_name, d->sample_interval, d->rebalance_interval);
+    if (!vb_cli_exec_resume(&d->ex, &error))
+        return vb_cli_report_error(error);
+    d->last_sample_us = d->last_rebalance_us = g_get_monotonic_time();
+    /* The first round right away: a restarted daemon does not wait an interval. */
+    d->last_rebalance_us -= (gint64) d->rebalance_interval * G_USEC_PER_SEC;
+    d->loop = g_main_loop_new(NULL, FALSE);
+    g_timeout_add_seconds(1, run_tick, d);
+    if (run_tick(d) == G_SOURCE_CONTINUE)
+        g_main_loop_run(d->loop);
+    g_main_loop_unref(d->loop);
+    run_log("stopped after %u rounds; lock released", d->rounds);
+    return VB_EXIT_OK;
+}
+
+int
+vb_cli_cmd_run(VbCliContext *ctx, int argc, char **argv)
+{
+    g_autofree char *database = NULL;
+    gint rounds = 0, sample = 0, rebalance = 0, drain = 600;
+    const GOptionEntry entries[] = {
+        { "database", 0, 0, G_OPTION_ARG_FILENAME, &database,
+          "journal database (default: the config's)", "FILE" },
+        { "sample-interval", 0, 0, G_OPTION_ARG_INT, &sample,
+          "seconds between samples (default: the config's)", "S" },
+        { "rebalance-interval", 0, 0, G_OPTION_ARG_INT, &rebalance,
+          "seconds between rebalances (default: the config's)", "S" },
+        { "drain-timeout", 0, 0, G_OPTION_ARG_INT, &drain,
+          "on SIGTERM, seconds running migrations may take before they are aborted "
+          "(default 600)", "S" },
+        { "rounds", 0, 0, G_OPTION_ARG_INT, &rounds, "stop after N rebalances (tests)", "N" },
+        { NULL, 0, 0, 0, NULL, NULL, NULL },
+    };
+    g_autoptr(GError) error = NULL;
+    VbConfig *config;
+    Daemon d = { 0 };
+    int rc = VB_EXIT_OK;
+
+    if (!vb_cli_parse_options(ctx, &argc, &argv, "run [--rounds N] [--drain-timeout S]",
+                              "The periodic rebalancer: samples the pool and rebalances it at "
+                              "the config's\nintervals. SIGHUP reloads the config and policy "
+                              "(a broken file is refused and\nthe old one kept); SIGTERM lets "
+                              "running migrations finish and exits.",
+                              entries, &rc))
+        return rc;
+    if (argc > 1)
+        return vb_cli_usage_error("run: unexpected argument '%s'", argv[1]);
+    if (rounds < 0 || sample < 0 || rebalance < 0 || drain < 0)
+        return vb_cli_usage_error("run: counts and intervals must be 0 or more");
+    config = ctx->inventory_path ? NULL : vb_cli_context_get_config(ctx, &error);
+    if (error)
+        return vb_cli_report_error(error);
+    d.sample_interval = sample ? (guint) sample : config ? MAX(config->sample_interval_seconds, 1u) : 60;
+    d.rebalance_interval = rebalance ? (guint) rebalance
+                           : config  ? MAX(config->rebalance_interval_seconds, 1u)
+                                     : 300;
+    d.max_rounds = (guint) rounds;
+    d.drain_seconds = drain;
+    g_atomic_int_set(&run_stop, 0);
+    g_atomic_int_set(&run_reload, 0);
+    run_signals();
+    rc = run_daemon(&d, ctx, database);
+    vb_cli_exec_close(&d.ex);
+    vb_policy_free(d.policy);
+    return rc;
+}

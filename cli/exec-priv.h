@@ -1,0 +1,61 @@
+/*
+ * exec-priv.h: what the acting commands (rebalance, evacuate, maintenance,
+ * history, run: cli/cmd-rebalance.c, cli/cmd-maintenance.c, cli/cmd-run.c)
+ * share, implemented in cli/exec.c: opening the pool with its collector and
+ * the journal under the acting lock, resuming an interrupted plan, fresh
+ * snapshots with the maintenance set applied, executing a plan with a
+ * progress display, and printing the outcome.
+ */
+#pragma once
+
+#include "cli/cli.h"
+#include "collectors/collectors.h"
+#include "scheduler/scheduler.h"
+
+/* An open pool to act on. */
+typedef struct {
+    VbCliContext *ctx;          /* borrowed */
+    VbCollectSession *session;  /* driver connection, history store, collector */
+    VbStore *journal_store;     /* owned when the journal has its own database */
+    VbJournal *journal;
+    const VbPolicy *policy;     /* borrowed from ctx (or the daemon) */
+    const gint *stop;           /* daemon: SIGTERM flag, or NULL */
+    double drain_seconds;       /* daemon: how long running migrations may go on */
+} VbCliExec;
+
+/* Opens the pool of @ctx (--inventory, --config or the demo pool) and the
+ * journal (@database, else the config's database, else the history's
+ * in-memory one) and takes the acting lock; with @need_database a journal
+ * that would not outlive the process is refused. Returns FALSE with
+ * the error (VB_ERROR_BUSY when another virt-balancer acts). */
+gboolean vb_cli_exec_open(VbCliExec *ex, VbCliContext *ctx, const char *database,
+                          gboolean need_database, GError **error);
+void vb_cli_exec_close(VbCliExec *ex);
+
+/* Opens only the journal (history, maintenance list): no pool, no lock. */
+VbJournal *vb_cli_journal_open(VbCliContext *ctx, const char *database, VbStore **ret_store,
+                               GError **error);
+
+/* Finishes a plan a crashed run left (journal reconciliation); prints what
+ * it did. FALSE only when the journal or driver failed. */
+gboolean vb_cli_exec_resume(VbCliExec *ex, GError **error);
+
+/* The pool now, averaged over the window, with the hosts in maintenance
+ * marked (transfer full). */
+VbInventory *vb_cli_exec_snapshot(VbCliExec *ex, GError **error);
+
+/* Runs @plan (made on @inv) with a progress display on stderr, then prints
+ * the outcome (text or JSON) on ctx->out. Returns the exit code: 0 when every
+ * move finished, 1 when some failed or were aborted, 4 when guests stayed
+ * unplaced; an error is reported and its code returned. */
+int vb_cli_exec_plan(VbCliExec *ex, const VbInventory *inv, const VbPlan *plan);
+
+/* Prints a report (text or JSON). */
+void vb_cli_print_report(VbCliContext *ctx, const VbExecReport *report, const char *title);
+
+/* The acting commands (until cli/cli.h declares them). */
+int vb_cli_cmd_rebalance(VbCliContext *ctx, int argc, char **argv);
+int vb_cli_cmd_evacuate_run(VbCliContext *ctx, int argc, char **argv);
+int vb_cli_cmd_maintenance(VbCliContext *ctx, int argc, char **argv);
+int vb_cli_cmd_history(VbCliContext *ctx, int argc, char **argv);
+int vb_cli_cmd_run(VbCliContext *ctx, int argc, char **argv);

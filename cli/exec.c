@@ -1,0 +1,359 @@
+/*
+ * exec.c: acting on a pool from the command line (see exec-priv.h).
+ *
+ * Opening: the pool comes from the same places as for `plan` (--inventory,
+ * --config, the demo pool) through a collector session, so plans use window
+ * averages; the journal lives in --database, else the config's database, else
+ * the session's in-memory one (a simulated run). The acting lock is taken
+ * before anything else, then a plan a crashed run left is finished first.
+ *
+ * Progress: on a terminal, one line per running migration redrawn in place
+ * under the log of starts and ends; otherwise plain log lines, one per event
+ * but progress polls (which would flood a log).
+ */
+#include "config.h"
+
+#include <string.h>
+#include <unistd.h>
+
+#include "cli/exec-priv.h"
+
+/* ---------------------------------------------------------------- opening */
+
+/* The pool for an --inventory or demo run (transfer full), or NULL without
+ * an error when a config describes it. */
+static VbInventory *
+exec_local_inventory(VbCliContext *ctx, const VbConfig *config, GError **error)
+{
+    if (ctx->inventory_path)
+        return vb_inventory_load_file(ctx->inventory_path, error);
+    if (config)
+        return NULL;
+    {
+        g_autoptr(GBytes) bytes = vb_cli_demo_pool();
+        gsize len = 0;
+        const char *data = g_bytes_get_data(bytes, &len);
+
+        fprintf(stderr, "virt-balancer: no --inventory or --config: acting on the built-in "
+                        "demo pool (simulated)\n");
+        return vb_inventory_load_data(data, len, VB_CLI_DEMO_NAME, error);
+    }
+}
+
+VbJournal *
+vb_cli_journal_open(VbCliContext *ctx, const char *database, VbStore **ret_store, GError **error)
+{
+    g_autoptr(GError) local = NULL;
+    VbConfig *config = database ? NULL : vb_cli_context_get_config(ctx, &local);
+    const char *path = database ? database : config ? config->database : NULL;
+    g_autoptr(VbStore) store = NULL;
+    VbJournal *journal;
+
+    if (local) {
+        g_propagate_error(error, g_steal_pointer(&local));
+        return NULL;
+    }
+    if (!path) {
+        g_set_error(error, VB_ERROR, VB_ERROR_USAGE,
+                    "no database to read: give --database FILE, or --config with a "
+                    "'database' key");
+        return NULL;
+    }
+    store = vb_store_open(path, error);
+    journal = store ? vb_journal_open(store, error) : NULL;
+    if (!journal)
+        return NULL;
+    *ret_store = g_steal_pointer(&store);
+    return journal;
+}
+
+gboolean
+vb_cli_exec_open(VbCliExec *ex, VbCliContext *ctx, const char *database, gboolean need_database,
+                 GError **error)
+{
+    GError *local = NULL;
+    VbConfig *config = ctx->inventory_path ? NULL : vb_cli_context_get_config(ctx, &local);
+    VbInventory *inv = NULL;
+
+    memset(ex, 0, sizeof(*ex));
+    ex->ctx = ctx;
+    ex->policy = local ? NULL : vb_cli_context_get_policy(ctx, &local);
+    if (local) {
+        g_propagate_error(error, local);
+        return FALSE;
+    }
+    inv = exec_local_inventory(ctx, config, error);
+    if (!inv && (ctx->inventory_path || !config))
+        return FALSE;
+    if (!ctx->source_name)
+        ctx->source_name = g_strdup(ctx->inventory_path ? ctx->inventory_path
+                                    : config            ? config->filename
+                                                        : VB_CLI_DEMO_NAME);
+    ex->session = vb_collect_session_open(ctx->inventory_path || !config ? NULL : config, inv,
+                                          error);
+    if (!ex->session)
+        return FALSE;
+    if (database) {
+        ex->journal_store = vb_store_open(database, error);
+        if (!ex->journal_store)
+            return FALSE;
+    } else if (need_database && !(config && config->database && !inv)) {
+        g_set_error(error, VB_ERROR, VB_ERROR_USAGE,
+                    "this command records state: give --database FILE, or --config with a "
+                    "'database' key");
+        return FALSE;
+    }
+    ex->journal = vb_journal_open(ex->journal_store ? ex->journal_store : ex->session->store,
+                                  error);
+    return ex->journal && vb_journal_lock(ex->journal, error);
+}
+
+void
+vb_cli_exec_close(VbCliExec *ex)
+{
+    g_clear_pointer(&ex->journal, vb_journal_free);
+    g_clear_pointer(&ex->journal_store, vb_store_free);
+    g_clear_pointer(&ex->session, vb_collect_session_free);
+}
+
+VbInventory *
+vb_cli_exec_snapshot(VbCliExec *ex, GError **error)
+{
+    g_autoptr(VbInventory) inv = vb_collector_snapshot(ex->session->collector, NULL, error);
+    g_auto(GStrv) hosts = NULL;
+
+    if (!inv)
+        return NULL;
+    hosts = vb_journal_maintenance_hosts(ex->journal, error);
+    if (!hosts)
+        return NULL;
+    vb_scheduler_apply_maintenance(inv, hosts);
+    return g_steal_pointer(&inv);
+}
+
+/* --------------------------------------------------------------- progress */
+
+typedef struct {
+    FILE *err;
+    gboolean tty;
+    GPtrArray *running; /* owned lines of running migrations, keyed by vm prefix */
+    GPtrArray *vms;     /* owned vm names, same order */
+    guint drawn;        /* lines of the block on screen */
+} Progress;
+
+static void
+progress_set(Progress *p, const char *vm, char *line)
+{
+    for (guint i = 0; i < p->vms->len; i++) {
+        if (g_str_equal(g_ptr_array_index(p->vms, i), vm)) {
+            if (line) {
+                g_free(g_ptr_array_index(p->running, i));
+                g_ptr_array_index(p->running, i) = line;
+            } else {
+                g_ptr_array_remove_index(p->running, i);
+                g_ptr_array_remove_index(p->vms, i);
+            }
+            return;
+        }
+    }
+    if (line) {
+        g_ptr_array_add(p->vms, g_strdup(vm));
+        g_ptr_array_add(p->running, line);
+    }
+}
+
+static char *
+progress_bar(const VbExecEvent *ev)
+{
+    char bar[21];
+    guint filled = (guint) (CLAMP(ev->progress, 0, 1) * 20);
+
+    memset(bar, '#', filled);
+    memset(bar + filled, '.', 20 - filled);
+    bar[20] = '\0';
+    return g_strdup_printf("  %-20s %s -> %s [%s] %3.0f%%  %.0f/%.0f s", ev->vm, ev->from, ev->to,
+                           bar, ev->progress * 100, ev->elapsed_seconds, ev->estimated_seconds);
+}
+
+static void
+progress_event(const VbExecEvent *ev, gpointer data)
+{
+    Progress *p = data;
+    g_autofree char *log = NULL;
+
+    if (ev->kind == VB_EXEC_QUEUED)
+        return;
+    if (!p->tty) {
+        if (ev->kind != VB_EXEC_PROGRESS) {
+            log = vb_exec_event_describe(ev);
+            fprintf(p->err, "%s\n", log);
+        }
+        return;
+    }
+    for (guint i = 0; i < p->drawn; i++)
+        fputs("\033[1A\033[2K", p->err);
+    if (ev->kind != VB_EXEC_PROGRESS) {
+        log = vb_exec_event_describe(ev);
+        fprintf(p->err, "%s\n", log);
+    }
+    if (ev->kind == VB_EXEC_STARTED || ev->kind == VB_EXEC_PROGRESS)
+        progress_set(p, ev->vm, progress_bar(ev));
+    else
+        progress_set(p, ev->vm, NULL);
+    for (guint i = 0; i < p->running->len; i++)
+        fprintf(p->err, "%s\n", (const char *) g_ptr_array_index(p->running, i));
+    p->drawn = p->running->len;
+    fflush(p->err);
+}
+
+/* --------------------------------------------------------------- running */
+
+static int
+exec_exit_code(const VbExecReport *r)
+{
+    if (r->unplaced > 0)
+        return VB_EXIT_UNPLACEABLE;
+    return r->failed + r->aborted > 0 ? VB_EXIT_FAILURE : VB_EXIT_OK;
+}
+
+static VbExecReport *
+exec_run(VbCliExec *ex, const VbInventory *inv, const VbPlan *plan, GError **error)
+{
+    Progress p = { .err = stderr, .tty = isatty(fileno(stderr)) };
+    g_auto(GStrv) maintenance = vb_journal_maintenance_hosts(ex->journal, error);
+    VbExecOptions opts = { 0 };
+    VbExecReport *report;
+
+    if (!maintenance)
+        return NULL;
+    p.running = g_ptr_array_new_with_free_func(g_free);
+    p.vms = g_ptr_array_new_with_free_func(g_free);
+    opts.ops = ex->session->ops;
+    opts.conn = ex->session->conn;
+    opts.policy = ex->policy;
+    opts.journal = ex->journal;
+    opts.on_event = progress_event;
+    opts.user_data = &p;
+    opts.stop = ex->stop;
+    opts.drain_seconds = ex->drain_seconds;
+    opts.maintenance = maintenance;
+    opts.now_unix = ex->ctx->now;
+    report = plan ? vb_executor_run(&opts, inv, plan, error) : vb_executor_resume(&opts, error);
+    g_ptr_array_unref(p.running);
+    g_ptr_array_unref(p.vms);
+    return report;
+}
+
+gboolean
+vb_cli_exec_resume(VbCliExec *ex, GError **error)
+{
+    g_autoptr(VbExecReport) report = NULL;
+    g_autoptr(GError) local = NULL;
+
+    report = exec_run(ex, NULL, NULL, &local);
+    if (local) {
+        g_propagate_error(error, g_steal_pointer(&local));
+        return FALSE;
+    }
+    if (report)
+        vb_cli_print_report(ex->ctx, report, "Resumed an interrupted plan");
+    return TRUE;
+}
+
+int
+vb_cli_exec_plan(VbCliExec *ex, const VbInventory *inv, const VbPlan *plan)
+{
+    g_autoptr(GError) error = NULL;
+    g_autoptr(VbExecReport) report = exec_run(ex, inv, plan, &error);
+
+    if (!report)
+        return vb_cli_report_error(error);
+    vb_cli_print_report(ex->ctx, report,
+                        plan->kind == VB_PLAN_EVACUATE ? "Evacuation" : "Rebalance");
+    return exec_exit_code(report);
+}
+
+/* ----------------------------------------------------------------- report */
+
+static void
+print_report_json(VbCliContext *ctx, const VbExecReport *r, const char *title)
+{
+    g_autoptr(JsonBuilder) b = json_builder_new();
+    g_autofree char *text = NULL;
+
+    json_builder_begin_object(b);
+    json_builder_set_member_name(b, "run");
+    json_builder_add_string_value(b, title);
+    json_builder_set_member_name(b, "finished");
+    json_builder_add_int_value(b, r->finished);
+    json_builder_set_member_name(b, "failed");
+    json_builder_add_int_value(b, r->failed);
+    json_builder_set_member_name(b, "aborted");
+    json_builder_add_int_value(b, r->aborted);
+    json_builder_set_member_name(b, "skipped");
+    json_builder_add_int_value(b, r->skipped);
+    json_builder_set_member_name(b, "unplaced");
+    json_builder_add_int_value(b, r->unplaced);
+    json_builder_set_member_name(b, "duration_seconds");
+    json_builder_add_double_value(b, r->ended_clock - r->started_clock);
+    json_builder_set_member_name(b, "moves");
+    json_builder_begin_array(b);
+    for (guint i = 0; i < r->outcomes->len; i++) {
+        const VbExecOutcome *o = g_ptr_array_index(r->outcomes, i);
+
+        json_builder_begin_object(b);
+        json_builder_set_member_name(b, "vm");
+        json_builder_add_string_value(b, o->vm);
+        json_builder_set_member_name(b, "from");
+        json_builder_add_string_value(b, o->from);
+        json_builder_set_member_name(b, "to");
+        json_builder_add_string_value(b, o->to);
+        json_builder_set_member_name(b, "kind");
+        json_builder_add_string_value(b, vb_move_kind_names[o->kind]);
+        json_builder_set_member_name(b, "state");
+        json_builder_add_string_value(b, vb_move_state_names[o->state]);
+        json_builder_set_member_name(b, "attempts");
+        json_builder_add_int_value(b, o->attempts);
+        json_builder_set_member_name(b, "seconds");
+        json_builder_add_double_value(b, o->started_clock >= 0 ? o->ended_clock - o->started_clock : 0);
+        json_builder_set_member_name(b, "message");
+        if (o->message)
+            json_builder_add_string_value(b, o->message);
+        else
+            json_builder_add_null_value(b);
+        json_builder_end_object(b);
+    }
+    json_builder_end_array(b);
+    json_builder_end_object(b);
+    text = vb_cli_json_finish(b);
+    fputs(text, ctx->out);
+}
+
+void
+vb_cli_print_report(VbCliContext *ctx, const VbExecReport *r, const char *title)
+{
+    g_autoptr(VbCliTable) table = vb_cli_table_new(6);
+    g_autofree char *took = vb_cli_duration_text(r->ended_clock - r->started_clock);
+
+    if (ctx->format == VB_CLI_FORMAT_JSON) {
+        print_report_json(ctx, r, title);
+        return;
+    }
+    fprintf(ctx->out, "%s: %u finished, %u failed, %u aborted, %u skipped, %u unplaced in %s%s\n",
+            title, r->finished, r->failed, r->aborted, r->skipped, r->unplaced, took,
+            r->stopped ? " (stopped: queued moves were not started)" : "");
+    if (r->outcomes->len == 0)
+        return;
+    vb_cli_table_add(table, (const char *const[]){ "GUEST", "FROM", "TO", "OUTCOME", "TRIES",
+                                                    "WHY" });
+    for (guint i = 0; i < r->outcomes->len; i++) {
+        const VbExecOutcome *o = g_ptr_array_index(r->outcomes, i);
+        g_autofree char *tries = g_strdup_printf("%u", o->attempts);
+
+        vb_cli_table_add(table, (const char *const[]){ o->vm, o->from, o->to,
+                                                        vb_move_state_names[o->state], tries,
+                                                        o->message ? o->message : "" });
+    }
+    vb_cli_table_align_right(table, 4);
+    vb_cli_table_print(table, ctx->out, "  ");
+}
