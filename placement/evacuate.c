@@ -243,7 +243,7 @@ vb_placement_evacuate(const VbInventory *inv, const VbPolicy *policy, const char
         g_set_error(error, VB_ERROR, VB_ERROR_NOT_FOUND, "there is no host named '%s'", host_name);
         return NULL;
     }
-    st = vb_state_new(inv, policy, opts ? opts->now : 0, host->id);
+    st = vb_state_new(inv, policy, opts ? opts->now : 0, host->id, host->vms);
     e = (Evacuation){.st = st, .plan = vb_plan_new(st, VB_PLAN_EVACUATE), .host = host->id};
     e.plan->evacuated_host = g_strdup(host->name);
     evacuate_all(&e);

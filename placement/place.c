@@ -262,11 +262,12 @@ vb_placement_place(const VbInventory *inv, const VbPolicy *policy, const VbVmSpe
                    GError **error)
 {
     g_autoptr(VbState) st = NULL;
+    g_autoptr(GArray) none = g_array_new(FALSE, FALSE, sizeof(guint));
     Placing pl = {0};
     GArray *ranking;
 
     g_return_val_if_fail(inv != NULL && policy != NULL && spec != NULL, NULL);
-    st = vb_state_new(inv, policy, 0, G_MAXUINT);
+    st = vb_state_new(inv, policy, 0, G_MAXUINT, none);
     pl.st = st;
     pl.spec = spec;
     if (!init_placing(&pl, spec, error)) {

@@ -80,6 +80,8 @@ typedef struct {
     guint *vm_host;         /* working host of each guest */
     gboolean *moved;        /* already moved by this plan */
     VbRejectCode *fixed;    /* guest-level refusal, VB_REJECT_LAST when movable */
+    gboolean all_vms;       /* per-guest facts computed for every guest */
+    VbBits excluded_labels; /* policy exclude_vm_labels, inventory label ids */
     guint *rule_start;      /* n_vms + 1 offsets into rule_index (CSR) */
     guint *rule_index;      /* rule numbers concerning each guest */
 
@@ -100,8 +102,12 @@ void vb_loads_imbalance(const VbInventory *inv, const VbHostLoad *loads,
 double vb_state_pool_imbalance(const VbState *st, guint pool);
 
 /* state.c: building and updating the working state. */
+/* @evacuated: the host being evacuated, or G_MAXUINT. @focus: the guest ids
+ * the planner may move (their demand and refusals are computed; others stay
+ * refused), or NULL for every guest. Rule members are always computed.
+ * Host figures always cover every guest. */
 VbState *vb_state_new(const VbInventory *inv, const VbPolicy *policy, gint64 now,
-                      guint evacuated);
+                      guint evacuated, const GArray *focus);
 void vb_state_free(VbState *st);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(VbState, vb_state_free)
 void vb_state_apply(VbState *st, guint vm, guint to);

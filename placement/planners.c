@@ -22,7 +22,7 @@ vb_placement_rebalance(const VbInventory *inv, const VbPolicy *policy, const VbP
     g_return_val_if_fail(inv != NULL && policy != NULL, NULL);
     (void) error; /* rules naming unknown guests are simply empty: nothing is meaningless */
     budget = opts && opts->max_moves > 0 ? opts->max_moves : policy->max_migrations;
-    st = vb_state_new(inv, policy, opts ? opts->now : 0, G_MAXUINT);
+    st = vb_state_new(inv, policy, opts ? opts->now : 0, G_MAXUINT, NULL);
     plan = vb_plan_new(st, VB_PLAN_REBALANCE);
     if (policy->goal == VB_GOAL_CONSOLIDATE)
         vb_rebalance_consolidate(st, plan, budget);

@@ -150,7 +150,7 @@ VbPlan *
 pt_oracle_rebalance(const VbInventory *inv, const VbPolicy *policy, const VbPlanOptions *opts,
                     guint n_moves)
 {
-    g_autoptr(VbState) st = vb_state_new(inv, policy, opts ? opts->now : 0, G_MAXUINT);
+    g_autoptr(VbState) st = vb_state_new(inv, policy, opts ? opts->now : 0, G_MAXUINT, NULL);
     VbPlan *plan = vb_plan_new(st, VB_PLAN_REBALANCE);
 
     for (guint step = 0; step < n_moves; step++) {

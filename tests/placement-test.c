@@ -106,7 +106,7 @@ START_TEST(test_constraint)
 {
     g_autoptr(VbInventory) inv = pt_load_inventory("placement/constraints.yaml");
     g_autoptr(VbPolicy) policy = constraint_policy(constraint_rows[_i].variant);
-    g_autoptr(VbState) st = vb_state_new(inv, policy, constraint_rows[_i].now, G_MAXUINT);
+    g_autoptr(VbState) st = vb_state_new(inv, policy, constraint_rows[_i].now, G_MAXUINT, NULL);
     g_autoptr(GString) why = g_string_new(NULL);
     const char *const moves[] = { constraint_rows[_i].vm, constraint_rows[_i].to, NULL };
     g_autoptr(VbPlan) plan = hand_plan(inv, moves);
@@ -134,7 +134,7 @@ START_TEST(test_constraint_reasons)
 {
     g_autoptr(VbInventory) inv = pt_load_inventory("placement/constraints.yaml");
     g_autoptr(VbPolicy) policy = constraint_policy(POL_PLAIN);
-    g_autoptr(VbState) st = vb_state_new(inv, policy, CONSTRAINT_NOW, G_MAXUINT);
+    g_autoptr(VbState) st = vb_state_new(inv, policy, CONSTRAINT_NOW, G_MAXUINT, NULL);
     g_autoptr(GString) why = g_string_new(NULL);
 
     vb_state_refusal(st, vb_inventory_get_vm(inv, "big")->id,
@@ -158,7 +158,7 @@ START_TEST(test_whole_plan)
 {
     g_autoptr(VbInventory) inv = pt_load_inventory("placement/constraints.yaml");
     g_autoptr(VbPolicy) policy = constraint_policy(POL_PLAIN);
-    g_autoptr(VbState) st = vb_state_new(inv, policy, CONSTRAINT_NOW + 3600, G_MAXUINT);
+    g_autoptr(VbState) st = vb_state_new(inv, policy, CONSTRAINT_NOW + 3600, G_MAXUINT, NULL);
     const char *const fits[] = { "web", "small", "recent", "small", NULL };
     const char *const over[] = { "web", "small", "recent", "small", "loc", "small", NULL };
     g_autoptr(VbPlan) ok_plan = hand_plan(inv, fits);
