@@ -65,8 +65,8 @@ host_refusal(const VbState *st, const VbVm *vm, const VbHost *from, const VbHost
         return refuse(why, VB_REJECT_HOST_NOT_UP, "%s is being evacuated", to->name);
     if (to->state != VB_HOST_STATE_UP)
         return refuse(why, VB_REJECT_HOST_NOT_UP, "%s is %s%s%s", to->name,
-                      vb_host_state_to_string(to->state), to->state_reason ? ": " : "",
-                      to->state_reason ? to->state_reason : "");
+                      to->state == VB_HOST_STATE_MAINTENANCE ? "in maintenance" : "down",
+                      to->state_reason ? ": " : "", to->state_reason ? to->state_reason : "");
     if (st->excluded[to->id])
         return refuse(why, VB_REJECT_HOST_EXCLUDED, "%s is excluded from balancing by the policy",
                       to->name);

@@ -75,8 +75,9 @@ best_destination(const VbState *st, guint vm)
     return best;
 }
 
+/* Plans @vm to @to; @group names the affinity rule it moves with, or NULL. */
 static void
-add_move(Evacuation *e, guint vm, guint to)
+add_move(Evacuation *e, guint vm, guint to, const char *group)
 {
     VbState *st = e->st;
     g_autofree char *what = vb_describe_vm(vb_inventory_vm(st->inv, vm));
@@ -85,10 +86,18 @@ add_move(Evacuation *e, guint vm, guint to)
 
     vb_plan_add_move(e->plan, st, vm, to, 0, NULL);
     vb_state_apply(st, vm, to);
-    reason = g_strdup_printf("evacuating %s: %s goes to %s, the least loaded host that takes "
-                             "it (load %.2f -> %.2f)",
-                             vb_inventory_host(st->inv, e->host)->name, what,
-                             vb_inventory_host(st->inv, to)->name, before, st->load[to].weighted);
+    if (group)
+        reason = g_strdup_printf("evacuating %s: %s goes to %s with its affinity group %s, "
+                                 "the least loaded host that takes them all (load %.2f -> %.2f)",
+                                 vb_inventory_host(st->inv, e->host)->name, what,
+                                 vb_inventory_host(st->inv, to)->name, group, before,
+                                 st->load[to].weighted);
+    else
+        reason =
+            g_strdup_printf("evacuating %s: %s goes to %s, the least loaded host that "
+                            "takes it (load %.2f -> %.2f)",
+                            vb_inventory_host(st->inv, e->host)->name, what,
+                            vb_inventory_host(st->inv, to)->name, before, st->load[to].weighted);
     g_array_index(e->plan->moves, VbMove, e->plan->moves->len - 1).reason = reason;
 }
 
@@ -172,7 +181,7 @@ place_group(Evacuation *e, guint r)
         if (!group_fits(st, members, h, e->host))
             continue;
         for (guint k = 0; k < members->len; k++)
-            add_move(e, g_array_index(members, guint, k), h);
+            add_move(e, g_array_index(members, guint, k), h, st->rules[r].rule->name);
         return TRUE;
     }
     return FALSE;
@@ -223,7 +232,7 @@ evacuate_all(Evacuation *e)
         if (to == G_MAXUINT)
             add_unplaced(e, vm);
         else
-            add_move(e, vm, to);
+            add_move(e, vm, to, NULL);
     }
 }
 

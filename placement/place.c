@@ -108,7 +108,7 @@ host_refusal(const Placing *pl, const VbHost *h, GString *why)
 
     if (h->state != VB_HOST_STATE_UP)
         return refuse(why, VB_REJECT_HOST_NOT_UP, "%s is %s", h->name,
-                      vb_host_state_to_string(h->state));
+                      h->state == VB_HOST_STATE_MAINTENANCE ? "in maintenance" : "down");
     if (st->excluded[h->id])
         return refuse(why, VB_REJECT_HOST_EXCLUDED, "%s is excluded by the policy", h->name);
     if (spec->pool && strcmp(spec->pool, pool->name) != 0)
