@@ -57,15 +57,39 @@ hand_over_dry_run(VbCliContext *ctx, int argc, char **argv, gboolean keep_dry_ru
     return planner(ctx, (int) args->len - 1, (char **) args->pdata);
 }
 
-/* Shows @plan before running it (text only: JSON output is the report). */
+/* Shows what is about to run (text only: JSON output is the report). */
 static void
 show_plan(VbCliExec *ex, const VbInventory *inv, const VbPlan *plan)
 {
-    VbCliPlanView view = { .inv = inv, .policy = ex->policy, .plan = plan,
-                           .source_name = ex->ctx->source_name };
+    const VbMigrationSettings *s = &ex->policy->migration;
+    g_autoptr(VbCliTable) table = vb_cli_table_new(6);
+    FILE *out = ex->ctx->out;
 
-    if (ex->ctx->format == VB_CLI_FORMAT_TEXT)
-        vb_cli_render_plan_text(ex->ctx->out, &view, ex->ctx->color);
+    if (ex->ctx->format != VB_CLI_FORMAT_TEXT)
+        return;
+    fprintf(out, "%s %s: %u moves; at most %u at once, %u per source, %u per destination, "
+                 "%u disk copies per pool\n",
+            plan->kind == VB_PLAN_EVACUATE ? "Evacuating" : "Rebalancing",
+            plan->evacuated_host ? plan->evacuated_host : ex->ctx->source_name, plan->moves->len,
+            plan->kind == VB_PLAN_EVACUATE ? MIN(s->max_total, s->evacuation_batch) : s->max_total,
+            s->max_per_source, s->max_per_destination, s->max_storage_per_pool);
+    if (plan->moves->len == 0)
+        return;
+    vb_cli_table_add(table, (const char *const[]){ "#", "GUEST", "FROM", "TO", "KIND",
+                                                    "ESTIMATE" });
+    for (guint i = 0; i < plan->moves->len; i++) {
+        const VbMove *m = &g_array_index(plan->moves, VbMove, i);
+        g_autofree char *n = g_strdup_printf("%u", i + 1);
+        g_autofree char *est = vb_cli_duration_text(m->estimated_seconds);
+
+        vb_cli_table_add(table, (const char *const[]){ n, vb_inventory_vm(inv, m->vm)->name,
+                                                        vb_inventory_host(inv, m->from)->name,
+                                                        vb_inventory_host(inv, m->to)->name,
+                                                        vb_move_kind_names[m->kind], est });
+    }
+    vb_cli_table_align_right(table, 0);
+    vb_cli_table_align_right(table, 5);
+    vb_cli_table_print(table, out, "  ");
 }
 
 /* Checks @plan with the independent checker, shows and runs it. */
@@ -189,12 +213,11 @@ vb_cli_cmd_evacuate_run(VbCliContext *ctx, int argc, char **argv)
         if (vb_journal_maintenance_enter(ex.journal, argv[1], "evacuated", &error))
             plan = vb_placement_evacuate(inv, ex.policy, argv[1], &opts, &error);
         rc = plan ? run_plan(&ex, inv, plan) : vb_cli_report_error(error);
-        if (plan && plan->unplaced->len > 0) {
+        if (plan && plan->unplaced->len > 0 && ctx->format == VB_CLI_FORMAT_TEXT) {
             VbCliPlanView view = { .inv = inv, .policy = ex.policy, .plan = plan,
                                    .source_name = ctx->source_name };
 
-            if (ctx->format == VB_CLI_FORMAT_TEXT && plan->moves->len > 0)
-                vb_cli_print_unplaced(ctx->out, &view, ctx->color);
+            vb_cli_print_unplaced(ctx->out, &view, ctx->color);
         }
         if (plan && ctx->format == VB_CLI_FORMAT_TEXT)
             fprintf(ctx->out, "%s stays in maintenance until 'virt-balancer maintenance exit "

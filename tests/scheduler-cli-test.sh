@@ -1,0 +1,109 @@
+#!/bin/sh
+# scheduler-cli-test.sh: the acting commands end to end on a simulated pool
+# (virtual time): evacuate with a cap of 2 (maintenance recorded, the pinned
+# guest reported, at most 2 migrations at once in the journal), maintenance
+# list/exit, history, rebalance --dry-run, and `run` (rounds, SIGHUP with a
+# broken policy keeps the old one, SIGTERM exits cleanly).
+# No timing is asserted: waits poll a log for up to 30 s.
+set -u
+
+builddir=${VB_BUILDDIR:-$(pwd)}
+srcdir=${VB_SRCDIR:-$(cd "$(dirname "$0")/.." && pwd)}
+vb="$builddir/virt-balancer"
+data="$srcdir/tests/data/scheduler/cli"
+tmp=$(mktemp -d)
+db="$tmp/state.db"
+failed=0
+daemon=
+
+cleanup() {
+    [ -n "$daemon" ] && kill "$daemon" 2>/dev/null
+    rm -rf "$tmp"
+}
+trap cleanup EXIT
+
+fail() {
+    echo "FAIL: $*"
+    failed=1
+}
+
+# run NAME EXPECTED_EXIT ARGS...: runs virt-balancer, keeps stdout/stderr.
+run() {
+    name=$1 want=$2
+    shift 2
+    "$vb" --inventory "$data/pool.yaml" --policy "$data/policy.yaml" "$@" \
+        >"$tmp/$name.out" 2>"$tmp/$name.err"
+    got=$?
+    [ "$got" = "$want" ] || fail "$name: exit $got, expected $want; stderr: $(cat "$tmp/$name.err")"
+}
+
+expect() {
+    grep -q -- "$2" "$tmp/$1" || fail "$1 lacks '$2': $(cat "$tmp/$1")"
+}
+
+[ -x "$vb" ] || { echo "SKIP: $vb not built"; exit 77; }
+"$vb" --help 2>/dev/null | grep -q "maintenance" ||
+    { echo "SKIP: the acting commands are not in the command table yet"; exit 77; }
+
+# Evacuation: six guests move, the pinned one cannot: exit 4.
+run evacuate 4 evacuate h0 --database "$db"
+expect evacuate.out "Evacuation: 6 finished, 0 failed"
+expect evacuate.out "pinned"
+expect evacuate.out "h0 stays in maintenance"
+expect evacuate.err "started"
+
+# At most 2 migrations at once, from the journal itself.
+peak=$(sqlite3 "$db" "SELECT state FROM journal_events ORDER BY id" 2>/dev/null | awk '
+    $1 == "started" { n++; if (n > max) max = n }
+    $1 == "finished" || $1 == "failed" || $1 == "aborted" { n-- }
+    END { print max + 0 }')
+if command -v sqlite3 >/dev/null 2>&1; then
+    [ "$peak" -le 2 ] && [ "$peak" -ge 1 ] || fail "journal shows $peak migrations at once (cap 2)"
+fi
+
+run mlist 0 maintenance list --database "$db"
+expect mlist.out "^h0$"
+run history 0 history --database "$db"
+expect history.out "evacuate h0"
+expect history.out "finished"
+
+# --dry-run hands over to `plan` and executes nothing.
+run dry 0 rebalance --dry-run
+run mexit 0 maintenance exit h0 --database "$db"
+expect mexit.out "h0 is out of maintenance"
+run mlist2 0 maintenance list --database "$db"
+expect mlist2.out "No host is in maintenance"
+run usage 2 maintenance frobnicate
+run nodb 2 history
+
+# One daemon round, then a clean exit.
+run rounds 0 run --rounds 1 --rebalance-interval 1 --sample-interval 1 --database "$db"
+expect rounds.err "stopped after 1 rounds"
+
+# SIGHUP with a broken policy keeps the old one; SIGTERM exits 0.
+cp "$data/policy.yaml" "$tmp/policy.yaml"
+"$vb" --inventory "$data/pool.yaml" --policy "$tmp/policy.yaml" run \
+    --rebalance-interval 3600 --database "$db" >"$tmp/daemon.out" 2>"$tmp/daemon.err" &
+daemon=$!
+wait_for() {
+    i=0
+    while [ $i -lt 60 ]; do
+        grep -q -- "$1" "$tmp/daemon.err" && return 0
+        sleep 0.5
+        i=$((i + 1))
+    done
+    fail "daemon log lacks '$1': $(cat "$tmp/daemon.err")"
+}
+wait_for "lock taken"
+echo "migration: {max_total: lots}" >"$tmp/policy.yaml"
+kill -HUP "$daemon"
+wait_for "policy refused, keeping the old one"
+kill -TERM "$daemon"
+wait "$daemon"
+rc=$?
+daemon=
+[ "$rc" = 0 ] || fail "daemon exited $rc after SIGTERM"
+expect daemon.err "lock released"
+
+[ $failed = 0 ] && echo "PASS: scheduler CLI"
+exit $failed
