@@ -1,5 +1,5 @@
 # pool/: the model, the inventory file format and the main config.
-libvb_a_SOURCES += pool/pool.h pool/pool.c pool/inventory.c pool/inventory-dump.c pool/generate.c
+libvb_a_SOURCES += pool/pool.h pool/pool.c pool/inventory.c pool/inventory-dump.c pool/generate.c pool/config.c
 
 check_PROGRAMS += tests/pool-test
 TESTS += tests/pool-test

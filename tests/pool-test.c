@@ -265,6 +265,128 @@ START_TEST(test_copy_and_move)
 }
 END_TEST
 
+/* ---------------------------------------------------------- main config */
+
+static GPtrArray *config_good_cases, *config_bad_cases;
+
+/* Replaces every "@dir/" in @text by "<dir>/" (transfer full), so that expected
+ * files do not depend on where the tree is. */
+static char *
+strip_dir(const char *text, const char *path)
+{
+    g_autofree char *dir = g_path_get_dirname(path);
+    g_autofree char *prefix = g_strconcat(dir, G_DIR_SEPARATOR_S, NULL);
+    g_auto(GStrv) parts = g_strsplit(text, prefix, -1);
+
+    return g_strjoinv("<dir>/", parts);
+}
+
+static char *
+describe_config(const VbConfig *c)
+{
+    GString *out = g_string_new(NULL);
+
+    g_string_append_printf(out, "driver: %s\ninventory: %s\npolicy: %s\ndatabase: %s\n",
+                           c->driver, c->inventory ? c->inventory : "-",
+                           c->policy ? c->policy : "-", c->database);
+    g_string_append_printf(out, "sample_interval: %u\nwindow: %u\nretention: %u\n"
+                           "rebalance_interval: %u\nconnect_timeout: %u\n",
+                           c->sample_interval_seconds, c->window_seconds, c->retention_seconds,
+                           c->rebalance_interval_seconds, c->connect_timeout_seconds);
+    for (guint p = 0; p < c->pools->len; p++) {
+        const VbConfigPool *pool = g_ptr_array_index(c->pools, p);
+
+        g_string_append_printf(out, "pool %s shared_storage=%s\n", pool->name,
+                               pool->shared_storage ? "true" : "false");
+        for (guint h = 0; h < pool->hosts->len; h++) {
+            const VbConfigHost *host = g_ptr_array_index(pool->hosts, h);
+            g_autofree char *labels =
+                host->labels ? g_strjoinv(",", host->labels) : g_strdup("-");
+
+            g_string_append_printf(out, "  host %s uri=%s labels=%s migration_host=%s "
+                                   "cpu_vendor=%s at %u:%u\n", host->name, host->uri, labels,
+                                   host->migration_host ? host->migration_host : "-",
+                                   host->cpu_vendor ? host->cpu_vendor : "-", host->line,
+                                   host->column);
+        }
+    }
+    return g_string_free(out, FALSE);
+}
+
+START_TEST(test_good_config)
+{
+    const char *path = g_ptr_array_index(config_good_cases, _i);
+    g_autoptr(GError) error = NULL;
+    g_autoptr(VbConfig) config = vb_config_load_file(path, &error);
+    g_autofree char *expected = sibling(path, ".out");
+    g_autofree char *text = NULL, *stripped = NULL;
+
+    ck_assert_msg(config != NULL, "%s: %s", path, error ? error->message : "");
+    ck_assert_str_eq(config->filename, path);
+    text = describe_config(config);
+    stripped = strip_dir(text, path);
+    vb_test_compare_file(expected, stripped);
+}
+END_TEST
+
+START_TEST(test_bad_config)
+{
+    const char *path = g_ptr_array_index(config_bad_cases, _i);
+    g_autoptr(GError) error = NULL;
+    g_autoptr(VbConfig) config = vb_config_load_file(path, &error);
+    g_autofree char *expected = sibling(path, ".err");
+    g_autofree char *message = NULL, *stripped = NULL;
+
+    ck_assert_msg(config == NULL, "%s loaded but must be refused", path);
+    ck_assert_msg(g_error_matches(error, VB_ERROR, VB_ERROR_INVALID_INPUT), "%s: %s", path,
+                  error->message);
+    message = g_strconcat(error->message, "\n", NULL);
+    stripped = strip_dir(message, path);
+    vb_test_compare_file(expected, stripped);
+}
+END_TEST
+
+START_TEST(test_config_defaults)
+{
+    g_autoptr(VbConfig) config = vb_config_new_default();
+    g_autoptr(GError) error = NULL;
+    g_autoptr(VbConfig) missing = vb_config_load_file("/nonexistent/virt-balancer.yaml", &error);
+
+    ck_assert_str_eq(config->driver, "libvirt");
+    ck_assert_uint_eq(config->pools->len, 0);
+    ck_assert_uint_eq(config->sample_interval_seconds, 30);
+    ck_assert_uint_eq(config->window_seconds, 300);
+    ck_assert_uint_eq(config->connect_timeout_seconds, 10);
+    ck_assert_ptr_null(config->policy);
+    ck_assert_ptr_null(missing);
+    ck_assert(g_error_matches(error, VB_ERROR, VB_ERROR_IO));
+    vb_config_free(NULL);
+}
+END_TEST
+
+/* The shipped examples must load: the inventory and both configs. */
+START_TEST(test_examples_load)
+{
+    static const char *const configs[] = { "virt-balancer.yaml", "sim-config.yaml" };
+    const char *srcdir = g_getenv("VB_SRCDIR") ? g_getenv("VB_SRCDIR") : VB_SRCDIR;
+    g_autofree char *demo = g_build_filename(srcdir, "examples", "demo-pool.yaml", NULL);
+    g_autoptr(GError) error = NULL;
+    g_autoptr(VbInventory) inv = vb_inventory_load_file(demo, &error);
+
+    ck_assert_msg(inv != NULL, "%s", error ? error->message : "");
+    ck_assert_uint_ge(inv->hosts->len, 10);
+    ck_assert_uint_ge(inv->vms->len, 50);
+    for (guint i = 0; i < G_N_ELEMENTS(configs); i++) {
+        g_autofree char *path = g_build_filename(srcdir, "examples", configs[i], NULL);
+        g_autoptr(VbConfig) config = vb_config_load_file(path, &error);
+
+        ck_assert_msg(config != NULL, "%s", error ? error->message : "");
+        if (g_str_equal(config->driver, "sim"))
+            ck_assert_str_eq(config->inventory, demo);
+    }
+}
+END_TEST
+
 static Suite *
 pool_suite(void)
 {
@@ -284,6 +406,16 @@ pool_suite(void)
     tcase_add_test(tc, test_generate_valid);
     tcase_add_test(tc, test_generate_skewed);
     tcase_add_test(tc, test_generate_degenerate);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("config");
+    config_good_cases = list_cases("pool/config-good");
+    config_bad_cases = list_cases("pool/config-bad");
+    if (config_good_cases->len < 2 || config_bad_cases->len < 10)
+        g_error("tests/data/pool/config-good or config-bad is missing");
+    tcase_add_loop_test(tc, test_good_config, 0, config_good_cases->len);
+    tcase_add_loop_test(tc, test_bad_config, 0, config_bad_cases->len);
+    tcase_add_test(tc, test_config_defaults);
+    tcase_add_test(tc, test_examples_load);
     suite_add_tcase(s, tc);
     tc = tcase_create("model");
     tcase_add_test(tc, test_copy_and_move);
