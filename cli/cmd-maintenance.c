@@ -141,10 +141,10 @@ vb_cli_cmd_maintenance(VbCliContext *ctx, int argc, char **argv)
                               "--move-back moves the guests\nthat were evacuated from it back.",
                               entries, &rc))
         return rc;
-    if (argc == 3 && strcmp(argv[1], "exit") == 0)
+    if (argc == 3 && strcmp(argv[1], "exit") == 0 && back)
         return maintenance_exit(ctx, argv[2], database, back);
     if (!(argc == 2 && strcmp(argv[1], "list") == 0) &&
-        !(argc == 3 && strcmp(argv[1], "enter") == 0))
+        !(argc == 3 && (strcmp(argv[1], "enter") == 0 || strcmp(argv[1], "exit") == 0)))
         return vb_cli_usage_error("maintenance: usage: maintenance list | enter HOST | "
                                   "exit HOST [--move-back]");
     journal = vb_cli_journal_open(ctx, database, &store, &error);
@@ -152,6 +152,15 @@ vb_cli_cmd_maintenance(VbCliContext *ctx, int argc, char **argv)
         return vb_cli_report_error(error);
     if (argc == 2)
         return maintenance_list(journal, ctx);
+    if (strcmp(argv[1], "exit") == 0) {
+        gboolean was = FALSE;
+
+        if (!vb_journal_maintenance_exit(journal, argv[2], &was, &error))
+            return vb_cli_report_error(error);
+        fprintf(ctx->out, was ? "%s is out of maintenance.\n" : "%s was not in maintenance.\n",
+                argv[2]);
+        return VB_EXIT_OK;
+    }
     if (!vb_journal_maintenance_enter(journal, argv[2], "entered by hand", &error))
         return vb_cli_report_error(error);
     fprintf(ctx->out, "%s is in maintenance: no guest will be placed there.\n", argv[2]);
