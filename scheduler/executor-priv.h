@@ -34,7 +34,10 @@ typedef struct {
     GHashTable *skips;        /* vm name -> times skipped (bounds re-planning) */
     VbExecReport *report;
     guint n_starts;
+    guint snapshot_failures;  /* in a row; the run gives up at VB_EXEC_MAX_SNAPSHOT_FAILURES */
 } Exec;
+
+#define VB_EXEC_MAX_SNAPSHOT_FAILURES 5
 
 void exec_move_free(ExecMove *move);
 /* Adds a queued move (journaled first). */

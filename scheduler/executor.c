@@ -447,6 +447,22 @@ exec_fill_pass(Exec *ex, VbInventory *inv, GError **error)
     return TRUE;
 }
 
+/* No fresh state: nothing starts this round (a host may be reconnecting);
+ * the run gives up only after several failures in a row. */
+static gboolean
+exec_snapshot_failed(Exec *ex, GError **error)
+{
+    if (++ex->snapshot_failures >= VB_EXEC_MAX_SNAPSHOT_FAILURES) {
+        g_prefix_error(error, "no fresh state of the pool after %u tries: ",
+                       ex->snapshot_failures);
+        return FALSE;
+    }
+    g_debug("no fresh state (try %u): %s", ex->snapshot_failures,
+            error && *error ? (*error)->message : "?");
+    g_clear_error(error);
+    return TRUE;
+}
+
 /* Fills free slots; re-plans skipped guests and fills again with the result. */
 static gboolean
 exec_fill(Exec *ex, GError **error)
@@ -457,13 +473,18 @@ exec_fill(Exec *ex, GError **error)
         if (ex->pending->len == 0 || ex->running->len >= exec_total_cap(ex))
             return TRUE;
         inv = exec_fresh_state(ex, error);
-        if (!inv || !exec_fill_pass(ex, inv, error))
+        if (!inv)
+            return exec_snapshot_failed(ex, error);
+        ex->snapshot_failures = 0;
+        if (!exec_fill_pass(ex, inv, error))
             return FALSE;
         if (ex->report->interrupted || ex->replan->len == 0)
             return TRUE;
         g_clear_pointer(&inv, vb_inventory_free);
         inv = exec_fresh_state(ex, error);
-        if (!inv || !exec_replan(ex, inv, error))
+        if (!inv)
+            return exec_snapshot_failed(ex, error);
+        if (!exec_replan(ex, inv, error))
             return FALSE;
     }
     return TRUE;

@@ -573,6 +573,57 @@ START_TEST(test_journal_before_acting)
 }
 END_TEST
 
+/* ------------------------------------------------ flaky snapshots */
+
+static guint flaky_failures; /* snapshots still to refuse */
+
+static VbInventory *
+flaky_snapshot(VbConn *conn, GError **error)
+{
+    if (flaky_failures > 0) {
+        flaky_failures--;
+        g_set_error(error, VB_ERROR, VB_ERROR_CONNECT, "h1: cannot connect: simulated");
+        return NULL;
+    }
+    return vb_driver_sim.snapshot(conn, error);
+}
+
+/* A few failed snapshots delay starts; too many in a row end the run with
+ * an error (the journal keeps the plan for a later resume). */
+static const guint flaky_rows[] = { 2, 50 };
+
+START_TEST(test_snapshot_failures)
+{
+    g_autoptr(VbInventory) inv = th_pool(2, 16, 65536, 100);
+    g_autoptr(VbPolicy) policy = vb_policy_new_default();
+    const char *pairs[] = { "a", "h1", NULL };
+    g_autoptr(VbPlan) plan = NULL;
+    g_autoptr(VbExecReport) r = NULL;
+    g_autoptr(GError) error = NULL;
+    VbDriverOps flaky = vb_driver_sim;
+    VbExecOptions opts = { 0 };
+    VbConn *conn;
+
+    flaky.snapshot = flaky_snapshot;
+    flaky_failures = flaky_rows[_i];
+    th_vm(inv, "h0", "a", 1024, 0);
+    plan = th_plan(inv, policy, VB_PLAN_REBALANCE, NULL, pairs);
+    conn = vb_sim_conn_new(vb_inventory_copy(inv));
+    opts = (VbExecOptions){ .ops = &flaky, .conn = conn, .policy = policy, .now_unix = 1 };
+    r = vb_executor_run(&opts, inv, plan, &error);
+    if (flaky_rows[_i] < 5) {
+        ck_assert_msg(r, "%s", error ? error->message : "");
+        ck_assert_uint_eq(r->finished, 1);
+        ck_assert_double_eq(outcome_of(r, "a")->started_clock, flaky_rows[_i]);
+    } else {
+        ck_assert_ptr_null(r);
+        ck_assert_ptr_nonnull(strstr(error->message, "no fresh state of the pool after 5 tries"));
+        ck_assert_uint_eq(vb_sim_n_migrations(conn), 0);
+    }
+    vb_driver_sim.close(conn);
+}
+END_TEST
+
 static Suite *
 scheduler_suite(void)
 {
@@ -588,6 +639,7 @@ scheduler_suite(void)
     tcase_add_test(tc, test_destination_down_replans);
     tcase_add_loop_test(tc, test_skip_when_no_longer_fits, 0, G_N_ELEMENTS(skip_has_alternative));
     tcase_add_test(tc, test_journal_before_acting);
+    tcase_add_loop_test(tc, test_snapshot_failures, 0, G_N_ELEMENTS(flaky_rows));
     suite_add_tcase(s, tc);
     scheduler_suite_crash(s);
     return s;
