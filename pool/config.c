@@ -198,6 +198,8 @@ read_host_name(Reader *r, const VbYamlNode *node, VbConfigHost *host, GError **e
         return vb_yaml_error(error, r->doc, node, "host: missing required key 'name'");
     if (!vb_yaml_get_string(r->doc, name, "host name", &host->name, error))
         return FALSE;
+    if (!host->name[0])
+        return vb_yaml_error(error, r->doc, name, "host name: must not be empty");
     other = g_hash_table_lookup(r->host_names, host->name);
     if (other)
         return vb_yaml_error(error, r->doc, name, "host '%s' is defined twice (first at line %u)",
@@ -281,6 +283,8 @@ read_pool(Reader *r, const VbYamlNode *map, GError **error)
         return vb_yaml_error(error, r->doc, map, "pool: missing required key 'name'");
     if (!vb_yaml_get_string(r->doc, name, "pool name", &pool->name, error))
         return FALSE;
+    if (!pool->name[0])
+        return vb_yaml_error(error, r->doc, name, "pool name: must not be empty");
     for (guint i = 0; i < r->config->pools->len; i++) {
         if (g_str_equal(((VbConfigPool *) g_ptr_array_index(r->config->pools, i))->name,
                         pool->name))

@@ -291,6 +291,11 @@ read_name(Loader *l, const VbYamlNode *map, const VbYamlNode *slot, char **ret,
         return missing_key(l, map, "name", error);
     if (!read_string(l, slot, "name", ret, error))
         return FALSE;
+    if (!**ret) {
+        g_autofree char *what = loader_what(l, "name");
+
+        return vb_yaml_error(error, l->doc, slot, "%s: must not be empty", what);
+    }
     l->name = *ret;
     return TRUE;
 }
