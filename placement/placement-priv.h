@@ -36,7 +36,7 @@ G_BEGIN_DECLS
 #define VB_REBALANCE_SOURCES 16
 /* Rebalance: destinations scanned per guest at most (bounds the worst case
  * when most hosts are refused). */
-#define VB_REBALANCE_MAX_SCAN 256
+#define VB_REBALANCE_MAX_SCAN 32
 
 /* A per-pool ordering of its participating hosts by weighted load, lowest
  * first, kept sorted by local repair when a move changes two loads. */

@@ -40,7 +40,7 @@ typedef struct {
     gboolean found;
     guint vm, from, to;
     double ds;      /* change of S_p, negative */
-    double seconds; /* estimated migration time */
+    double seconds; /* estimated migration time, < 0 until needed */
 } Candidate;
 
 typedef struct {
@@ -85,16 +85,22 @@ move_seconds(const VbState *st, guint vm, guint from, guint to)
                                          vb_state_move_kind(st, vm, to));
 }
 
-/* TRUE when (@ds, @seconds) should replace @best: clearly better, or about as
- * good and quicker to migrate. */
+/* TRUE when @ds should replace @best: clearly better, or about as good and
+ * quicker to migrate. Estimates are computed only for such near-ties (and
+ * remembered in the candidates), since pow() is the costly part. */
 static gboolean
-beats(const Candidate *best, double ds, double seconds)
+beats(const VbState *st, Candidate *best, guint vm, guint from, guint to, double ds,
+      double *ret_seconds)
 {
-    if (!best->found)
+    *ret_seconds = -1;
+    if (!best->found || ds < best->ds * 1.01)
         return TRUE;
-    if (ds < best->ds * 1.01)
-        return TRUE;
-    return ds <= best->ds * 0.99 && seconds < best->seconds;
+    if (ds > best->ds * 0.99)
+        return FALSE;
+    if (best->seconds < 0)
+        best->seconds = move_seconds(st, best->vm, best->from, best->to);
+    *ret_seconds = move_seconds(st, vm, from, to);
+    return *ret_seconds < best->seconds;
 }
 
 static void
@@ -122,8 +128,7 @@ scan_destinations(Search *s, guint vm, guint from, Candidate *best)
             st->policy->min_improvement + VB_SOFT_PENALTY * MAX(0, vb_state_soft_breaks(st, vm, d));
         if (pair_gain(s->ls, ld, s->a, b) < need)
             continue;
-        seconds = move_seconds(st, vm, from, d);
-        if (!beats(best, ds, seconds))
+        if (!beats(st, best, vm, from, d, ds, &seconds))
             continue;
         if (vb_state_refusal(st, vm, d, NULL) != VB_REJECT_LAST)
             continue;
