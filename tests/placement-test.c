@@ -250,6 +250,41 @@ START_TEST(test_estimate)
 }
 END_TEST
 
+/* Errors at the edges: an unknown host, a spec that cannot be placed. */
+START_TEST(test_errors)
+{
+    g_autoptr(VbInventory) inv = pt_load_inventory("placement/constraints.yaml");
+    g_autoptr(VbPolicy) policy = constraint_policy(POL_PLAIN);
+    VbVmSpec empty = {.name = (char *) "x", .vcpus = 0, .memory_mib = 1024};
+    VbVmSpec lost = {.name = (char *) "x", .vcpus = 1, .memory_mib = 1024, .pool = (char *) "p9"};
+    g_autoptr(GError) e1 = NULL;
+    g_autoptr(GError) e2 = NULL;
+    g_autoptr(GError) e3 = NULL;
+
+    ck_assert_ptr_null(vb_placement_evacuate(inv, policy, "kvm99", NULL, &e1));
+    ck_assert(g_error_matches(e1, VB_ERROR, VB_ERROR_NOT_FOUND));
+    ck_assert_str_eq(e1->message, "there is no host named 'kvm99'");
+    ck_assert_ptr_null(vb_placement_place(inv, policy, &empty, &e2));
+    ck_assert(g_error_matches(e2, VB_ERROR, VB_ERROR_INVALID_INPUT));
+    ck_assert_ptr_null(vb_placement_place(inv, policy, &lost, &e3));
+    ck_assert(g_error_matches(e3, VB_ERROR, VB_ERROR_NOT_FOUND));
+}
+END_TEST
+
+/* vb_plan_waits_for: a move into a host another move leaves waits for it. */
+START_TEST(test_waits_for)
+{
+    g_autoptr(VbInventory) inv = pt_load_inventory("placement/constraints.yaml");
+    const char *const moves[] = {"w2", "b2", "web", "b", "big", "b2", NULL};
+    g_autoptr(VbPlan) plan = hand_plan(inv, moves);
+
+    ck_assert(vb_plan_waits_for(plan, 1, 0));  /* web goes to b, which w2 leaves */
+    ck_assert(!vb_plan_waits_for(plan, 0, 1)); /* never backwards */
+    ck_assert(!vb_plan_waits_for(plan, 2, 0)); /* b2 is nobody's source */
+    ck_assert(!vb_plan_waits_for(plan, 2, 1));
+}
+END_TEST
+
 /* ------------------------------------------------------------ scenarios */
 
 static char *
@@ -355,6 +390,8 @@ placement_suite(void)
     tcase_add_test(tc, test_whole_plan);
     tcase_add_test(tc, test_checker_refuses);
     tcase_add_loop_test(tc, test_estimate, 0, G_N_ELEMENTS(estimate_rows));
+    tcase_add_test(tc, test_errors);
+    tcase_add_test(tc, test_waits_for);
     suite_add_tcase(suite, tc);
     tc = tcase_create("scenarios");
     tcase_add_test(tc, test_scenarios);
