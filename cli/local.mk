@@ -1,4 +1,28 @@
 # cli/: argument parsing, subcommands, text and JSON rendering.
+# Everything but main.c goes into libvbcli.a, so that tests/cli-test can call
+# the renderers and helpers directly as well as run the program.
+noinst_LIBRARIES += libvbcli.a
+libvbcli_a_SOURCES = cli/cli.h cli/commands.c cli/context.c cli/options.c \
+	cli/source.c cli/table.c cli/cmd-plan.c cli/cmd-place.c cli/cmd-policy.c \
+	cli/render-text.c cli/render-unplaced.c cli/render-place.c cli/render-json.c
+nodist_libvbcli_a_SOURCES = cli/demo-resource.c
+
 bin_PROGRAMS += virt-balancer
 virt_balancer_SOURCES = cli/main.c
-virt_balancer_LDADD = $(VB_LIBS)
+virt_balancer_LDADD = libvbcli.a $(VB_LIBS)
+
+# The demo pool is compiled into the binary so that `virt-balancer plan` works
+# anywhere (cli/source.c).
+EXTRA_DIST += cli/demo.gresource.xml
+CLEANFILES += cli/demo-resource.c
+cli/demo-resource.c: $(srcdir)/cli/demo.gresource.xml $(srcdir)/examples/demo-pool.yaml
+	$(AM_V_GEN)$(MKDIR_P) cli && \
+	`$(PKG_CONFIG) --variable=glib_compile_resources gio-2.0` \
+	  --sourcedir=$(srcdir)/examples --target=$@ --generate-source \
+	  --c-name vb_cli_demo $(srcdir)/cli/demo.gresource.xml
+
+check_PROGRAMS += tests/cli-test
+TESTS += tests/cli-test
+tests_cli_test_SOURCES = tests/cli-test.c tests/testutil.h
+tests_cli_test_CFLAGS = $(VB_TEST_CFLAGS)
+tests_cli_test_LDADD = libvbcli.a $(VB_TEST_LIBS)
