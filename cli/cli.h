@@ -126,6 +126,8 @@ int vb_cli_cmd_evacuate(VbCliContext *ctx, int argc, char **argv);
 int vb_cli_cmd_place(VbCliContext *ctx, int argc, char **argv);
 int vb_cli_cmd_policy(VbCliContext *ctx, int argc, char **argv);
 int vb_cli_cmd_help(VbCliContext *ctx, int argc, char **argv);
+int vb_cli_cmd_status(VbCliContext *ctx, int argc, char **argv);    /* cmd-status.c */
+int vb_cli_cmd_inventory(VbCliContext *ctx, int argc, char **argv); /* cmd-inventory.c */
 
 /* The global help text (transfer full), listing every command. */
 char *vb_cli_global_help(void);

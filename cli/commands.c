@@ -17,6 +17,8 @@ const VbCliCommand vb_cli_commands[] = {
     { "evacuate", "plan moving every guest off a host (--dry-run)", vb_cli_cmd_evacuate },
     { "place", "rank the hosts for a new guest", vb_cli_cmd_place },
     { "policy", "check a policy file (policy check FILE)", vb_cli_cmd_policy },
+    { "status", "show every host's state and its latest and averaged load", vb_cli_cmd_status },
+    { "inventory", "write the pool in the inventory format (--format yaml)", vb_cli_cmd_inventory },
     { "help", "print the help of virt-balancer or of a command", vb_cli_cmd_help },
     { NULL, NULL, NULL },
 };
