@@ -379,4 +379,5 @@ const VbDriverOps vb_driver_libvirt = {
     .locate = vb_lv_locate,
     .now = vb_lv_now,
     .sleep = vb_lv_sleep,
+    .job_find = vb_lv_job_find,
 };

@@ -24,6 +24,9 @@
 /* Post-copy is switched on when pre-copy has sent memory this many times
  * over without converging. */
 #define VB_LV_POSTCOPY_AFTER_ITERATIONS 3
+/* An abort that finds no job yet is retried this often, this far apart. */
+#define VB_LV_ABORT_RETRIES 50
+#define VB_LV_ABORT_RETRY_US 100000
 
 struct _VbJob {
     gatomicrefcount refs;
@@ -36,9 +39,12 @@ struct _VbJob {
     virDomainPtr dom;         /* on the source (own reference) */
     virConnectPtr dconn;      /* destination (own reference), cold moves */
     char *dconnuri;           /* live: the destination's libvirt URI */
+    char *src_uri;            /* live: the source's, for the worker's own connection */
+    guint timeout_seconds;    /* for opening it */
     virTypedParameterPtr params;
     int nparams;
     unsigned int flags;
+    gboolean attached;        /* found in flight by job_find: no worker thread */
     gboolean done, ok, aborted, postcopy_started;
     char *message;
 };
@@ -64,6 +70,7 @@ vb_lv_job_unref(VbJob *job)
     g_free(job->from);
     g_free(job->to);
     g_free(job->dconnuri);
+    g_free(job->src_uri);
     g_free(job->message);
     g_mutex_clear(&job->lock);
     g_free(job);
@@ -127,17 +134,43 @@ vb_lv_cold_move(VbJob *job, const char **ret_what, char **ret_message)
     return !job->start_after || virDomainCreate(copy) == 0;
 }
 
+/* The migration call blocks its connection for the whole migration (libvirt
+ * answers nothing else on it meanwhile), so it runs on a connection of its
+ * own; the host's shared connection stays free for job_poll, job_abort,
+ * samples and snapshots. */
+static gboolean
+vb_lv_live_move(VbJob *job, char **ret_message)
+{
+    g_autoptr(GError) error = NULL;
+    g_autoptr(virConnect) mconn = vb_lv_open_uri(job->from, job->src_uri, job->timeout_seconds,
+                                                 &error);
+    g_autoptr(virDomain) dom = NULL;
+    unsigned char uuid[VIR_UUID_BUFLEN];
+
+    if (!mconn) {
+        *ret_message = g_strdup(error->message);
+        return FALSE;
+    }
+    if (virDomainGetUUID(job->dom, uuid) < 0 || !(dom = virDomainLookupByUUID(mconn, uuid)))
+        return FALSE;
+    return virDomainMigrateToURI3(dom, job->dconnuri, job->params, job->nparams, job->flags) == 0;
+}
+
 static gpointer
 vb_lv_job_thread(gpointer data)
 {
     VbJob *job = data;
     const char *what = "cannot migrate";
     g_autofree char *message = NULL;
-    gboolean ok;
+    gboolean ok, aborted;
 
-    if (job->live)
-        ok = virDomainMigrateToURI3(job->dom, job->dconnuri, job->params, job->nparams,
-                                    job->flags) == 0;
+    g_mutex_lock(&job->lock);
+    aborted = job->aborted;
+    g_mutex_unlock(&job->lock);
+    if (aborted)
+        ok = FALSE, message = g_strdup("aborted before it started");
+    else if (job->live)
+        ok = vb_lv_live_move(job, &message);
     else
         ok = vb_lv_cold_move(job, &what, &message);
     vb_lv_job_finish(job, ok, what, message);
@@ -204,6 +237,8 @@ vb_lv_job_new(VbConn *conn, const VbMigrationRequest *req, GError **error)
     job->from = g_strdup(src->name);
     job->to = g_strdup(dst->name);
     job->live = req->live;
+    job->src_uri = g_strdup(src->uri);
+    job->timeout_seconds = src->timeout_seconds;
     job->post_copy = req->settings && req->settings->post_copy;
     job->start_after = req->settings && req->settings->start_after_cold_move;
     job->dom = virDomainLookupByName(sconn, req->vm);
@@ -276,6 +311,86 @@ vb_lv_job_progress(VbJob *job, VbJobInfo *info)
     }
 }
 
+/* ------------------------------------------------------- re-attaching */
+
+/* TRUE when the migration of an attached job (no worker) has ended, and then
+ * records how: the guest gone from its source (or no longer running there)
+ * means it moved; still running there means it failed or was aborted. */
+static gboolean
+vb_lv_job_attached_ended(VbJob *job)
+{
+    int type = VIR_DOMAIN_JOB_NONE, active;
+    virTypedParameterPtr params = NULL;
+    int nparams = 0;
+
+    if (virDomainGetJobStats(job->dom, &type, &params, &nparams, 0) == 0) {
+        virTypedParamsFree(params, nparams);
+        if (type != VIR_DOMAIN_JOB_NONE)
+            return FALSE;
+    }
+    active = virDomainIsActive(job->dom);
+    virResetLastError();
+    g_mutex_lock(&job->lock);
+    job->done = TRUE;
+    job->ok = active != 1;
+    if (active == 1)
+        job->message = g_strdup_printf("%s: the migration of '%s' ended and it still runs here",
+                                       job->from, job->vm);
+    g_mutex_unlock(&job->lock);
+    return TRUE;
+}
+
+/* An outgoing migration of @dom, if one runs: its elapsed seconds. */
+static gboolean
+vb_lv_outgoing_migration(virDomainPtr dom, double *ret_elapsed)
+{
+    virTypedParameterPtr params = NULL;
+    int nparams = 0, type = VIR_DOMAIN_JOB_NONE, operation = 0;
+    unsigned long long elapsed_ms = 0;
+
+    if (virDomainIsActive(dom) != 1 || virDomainGetJobStats(dom, &type, &params, &nparams, 0) < 0) {
+        virResetLastError();
+        return FALSE;
+    }
+    virTypedParamsGetInt(params, nparams, VIR_DOMAIN_JOB_OPERATION, &operation);
+    virTypedParamsGetULLong(params, nparams, VIR_DOMAIN_JOB_TIME_ELAPSED, &elapsed_ms);
+    virTypedParamsFree(params, nparams);
+    *ret_elapsed = (double) elapsed_ms / 1000.0;
+    return type != VIR_DOMAIN_JOB_NONE && operation == VIR_DOMAIN_JOB_OPERATION_MIGRATION_OUT;
+}
+
+VbJob *
+vb_lv_job_find(VbConn *conn, const char *vm, GError **error)
+{
+    for (guint i = 0; i < conn->hosts->len; i++) {
+        VbLvHost *host = g_ptr_array_index(conn->hosts, i);
+        g_autoptr(virConnect) hconn = vb_lv_host_connect(host, NULL);
+        virDomainPtr dom = hconn ? virDomainLookupByName(hconn, vm) : NULL;
+        double elapsed = 0;
+        VbJob *job;
+
+        virResetLastError();
+        if (!dom)
+            continue;
+        if (!vb_lv_outgoing_migration(dom, &elapsed)) {
+            virDomainFree(dom);
+            continue;
+        }
+        job = g_new0(VbJob, 1);
+        g_atomic_ref_count_init(&job->refs);
+        g_mutex_init(&job->lock);
+        job->vm = g_strdup(vm);
+        job->from = g_strdup(host->name);
+        job->to = g_strdup("its destination");
+        job->live = TRUE;
+        job->attached = TRUE;
+        job->dom = dom;
+        job->start_us = g_get_monotonic_time() - (gint64) (elapsed * G_USEC_PER_SEC);
+        return job;
+    }
+    return NULL;
+}
+
 gboolean
 vb_lv_job_poll(VbConn *conn, VbJob *job, VbJobInfo *ret_info, GError **error)
 {
@@ -291,6 +406,10 @@ vb_lv_job_poll(VbConn *conn, VbJob *job, VbJobInfo *ret_info, GError **error)
         info.message = g_strdup(job->message);
     }
     g_mutex_unlock(&job->lock);
+    if (!done && job->attached && vb_lv_job_attached_ended(job)) {
+        vb_job_info_clear(&info);
+        return vb_lv_job_poll(conn, job, ret_info, error);
+    }
     if (!done) {
         info.state = VB_JOB_RUNNING;
         vb_lv_job_progress(job, &info);
@@ -299,28 +418,41 @@ vb_lv_job_poll(VbConn *conn, VbJob *job, VbJobInfo *ret_info, GError **error)
     return TRUE;
 }
 
-gboolean
-vb_lv_job_abort(VbConn *conn, VbJob *job, GError **error)
+static gboolean
+vb_lv_job_is_done(VbJob *job)
 {
     gboolean done;
 
     g_mutex_lock(&job->lock);
-    job->aborted = !job->done;
     done = job->done;
     g_mutex_unlock(&job->lock);
-    if (done || !job->live)
-        return TRUE; /* nothing to stop: job_poll tells how it ended */
-    if (virDomainAbortJob(job->dom) < 0) {
-        g_mutex_lock(&job->lock);
-        done = job->done;
-        g_mutex_unlock(&job->lock);
-        if (done) {
-            virResetLastError();
+    return done;
+}
+
+/* The worker may not have reached libvirt yet when an abort comes ("no job
+ * is active"): the flag stops it before it starts, and the abort is retried
+ * for a while in case the call is already on its way. */
+gboolean
+vb_lv_job_abort(VbConn *conn, VbJob *job, GError **error)
+{
+    g_mutex_lock(&job->lock);
+    job->aborted = !job->done;
+    g_mutex_unlock(&job->lock);
+    if (!job->live)
+        return TRUE; /* a cold move is not interruptible; job_poll tells how it ended */
+    for (guint attempt = 0; !vb_lv_job_is_done(job); attempt++) {
+        if (virDomainAbortJob(job->dom) == 0)
             return TRUE;
-        }
-        return vb_lv_error(error, VB_ERROR_MIGRATION, job->from, "cannot abort the migration");
+        if (job->attached && (virGetLastErrorCode() == VIR_ERR_OPERATION_INVALID ||
+                              virGetLastErrorCode() == VIR_ERR_NO_DOMAIN))
+            break; /* no worker to wait for: it has ended */
+        if (virGetLastErrorCode() != VIR_ERR_OPERATION_INVALID || attempt >= VB_LV_ABORT_RETRIES)
+            return vb_lv_error(error, VB_ERROR_MIGRATION, job->from, "cannot abort the migration");
+        virResetLastError();
+        g_usleep(VB_LV_ABORT_RETRY_US);
     }
-    return TRUE;
+    virResetLastError();
+    return TRUE; /* it ended first: job_poll tells how */
 }
 
 /* ------------------------------------------------------------ locate */

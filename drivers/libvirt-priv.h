@@ -136,6 +136,7 @@ VbJob *vb_lv_migrate_start(VbConn *conn, const VbMigrationRequest *req, GError *
 gboolean vb_lv_job_poll(VbConn *conn, VbJob *job, VbJobInfo *ret_info, GError **error);
 gboolean vb_lv_job_abort(VbConn *conn, VbJob *job, GError **error);
 void vb_lv_job_free(VbJob *job);
+VbJob *vb_lv_job_find(VbConn *conn, const char *vm, GError **error);
 GPtrArray *vb_lv_locate(VbConn *conn, const char *vm, GError **error);
 
 /* Storage for guest disks on @host: the `default` pool's capacity and

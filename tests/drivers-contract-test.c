@@ -97,6 +97,7 @@ config_new(const char *driver)
 static void
 sim_setup(void)
 {
+    env.driver = "sim";
     env.config = config_new("sim");
     env.config->inventory = vb_test_data_path("drivers/contract-sim.yaml");
 }
@@ -156,9 +157,10 @@ libvirt_setup(void)
     g_autofree char *envfile = NULL, *text = NULL, *down_uri = NULL;
     VbConfigPool *pool;
 
+    env.driver = "libvirt";
     env.config = config_new("libvirt");
     env.lab_dir = g_dir_make_tmp("vb-ct-XXXXXX", NULL);
-    if (!env.lab_dir || !run_lab("start --hosts 3") || !run_lab("guests --layout 2,1 --memory 128") ||
+    if (!env.lab_dir || !run_lab("start --hosts 3") || !run_lab("guests --layout 2,1 --memory 1024") ||
         !run_lab("guest --host lab3 --name pin1 --tag no-migrate --label web") ||
         !run_lab("guest --host lab3 --name off1 --label db --no-start"))
         return; /* the checks fail on the missing hosts, with lab.sh's output above */
@@ -202,24 +204,20 @@ static const struct {
     { "libvirt", libvirt_setup, libvirt_teardown },
 };
 
-static guint next_driver; /* the unchecked fixtures run one tcase after the other */
+/* A registered driver with no builder above: its checks fail, naming it. */
+static const char *missing_driver;
 
 static void
-env_setup(void)
+missing_setup(void)
 {
-    memset(&env, 0, sizeof(env));
-    env.driver = vb_drivers[next_driver++]->name;
-    for (guint i = 0; i < G_N_ELEMENTS(builders); i++) {
-        if (strcmp(builders[i].driver, env.driver) == 0)
-            builders[i].setup();
-    }
+    env.driver = missing_driver;
 }
 
 static void
 env_teardown(void)
 {
     for (guint i = 0; i < G_N_ELEMENTS(builders); i++) {
-        if (strcmp(builders[i].driver, env.driver) == 0 && builders[i].teardown)
+        if (g_strcmp0(builders[i].driver, env.driver) == 0 && builders[i].teardown)
             builders[i].teardown();
     }
     config_free(env.config);
@@ -458,6 +456,56 @@ START_TEST(test_abort)
 }
 END_TEST
 
+/* After a crash the executor re-attaches to migrations in flight (job_find,
+ * optional): here the first handle stays with us, a second one is found and
+ * aborted through, and both see the migration end without moving the guest. */
+START_TEST(test_job_find)
+{
+    const VbDriverOps *ops = contract_ops();
+    VbConn *conn = contract_open(ops);
+    VbMigrationSettings settings = { .max_total = 1, .bandwidth_mib_s = 1 };
+    VbMigrationRequest req = { .vm = "g02", .from = "lab1", .to = "lab2", .live = TRUE,
+                               .settings = &settings };
+    g_autoptr(GError) error = NULL;
+    VbJob *job, *found;
+    VbJobInfo info;
+
+    if (!ops->job_find) {
+        ops->close(conn);
+        return;
+    }
+    ck_assert_ptr_null(ops->job_find(conn, "g02", &error));
+    ck_assert(error == NULL);
+    job = ops->migrate_start(conn, &req, &error);
+    ck_assert_msg(job != NULL, "%s: migrate: %s", env.driver, error ? error->message : "");
+    /* As soon as the migration shows on the source. */
+    for (double start = ops->now(conn); ; ops->sleep(conn, 0.05)) {
+        found = ops->job_find(conn, "g02", &error);
+        if (found || error || ops->now(conn) - start > 10.0)
+            break;
+    }
+    if (!found) {
+        info = wait_job(ops, conn, job);
+        ck_assert_msg(FALSE, "%s: job_find: %s (the migration ended %d: %s)", env.driver,
+                      error ? error->message : "none", info.state, info.message);
+    }
+    ck_assert_msg(ops->job_abort(conn, found, &error), "%s: abort: %s", env.driver,
+                  error ? error->message : "");
+    info = wait_job(ops, conn, found);
+    ck_assert_msg(info.state == VB_JOB_ABORTED, "%s: found job ended %d: %s", env.driver,
+                  info.state, info.message ? info.message : "");
+    vb_job_info_clear(&info);
+    info = wait_job(ops, conn, job);
+    ck_assert_msg(info.state != VB_JOB_COMPLETED, "%s: the migration went on", env.driver);
+    vb_job_info_clear(&info);
+    ops->job_free(found);
+    ops->job_free(job);
+    assert_located(ops, conn, "g02", "lab1", TRUE);
+    ck_assert_ptr_null(ops->job_find(conn, "g02", &error));
+    ops->close(conn);
+}
+END_TEST
+
 START_TEST(test_locate_unknown)
 {
     const VbDriverOps *ops = contract_ops();
@@ -479,7 +527,15 @@ contract_suite(void)
     for (guint i = 0; vb_drivers[i]; i++) {
         TCase *tc = tcase_create(vb_drivers[i]->name);
 
-        tcase_add_unchecked_fixture(tc, env_setup, env_teardown);
+        void (*setup)(void) = missing_setup;
+
+        for (guint b = 0; b < G_N_ELEMENTS(builders); b++) {
+            if (strcmp(builders[b].driver, vb_drivers[i]->name) == 0)
+                setup = builders[b].setup;
+        }
+        if (setup == missing_setup)
+            missing_driver = vb_drivers[i]->name;
+        tcase_add_unchecked_fixture(tc, setup, env_teardown);
         tcase_set_timeout(tc, 600);
         /* Order matters only for readability: each check reads the state it needs. */
         tcase_add_test(tc, test_snapshot);
@@ -487,6 +543,7 @@ contract_suite(void)
         tcase_add_test(tc, test_locate_unknown);
         tcase_add_test(tc, test_migrate);
         tcase_add_test(tc, test_abort);
+        tcase_add_test(tc, test_job_find);
         suite_add_tcase(s, tc);
     }
     return s;
