@@ -119,6 +119,24 @@ read_string(const Loader *l, const VbYamlNode *n, const char *key, char **ret,
     return vb_yaml_get_string(l->doc, n, what, ret, error);
 }
 
+/* Like read_string, but borrows the text from the document (no copy): for
+ * names that the adders copy anyway. */
+static gboolean
+read_text(const Loader *l, const VbYamlNode *n, const char *key, const char **ret,
+          GError **error)
+{
+    g_autofree char *copy = NULL;
+
+    if (vb_yaml_node_kind(n) == VB_YAML_SCALAR && !vb_yaml_node_is_null(l->doc, n)) {
+        *ret = vb_yaml_node_value(l->doc, n);
+        return TRUE;
+    }
+    /* Not a usable scalar: read_string words the error and fails. */
+    if (read_string(l, n, key, &copy, error))
+        g_assert_not_reached();
+    return FALSE;
+}
+
 static gboolean
 read_enum(const Loader *l, const VbYamlNode *n, const char *key, const char *const *names,
           guint *ret, GError **error)
@@ -282,14 +300,14 @@ refuse_duplicate(const Loader *l, const VbYamlNode *n, GHashTable *table, GPtrAr
                          name, line);
 }
 
-/* Reads the `name` slot; @kind labels messages. */
+/* Reads the `name` slot (borrowed from the document); @kind labels messages. */
 static gboolean
-read_name(Loader *l, const VbYamlNode *map, const VbYamlNode *slot, char **ret,
+read_name(Loader *l, const VbYamlNode *map, const VbYamlNode *slot, const char **ret,
           GError **error)
 {
     if (!slot)
         return missing_key(l, map, "name", error);
-    if (!read_string(l, slot, "name", ret, error))
+    if (!read_text(l, slot, "name", ret, error))
         return FALSE;
     if (!**ret) {
         g_autofree char *what = loader_what(l, "name");
@@ -463,7 +481,7 @@ static gboolean
 load_host(Loader *l, VbPool *pool, const VbYamlNode *map, GError **error)
 {
     const VbYamlNode *s[HK_LAST] = { 0 };
-    g_autofree char *name = NULL;
+    const char *name = NULL;
     VbHost *host;
     guint line = vb_yaml_node_line(map);
 
@@ -495,7 +513,7 @@ static gboolean
 load_pool(Loader *l, const VbYamlNode *map, GError **error)
 {
     const VbYamlNode *s[PK_LAST] = { 0 };
-    g_autofree char *name = NULL;
+    const char *name = NULL;
     VbPool *pool;
     guint line = vb_yaml_node_line(map);
 
@@ -615,12 +633,12 @@ load_vm_disks(Loader *l, VbVm *vm, const VbYamlNode *list, GError **error)
 static gboolean
 resolve_host(Loader *l, const VbYamlNode *slot, VbHost **ret, GError **error)
 {
-    g_autofree char *name = NULL;
+    const char *name = NULL;
     g_autofree const char **names = NULL;
     const char *guess;
     VbHost *host;
 
-    if (!read_string(l, slot, "host", &name, error))
+    if (!read_text(l, slot, "host", &name, error))
         return FALSE;
     host = vb_inventory_get_host(l->inv, name);
     if (host) {
@@ -686,7 +704,7 @@ static gboolean
 load_vm(Loader *l, const VbYamlNode *map, GError **error)
 {
     const VbYamlNode *s[VK_LAST] = { 0 };
-    g_autofree char *name = NULL;
+    const char *name = NULL;
     VbHost *host = NULL;
     VbVm *vm;
     guint line = vb_yaml_node_line(map);
