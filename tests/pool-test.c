@@ -376,6 +376,15 @@ START_TEST(test_examples_load)
     ck_assert_msg(inv != NULL, "%s", error ? error->message : "");
     ck_assert_uint_ge(inv->hosts->len, 10);
     ck_assert_uint_ge(inv->vms->len, 50);
+    {
+        g_autofree char *dump = vb_inventory_to_yaml(inv);
+        g_autoptr(VbInventory) again = vb_inventory_load_data(dump, strlen(dump), "d", &error);
+        g_autofree char *dump2 = NULL;
+
+        ck_assert_msg(again != NULL, "%s", error ? error->message : "");
+        dump2 = vb_inventory_to_yaml(again);
+        ck_assert_str_eq(dump, dump2);
+    }
     for (guint i = 0; i < G_N_ELEMENTS(configs); i++) {
         g_autofree char *path = g_build_filename(srcdir, "examples", configs[i], NULL);
         g_autoptr(VbConfig) config = vb_config_load_file(path, &error);
