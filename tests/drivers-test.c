@@ -180,6 +180,10 @@ START_TEST(test_domstats)
     g_autofree char *text = NULL;
     g_autofree char *actual = NULL;
 
+    /* libvirt's typed-parameter helpers need it initialised. Done in each
+     * test, not once before Check forks: a child would inherit the event
+     * loop thread's memory without the thread. */
+    vb_lv_global_init();
     ck_assert(g_file_get_contents(path, &text, NULL, NULL));
     actual = render_domstats(text);
     ck_assert(*actual != '\0');
@@ -318,8 +322,6 @@ drivers_suite(void)
 {
     Suite *s = suite_create("drivers");
     TCase *tc = tcase_create("parse");
-
-    vb_lv_global_init(); /* libvirt's typed-parameter helpers need it too */
 
     tcase_add_loop_test(tc, test_parse, 0, G_N_ELEMENTS(parse_cases));
     tcase_add_loop_test(tc, test_domstats, 0, G_N_ELEMENTS(domstats_cases));
