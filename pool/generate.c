@@ -401,14 +401,13 @@ make_vm(Gen *g, guint index, double mean_mib)
     make_vm_state(g, vm);
     if (!fits)
         vm->state = VB_VM_STATE_SHUTOFF;
-    if (vm->state != VB_VM_STATE_SHUTOFF) {
+    if (vm->state != VB_VM_STATE_SHUTOFF)
         g->room_mib[h] -= memory;
+    if (vm->state == VB_VM_STATE_RUNNING) {
         /* Busy guests are rare; hot hosts' guests a little busier. */
         vm->cpu_usage = round3(g->hot[h] ? sqrt(u) * 0.9 : u * u * 0.8);
-        if (vm->state == VB_VM_STATE_RUNNING) {
-            vm->dirty_rate_mib_s = 5 * exp2(floor(rng_double(&g->rng) * 6));
-            g->vcpu_load[h] += vm->vcpus * vm->cpu_usage;
-        }
+        vm->dirty_rate_mib_s = 5 * exp2(floor(rng_double(&g->rng) * 6));
+        g->vcpu_load[h] += vm->vcpus * vm->cpu_usage;
     }
     make_vm_features(g, vm, host);
     make_vm_disks(g, vm, host);
