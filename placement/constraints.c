@@ -181,12 +181,17 @@ capacity_refusal(const VbState *st, const VbVm *vm, const VbHost *from, const Vb
         return refuse(why, VB_REJECT_STORAGE_DEST,
                       "%s copies %.1f GiB of disks, %s has %.1f GiB free (needs 3x: %.1f GiB)",
                       vm->name, copied, to->name, MAX(st->storage_free[to->id], 0.0), 3 * copied);
-    if (copied > 0 && st->storage_free[from->id] < 2 * copied)
+    /* An evacuation is reordered longest first, so there the source must
+     * have room without what other departures give back; a rebalance is
+     * ordered and vb_plan_waits_for() tells the executor so. */
+    double source_free =
+        st->storage_free[from->id] - (st->evacuating ? st->storage_credit[from->id] : 0);
+
+    if (copied > 0 && source_free < 2 * copied)
         return refuse(why, VB_REJECT_STORAGE_SOURCE,
                       "%s copies %.1f GiB of disks, its host %s has %.1f GiB free (needs 2x: "
                       "%.1f GiB)",
-                      vm->name, copied, from->name, MAX(st->storage_free[from->id], 0.0),
-                      2 * copied);
+                      vm->name, copied, from->name, MAX(source_free, 0.0), 2 * copied);
     return VB_REJECT_LAST;
 }
 

@@ -69,6 +69,14 @@ vb_vm_counts_on_dest(const VbPolicy *policy, const VbVm *vm)
     return vm->state != VB_VM_STATE_SHUTOFF || policy->migration.start_after_cold_move;
 }
 
+/* TRUE when a move starts the guest: it is shut off and the policy starts
+ * guests after a cold move. */
+gboolean
+vb_vm_started_by_move(const VbPolicy *policy, const VbVm *vm)
+{
+    return vm->state == VB_VM_STATE_SHUTOFF && policy->migration.start_after_cold_move;
+}
+
 static double
 pooled(const double *sum_sq_dev, guint n)
 {

@@ -72,7 +72,9 @@ typedef struct {
     VbHostLoad *load;       /* working loads */
     double *mem_free;       /* MiB free after the reserve, minus arrivals */
     double *vcpus_free;     /* vCPUs still allowed by the overcommit */
-    double *storage_free;   /* GiB free, minus arrivals' disks */
+    double *storage_free;   /* GiB free, minus arrivals' disks, plus departures' */
+    double *storage_credit; /* GiB departures gave back (evacuation does not count
+                             * them for the 2x source check: it reorders moves) */
     guint *pos;             /* index of the host in its pool's order */
 
     /* per guest */
@@ -96,6 +98,7 @@ double vb_state_share(const VbState *st, guint vm, guint host);
 double vb_state_metric_share(const VbState *st, guint vm, guint host, VbMetric m);
 double vb_vm_copied_gib(const VbInventory *inv, const VbVm *vm, guint to_pool);
 gboolean vb_vm_counts_on_dest(const VbPolicy *policy, const VbVm *vm);
+gboolean vb_vm_started_by_move(const VbPolicy *policy, const VbVm *vm);
 void vb_loads_imbalance(const VbInventory *inv, const VbHostLoad *loads,
                         const gboolean *participates, double *ret_weighted,
                         double ret_metric[VB_METRIC_LAST]);

@@ -179,16 +179,19 @@ gboolean vb_placement_check_plan(const VbInventory *inv, const VbPolicy *policy,
 /* What-if: returns @inv after @plan (transfer full): guests on their new hosts and the
  * measured figures (cpu_usage, memory_used_mib, storage_free_gib) adjusted
  * by what each guest takes with it, so that loads computed on the result
- * equal the planner's "after" loads. last_migrated is left alone. Moves
+ * equal the planner's "after" loads; a shut-off guest moved cold is running
+ * afterwards when the policy starts guests after cold moves (the planner
+ * counts it so). last_migrated is left alone. Moves
  * naming unknown ids are skipped. Never fails. */
 VbInventory *vb_placement_apply_plan(const VbInventory *inv, const VbPolicy *policy,
                                      const VbPlan *plan);
 
 /* Plans are ordered: a move may use memory, vCPUs, storage or an
- * anti-affinity slot that an earlier move frees on its destination. TRUE
- * when move @later (an index in plan->moves) must not start before move
- * @earlier has finished: @earlier < @later and @later goes into the host
- * @earlier leaves. Evacuation plans never have such pairs. */
+ * anti-affinity slot that an earlier move frees. TRUE when move @later (an
+ * index in plan->moves) must not start before move @earlier has finished:
+ * @earlier < @later and either @later goes into the host @earlier leaves, or
+ * both leave one host and @later copies disks (the source needs 2x their size
+ * free). Evacuation plans never have such pairs: they fit in any order. */
 gboolean vb_plan_waits_for(const VbPlan *plan, guint later, guint earlier);
 
 G_END_DECLS

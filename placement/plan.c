@@ -112,8 +112,14 @@ vb_plan_waits_for(const VbPlan *plan, guint later, guint earlier)
 {
     g_return_val_if_fail(plan != NULL && later < plan->moves->len && earlier < plan->moves->len,
                          FALSE);
-    return earlier < later && g_array_index(plan->moves, VbMove, later).to ==
-                                  g_array_index(plan->moves, VbMove, earlier).from;
+    const VbMove *l = &g_array_index(plan->moves, VbMove, later);
+    const VbMove *e = &g_array_index(plan->moves, VbMove, earlier);
+
+    if (earlier >= later || plan->kind == VB_PLAN_EVACUATE)
+        return FALSE;
+    /* Into a host the earlier move leaves; or out of the same host copying
+     * disks, which may need the storage the earlier move frees there. */
+    return l->to == e->from || (l->from == e->from && l->kind != VB_MOVE_LIVE);
 }
 
 /* ------------------------------------------------------------ applying */
@@ -137,7 +143,6 @@ vb_placement_apply_plan(const VbInventory *inv, const VbPolicy *policy, const Vb
 {
     VbInventory *copy = vb_inventory_copy(inv);
 
-    (void) policy; /* the load model does not depend on it today */
     for (guint i = 0; plan && i < plan->moves->len; i++) {
         const VbMove *move = &g_array_index(plan->moves, VbMove, i);
         VbVm *vm;
@@ -156,6 +161,8 @@ vb_placement_apply_plan(const VbInventory *inv, const VbPolicy *policy, const Vb
             double arrived = vb_vm_copied_gib(copy, vm, to->pool);
 
             shift_measured(from, vm, -1, left);
+            if (vb_vm_started_by_move(policy, vm))
+                vm->state = VB_VM_STATE_RUNNING;
             shift_measured(to, vm, 1, arrived);
         }
         vb_inventory_move_vm(copy, vm, to);

@@ -38,12 +38,23 @@
 
 typedef struct {
     gboolean found;
+    gboolean relocate; /* a retarget whose move must go to the end of the plan */
     guint vm, from, to;
     double ds;      /* change of S_p, negative */
     double seconds; /* estimated migration time, < 0 until needed */
 } Candidate;
 
+/* What the balance planner keeps besides the state. */
 typedef struct {
+    VbState *st;
+    VbPlan *plan;
+    gint *last_left;   /* per host: index of the last planned move leaving it, or -1 */
+    GArray **arrived;  /* per host: guests planned onto it (may have moved on) */
+    guint *move_index; /* per guest: its move in plan->moves */
+} Rebalance;
+
+typedef struct {
+    Rebalance *rb;
     VbState *st;
     guint pool;
     double a, b_lo, b_hi; /* current guest's shares */
@@ -103,6 +114,40 @@ beats(const VbState *st, Candidate *best, guint vm, guint from, guint to, double
     return *ret_seconds < best->seconds;
 }
 
+/* TRUE when a move after move @i depends on it (vb_plan_waits_for). */
+static gboolean
+has_dependents(const VbPlan *plan, guint i)
+{
+    for (guint k = i + 1; k < plan->moves->len; k++) {
+        if (vb_plan_waits_for(plan, k, i))
+            return TRUE;
+    }
+    return FALSE;
+}
+
+/* May @vm, planned from @orig onto @from, go to @to instead? Its move keeps
+ * its place in the plan when every planned move leaving @to comes before it
+ * (what it finds free there must not depend on a later move); otherwise it
+ * goes to the end of the plan (*@ret_relocate), which needs that no later
+ * move depends on it. And the hard constraints must hold for @orig -> @to in
+ * the state with its first move taken out. The state is restored. */
+static gboolean
+retarget_allowed(Rebalance *rb, guint vm, guint orig, guint from, guint to, gboolean *ret_relocate)
+{
+    VbState *st = rb->st;
+    gboolean ok;
+
+    if (to == orig)
+        return FALSE;
+    *ret_relocate = rb->last_left[to] > (gint) rb->move_index[vm];
+    if (*ret_relocate && has_dependents(rb->plan, rb->move_index[vm]))
+        return FALSE;
+    st->vm_host[vm] = orig;
+    ok = vb_state_refusal(st, vm, to, NULL) == VB_REJECT_LAST;
+    st->vm_host[vm] = from;
+    return ok;
+}
+
 static void
 scan_destinations(Search *s, guint vm, guint from, Candidate *best)
 {
@@ -114,6 +159,7 @@ scan_destinations(Search *s, guint vm, guint from, Candidate *best)
         guint d = po->order[i];
         double ld = st->load[d].weighted;
         double b, ds, seconds, need;
+        gboolean relocate = FALSE;
 
         if (d == from)
             break; /* every host from here on is at least as loaded */
@@ -130,40 +176,59 @@ scan_destinations(Search *s, guint vm, guint from, Candidate *best)
             continue;
         if (!beats(st, best, vm, from, d, ds, &seconds))
             continue;
-        if (vb_state_refusal(st, vm, d, NULL) != VB_REJECT_LAST)
+        if (st->moved[vm] ? !retarget_allowed(s->rb, vm, vb_inventory_vm(st->inv, vm)->host, from,
+                                              d, &relocate)
+                          : vb_state_refusal(st, vm, d, NULL) != VB_REJECT_LAST)
             continue;
-        *best = (Candidate){TRUE, vm, from, d, ds, seconds};
+        *best = (Candidate){TRUE, st->moved[vm] && relocate, vm, from, d, ds, seconds};
     }
 }
 
+static void
+scan_guest(Search *s, guint vm, guint from, Candidate *best)
+{
+    const VbState *st = s->st;
+    const VbPoolOrder *po = &st->pools[s->pool];
+
+    s->a = vb_state_share(st, vm, from);
+    if (s->a <= 0)
+        return;
+    s->b_lo = guest_share_at(st, vm, po->cap_max);
+    s->b_hi = guest_share_at(st, vm, po->cap_min);
+    s->term1 = (s->ls - s->a) * (s->ls - s->a) - s->ls * s->ls;
+    scan_destinations(s, vm, from, best);
+}
+
+/* The guests on @from: its own, and those planned onto it (which may be
+ * sent elsewhere instead, see take()). */
 static void
 scan_source(Search *s, guint from, Candidate *best)
 {
     VbState *st = s->st;
     const VbHost *host = vb_inventory_host(st->inv, from);
-    const VbPoolOrder *po = &st->pools[s->pool];
+    const GArray *arrived = s->rb->arrived[from];
 
     s->ls = st->load[from].weighted;
     for (guint i = 0; i < host->vms->len; i++) {
         guint vm = g_array_index(host->vms, guint, i);
 
-        if (st->moved[vm] || st->fixed[vm] != VB_REJECT_LAST)
-            continue;
-        s->a = vb_state_share(st, vm, from);
-        if (s->a <= 0)
-            continue;
-        s->b_lo = guest_share_at(st, vm, po->cap_max);
-        s->b_hi = guest_share_at(st, vm, po->cap_min);
-        s->term1 = (s->ls - s->a) * (s->ls - s->a) - s->ls * s->ls;
-        scan_destinations(s, vm, from, best);
+        if (!st->moved[vm] && st->fixed[vm] == VB_REJECT_LAST)
+            scan_guest(s, vm, from, best);
+    }
+    for (guint i = 0; arrived && i < arrived->len; i++) {
+        guint vm = g_array_index(arrived, guint, i);
+
+        if (st->vm_host[vm] == from)
+            scan_guest(s, vm, from, best);
     }
 }
 
 static Candidate
-best_in_pool(VbState *st, guint pool)
+best_in_pool(Rebalance *rb, guint pool)
 {
+    VbState *st = rb->st;
     const VbPoolOrder *po = &st->pools[pool];
-    Search s = {.st = st, .pool = pool};
+    Search s = {.rb = rb, .st = st, .pool = pool};
     Candidate best = {0};
     double mean;
 
@@ -219,16 +284,84 @@ total_imbalance(const VbState *st)
 }
 
 static void
-take(VbState *st, VbPlan *plan, const Candidate *c)
+note_arrival(Rebalance *rb, guint vm, guint to)
 {
+    if (!rb->arrived[to])
+        rb->arrived[to] = g_array_new(FALSE, FALSE, sizeof(guint));
+    g_array_append_val(rb->arrived[to], vm);
+}
+
+/* Moves the move of @vm to the end of the plan; indexes follow. */
+static void
+relocate_to_end(Rebalance *rb, guint vm)
+{
+    GArray *moves = rb->plan->moves;
+    VbMove move = g_array_index(moves, VbMove, rb->move_index[vm]);
+
+    g_array_remove_index(moves, rb->move_index[vm]);
+    g_array_append_val(moves, move);
+    for (guint k = 0; k < moves->len; k++)
+        rb->last_left[g_array_index(moves, VbMove, k).from] = -1;
+    for (guint k = 0; k < moves->len; k++) {
+        rb->move_index[g_array_index(moves, VbMove, k).vm] = k;
+        rb->last_left[g_array_index(moves, VbMove, k).from] = (gint) k;
+    }
+}
+
+/* A guest already planned is sent to @c->to instead: its one move is
+ * rewritten (never a second move), and says so. */
+static void
+retarget(Rebalance *rb, const Candidate *c, guint pool, double pool_before, double total_before)
+{
+    VbState *st = rb->st;
+    VbMove *move;
+    char *reason;
+
+    if (c->relocate)
+        relocate_to_end(rb, c->vm);
+    move = &g_array_index(rb->plan->moves, VbMove, rb->move_index[c->vm]);
+    vb_state_unapply(st, c->vm, move->from);
+    vb_plan_add_move(rb->plan, st, c->vm, c->to, 0, NULL); /* figures for the new target */
+    {
+        VbMove fresh = g_array_index(rb->plan->moves, VbMove, rb->plan->moves->len - 1);
+
+        g_array_set_size(rb->plan->moves, rb->plan->moves->len - 1);
+        move = &g_array_index(rb->plan->moves, VbMove, rb->move_index[c->vm]);
+        move->kind = fresh.kind;
+        move->estimated_seconds = fresh.estimated_seconds;
+    }
+    vb_state_apply(st, c->vm, c->to);
+    move->to = c->to;
+    reason = g_strdup_printf("%s; sent to %s instead of %s, which lowers pool %s's imbalance "
+                             "%.3f -> %.3f",
+                             move->reason, vb_inventory_host(st->inv, c->to)->name,
+                             vb_inventory_host(st->inv, c->from)->name,
+                             vb_inventory_pool(st->inv, pool)->name, pool_before,
+                             vb_state_pool_imbalance(st, pool));
+    g_free(move->reason);
+    move->reason = reason;
+    move->gain += total_before - total_imbalance(st);
+    note_arrival(rb, c->vm, c->to);
+}
+
+static void
+take(Rebalance *rb, const Candidate *c)
+{
+    VbState *st = rb->st;
+    VbPlan *plan = rb->plan;
     guint pool = vb_inventory_host(st->inv, c->from)->pool;
     const VbPoolOrder *po = &st->pools[pool];
     double pool_before = vb_state_pool_imbalance(st, pool);
     double total_before = total_imbalance(st);
     g_autofree char *what = vb_describe_vm(vb_inventory_vm(st->inv, c->vm));
-    GString *reason = g_string_new(NULL);
+    GString *reason;
     guint n_moves = plan->moves->len;
 
+    if (st->moved[c->vm]) {
+        retarget(rb, c, pool, pool_before, total_before);
+        return;
+    }
+    reason = g_string_new(NULL);
     append_why_source(reason, st, c->from, po->sum / po->n);
     vb_plan_add_move(plan, st, c->vm, c->to, 0, NULL);
     vb_state_apply(st, c->vm, c->to);
@@ -238,6 +371,9 @@ take(VbState *st, VbPlan *plan, const Candidate *c)
                            vb_state_pool_imbalance(st, pool));
     g_array_index(plan->moves, VbMove, n_moves).reason = g_string_free(reason, FALSE);
     g_array_index(plan->moves, VbMove, n_moves).gain = total_before - total_imbalance(st);
+    rb->move_index[c->vm] = n_moves;
+    rb->last_left[c->from] = (gint) n_moves;
+    note_arrival(rb, c->vm, c->to);
 }
 
 static gboolean
@@ -250,15 +386,39 @@ all_within_target(const VbState *st)
     return TRUE;
 }
 
+static void
+rebalance_clear(Rebalance *rb)
+{
+    for (guint h = 0; h < rb->st->n_hosts; h++) {
+        if (rb->arrived[h])
+            g_array_unref(rb->arrived[h]);
+    }
+    g_free(rb->arrived);
+    g_free(rb->last_left);
+    g_free(rb->move_index);
+}
+
 void
 vb_rebalance_balance(VbState *st, VbPlan *plan, guint budget)
 {
     g_autofree Candidate *cache = g_new0(Candidate, MAX(st->n_pools, 1));
     g_autofree char *stop = NULL;
+    Rebalance rb = {
+        .st = st,
+        .plan = plan,
+        .last_left = g_new(gint, MAX(st->n_hosts, 1)),
+        .arrived = g_new0(GArray *, MAX(st->n_hosts, 1)),
+        .move_index = g_new0(guint, MAX(st->n_vms, 1)),
+    };
+    /* Every step lowers the sum of squares by a positive amount, so this
+     * only guards against a bug looping forever on retargets. */
+    guint steps = 0, max_steps = 8 * MIN(budget, 1000000u) + 64;
 
+    for (guint h = 0; h < st->n_hosts; h++)
+        rb.last_left[h] = -1;
     for (guint p = 0; p < st->n_pools; p++)
-        cache[p] = best_in_pool(st, p);
-    for (;;) {
+        cache[p] = best_in_pool(&rb, p);
+    for (;; steps++) {
         Candidate *best = NULL;
         guint pool;
 
@@ -267,8 +427,8 @@ vb_rebalance_balance(VbState *st, VbPlan *plan, guint budget)
                                    st->policy->target_imbalance);
             break;
         }
-        if (plan->moves->len >= budget) {
-            stop = g_strdup_printf("budget used (%u moves)", budget);
+        if (plan->moves->len >= budget || steps >= max_steps) {
+            stop = g_strdup_printf("budget used (%u moves)", plan->moves->len);
             break;
         }
         for (guint p = 0; p < st->n_pools; p++) {
@@ -282,8 +442,9 @@ vb_rebalance_balance(VbState *st, VbPlan *plan, guint budget)
             break;
         }
         pool = vb_inventory_host(st->inv, best->from)->pool;
-        take(st, plan, best);
-        cache[pool] = best_in_pool(st, pool);
+        take(&rb, best);
+        cache[pool] = best_in_pool(&rb, pool);
     }
     vb_plan_finish(plan, st, stop);
+    rebalance_clear(&rb);
 }

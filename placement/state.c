@@ -332,6 +332,7 @@ vb_state_new(const VbInventory *inv, const VbPolicy *policy, gint64 now, guint e
     st->mem_free = g_new0(double, MAX(st->n_hosts, 1));
     st->vcpus_free = g_new0(double, MAX(st->n_hosts, 1));
     st->storage_free = g_new0(double, MAX(st->n_hosts, 1));
+    st->storage_credit = g_new0(double, MAX(st->n_hosts, 1));
     st->pos = g_new0(guint, MAX(st->n_hosts, 1));
     st->demand = g_new0(double, MAX(st->n_vms, 1) * VB_METRIC_LAST);
     st->vm_host = g_new0(guint, MAX(st->n_vms, 1));
@@ -373,6 +374,7 @@ vb_state_free(VbState *st)
     g_free(st->mem_free);
     g_free(st->vcpus_free);
     g_free(st->storage_free);
+    g_free(st->storage_credit);
     g_free(st->pos);
     g_free(st->demand);
     g_free(st->vm_host);
@@ -414,15 +416,25 @@ repair_order(VbState *st, guint host)
 
 /* Adds @sign times the guest's load to @host (disk: @disk_gib). */
 static void
-shift_load(VbState *st, guint vm, guint host, double sign, double disk_gib)
+shift_load(VbState *st, guint vm, guint host, double sign, double disk_gib, gboolean started)
 {
+    const VbVm *v = vb_inventory_vm(st->inv, vm);
     VbHostLoad *load = &st->load[host];
     double before = load->weighted;
-    double disk_cap = st->cap[host * VB_METRIC_LAST + VB_METRIC_DISK];
+    const double *cap = &st->cap[host * VB_METRIC_LAST];
+    double cpu = st->demand[vm * VB_METRIC_LAST + VB_METRIC_CPU];
+    double mem = st->demand[vm * VB_METRIC_LAST + VB_METRIC_MEMORY];
 
-    load->load[VB_METRIC_CPU] += sign * vb_state_metric_share(st, vm, host, VB_METRIC_CPU);
-    load->load[VB_METRIC_MEMORY] += sign * vb_state_metric_share(st, vm, host, VB_METRIC_MEMORY);
-    load->load[VB_METRIC_DISK] += disk_cap > 0 ? sign * disk_gib / disk_cap : 0;
+    if (started) {
+        /* A shut-off guest started after its cold move loads its new host. */
+        cpu = st->policy->load_source == VB_LOAD_ALLOCATED ? v->vcpus : v->vcpus * v->cpu_usage;
+        mem = (double) v->memory_mib;
+    }
+    load->load[VB_METRIC_CPU] += cap[VB_METRIC_CPU] > 0 ? sign * cpu / cap[VB_METRIC_CPU] : 0;
+    load->load[VB_METRIC_MEMORY] +=
+        cap[VB_METRIC_MEMORY] > 0 ? sign * mem / cap[VB_METRIC_MEMORY] : 0;
+    load->load[VB_METRIC_DISK] +=
+        cap[VB_METRIC_DISK] > 0 ? sign * disk_gib / cap[VB_METRIC_DISK] : 0;
     load->weighted = 0;
     for (guint m = 0; m < VB_METRIC_LAST; m++)
         load->weighted += st->weight[m] * load->load[m];
@@ -454,6 +466,7 @@ shift_capacity(VbState *st, guint vm, guint from, guint to, int sign)
     }
     st->storage_free[to] -= sign * vb_vm_copied_gib(st->inv, v, to_pool);
     st->storage_free[from] += sign * st->demand[vm * VB_METRIC_LAST + VB_METRIC_DISK];
+    st->storage_credit[from] += sign * st->demand[vm * VB_METRIC_LAST + VB_METRIC_DISK];
     for (guint i = st->rule_start[vm]; i < st->rule_start[vm + 1]; i++) {
         guint r = st->rule_index[i];
         VbRuleKind kind = st->rules[r].rule->kind;
@@ -473,8 +486,9 @@ vb_state_apply(VbState *st, guint vm, guint to)
     const VbVm *v = vb_inventory_vm(st->inv, vm);
 
     g_assert(from != to);
-    shift_load(st, vm, from, -1, st->demand[vm * VB_METRIC_LAST + VB_METRIC_DISK]);
-    shift_load(st, vm, to, 1, vb_vm_copied_gib(st->inv, v, vb_inventory_host(st->inv, to)->pool));
+    shift_load(st, vm, from, -1, st->demand[vm * VB_METRIC_LAST + VB_METRIC_DISK], FALSE);
+    shift_load(st, vm, to, 1, vb_vm_copied_gib(st->inv, v, vb_inventory_host(st->inv, to)->pool),
+               vb_vm_started_by_move(st->policy, v));
     shift_capacity(st, vm, from, to, 1);
     st->vm_host[vm] = to;
     st->moved[vm] = TRUE;
@@ -489,8 +503,9 @@ vb_state_unapply(VbState *st, guint vm, guint from)
 
     g_assert(st->moved[vm] && from != to);
     shift_capacity(st, vm, from, to, -1);
-    shift_load(st, vm, to, -1, vb_vm_copied_gib(st->inv, v, vb_inventory_host(st->inv, to)->pool));
-    shift_load(st, vm, from, 1, st->demand[vm * VB_METRIC_LAST + VB_METRIC_DISK]);
+    shift_load(st, vm, to, -1, vb_vm_copied_gib(st->inv, v, vb_inventory_host(st->inv, to)->pool),
+               vb_vm_started_by_move(st->policy, v));
+    shift_load(st, vm, from, 1, st->demand[vm * VB_METRIC_LAST + VB_METRIC_DISK], FALSE);
     st->vm_host[vm] = from;
     st->moved[vm] = FALSE;
 }
