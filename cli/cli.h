@@ -128,6 +128,12 @@ int vb_cli_cmd_policy(VbCliContext *ctx, int argc, char **argv);
 int vb_cli_cmd_help(VbCliContext *ctx, int argc, char **argv);
 int vb_cli_cmd_status(VbCliContext *ctx, int argc, char **argv);    /* cmd-status.c */
 int vb_cli_cmd_inventory(VbCliContext *ctx, int argc, char **argv); /* cmd-inventory.c */
+/* The acting commands (scheduler side; cli/exec-priv.h, cli/exec.c). */
+int vb_cli_cmd_evacuate_run(VbCliContext *ctx, int argc, char **argv); /* cmd-rebalance.c */
+int vb_cli_cmd_rebalance(VbCliContext *ctx, int argc, char **argv);    /* cmd-rebalance.c */
+int vb_cli_cmd_maintenance(VbCliContext *ctx, int argc, char **argv);  /* cmd-maintenance.c */
+int vb_cli_cmd_history(VbCliContext *ctx, int argc, char **argv);      /* cmd-maintenance.c */
+int vb_cli_cmd_run(VbCliContext *ctx, int argc, char **argv);          /* cmd-run.c */
 
 /* The global help text (transfer full), listing every command. */
 char *vb_cli_global_help(void);

@@ -14,11 +14,15 @@
 
 const VbCliCommand vb_cli_commands[] = {
     { "plan", "print a dry-run rebalancing plan for the pool", vb_cli_cmd_plan },
-    { "evacuate", "plan moving every guest off a host (--dry-run)", vb_cli_cmd_evacuate },
+    { "evacuate", "move every guest off a host (--dry-run: plan only)", vb_cli_cmd_evacuate_run },
+    { "rebalance", "plan and execute a rebalance (--dry-run: plan only)", vb_cli_cmd_rebalance },
     { "place", "rank the hosts for a new guest", vb_cli_cmd_place },
     { "policy", "check a policy file (policy check FILE)", vb_cli_cmd_policy },
     { "status", "show every host's state and its latest and averaged load", vb_cli_cmd_status },
     { "inventory", "write the pool in the inventory format (--format yaml)", vb_cli_cmd_inventory },
+    { "maintenance", "hosts in maintenance: list, enter HOST, exit HOST [--move-back]", vb_cli_cmd_maintenance },
+    { "history", "recent plans and migrations from the journal", vb_cli_cmd_history },
+    { "run", "the periodic rebalancer (daemon; see contrib/virt-balancer.service)", vb_cli_cmd_run },
     { "help", "print the help of virt-balancer or of a command", vb_cli_cmd_help },
     { NULL, NULL, NULL },
 };

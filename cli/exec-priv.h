@@ -53,9 +53,3 @@ int vb_cli_exec_plan(VbCliExec *ex, const VbInventory *inv, const VbPlan *plan);
 /* Prints a report (text or JSON). */
 void vb_cli_print_report(VbCliContext *ctx, const VbExecReport *report, const char *title);
 
-/* The acting commands (until cli/cli.h declares them). */
-int vb_cli_cmd_rebalance(VbCliContext *ctx, int argc, char **argv);
-int vb_cli_cmd_evacuate_run(VbCliContext *ctx, int argc, char **argv);
-int vb_cli_cmd_maintenance(VbCliContext *ctx, int argc, char **argv);
-int vb_cli_cmd_history(VbCliContext *ctx, int argc, char **argv);
-int vb_cli_cmd_run(VbCliContext *ctx, int argc, char **argv);

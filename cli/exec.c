@@ -268,6 +268,8 @@ vb_cli_exec_plan(VbCliExec *ex, const VbInventory *inv, const VbPlan *plan)
 
     if (!report)
         return vb_cli_report_error(error);
+    /* Guests the plan itself could not place count as unplaced too. */
+    report->unplaced += plan->unplaced ? plan->unplaced->len : 0;
     vb_cli_print_report(ex->ctx, report,
                         plan->kind == VB_PLAN_EVACUATE ? "Evacuation" : "Rebalance");
     return exec_exit_code(report);

@@ -7,6 +7,7 @@ libvbcli_a_SOURCES = cli/cli.h cli/commands.c cli/context.c cli/options.c \
 	cli/render-text.c cli/render-unplaced.c cli/render-place.c cli/render-json.c
 nodist_libvbcli_a_SOURCES = cli/demo-resource.c
 libvbcli_a_SOURCES += cli/cmd-status.c cli/cmd-inventory.c
+libvbcli_a_SOURCES += cli/exec-priv.h cli/exec.c cli/cmd-rebalance.c cli/cmd-maintenance.c cli/cmd-run.c
 
 bin_PROGRAMS += virt-balancer
 virt_balancer_SOURCES = cli/main.c
