@@ -18,6 +18,7 @@
 
 #include "cli/cli.h"
 #include "collectors/collectors.h"
+#include "scheduler/scheduler.h"
 
 /* Opens the pool the context names for collecting. Prints errors. */
 VbCollectSession *vb_cli_collect_session(VbCliContext *ctx, int *ret_exit);
@@ -248,6 +249,20 @@ render_json(const char *source, const VbInventory *inv, const GPtrArray *hosts,
 
 /* --------------------------------------------------------------- command */
 
+/* Hosts put in maintenance by `evacuate` are recorded in the journal, which
+ * shares the history's database: show them as such. */
+static gboolean
+apply_maintenance(VbStore *store, VbInventory *inv, GError **error)
+{
+    g_autoptr(VbJournal) journal = vb_journal_open(store, error);
+    g_auto(GStrv) hosts = NULL;
+
+    if (!journal || !(hosts = vb_journal_maintenance_hosts(journal, error)))
+        return FALSE;
+    vb_scheduler_apply_maintenance(inv, hosts);
+    return TRUE;
+}
+
 /* @hosts (VbHostHistory *, by name) re-ordered as the snapshot lists its
  * hosts (pool by pool), hosts the snapshot does not know last. */
 static GPtrArray *
@@ -309,6 +324,7 @@ vb_cli_cmd_status(VbCliContext *ctx, int argc, char **argv)
         return rc;
     if (!vb_collector_refresh(session->collector, &error) ||
         !(inv = session->ops->snapshot(session->conn, &error)) ||
+        !apply_maintenance(session->store, inv, &error) ||
         !(hosts = vb_history_hosts(session->store, 0, session->window_seconds, &w, &error)))
         return vb_cli_report_error(error);
     hosts = order_like_inventory(g_steal_pointer(&hosts), inv);

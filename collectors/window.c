@@ -224,9 +224,13 @@ vb_history_vms(VbStore *store, gint64 end_us, guint window_seconds, GError **err
 char *
 vb_window_describe(const VbWindow *window)
 {
+    double span;
+
     if (window->n_samples == 0)
         return g_strdup_printf("window %u s: no samples", window->window_seconds);
-    return g_strdup_printf("window %u s: %u sample%s over %.0f s", window->window_seconds,
+    span = (double) (window->end_us - window->start_us) / G_USEC_PER_SEC;
+    /* Bootstrap samples are a few seconds apart: whole seconds would say "0 s". */
+    return g_strdup_printf("window %u s: %u sample%s over %.*f s", window->window_seconds,
                            window->n_samples, window->n_samples == 1 ? "" : "s",
-                           (double) (window->end_us - window->start_us) / G_USEC_PER_SEC);
+                           span < 10.0 ? 1 : 0, span);
 }
