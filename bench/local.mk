@@ -1,1 +1,14 @@
-# bench/: see docs/benchmarks.md
+# bench/: the pool generator lives in pool/generate.c; this is the benchmark
+# program. `make bench` runs it on every size and prints the figures that
+# docs/benchmarks.md records. A one-size smoke run is part of `make check` so
+# the program cannot rot; it asserts nothing about speed.
+noinst_PROGRAMS += bench/vb-bench
+bench_vb_bench_SOURCES = bench/vb-bench.c
+bench_vb_bench_LDADD = $(VB_LIBS)
+EXTRA_DIST += bench/bench-policy.yaml bench/smoke.sh
+
+TESTS += bench/smoke.sh
+
+bench: bench/vb-bench
+	./bench/vb-bench --policy $(srcdir)/bench/bench-policy.yaml $(BENCH_ARGS)
+.PHONY: bench
