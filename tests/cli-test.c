@@ -366,6 +366,202 @@ find_cases(void)
     g_ptr_array_sort(cases, compare_names);
 }
 
+/* ------------------------------------------- renderers on fixed plans */
+
+/* Renderers are also tested on hand-made plans, so that their layout is
+ * pinned down independently of what the planners decide. */
+
+static VbInventory *
+load_fixed_inventory(void)
+{
+    g_autofree char *path = vb_test_data_path("cli/inventories/hot.yaml");
+    g_autoptr(GError) error = NULL;
+    VbInventory *inv = vb_inventory_load_file(path, &error);
+
+    ck_assert_msg(inv != NULL, "%s", error ? error->message : "");
+    return inv;
+}
+
+static guint
+host_id(const VbInventory *inv, const char *name)
+{
+    const VbHost *host = vb_inventory_get_host(inv, name);
+
+    ck_assert_msg(host != NULL, "no host %s", name);
+    return host->id;
+}
+
+static void
+add_move(VbPlan *plan, const VbInventory *inv, const char *vm, const char *to, VbMoveKind kind,
+         double seconds, double gain)
+{
+    const VbVm *v = vb_inventory_get_vm(inv, vm);
+    VbMove move = {
+        .vm = v->id, .from = v->host, .to = host_id(inv, to), .kind = kind,
+        .estimated_seconds = seconds, .gain = gain,
+        .reason = g_strdup_printf("%s goes to %s", vm, to),
+    };
+
+    g_array_append_val(plan->moves, move);
+}
+
+static void
+add_rejection(VbUnplaced *u, const VbInventory *inv, const char *host, VbRejectCode code,
+              const char *reason)
+{
+    VbRejection r = { .host = host_id(inv, host), .code = code, .reason = g_strdup(reason) };
+
+    g_array_append_val(u->rejections, r);
+}
+
+static void
+unplaced_free(gpointer data)
+{
+    VbUnplaced *u = data;
+
+    for (guint i = 0; i < u->rejections->len; i++)
+        g_free(g_array_index(u->rejections, VbRejection, i).reason);
+    g_array_unref(u->rejections);
+    g_free(u->reason);
+    g_free(u);
+}
+
+static VbUnplaced *
+new_unplaced(const VbInventory *inv, const char *vm, const char *reason)
+{
+    VbUnplaced *u = g_new0(VbUnplaced, 1);
+
+    u->vm = vb_inventory_get_vm(inv, vm)->id;
+    u->rejections = g_array_new(FALSE, TRUE, sizeof(VbRejection));
+    u->reason = g_strdup(reason);
+    return u;
+}
+
+/* Loads rise with the host id before, and are flat after. */
+static VbPlan *
+fixed_plan(const VbInventory *inv, VbPlanKind kind)
+{
+    VbPlan *plan = g_new0(VbPlan, 1);
+    VbUnplaced *u;
+
+    plan->kind = kind;
+    plan->evacuated_host = kind == VB_PLAN_EVACUATE ? g_strdup("kvm1") : NULL;
+    plan->n_hosts = inv->hosts->len;
+    plan->before = g_new0(VbHostLoad, plan->n_hosts);
+    plan->after = g_new0(VbHostLoad, plan->n_hosts);
+    for (guint h = 0; h < plan->n_hosts; h++) {
+        for (guint m = 0; m < VB_METRIC_LAST; m++) {
+            plan->before[h].load[m] = 0.95 - 0.15 * h + 0.01 * m;
+            plan->after[h].load[m] = 0.5 + 0.01 * m;
+        }
+        plan->before[h].weighted = 0.9 - 0.15 * h;
+        plan->after[h].weighted = 0.5;
+    }
+    plan->imbalance_before = 0.2771;
+    plan->imbalance_after = 0.0123456;
+    for (guint m = 0; m < VB_METRIC_LAST; m++) {
+        plan->metric_imbalance_before[m] = 0.3 - 0.1 * m;
+        plan->metric_imbalance_after[m] = 0.01 * m;
+    }
+    plan->moves = g_array_new(FALSE, TRUE, sizeof(VbMove));
+    add_move(plan, inv, "web1", "kvm3", VB_MOVE_LIVE, 17.26, 0.0741);
+    add_move(plan, inv, "app1", "kvm2", VB_MOVE_LIVE, 3725, 0.07);
+    add_move(plan, inv, "old1", "kvm2", VB_MOVE_COLD, 0, 0.0001);
+    plan->unplaced = g_ptr_array_new_with_free_func(unplaced_free);
+    g_ptr_array_add(plan->unplaced, new_unplaced(inv, "db1", "db1 is tagged no-migrate"));
+    g_ptr_array_add(plan->unplaced, new_unplaced(inv, "gpu1", "gpu1 has a pass-through device"));
+    u = new_unplaced(inv, "web2", NULL);
+    add_rejection(u, inv, "kvm2", VB_REJECT_MEMORY, "needs 16384 MiB, kvm2 has 100 MiB free");
+    add_rejection(u, inv, "kvm4", VB_REJECT_HOST_NOT_UP, "kvm4 is in maintenance");
+    add_rejection(u, inv, "kvm3", VB_REJECT_MEMORY, "needs 16384 MiB, kvm3 has 200 MiB free");
+    add_rejection(u, inv, "edge1", VB_REJECT_OTHER_POOL, "pool edge is not rack1");
+    add_rejection(u, inv, "edge2", VB_REJECT_OTHER_POOL, "pool edge is not rack1");
+    g_ptr_array_add(plan->unplaced, u);
+    plan->stop_reason = g_strdup("budget used");
+    return plan;
+}
+
+static void
+fixed_plan_free(VbPlan *plan)
+{
+    for (guint i = 0; i < plan->moves->len; i++)
+        g_free(g_array_index(plan->moves, VbMove, i).reason);
+    g_array_unref(plan->moves);
+    g_ptr_array_unref(plan->unplaced);
+    g_free(plan->evacuated_host);
+    g_free(plan->before);
+    g_free(plan->after);
+    g_free(plan->stop_reason);
+    g_free(plan);
+}
+
+static char *
+render_text_to_string(const VbCliPlanView *view)
+{
+    char *text = NULL;
+    size_t len = 0;
+    FILE *out = open_memstream(&text, &len);
+
+    vb_cli_render_plan_text(out, view, FALSE);
+    fclose(out);
+    return text;
+}
+
+static const char *const fixed_kinds[] = { "rebalance", "evacuate" };
+
+START_TEST(test_render_fixed_plan)
+{
+    g_autoptr(VbInventory) inv = load_fixed_inventory();
+    g_autoptr(VbPolicy) policy = vb_policy_new_default();
+    VbPlan *plan = fixed_plan(inv, _i == 0 ? VB_PLAN_REBALANCE : VB_PLAN_EVACUATE);
+    VbCliPlanView view = { .inv = inv, .policy = policy, .plan = plan, .source_name = "../inventories/hot.yaml" };
+    g_autofree char *dir = vb_test_data_path("cli/render");
+    g_autofree char *text = render_text_to_string(&view);
+    g_autofree char *json = vb_cli_render_plan_json(&view);
+    g_autofree char *text_name = g_strconcat(fixed_kinds[_i], ".txt", NULL);
+    g_autofree char *json_name = g_strconcat(fixed_kinds[_i], ".json", NULL);
+
+    check_json_output(dir, json);
+    compare_in(fixed_kinds[_i], dir, text_name, text);
+    compare_in(fixed_kinds[_i], dir, json_name, json);
+    fixed_plan_free(plan);
+}
+END_TEST
+
+START_TEST(test_render_fixed_place)
+{
+    g_autoptr(VbInventory) inv = load_fixed_inventory();
+    g_autoptr(VbPolicy) policy = vb_policy_new_default();
+    g_autoptr(GArray) ranking = g_array_new(FALSE, TRUE, sizeof(VbPlacement));
+    char *labels[] = { (char *) "web", (char *) "prod", NULL };
+    VbVmSpec spec = { .name = (char *) "new1", .vcpus = 2, .memory_mib = 4096,
+                      .disk_gib = 20, .labels = labels };
+    const VbPlacement rows[] = {
+        { .host = host_id(inv, "kvm3"), .score = 91.256, .stars = 5, .load_after = 0.2,
+          .reason = (char *) "load 0.14 -> 0.20" },
+        { .host = host_id(inv, "edge2"), .score = 35, .stars = 2, .load_after = 0.71,
+          .reason = (char *) "load 0.60 -> 0.71" },
+        { .host = host_id(inv, "kvm4"), .score = 0, .stars = 0, .load_after = 0,
+          .reason = (char *) "kvm4 is in maintenance" },
+    };
+    VbCliPlaceView view = { .inv = inv, .policy = policy, .spec = &spec, .ranking = ranking,
+                            .source_name = "../inventories/hot.yaml" };
+    g_autofree char *dir = vb_test_data_path("cli/render");
+    g_autofree char *text = NULL;
+    g_autofree char *json = NULL;
+    size_t len = 0;
+    FILE *out = open_memstream(&text, &len);
+
+    g_array_append_vals(ranking, rows, G_N_ELEMENTS(rows));
+    vb_cli_render_place_text(out, &view, FALSE);
+    fclose(out);
+    json = vb_cli_render_place_json(&view);
+    check_json_output(dir, json);
+    compare_in("place", dir, "place.txt", text);
+    compare_in("place", dir, "place.json", json);
+}
+END_TEST
+
 /* ---------------------------------------------------------------- units */
 
 static const struct {
@@ -453,6 +649,10 @@ cli_suite(void)
 
     find_cases();
     tcase_add_loop_test(tc, test_scenario, 0, (int) cases->len);
+    suite_add_tcase(suite, tc);
+    tc = tcase_create("renderers");
+    tcase_add_loop_test(tc, test_render_fixed_plan, 0, G_N_ELEMENTS(fixed_kinds));
+    tcase_add_test(tc, test_render_fixed_place);
     suite_add_tcase(suite, tc);
     tc = tcase_create("units");
     tcase_add_loop_test(tc, test_exit_code, 0, G_N_ELEMENTS(exit_rows));
