@@ -456,6 +456,32 @@ START_TEST(test_abort)
 }
 END_TEST
 
+/* A shut-off guest moves by its definition: defined on the destination,
+ * gone from the source, still shut off. */
+START_TEST(test_cold_move)
+{
+    const VbDriverOps *ops = contract_ops();
+    VbConn *conn = contract_open(ops);
+    VbMigrationSettings settings = { .max_total = 1 };
+    VbMigrationRequest req = { .vm = "off1", .from = "lab3", .to = "lab1", .live = FALSE,
+                               .settings = &settings };
+    g_autoptr(GError) error = NULL;
+    VbJob *job;
+    VbJobInfo info;
+
+    assert_located(ops, conn, "off1", "lab3", FALSE);
+    job = ops->migrate_start(conn, &req, &error);
+    ck_assert_msg(job != NULL, "%s: cold move: %s", env.driver, error ? error->message : "");
+    info = wait_job(ops, conn, job);
+    ck_assert_msg(info.state == VB_JOB_COMPLETED, "%s: cold move ended %d: %s", env.driver,
+                  info.state, info.message ? info.message : "");
+    vb_job_info_clear(&info);
+    ops->job_free(job);
+    assert_located(ops, conn, "off1", "lab1", FALSE);
+    ops->close(conn);
+}
+END_TEST
+
 /* After a crash the executor re-attaches to migrations in flight (job_find,
  * optional): here the first handle stays with us, a second one is found and
  * aborted through, and both see the migration end without moving the guest. */
@@ -544,6 +570,7 @@ contract_suite(void)
         tcase_add_test(tc, test_migrate);
         tcase_add_test(tc, test_abort);
         tcase_add_test(tc, test_job_find);
+        tcase_add_test(tc, test_cold_move);
         suite_add_tcase(s, tc);
     }
     return s;

@@ -317,6 +317,125 @@ START_TEST(test_connect_test_driver)
 }
 END_TEST
 
+/* ------------------------------------------------- the test:// driver */
+
+/* One pool, shared storage, one host on libvirt's built-in test driver (no
+ * daemon: it holds one running guest "test" with a 1 TiB disk) with admin
+ * labels and a vendor override, and one host that refuses connections. */
+static VbConfig *
+test_driver_config(void)
+{
+    VbConfig *config = g_new0(VbConfig, 1);
+    VbConfigPool *pool = g_new0(VbConfigPool, 1);
+    VbConfigHost *t1 = g_new0(VbConfigHost, 1), *t2 = g_new0(VbConfigHost, 1);
+    const char *labels[] = { "ssd", "rack7", NULL };
+
+    config->driver = g_strdup("libvirt");
+    config->connect_timeout_seconds = 5;
+    config->pools = g_ptr_array_new();
+    pool->name = g_strdup("p1");
+    pool->shared_storage = TRUE;
+    pool->hosts = g_ptr_array_new();
+    t1->name = g_strdup("t1");
+    t1->uri = g_strdup("test:///default");
+    t1->labels = g_strdupv((char **) labels);
+    t1->cpu_vendor = g_strdup("AMD");
+    t2->name = g_strdup("t2");
+    t2->uri = g_strdup("qemu+unix:///system?socket=/nonexistent/vb-t2-sock");
+    g_ptr_array_add(pool->hosts, t1);
+    g_ptr_array_add(pool->hosts, t2);
+    g_ptr_array_add(config->pools, pool);
+    return config;
+}
+
+static void
+test_driver_config_free(VbConfig *config)
+{
+    VbConfigPool *pool = g_ptr_array_index(config->pools, 0);
+
+    for (guint i = 0; i < pool->hosts->len; i++) {
+        VbConfigHost *host = g_ptr_array_index(pool->hosts, i);
+
+        g_free(host->name);
+        g_free(host->uri);
+        g_strfreev(host->labels);
+        g_free(host->cpu_vendor);
+        g_free(host);
+    }
+    g_ptr_array_unref(pool->hosts);
+    g_free(pool->name);
+    g_free(pool);
+    g_ptr_array_unref(config->pools);
+    g_free(config->driver);
+    g_free(config);
+}
+
+START_TEST(test_snapshot_test_driver)
+{
+    VbConfig *config = test_driver_config();
+    g_autoptr(GError) error = NULL;
+    VbConn *conn = vb_driver_libvirt.open(config, &error);
+    g_autoptr(VbInventory) inv = NULL;
+    VbHost *t1, *t2;
+    VbVm *vm;
+    guint id;
+
+    ck_assert_msg(conn != NULL, "%s", error ? error->message : "");
+    inv = vb_driver_libvirt.snapshot(conn, &error);
+    ck_assert_msg(inv != NULL, "%s", error ? error->message : "");
+    t1 = vb_inventory_get_host(inv, "t1");
+    t2 = vb_inventory_get_host(inv, "t2");
+    ck_assert_int_eq(t1->state, VB_HOST_STATE_UP);
+    ck_assert_str_eq(t1->cpu_vendor, "AMD"); /* the test driver reports none */
+    ck_assert_str_eq(t1->hypervisor, "test");
+    ck_assert_str_eq(t1->uri, "test:///default");
+    ck_assert_uint_eq(t1->cpu_cores, 16);
+    ck_assert_uint_eq(t1->memory_mib, 3 * 1024);
+    ck_assert(t1->storage_total_gib > 99.9 && t1->storage_total_gib < 100.1);
+    ck_assert(vb_strtab_lookup(inv->labels, "rack7", &id) && vb_bits_test(&t1->labels, id));
+    ck_assert_int_eq(t2->state, VB_HOST_STATE_DOWN);
+    ck_assert_msg(g_str_has_prefix(t2->state_reason, "t2: cannot connect: "), "%s",
+                  t2->state_reason);
+    ck_assert_uint_eq(inv->vms->len, 1);
+    vm = vb_inventory_get_vm(inv, "test");
+    ck_assert_uint_eq(vm->host, t1->id);
+    ck_assert_int_eq(vm->state, VB_VM_STATE_RUNNING);
+    ck_assert_uint_eq(vm->n_disks, 1);
+    ck_assert_str_eq(vm->disks[0].name, "vda");
+    ck_assert(vm->disks[0].shared); /* the pool says shared_storage */
+    ck_assert(vm->disks[0].size_gib > 1000.0);
+    vb_driver_libvirt.close(conn);
+    test_driver_config_free(config);
+}
+END_TEST
+
+START_TEST(test_sample_test_driver)
+{
+    VbConfig *config = test_driver_config();
+    g_autoptr(GError) error = NULL;
+    VbConn *conn = vb_driver_libvirt.open(config, &error);
+    g_autoptr(VbSampleSet) set = vb_driver_libvirt.sample(conn, &error);
+    const VbHostSample *t1, *t2;
+
+    ck_assert_msg(set != NULL, "%s", error ? error->message : "");
+    ck_assert_uint_eq(set->hosts->len, 2);
+    t1 = g_ptr_array_index(set->hosts, 0);
+    t2 = g_ptr_array_index(set->hosts, 1);
+    ck_assert_str_eq(t1->host, "t1");
+    ck_assert_msg(t1->up, "%s", t1->reason);
+    ck_assert_uint_eq(t1->cpu_cores, 16);
+    ck_assert_uint_gt(t1->cpu_total_ns, t1->cpu_busy_ns);
+    ck_assert_uint_eq(t1->memory_total_mib, 3 * 1024);
+    ck_assert_uint_eq(t1->vms->len, 1);
+    ck_assert_str_eq(g_array_index(t1->vms, VbVmSample, 0).name, "test");
+    ck_assert(g_array_index(t1->vms, VbVmSample, 0).running);
+    ck_assert(!t2->up);
+    ck_assert_msg(g_str_has_prefix(t2->reason, "t2: cannot connect: "), "%s", t2->reason);
+    vb_driver_libvirt.close(conn);
+    test_driver_config_free(config);
+}
+END_TEST
+
 static Suite *
 drivers_suite(void)
 {
@@ -332,6 +451,10 @@ drivers_suite(void)
     tcase_add_test(tc, test_connect_bad_uri);
     tcase_add_test(tc, test_connect_timeout);
     tcase_add_test(tc, test_connect_test_driver);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("test-driver");
+    tcase_add_test(tc, test_snapshot_test_driver);
+    tcase_add_test(tc, test_sample_test_driver);
     suite_add_tcase(s, tc);
     return s;
 }
