@@ -40,8 +40,9 @@ vb_cli_command_find(const char *name)
 static const char global_usage[] =
     "Usage: virt-balancer [OPTION...] COMMAND [ARG...]\n"
     "\n"
-    "Plans live migrations that balance a pool of libvirt/KVM hosts under a\n"
-    "policy (dry run: nothing is migrated).\n"
+    "Balances a pool of libvirt/KVM hosts under a policy: plans live migrations\n"
+    "(plan, evacuate --dry-run, place never change anything) and executes them\n"
+    "(rebalance, evacuate, run).\n"
     "\n"
     "Options (before the command):\n"
     "  --inventory FILE    plan on the simulated pool described by FILE\n"
