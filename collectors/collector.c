@@ -30,6 +30,7 @@ struct _VbCollector {
     VbStore *store;            /* borrowed */
     guint window_seconds;      /* averages over this */
     guint retention_seconds;   /* rows older than this are deleted */
+    guint fresh_seconds;       /* a newest sample older than this is stale */
     double bootstrap_gap_s;    /* between the two first samples */
 };
 
@@ -50,6 +51,11 @@ vb_collector_new(VbConn *conn, const VbDriverOps *ops, VbStore *store, const VbC
                                                      : VB_COLLECT_DEFAULT_RETENTION_S;
     /* Retention shorter than the window would delete what planning needs. */
     c->retention_seconds = MAX(c->retention_seconds, c->window_seconds);
+    /* With a daemon sampling every interval the history is always fresh;
+     * without one, a snapshot samples before using the window. */
+    c->fresh_seconds = config->sample_interval_seconds
+                           ? MIN(config->sample_interval_seconds, c->window_seconds)
+                           : c->window_seconds;
     c->bootstrap_gap_s = VB_COLLECTOR_DEFAULT_GAP_S;
     if (!vb_history_init(store, error))
         return NULL;
@@ -88,8 +94,9 @@ vb_collector_sample(VbCollector *collector, GError **error)
 }
 
 /* Sets @ret_usable when some host has a CPU interval in the window ending at
- * the newest sample and that sample is not older than the window. FALSE only
- * on a database error. */
+ * the newest sample and that sample is fresh (not older than the sampling
+ * interval, or the window when there is none). FALSE only on a database
+ * error. */
 static gboolean
 history_usable(VbCollector *c, gboolean *ret_usable, GError **error)
 {
@@ -102,9 +109,9 @@ history_usable(VbCollector *c, gboolean *ret_usable, GError **error)
     if (!hosts)
         return FALSE;
     age_us = g_get_real_time() - w.end_us;
-    /* A sim driver's clock runs ahead of the wall clock: only a sample older
-     * than the window (not one from the future) is stale. */
-    if (w.n_samples == 0 || age_us > (gint64) c->window_seconds * G_USEC_PER_SEC)
+    /* A sim driver's clock runs ahead of the wall clock: only a sample from
+     * the past (not one from the future) can be stale. */
+    if (w.n_samples == 0 || age_us > (gint64) c->fresh_seconds * G_USEC_PER_SEC)
         return TRUE;
     for (guint i = 0; i < hosts->len; i++)
         if (((VbHostHistory *) g_ptr_array_index(hosts, i))->n_intervals > 0)

@@ -2,8 +2,8 @@
  * window.c: averages over a time window of the history.
  *
  * The window is (end - window_seconds, end], end being a sample time (the
- * newest by default). CPU is averaged over the intervals that have a figure,
- * weighted by their length, so that one short noisy interval does not count
+ * newest by default). CPU is averaged over the intervals that have a figure
+ * and lie inside the window, weighted by their length, so that one short noisy interval does not count
  * as much as a long one; memory and storage are plain means of the samples
  * in which the host was up. The current pool is the hosts of the newest
  * sample at or before end: a host removed from the config drops out of
@@ -35,6 +35,12 @@ vb_vm_history_free(VbVmHistory *h)
     g_free(h->host);
     g_free(h);
 }
+
+/* An interval counts when it has a figure and starts inside the window (?1 is
+ * the window's start): after a pause in sampling, the first new sample's
+ * interval spans the pause and says nothing about the window. */
+#define HOST_IN_WINDOW "h.cpu_usage IS NOT NULL AND s.time_us - h.interval_us >= ?1"
+#define VM_IN_WINDOW "v.cpu_usage IS NOT NULL AND s.time_us - v.interval_us >= ?1"
 
 static gint64
 window_start(gint64 end_us, guint window_seconds)
@@ -130,9 +136,10 @@ hosts_average(VbStore *store, gint64 start_us, gint64 end_us, GHashTable *by_nam
 {
     sqlite3_stmt *stmt = vb_store_prepare(
         store,
-        "SELECT h.host, count(*), count(h.cpu_usage),"
-        " sum(h.cpu_usage * h.interval_us) / sum(CASE WHEN h.cpu_usage IS NOT NULL"
-        "   THEN h.interval_us END),"
+        "SELECT h.host, count(*),"
+        " sum(CASE WHEN " HOST_IN_WINDOW " THEN 1 ELSE 0 END),"
+        " sum(CASE WHEN " HOST_IN_WINDOW " THEN h.cpu_usage * h.interval_us END)"
+        " / sum(CASE WHEN " HOST_IN_WINDOW " THEN h.interval_us END),"
         " avg(h.memory_total_mib - h.memory_free_mib), avg(h.memory_total_mib),"
         " avg(h.storage_total_gib - h.storage_free_gib), avg(h.storage_total_gib),"
         " min(s.time_us), max(s.time_us)"
@@ -194,9 +201,10 @@ vb_history_vms(VbStore *store, gint64 end_us, guint window_seconds, GError **err
     /* The bare column `host` comes from the row of max(v.sample) (SQLite). */
     stmt = vb_store_prepare(
         store,
-        "SELECT v.vm, v.host, max(v.sample), count(v.cpu_usage),"
-        " sum(v.cpu_usage * v.interval_us) / sum(CASE WHEN v.cpu_usage IS NOT NULL"
-        "   THEN v.interval_us END)"
+        "SELECT v.vm, v.host, max(v.sample),"
+        " sum(CASE WHEN " VM_IN_WINDOW " THEN 1 ELSE 0 END),"
+        " sum(CASE WHEN " VM_IN_WINDOW " THEN v.cpu_usage * v.interval_us END)"
+        " / sum(CASE WHEN " VM_IN_WINDOW " THEN v.interval_us END)"
         " FROM vm_samples v JOIN samples s ON s.id = v.sample"
         " WHERE s.time_us > ?1 AND s.time_us <= ?2 GROUP BY v.vm ORDER BY v.vm",
         error);
