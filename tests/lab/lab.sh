@@ -27,6 +27,7 @@ PORT_FIRST=49200      # first migration port of slot 0
 PORTS_PER_HOST=16
 MAX_HOSTS=10
 MAX_SLOTS=60
+GUEST_CPU=${VB_LAB_GUEST_CPU:-}
 WAIT_SECONDS=${VB_LAB_WAIT_SECONDS:-120}
 # QEMU capabilities probed by one host, reused by the next ones (libvirt checks
 # each cached file against the binaries, kernel and CPU, and re-probes stale ones).
@@ -43,13 +44,18 @@ Commands:
          DIR/virt-balancer.yaml (pool "lab"). --tcg forces <domain type='qemu'>.
          --guests then runs "guests --disk" (guests piled on lab1).
   guests [--dir DIR] [--layout C1,C2,...] [--memory MIB] [--prefix P] [--disk]
+         [--cpu MODE]
          Define and start guests P01, P02, ...: Ci guests on host labi
          (default layout 4,1, i.e. piled on lab1), MIB each (default 64),
          labels web/db alternating. --disk adds guest "${VB_LAB_DISK_GUEST:-disk1}" on lab1
          with a 64 MiB qcow2 volume in lab1's default pool.
   guest  --host NAME --name GUEST [--dir DIR] [--memory MIB] [--vcpus N]
          [--disk-mib MIB] [--tag TAG]... [--label LABEL]... [--no-start]
+         [--cpu MODE]
          Define (and start) one guest on one host.
+  Guests have no <cpu> element (QEMU's default model) unless --cpu MODE or
+  \$VB_LAB_GUEST_CPU gives <cpu mode='MODE'/>: host-passthrough (KVM only)
+  or maximum (KVM or TCG). host-model fails under nested KVM.
   migrate GUEST FROM TO [--dir DIR] [--storage]
          Live-migrate GUEST (virsh migrate --live --p2p --persistent
          --undefinesource --migrateuri tcp://127.0.0.1 [--copy-storage-all]).
@@ -387,6 +393,7 @@ domain_xml() {
     echo "  <name>$name</name>"
     echo "  <memory unit='MiB'>$mem</memory>"
     echo "  <vcpu>$vcpus</vcpu>"
+    [ -z "$GUEST_CPU" ] || echo "  <cpu mode='$GUEST_CPU'/>"
     echo "  <metadata>"
     echo "    <vb:balancer xmlns:vb=\"$NS_URI\">"
     for x in ${tags//,/ }; do echo "      <vb:tag>$x</vb:tag>"; done
@@ -436,6 +443,7 @@ cmd_guest() {
         --tag) tags="$tags,${2:?}"; shift 2 ;;
         --label) labels="$labels,${2:?}"; shift 2 ;;
         --no-start) start=0; shift ;;
+        --cpu) GUEST_CPU=${2:?}; shift 2 ;;
         *) die "guest: unknown option $1" ;;
         esac
     done
@@ -457,6 +465,7 @@ cmd_guests() {
         --memory) mem=${2:?}; shift 2 ;;
         --prefix) prefix=${2:?}; shift 2 ;;
         --disk) disk=1; shift ;;
+        --cpu) GUEST_CPU=${2:?}; shift 2 ;;
         *) die "guests: unknown option $1" ;;
         esac
     done
