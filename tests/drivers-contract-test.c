@@ -195,13 +195,29 @@ libvirt_teardown(void)
     }
 }
 
+/* Makes @host fail under an open connection: its daemon dies. */
+static void
+sim_kill_host(VbConn *conn, const char *host)
+{
+    vb_sim_fail_host_at(conn, host, vb_driver_sim.now(conn));
+}
+
+static void
+libvirt_kill_host(VbConn *conn, const char *host)
+{
+    g_autofree char *args = g_strdup_printf("kill-host %s", host);
+
+    ck_assert(run_lab(args));
+}
+
 static const struct {
     const char *driver;
     void (*setup)(void);
     void (*teardown)(void);
+    void (*kill_host)(VbConn *conn, const char *host);
 } builders[] = {
-    { "sim", sim_setup, NULL },
-    { "libvirt", libvirt_setup, libvirt_teardown },
+    { "sim", sim_setup, NULL, sim_kill_host },
+    { "libvirt", libvirt_setup, libvirt_teardown, libvirt_kill_host },
 };
 
 /* A registered driver with no builder above: its checks fail, naming it. */
@@ -532,6 +548,41 @@ START_TEST(test_job_find)
 }
 END_TEST
 
+/* Last, as it breaks the environment: a host lost under an open connection
+ * shows down with a reason in samples and snapshots, and the others go on. */
+START_TEST(test_host_lost)
+{
+    const VbDriverOps *ops = contract_ops();
+    VbConn *conn = contract_open(ops);
+    g_autoptr(GError) error = NULL;
+    g_autoptr(VbSampleSet) before = ops->sample(conn, &error);
+    g_autoptr(VbSampleSet) after = NULL;
+    g_autoptr(VbInventory) inv = NULL;
+    VbHost *lost;
+
+    ck_assert_msg(before != NULL, "%s", error ? error->message : "");
+    ck_assert(find_sample(before, "lab3")->up);
+    for (guint i = 0; i < G_N_ELEMENTS(builders); i++) {
+        if (strcmp(builders[i].driver, env.driver) == 0)
+            builders[i].kill_host(conn, "lab3");
+    }
+    ops->sleep(conn, 0.1);
+    after = ops->sample(conn, &error);
+    ck_assert_msg(after != NULL, "%s", error ? error->message : "");
+    ck_assert(!find_sample(after, "lab3")->up);
+    ck_assert(find_sample(after, "lab3")->reason && *find_sample(after, "lab3")->reason);
+    ck_assert(find_sample(after, "lab1")->up);
+    inv = ops->snapshot(conn, &error);
+    ck_assert_msg(inv != NULL, "%s", error ? error->message : "");
+    lost = vb_inventory_get_host(inv, "lab3");
+    ck_assert_int_eq(lost->state, VB_HOST_STATE_DOWN);
+    ck_assert(lost->state_reason && *lost->state_reason);
+    ck_assert_int_eq(vb_inventory_get_host(inv, "lab1")->state, VB_HOST_STATE_UP);
+    fprintf(stderr, "%s: lost host: %s\n", env.driver, lost->state_reason);
+    ops->close(conn);
+}
+END_TEST
+
 START_TEST(test_locate_unknown)
 {
     const VbDriverOps *ops = contract_ops();
@@ -571,6 +622,7 @@ contract_suite(void)
         tcase_add_test(tc, test_abort);
         tcase_add_test(tc, test_job_find);
         tcase_add_test(tc, test_cold_move);
+        tcase_add_test(tc, test_host_lost); /* last: it breaks lab3 */
         suite_add_tcase(s, tc);
     }
     return s;
