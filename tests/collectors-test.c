@@ -606,6 +606,68 @@ START_TEST(test_sim_snapshot_averages)
 }
 END_TEST
 
+/* Records two samples of kvm1 ending @age_s seconds ago, 10 s apart, at 50%. */
+static void
+record_old_samples(VbStore *store, gint64 age_s)
+{
+    g_autoptr(GError) error = NULL;
+    gint64 end_us = g_get_real_time() - age_s * G_USEC_PER_SEC;
+
+    for (guint i = 0; i < 2; i++) {
+        VbSampleSet *set = vb_sample_set_new();
+        VbHostSample *hs = vb_host_sample_new("kvm1");
+
+        hs->up = TRUE;
+        hs->timestamp_us = end_us - (1 - i) * 10 * G_USEC_PER_SEC;
+        hs->monotonic_us = (gint64) i * 10 * G_USEC_PER_SEC;
+        hs->cpu_cores = 8;
+        hs->cpu_busy_ns = i * 40000000000ULL;
+        hs->cpu_total_ns = i * 80000000000ULL;
+        hs->memory_total_mib = 65536;
+        g_ptr_array_add(set->hosts, hs);
+        ck_assert_msg(vb_history_record(store, set, &error), "%s", error ? error->message : "");
+        vb_sample_set_free(set);
+    }
+}
+
+/* A snapshot trusts a history fresher than the sampling interval (no new
+ * sample: the sim clock does not move, kvm1 keeps the recorded 50%), and
+ * samples again when the newest sample is older than that. */
+START_TEST(test_snapshot_freshness)
+{
+    const gint64 ages[] = { 5, 3600 };
+
+    for (guint k = 0; k < G_N_ELEMENTS(ages); k++) {
+        g_autoptr(GError) error = NULL;
+        VbConn *conn = sim_conn();
+        VbConfig config = { .window_seconds = 300, .retention_seconds = 7200,
+                            .sample_interval_seconds = 30 };
+        g_autoptr(VbStore) store = vb_store_open(":memory:", &error);
+        g_autoptr(VbCollector) collector = NULL;
+        g_autoptr(VbInventory) inv = NULL;
+        gboolean stale = ages[k] > 30;
+        VbWindow w;
+
+        collector = vb_collector_new(conn, &vb_driver_sim, store, &config, &error);
+        ck_assert_msg(collector != NULL, "%s", error ? error->message : "");
+        vb_collector_set_bootstrap_gap(collector, 2.0);
+        record_old_samples(store, ages[k]);
+        inv = vb_collector_snapshot(collector, &w, &error);
+        ck_assert_msg(inv != NULL, "%s", error ? error->message : "");
+        /* Stale: the sim's first sample has no usable delta against the old
+         * rows (its clock restarts), so it bootstraps: two samples, 2 s. */
+        ck_assert(fabs(vb_driver_sim.now(conn) - (stale ? 2.0 : 0.0)) < 1e-9);
+        /* Either the two recorded samples, or (stale) the two new ones only. */
+        ck_assert_uint_eq(w.n_samples, 2);
+        if (stale)
+            ck_assert(w.start_us > g_get_real_time() - 60 * G_USEC_PER_SEC);
+        ck_assert(fabs(vb_inventory_get_host(inv, "kvm1")->cpu_usage -
+                       (stale ? 0.625 : 0.5)) < 1e-6);
+        vb_driver_sim.close(conn);
+    }
+}
+END_TEST
+
 /* refresh() on a pool with history samples once, without the gap. */
 START_TEST(test_sim_refresh)
 {
@@ -919,6 +981,7 @@ collectors_suite(void)
     tc = tcase_create("sim");
     tcase_add_test(tc, test_sim_snapshot_averages);
     tcase_add_test(tc, test_sim_refresh);
+    tcase_add_test(tc, test_snapshot_freshness);
     tcase_add_test(tc, test_session);
     tcase_add_test(tc, test_libvirt_session);
     suite_add_tcase(s, tc);
