@@ -4,8 +4,9 @@
  * table whatever sits behind it.
  *
  * Each driver gets one environment of the same shape: hosts lab1..lab3 up,
- * lab4 unreachable; guests g01 and g02 on lab1, g03 on lab2, pin1 (tag
- * no-migrate, label web) and off1 (shut off) on lab3. For sim that is
+ * lab4 unreachable; guests g01, g02 and disk1 (a 64 MiB local disk) on
+ * lab1, g03 on lab2, pin1 (tag no-migrate, label web) and off1 (shut off) on
+ * lab3. For sim that is
  * tests/data/drivers/contract-sim.yaml; for libvirt it is a real lab started
  * with tests/lab/lab.sh in a temporary folder (an unchecked fixture: it runs
  * in the parent process, so the lab is stopped even when a check fails).
@@ -13,8 +14,10 @@
  *
  * The checks: open; snapshot (hosts and guests as set up, consistent ids,
  * the unreachable host DOWN with "lab4: cannot connect: ..."); two samples
- * (counters monotonic); a live migration seen by locate before and after;
- * an aborted migration leaves the guest running on its source.
+ * (counters monotonic); a live migration seen by locate before and after,
+ * one with its local disk copied, a cold move; an aborted migration leaves
+ * the guest running on its source; job_find re-attaches to a migration in
+ * flight; a host lost under an open connection shows down.
  */
 #include "config.h"
 
@@ -46,6 +49,7 @@ static const struct {
     { "g03", "lab2", VB_VM_STATE_RUNNING },
     { "pin1", "lab3", VB_VM_STATE_RUNNING },
     { "off1", "lab3", VB_VM_STATE_SHUTOFF },
+    { "disk1", "lab1", VB_VM_STATE_RUNNING },
 };
 
 /* ------------------------------------------------------------ environments */
@@ -162,7 +166,8 @@ libvirt_setup(void)
     env.lab_dir = g_dir_make_tmp("vb-ct-XXXXXX", NULL);
     if (!env.lab_dir || !run_lab("start --hosts 3") || !run_lab("guests --layout 2,1 --memory 1024") ||
         !run_lab("guest --host lab3 --name pin1 --tag no-migrate --label web") ||
-        !run_lab("guest --host lab3 --name off1 --label db --no-start"))
+        !run_lab("guest --host lab3 --name off1 --label db --no-start") ||
+        !run_lab("guest --host lab1 --name disk1 --disk-mib 64 --label storage"))
         return; /* the checks fail on the missing hosts, with lab.sh's output above */
     envfile = g_build_filename(env.lab_dir, "lab.env", NULL);
     if (!g_file_get_contents(envfile, &text, NULL, NULL))
@@ -310,6 +315,7 @@ START_TEST(test_snapshot)
     g_autoptr(GError) error = NULL;
     g_autoptr(VbInventory) inv = ops->snapshot(conn, &error);
     VbHost *down;
+    VbVm *disk;
 
     ck_assert_msg(inv != NULL, "%s: snapshot: %s", env.driver, error ? error->message : "");
     ck_assert_uint_eq(inv->hosts->len, g_strv_length((char **) all_hosts));
@@ -348,6 +354,11 @@ START_TEST(test_snapshot)
     ck_assert(vb_vm_has_tag(vb_inventory_get_vm(inv, "pin1"), VB_TAG_NO_MIGRATE));
     ck_assert(vb_vm_is_pinned(vb_inventory_get_vm(inv, "pin1"), NULL));
     ck_assert(!vb_vm_is_pinned(vb_inventory_get_vm(inv, "g01"), NULL));
+    disk = vb_inventory_get_vm(inv, "disk1");
+    ck_assert_uint_eq(disk->n_disks, 1);
+    ck_assert(!disk->disks[0].shared);
+    ck_assert_msg(disk->disks[0].size_gib > 0.06 && disk->disks[0].size_gib < 0.07, "%s: %g GiB",
+                  env.driver, disk->disks[0].size_gib);
     ops->close(conn);
 }
 END_TEST
@@ -468,6 +479,33 @@ START_TEST(test_abort)
     vb_job_info_clear(&info);
     ops->job_free(job);
     assert_located(ops, conn, "g01", "lab1", TRUE);
+    ops->close(conn);
+}
+END_TEST
+
+/* A live migration that copies the guest's local disk (live-storage). */
+START_TEST(test_migrate_storage)
+{
+    const VbDriverOps *ops = contract_ops();
+    VbConn *conn = contract_open(ops);
+    VbMigrationSettings settings = { .max_total = 1 };
+    VbMigrationRequest req = { .vm = "disk1", .from = "lab1", .to = "lab2", .live = TRUE,
+                               .copy_storage = TRUE, .settings = &settings };
+    g_autoptr(GError) error = NULL;
+    VbJob *job;
+    VbJobInfo info;
+    double start = ops->now(conn);
+
+    job = ops->migrate_start(conn, &req, &error);
+    ck_assert_msg(job != NULL, "%s: migrate: %s", env.driver, error ? error->message : "");
+    info = wait_job(ops, conn, job);
+    ck_assert_msg(info.state == VB_JOB_COMPLETED, "%s: storage migration ended %d: %s",
+                  env.driver, info.state, info.message ? info.message : "");
+    fprintf(stderr, "%s: storage migration of disk1 took %.2f s\n", env.driver,
+            ops->now(conn) - start);
+    vb_job_info_clear(&info);
+    ops->job_free(job);
+    assert_located(ops, conn, "disk1", "lab2", TRUE);
     ops->close(conn);
 }
 END_TEST
@@ -622,6 +660,7 @@ contract_suite(void)
         tcase_add_test(tc, test_abort);
         tcase_add_test(tc, test_job_find);
         tcase_add_test(tc, test_cold_move);
+        tcase_add_test(tc, test_migrate_storage);
         tcase_add_test(tc, test_host_lost); /* last: it breaks lab3 */
         suite_add_tcase(s, tc);
     }
