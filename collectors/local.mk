@@ -5,6 +5,7 @@ libvb_a_SOURCES += collectors/collectors.h collectors/store.c collectors/usage.c
 
 check_PROGRAMS += tests/collectors-test
 TESTS += tests/collectors-test
-tests_collectors_test_SOURCES = tests/collectors-test.c
+tests_collectors_test_SOURCES = tests/collectors-test.c tests/collectors-live-test.c \
+	tests/collectors-test.h tests/testutil.h
 tests_collectors_test_CFLAGS = $(VB_TEST_CFLAGS)
 tests_collectors_test_LDADD = $(VB_TEST_LIBS)
