@@ -7,8 +7,9 @@
  * concurrently), records it and prunes rows past retention. A snapshot asks
  * the driver for the pool's topology and replaces its measured load with
  * the averages over the window, so that planning never acts on one noisy
- * sample. When the window holds no CPU interval yet (first run, or the last
- * sample is older than the window), the collector samples first: once, and
+ * sample. When the window holds no CPU interval yet (first run), or the last
+ * sample is older than the sampling interval (no daemon keeps the history
+ * fresh), the collector samples first: once, and
  * when that still gives no interval (no earlier sample to take a delta
  * against), once more a bootstrap gap later, on the driver's clock.
  *

@@ -186,8 +186,10 @@ gboolean vb_collector_sample(VbCollector *collector, GError **error);
 
 /* The driver's snapshot with measured load (hosts' cpu_usage,
  * memory_used_mib, storage_free_gib; guests' cpu_usage) replaced by the
- * averages over the window (transfer full). When the window holds no CPU
- * interval yet, first takes two samples a bootstrap gap apart. Hosts down in
+ * averages over the window (transfer full). When the newest sample is older
+ * than config->sample_interval_seconds (or the window), samples first; when
+ * the window then holds no CPU interval yet, samples once more a bootstrap
+ * gap later (vb_collector_refresh). Hosts down in
  * the snapshot keep their state and reason. @ret_window (may be NULL) gets
  * the window used. */
 VbInventory *vb_collector_snapshot(VbCollector *collector, VbWindow *ret_window,
