@@ -164,7 +164,10 @@ libvirt_setup(void)
     env.driver = "libvirt";
     env.config = config_new("libvirt");
     env.lab_dir = g_dir_make_tmp("vb-ct-XXXXXX", NULL);
-    if (!env.lab_dir || !run_lab("start --hosts 3") || !run_lab("guests --layout 2,1 --memory 1024") ||
+    /* VB_LAB_TCG=1 runs the lab's guests without KVM, as on machines without /dev/kvm. */
+    if (!env.lab_dir ||
+        !run_lab(g_strcmp0(g_getenv("VB_LAB_TCG"), "1") == 0 ? "start --hosts 3 --tcg"
+                                                             : "start --hosts 3") || !run_lab("guests --layout 2,1 --memory 1024") ||
         !run_lab("guest --host lab3 --name pin1 --tag no-migrate --label web") ||
         !run_lab("guest --host lab3 --name off1 --label db --no-start") ||
         !run_lab("guest --host lab1 --name disk1 --disk-mib 64 --label storage"))
