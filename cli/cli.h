@@ -163,7 +163,12 @@ typedef struct {
     const VbPolicy *policy;
     const VbPlan *plan;
     const char *source_name; /* where the snapshot came from */
+    gboolean all_hosts;      /* text: list every host, even in a big pool */
 } VbCliPlanView;
+
+/* Text: above this many hosts, only those with moves, hotspots or not up
+ * are listed unless all_hosts is set. */
+#define VB_CLI_HOSTS_SHOWN 30
 
 void vb_cli_render_plan_text(FILE *out, const VbCliPlanView *view, gboolean color);
 /* The JSON document of docs/plan-json.md (transfer full, ends with a newline). */

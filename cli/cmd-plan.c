@@ -32,11 +32,12 @@ load_inputs(VbCliContext *ctx, VbInventory **ret_inv, VbPolicy **ret_policy, int
 /* Checks and prints @plan; returns the exit code. */
 static int
 show_plan(VbCliContext *ctx, const VbInventory *inv, const VbPolicy *policy,
-          const VbPlan *plan, const VbPlanOptions *opts)
+          const VbPlan *plan, const VbPlanOptions *opts, gboolean all_hosts)
 {
     g_autoptr(GError) error = NULL;
     VbCliPlanView view = {
         .inv = inv, .policy = policy, .plan = plan, .source_name = ctx->source_name,
+        .all_hosts = all_hosts,
     };
 
     if (!vb_placement_check_plan(inv, policy, plan, opts, &error)) {
@@ -58,9 +59,13 @@ int
 vb_cli_cmd_plan(VbCliContext *ctx, int argc, char **argv)
 {
     gint max_moves = 0;
+    gboolean all_hosts = FALSE;
     const GOptionEntry entries[] = {
         { "max-moves", 0, 0, G_OPTION_ARG_INT, &max_moves,
           "plan at most N moves (default: the policy's max_migrations)", "N" },
+        { "all-hosts", 0, 0, G_OPTION_ARG_NONE, &all_hosts,
+          "text: list every host (a big pool lists only hosts with moves, hotspots or not up)",
+          NULL },
         { NULL, 0, 0, 0, NULL, NULL, NULL },
     };
     g_autoptr(VbPlan) plan = NULL;
@@ -70,7 +75,7 @@ vb_cli_cmd_plan(VbCliContext *ctx, int argc, char **argv)
     VbPolicy *policy;
     int rc;
 
-    if (!vb_cli_parse_options(ctx, &argc, &argv, "plan [--max-moves N]",
+    if (!vb_cli_parse_options(ctx, &argc, &argv, "plan [--max-moves N] [--all-hosts]",
                               "Prints the moves that would bring each pool toward the "
                               "policy's goal, in\nthe order they would run, with hosts "
                               "before and after. Nothing is migrated.",
@@ -86,16 +91,19 @@ vb_cli_cmd_plan(VbCliContext *ctx, int argc, char **argv)
     plan = vb_placement_rebalance(inv, policy, &opts, &error);
     if (!plan)
         return vb_cli_report_error(error);
-    return show_plan(ctx, inv, policy, plan, &opts);
+    return show_plan(ctx, inv, policy, plan, &opts, all_hosts);
 }
 
 int
 vb_cli_cmd_evacuate(VbCliContext *ctx, int argc, char **argv)
 {
-    gboolean dry_run = FALSE;
+    gboolean dry_run = FALSE, all_hosts = FALSE;
     const GOptionEntry entries[] = {
         { "dry-run", 0, 0, G_OPTION_ARG_NONE, &dry_run,
           "print the evacuation plan; migrate nothing", NULL },
+        { "all-hosts", 0, 0, G_OPTION_ARG_NONE, &all_hosts,
+          "text: list every host (a big pool lists only hosts with moves, hotspots or not up)",
+          NULL },
         { NULL, 0, 0, 0, NULL, NULL, NULL },
     };
     g_autoptr(VbPlan) plan = NULL;
@@ -125,7 +133,7 @@ vb_cli_cmd_evacuate(VbCliContext *ctx, int argc, char **argv)
     plan = vb_placement_evacuate(inv, policy, argv[1], &opts, &error);
     if (!plan)
         return vb_cli_report_error(error);
-    rc = show_plan(ctx, inv, policy, plan, &opts);
+    rc = show_plan(ctx, inv, policy, plan, &opts, all_hosts);
     if (rc == VB_EXIT_OK && plan->unplaced->len > 0)
         rc = VB_EXIT_UNPLACEABLE;
     return rc;

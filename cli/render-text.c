@@ -122,14 +122,46 @@ host_note(const VbCliPlanView *view, const VbHost *host, guint n_out, guint n_in
 }
 
 static void
+add_host_row(VbCliTable *table, const VbCliPlanView *view, const VbHost *host, guint n_out,
+             guint n_in, gboolean color)
+{
+    const VbPlan *plan = view->plan;
+    const VbHostLoad *b = &plan->before[host->id], *a = &plan->after[host->id];
+    g_autofree char *cpu = change_text(b->load[VB_METRIC_CPU], a->load[VB_METRIC_CPU]);
+    g_autofree char *mem = change_text(b->load[VB_METRIC_MEMORY], a->load[VB_METRIC_MEMORY]);
+    g_autofree char *disk = change_text(b->load[VB_METRIC_DISK], a->load[VB_METRIC_DISK]);
+    g_autofree char *weighted = change_text(b->weighted, a->weighted);
+    g_autofree char *note = host_note(view, host, n_out, n_in, color);
+    const char *row[] = {
+        host->name, vb_inventory_pool(view->inv, host->pool)->name,
+        vb_host_state_to_string(host->state), cpu, mem, disk, weighted, note,
+    };
+
+    vb_cli_table_add(table, row);
+}
+
+/* In a big pool only hosts worth a look are listed: moves in or out, a
+ * hotspot before or after, not up. */
+static gboolean
+host_is_remarkable(const VbCliPlanView *view, const VbHost *host, guint n_out, guint n_in)
+{
+    return n_out || n_in || host->state != VB_HOST_STATE_UP ||
+           vb_cli_host_is_hotspot(view->policy, &view->plan->before[host->id]) ||
+           vb_cli_host_is_hotspot(view->policy, &view->plan->after[host->id]);
+}
+
+static void
 print_hosts(FILE *out, const VbCliPlanView *view, gboolean color)
 {
     const VbPlan *plan = view->plan;
     const VbInventory *inv = view->inv;
+    guint n_hosts = MIN(plan->n_hosts, inv->hosts->len);
+    gboolean all = view->all_hosts || n_hosts <= VB_CLI_HOSTS_SHOWN;
     g_autoptr(VbCliTable) table = vb_cli_table_new(8);
     g_autofree guint *n_out = g_new0(guint, inv->hosts->len);
     g_autofree guint *n_in = g_new0(guint, inv->hosts->len);
     const char *head[] = { "HOST", "POOL", "STATE", "CPU", "MEMORY", "DISK", "WEIGHTED", "NOTE" };
+    guint hidden = 0;
 
     for (guint i = 0; i < plan->moves->len; i++) {
         const VbMove *move = &g_array_index(plan->moves, VbMove, i);
@@ -138,24 +170,20 @@ print_hosts(FILE *out, const VbCliPlanView *view, gboolean color)
         n_in[move->to]++;
     }
     vb_cli_table_add(table, head);
-    for (guint h = 0; h < plan->n_hosts && h < inv->hosts->len; h++) {
+    for (guint h = 0; h < n_hosts; h++) {
         const VbHost *host = vb_inventory_host(inv, h);
-        const VbHostLoad *b = &plan->before[h], *a = &plan->after[h];
-        g_autofree char *cpu = change_text(b->load[VB_METRIC_CPU], a->load[VB_METRIC_CPU]);
-        g_autofree char *mem = change_text(b->load[VB_METRIC_MEMORY], a->load[VB_METRIC_MEMORY]);
-        g_autofree char *disk = change_text(b->load[VB_METRIC_DISK], a->load[VB_METRIC_DISK]);
-        g_autofree char *weighted = change_text(b->weighted, a->weighted);
-        g_autofree char *note = host_note(view, host, n_out[h], n_in[h], color);
-        const char *row[] = {
-            host->name, vb_inventory_pool(inv, host->pool)->name,
-            vb_host_state_to_string(host->state), cpu, mem, disk, weighted, note,
-        };
 
-        vb_cli_table_add(table, row);
+        if (all || host_is_remarkable(view, host, n_out[h], n_in[h]))
+            add_host_row(table, view, host, n_out[h], n_in[h], color);
+        else
+            hidden++;
     }
     fprintf(out, "\n%sHosts%s (load before -> after, %% of capacity):\n",
             vb_cli_paint(color, VB_BOLD), vb_cli_paint(color, VB_RESET));
     vb_cli_table_print(table, out, "  ");
+    if (hidden)
+        fprintf(out, "  ... and %u other host%s: no moves, no hotspot, up "
+                "(--all-hosts lists every host)\n", hidden, hidden == 1 ? "" : "s");
 }
 
 /* -------------------------------------------------------------- moves */
