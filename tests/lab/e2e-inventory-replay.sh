@@ -31,6 +31,7 @@ guests_in_lab() {
         done
     done | sort
 }
+check "the lab holds its 7 guests (4+1 running, disk1, off1)" same "$(guests_in_lab | wc -l)" 7
 check "the inventory's guests are the lab's, on the same hosts, in the same state" \
     same "$(guests_in_inventory | xargs)" "$(guests_in_lab | xargs)"
 
