@@ -27,10 +27,13 @@
 /* An abort that finds no job yet is retried this often, this far apart. */
 #define VB_LV_ABORT_RETRIES 50
 #define VB_LV_ABORT_RETRY_US 100000
+/* How often a migration's statistics are read. */
+#define VB_LV_WATCH_US 500000
 
 struct _VbJob {
     gatomicrefcount refs;
-    GMutex lock;              /* guards done, ok, aborted, message, postcopy_started */
+    GMutex lock;              /* guards done, ok, aborted, message, postcopy_started, progress */
+    GCond cond;               /* signalled when done */
     char *vm, *from, *to;
     gboolean live;
     gboolean post_copy;       /* switch to post-copy if pre-copy does not converge */
@@ -47,7 +50,22 @@ struct _VbJob {
     gboolean attached;        /* found in flight by job_find: no worker thread */
     gboolean done, ok, aborted, postcopy_started;
     char *message;
+    double progress;          /* latest figures read by the watcher */
+    guint64 remaining_mib;
 };
+
+static void vb_lv_job_watch(VbJob *job);
+
+static VbJob *
+vb_lv_job_alloc(void)
+{
+    VbJob *job = g_new0(VbJob, 1);
+
+    g_atomic_ref_count_init(&job->refs);
+    g_mutex_init(&job->lock);
+    g_cond_init(&job->cond);
+    return job;
+}
 
 static VbJob *
 vb_lv_job_ref(VbJob *job)
@@ -73,6 +91,7 @@ vb_lv_job_unref(VbJob *job)
     g_free(job->src_uri);
     g_free(job->message);
     g_mutex_clear(&job->lock);
+    g_cond_clear(&job->cond);
     g_free(job);
 }
 
@@ -95,6 +114,7 @@ vb_lv_job_finish(VbJob *job, gboolean ok, const char *what, const char *message)
     if (!ok)
         job->message = g_strdup_printf("%s: %s '%s' to %s: %s", job->from, what, job->vm, job->to,
                                        message && *message ? message : "unknown libvirt error");
+    g_cond_broadcast(&job->cond);
     g_mutex_unlock(&job->lock);
     virResetLastError();
 }
@@ -230,9 +250,7 @@ vb_lv_job_new(VbConn *conn, const VbMigrationRequest *req, GError **error)
     sconn = vb_lv_host_connect(src, error);
     if (!sconn)
         return NULL;
-    job = g_new0(VbJob, 1);
-    g_atomic_ref_count_init(&job->refs);
-    g_mutex_init(&job->lock);
+    job = vb_lv_job_alloc();
     job->vm = g_strdup(req->vm);
     job->from = g_strdup(src->name);
     job->to = g_strdup(dst->name);
@@ -278,20 +296,26 @@ vb_lv_migrate_start(VbConn *conn, const VbMigrationRequest *req, GError **error)
     }
     job->start_us = g_get_monotonic_time();
     g_thread_unref(g_thread_new("vb-libvirt-migrate", vb_lv_job_thread, vb_lv_job_ref(job)));
+    if (job->live)
+        vb_lv_job_watch(job);
     return job;
 }
 
 /* ------------------------------------------------------------ progress */
 
+static gboolean vb_lv_job_attached_ended(VbJob *job);
+
+/* Reads the job's statistics once into the job's cached figures, and
+ * switches to post-copy when pre-copy does not converge. */
 static void
-vb_lv_job_progress(VbJob *job, VbJobInfo *info)
+vb_lv_job_watch_once(VbJob *job)
 {
     virTypedParameterPtr params = NULL;
     int nparams = 0, type = 0;
     unsigned long long total = 0, processed = 0, remaining = 0, iteration = 0;
 
-    if (!job->live || virDomainGetJobStats(job->dom, &type, &params, &nparams, 0) < 0) {
-        virResetLastError(); /* finished in between, or a cold move: no stats */
+    if (virDomainGetJobStats(job->dom, &type, &params, &nparams, 0) < 0) {
+        virResetLastError(); /* finished in between: the worker says how */
         return;
     }
     virTypedParamsGetULLong(params, nparams, VIR_DOMAIN_JOB_DATA_TOTAL, &total);
@@ -299,16 +323,49 @@ vb_lv_job_progress(VbJob *job, VbJobInfo *info)
     virTypedParamsGetULLong(params, nparams, VIR_DOMAIN_JOB_DATA_REMAINING, &remaining);
     virTypedParamsGetULLong(params, nparams, VIR_DOMAIN_JOB_MEMORY_ITERATION, &iteration);
     virTypedParamsFree(params, nparams);
-    if (total > 0)
-        info->progress = CLAMP((double) processed / (double) total, 0.0, 0.99);
-    info->remaining_mib = (guint64) ((double) remaining / VB_BYTES_PER_MIB);
-    if (job->post_copy && iteration >= VB_LV_POSTCOPY_AFTER_ITERATIONS) {
-        g_mutex_lock(&job->lock);
-        if (!job->postcopy_started && virDomainMigrateStartPostCopy(job->dom, 0) == 0)
-            job->postcopy_started = TRUE;
+    g_mutex_lock(&job->lock);
+    /* Zero pages are skipped, not "processed": what is no longer remaining
+     * is what is done. Before the first pass starts nothing is known. */
+    if (total > 0 && (processed > 0 || remaining > 0))
+        job->progress = CLAMP((double) (total - MIN(remaining, total)) / (double) total, 0.0, 0.99);
+    job->remaining_mib = (guint64) ((double) remaining / VB_BYTES_PER_MIB);
+    g_mutex_unlock(&job->lock);
+    if (job->post_copy && !job->postcopy_started && iteration >= VB_LV_POSTCOPY_AFTER_ITERATIONS &&
+        virDomainMigrateStartPostCopy(job->dom, 0) == 0)
+        job->postcopy_started = TRUE; /* only this thread reads or writes it */
+    virResetLastError();
+    if (job->attached && type == VIR_DOMAIN_JOB_NONE)
+        vb_lv_job_attached_ended(job);
+}
+
+/* Reads the statistics of a live migration every VB_LV_WATCH_US until it
+ * ends. libvirt may hold a statistics query for seconds while a migration
+ * sets up, so job_poll never asks libvirt itself: it reads what this thread
+ * cached, and returns at once. */
+static gpointer
+vb_lv_job_watch_thread(gpointer data)
+{
+    VbJob *job = data;
+
+    g_mutex_lock(&job->lock);
+    while (!job->done) {
+        gint64 deadline = g_get_monotonic_time() + VB_LV_WATCH_US;
+
         g_mutex_unlock(&job->lock);
-        virResetLastError();
+        vb_lv_job_watch_once(job);
+        g_mutex_lock(&job->lock);
+        while (!job->done && g_cond_wait_until(&job->cond, &job->lock, deadline))
+            ;
     }
+    g_mutex_unlock(&job->lock);
+    vb_lv_job_unref(job);
+    return NULL;
+}
+
+static void
+vb_lv_job_watch(VbJob *job)
+{
+    g_thread_unref(g_thread_new("vb-libvirt-watch", vb_lv_job_watch_thread, vb_lv_job_ref(job)));
 }
 
 /* ------------------------------------------------------- re-attaching */
@@ -336,6 +393,7 @@ vb_lv_job_attached_ended(VbJob *job)
     if (active == 1)
         job->message = g_strdup_printf("%s: the migration of '%s' ended and it still runs here",
                                        job->from, job->vm);
+    g_cond_broadcast(&job->cond);
     g_mutex_unlock(&job->lock);
     return TRUE;
 }
@@ -376,9 +434,7 @@ vb_lv_job_find(VbConn *conn, const char *vm, GError **error)
             virDomainFree(dom);
             continue;
         }
-        job = g_new0(VbJob, 1);
-        g_atomic_ref_count_init(&job->refs);
-        g_mutex_init(&job->lock);
+        job = vb_lv_job_alloc();
         job->vm = g_strdup(vm);
         job->from = g_strdup(host->name);
         job->to = g_strdup("its destination");
@@ -386,6 +442,7 @@ vb_lv_job_find(VbConn *conn, const char *vm, GError **error)
         job->attached = TRUE;
         job->dom = dom;
         job->start_us = g_get_monotonic_time() - (gint64) (elapsed * G_USEC_PER_SEC);
+        vb_lv_job_watch(job);
         return job;
     }
     return NULL;
@@ -395,25 +452,19 @@ gboolean
 vb_lv_job_poll(VbConn *conn, VbJob *job, VbJobInfo *ret_info, GError **error)
 {
     VbJobInfo info = { 0 };
-    gboolean done;
 
     info.elapsed_seconds = (double) (g_get_monotonic_time() - job->start_us) / G_USEC_PER_SEC;
     g_mutex_lock(&job->lock);
-    done = job->done;
-    if (done) {
+    if (job->done) {
         info.state = job->ok ? VB_JOB_COMPLETED : job->aborted ? VB_JOB_ABORTED : VB_JOB_FAILED;
-        info.progress = job->ok ? 1.0 : 0.0;
+        info.progress = job->ok ? 1.0 : job->progress;
         info.message = g_strdup(job->message);
+    } else {
+        info.state = VB_JOB_RUNNING;
+        info.progress = job->progress;
+        info.remaining_mib = job->remaining_mib;
     }
     g_mutex_unlock(&job->lock);
-    if (!done && job->attached && vb_lv_job_attached_ended(job)) {
-        vb_job_info_clear(&info);
-        return vb_lv_job_poll(conn, job, ret_info, error);
-    }
-    if (!done) {
-        info.state = VB_JOB_RUNNING;
-        vb_lv_job_progress(job, &info);
-    }
     *ret_info = info;
     return TRUE;
 }
