@@ -9,5 +9,5 @@ apt-get install -y -qq --no-install-recommends \
     libglib2.0-dev libvirt-dev libyaml-dev libsqlite3-dev libjson-glib-dev \
     libxml2-dev check \
     libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients \
-    qemu-system-x86 qemu-utils util-linux procps jq >/dev/null
+    qemu-system-x86 qemu-utils util-linux procps jq sqlite3 >/dev/null
 echo "debian-deps: build and lab packages installed"

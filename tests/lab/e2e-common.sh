@@ -12,7 +12,9 @@ fails=0
 
 [ "$(id -u)" = 0 ] || { echo "FAIL: the lab needs root (privileged libvirtd)"; exit 1; }
 [ -x "$vb" ] || { echo "FAIL: no built program at $vb (set VB_BUILDDIR)"; exit 1; }
-command -v jq >/dev/null || { echo "FAIL: jq is missing (contrib/debian-deps.sh installs it)"; exit 1; }
+for t in jq sqlite3; do
+    command -v "$t" >/dev/null || { echo "FAIL: $t is missing (contrib/debian-deps.sh installs it)"; exit 1; }
+done
 
 # Unique per test run, so `make -j2 check` can run several labs at once.
 dir=$(mktemp -d /tmp/vb-e2e.XXXXXX)
@@ -55,6 +57,26 @@ vbrun() {
     echo "$rc" >"$work/$name.rc"
     echo "virt-balancer $* -> exit $rc"
     sed 's/^/  stderr: /' "$work/$name.err"
+}
+
+# max_running DB: the most migrations the journal in DB ever shows in flight
+# at once (events in write order: started +1; finished, failed, aborted -1).
+max_running() {
+    sqlite3 "$1" "SELECT state FROM journal_events ORDER BY id;" | awk '
+        $1 == "started" { n++; if (n > max) max = n }
+        $1 == "finished" || $1 == "failed" || $1 == "aborted" { n-- }
+        END { print max + 0 }'
+}
+
+# where_is GUEST: "HOST:STATE" for every lab host that has GUEST defined or
+# running, space-separated (running guests of a killed host are not seen).
+where_is() {
+    local i st out=""
+    for ((i = 1; i <= $(sed -n 's/^VB_LAB_HOSTS=//p' "$dir/lab.env"); i++)); do
+        st=$(virsh -q -c "$(uri "$i")" domstate "$1" 2>/dev/null) || continue
+        out="$out lab$i:${st// /-}"
+    done
+    echo "${out# }"
 }
 
 finish() {
