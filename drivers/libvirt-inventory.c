@@ -29,6 +29,7 @@ typedef struct {
     virNodeInfo node;
     VbLvCaps *caps;
     char *hypervisor;
+    char **cpu_features;     /* the host CPU's, its model's included */
     double storage_total_gib, storage_free_gib;
     GPtrArray *guests;       /* owned VbLvGuestInfo * */
 } VbLvHostInfo;
@@ -47,6 +48,7 @@ vb_lv_host_info_clear(VbLvHostInfo *info)
     g_free(info->reason);
     vb_lv_caps_free(info->caps);
     g_free(info->hypervisor);
+    g_strfreev(info->cpu_features);
     if (info->guests)
         g_ptr_array_unref(info->guests);
 }
@@ -179,6 +181,38 @@ vb_lv_guests_read(VbLvHost *host, virConnectPtr conn, VbLvHostInfo *info, GError
     return ok;
 }
 
+/* Every feature of the host CPU (transfer full). Capabilities list only the
+ * features beyond the named model, while a running guest's XML requires
+ * features (x2apic, lahf_lm, ...) that are part of the host's model: so the
+ * host CPU is expanded through libvirt's baseline call, hypervisor-aware
+ * first, then the older host-only one. When neither works (test://), the
+ * capabilities' own list is used. */
+static char **
+vb_lv_host_cpu_features(VbLvHost *host, virConnectPtr conn, const VbLvHostInfo *info)
+{
+    const char *cpus[] = { info->caps->cpu_xml };
+    unsigned int flags = VIR_CONNECT_BASELINE_CPU_EXPAND_FEATURES;
+    g_autofree char *expanded = NULL;
+    g_autoptr(GStrvBuilder) all = g_strv_builder_new();
+    g_auto(GStrv) features = NULL;
+
+    if (cpus[0]) {
+        expanded = virConnectBaselineHypervisorCPU(conn, NULL, info->caps->arch, NULL,
+                                                   info->caps->kvm ? "kvm" : "qemu", cpus, 1,
+                                                   flags);
+        if (!expanded)
+            expanded = virConnectBaselineCPU(conn, cpus, 1, flags);
+        if (!expanded)
+            g_debug("%s: host CPU not expanded: %s", host->name, virGetLastErrorMessage());
+        virResetLastError();
+    }
+    features = expanded ? vb_lv_cpu_features_parse(expanded, NULL) : NULL;
+    g_strv_builder_addv(all, (const char **) info->caps->features);
+    if (features)
+        g_strv_builder_addv(all, (const char **) features);
+    return g_strv_builder_end(all); /* duplicates are harmless: features are a set */
+}
+
 static gboolean
 vb_lv_host_read(VbLvHost *host, virConnectPtr conn, VbLvHostInfo *info, GError **error)
 {
@@ -198,6 +232,7 @@ vb_lv_host_read(VbLvHost *host, virConnectPtr conn, VbLvHostInfo *info, GError *
     }
     type = virConnectGetType(conn);
     info->hypervisor = info->caps->kvm ? g_strdup("kvm") : g_ascii_strdown(type ? type : "qemu", -1);
+    info->cpu_features = vb_lv_host_cpu_features(host, conn, info);
     return vb_lv_storage_get(host, conn, &info->storage_total_gib, &info->storage_free_gib, error) &&
            vb_lv_guests_read(host, conn, info, error);
 }
@@ -264,8 +299,8 @@ vb_lv_host_fill(VbInventory *inv, VbLvHost *host, VbHost *vbhost, const VbLvHost
     vbhost->hypervisor = g_strdup(info->hypervisor);
     vbhost->cpu_vendor = g_strdup(host->cpu_vendor ? host->cpu_vendor : info->caps->vendor);
     vbhost->cpu_model = g_strdup(info->caps->model);
-    for (guint i = 0; info->caps->features[i]; i++)
-        vb_host_add_feature(inv, vbhost, info->caps->features[i]);
+    for (guint i = 0; info->cpu_features[i]; i++)
+        vb_host_add_feature(inv, vbhost, info->cpu_features[i]);
     vbhost->cpu_cores = info->node.cpus;
     vbhost->memory_mib = info->node.memory / 1024;
     vbhost->storage_total_gib = info->storage_total_gib;

@@ -37,6 +37,7 @@ typedef struct {
     char **features;    /* host/cpu/feature/@name, in document order */
     char *host_uuid;    /* host/uuid, or NULL */
     gboolean kvm;       /* some guest/arch/domain has type kvm */
+    char *cpu_xml;      /* the host/cpu element as XML, for CPU baseline calls */
 } VbLvCaps;
 
 /* One disk of a guest definition. */
@@ -65,6 +66,11 @@ typedef struct {
 VbLvCaps *vb_lv_caps_parse(const char *xml, GError **error);
 void vb_lv_caps_free(VbLvCaps *caps);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(VbLvCaps, vb_lv_caps_free)
+
+/* The features a <cpu> element requires (policy require, force, or none):
+ * for the expanded host CPU that libvirt's baseline call returns, where the
+ * named model's own features are listed too (transfer full). */
+char **vb_lv_cpu_features_parse(const char *xml, GError **error);
 
 VbLvDomain *vb_lv_domain_parse(const char *xml, GError **error);
 void vb_lv_domain_free(VbLvDomain *dom);

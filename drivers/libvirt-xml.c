@@ -109,6 +109,23 @@ vb_xml_strv(VbXml *xml, xmlNodePtr node, const char *expr)
     return g_strv_builder_end(builder);
 }
 
+/* The first node matching @expr serialised as XML, or NULL (transfer full). */
+static char *
+vb_xml_node_dump(VbXml *xml, const char *expr)
+{
+    g_autoptr(GPtrArray) nodes = vb_xml_nodes(xml, NULL, expr);
+    xmlBufferPtr buf;
+    char *ret;
+
+    if (nodes->len == 0)
+        return NULL;
+    buf = xmlBufferCreate();
+    xmlNodeDump(buf, xml->doc, g_ptr_array_index(nodes, 0), 0, 0);
+    ret = g_strdup((const char *) xmlBufferContent(buf));
+    xmlBufferFree(buf);
+    return ret;
+}
+
 /* ------------------------------------------------------------ capabilities */
 
 void
@@ -121,6 +138,7 @@ vb_lv_caps_free(VbLvCaps *caps)
     g_free(caps->model);
     g_strfreev(caps->features);
     g_free(caps->host_uuid);
+    g_free(caps->cpu_xml);
     g_free(caps);
 }
 
@@ -151,7 +169,25 @@ vb_lv_caps_parse(const char *xml_text, GError **error)
     caps->host_uuid = vb_xml_string(&xml, NULL, "string(/capabilities/host/uuid)");
     kvm = vb_xml_nodes(&xml, NULL, "/capabilities/guest/arch/domain[@type='kvm']");
     caps->kvm = kvm->len > 0;
+    caps->cpu_xml = vb_xml_node_dump(&xml, "/capabilities/host/cpu");
     return g_steal_pointer(&caps);
+}
+
+char **
+vb_lv_cpu_features_parse(const char *xml_text, GError **error)
+{
+    g_auto(VbXml) xml = { 0 };
+
+    if (!vb_xml_open(&xml, xml_text, "CPU", error))
+        return NULL;
+    if (!xmlStrEqual(xmlDocGetRootElement(xml.doc)->name, BAD_CAST "cpu")) {
+        g_set_error(error, VB_ERROR, VB_ERROR_INVALID_INPUT,
+                    "CPU XML: the root element is <%s>, not <cpu>",
+                    (const char *) xmlDocGetRootElement(xml.doc)->name);
+        return NULL;
+    }
+    return vb_xml_strv(&xml, NULL,
+                       "/cpu/feature[@policy='require' or @policy='force' or not(@policy)]/@name");
 }
 
 /* ------------------------------------------------------------------ guests */

@@ -353,6 +353,11 @@ START_TEST(test_snapshot)
         for (guint j = 0; j < host->vms->len; j++)
             listed |= g_array_index(host->vms, guint, j) == vm->id;
         ck_assert(listed);
+        /* A running guest's host has every CPU feature it requires (libvirt:
+         * its live XML requires features of the host's named model too). */
+        if (vm->state == VB_VM_STATE_RUNNING)
+            ck_assert_msg(vb_bits_is_subset(&vm->cpu_features, &host->cpu_features),
+                          "%s: %s needs CPU features %s lacks", env.driver, vm->name, host->name);
     }
     ck_assert(vb_vm_has_tag(vb_inventory_get_vm(inv, "pin1"), VB_TAG_NO_MIGRATE));
     ck_assert(vb_vm_is_pinned(vb_inventory_get_vm(inv, "pin1"), NULL));

@@ -38,6 +38,13 @@ render_caps(const VbLvCaps *caps)
                            caps->arch, caps->vendor ? caps->vendor : "(none)",
                            caps->model ? caps->model : "(none)",
                            caps->host_uuid ? caps->host_uuid : "(none)", caps->kvm ? "yes" : "no");
+    /* The host <cpu> element goes to libvirt as is: it must parse as one. */
+    if (caps->cpu_xml) {
+        g_auto(GStrv) again = vb_lv_cpu_features_parse(caps->cpu_xml, NULL);
+
+        g_string_append_printf(out, "cpu_xml: <cpu> with %u features\n",
+                               again ? g_strv_length(again) : 0);
+    }
     append_strv(out, "features", caps->features);
     return g_string_free(out, FALSE);
 }
@@ -63,7 +70,8 @@ render_domain(const VbLvDomain *dom)
     return g_string_free(out, FALSE);
 }
 
-/* Inputs under tests/data/drivers/; "cap*" files are capabilities. */
+/* Inputs under tests/data/drivers/; "cap*" files are capabilities, "cpu*"
+ * a <cpu> element (the expanded host CPU), the others domains. */
 static const char *const parse_cases[] = {
     "capabilities.xml",
     "domain-hostdev-hand-edited.xml",
@@ -87,6 +95,8 @@ static const char *const parse_cases[] = {
     "cases/domain-storage-kinds.xml",
     "cases/domain-usb-redir.xml",
     "cases/domain-metadata-other-ns.xml",
+    "cases/cpu-baseline-expanded.xml",
+    "cases/cpu-wrong-root.xml",
 };
 
 START_TEST(test_parse)
@@ -100,7 +110,15 @@ START_TEST(test_parse)
     g_autoptr(GError) error = NULL;
 
     ck_assert_msg(g_file_get_contents(path, &xml, NULL, &error), "%s", error ? error->message : "");
-    if (g_str_has_prefix(base, "cap")) {
+    if (g_str_has_prefix(base, "cpu")) {
+        g_auto(GStrv) features = vb_lv_cpu_features_parse(xml, &error);
+
+        if (features) {
+            g_autofree char *joined = g_strjoinv(" ", features);
+
+            actual = g_strdup_printf("features (%u): %s\n", g_strv_length(features), joined);
+        }
+    } else if (g_str_has_prefix(base, "cap")) {
         g_autoptr(VbLvCaps) caps = vb_lv_caps_parse(xml, &error);
 
         actual = caps ? render_caps(caps) : NULL;
