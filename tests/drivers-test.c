@@ -454,6 +454,31 @@ START_TEST(test_sample_test_driver)
 }
 END_TEST
 
+/* A host whose connection was dropped (marked down) is reopened by the next
+ * sample, and shows up again. */
+START_TEST(test_reconnect_test_driver)
+{
+    VbConfig *config = test_driver_config();
+    g_autoptr(GError) error = NULL;
+    VbConn *conn = vb_driver_libvirt.open(config, &error);
+    VbLvHost *host = vb_lv_conn_host(conn, "t1");
+    g_autoptr(VbSampleSet) set = NULL;
+    const VbHostSample *t1;
+
+    ck_assert(host != NULL && host->conn != NULL);
+    vb_lv_host_mark_down(host, "t1: connection lost");
+    ck_assert_ptr_null(host->conn);
+    ck_assert_str_eq(host->reason, "t1: connection lost");
+    set = vb_driver_libvirt.sample(conn, &error);
+    t1 = g_ptr_array_index(set->hosts, 0);
+    ck_assert_msg(t1->up, "%s", t1->reason);
+    ck_assert(host->conn != NULL);
+    ck_assert_ptr_null(host->reason);
+    vb_driver_libvirt.close(conn);
+    test_driver_config_free(config);
+}
+END_TEST
+
 static Suite *
 drivers_suite(void)
 {
@@ -473,6 +498,7 @@ drivers_suite(void)
     tc = tcase_create("test-driver");
     tcase_add_test(tc, test_snapshot_test_driver);
     tcase_add_test(tc, test_sample_test_driver);
+    tcase_add_test(tc, test_reconnect_test_driver);
     suite_add_tcase(s, tc);
     return s;
 }
