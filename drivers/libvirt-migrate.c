@@ -40,9 +40,9 @@ struct _VbJob {
     gboolean start_after;     /* cold: start on the destination afterwards */
     gint64 start_us;          /* monotonic */
     virDomainPtr dom;         /* on the source (own reference) */
-    virConnectPtr dconn;      /* destination (own reference), cold moves */
-    char *dconnuri;           /* live: the destination's libvirt URI */
-    char *src_uri;            /* live: the source's, for the worker's own connection */
+    char *dconnuri;           /* the destination's libvirt URI */
+    char *src_uri;            /* the source's, for the worker's own connection */
+    gboolean shared_storage;  /* cold: the disks need no copy */
     guint timeout_seconds;    /* for opening it */
     virTypedParameterPtr params;
     int nparams;
@@ -81,8 +81,6 @@ vb_lv_job_unref(VbJob *job)
         return;
     if (job->dom)
         virDomainFree(job->dom);
-    if (job->dconn)
-        virConnectClose(job->dconn);
     virTypedParamsFree(job->params, job->nparams);
     g_free(job->vm);
     g_free(job->from);
@@ -119,60 +117,31 @@ vb_lv_job_finish(VbJob *job, gboolean ok, const char *what, const char *message)
     virResetLastError();
 }
 
-/* ------------------------------------------------------------ cold moves */
-
-/* Defines the guest on the destination, then undefines it on the source.
- * Local disks are not copied: such a move is refused before anything
- * changes. */
-static gboolean
-vb_lv_cold_move(VbJob *job, const char **ret_what, char **ret_message)
-{
-    g_autofree char *xml = virDomainGetXMLDesc(job->dom, VIR_DOMAIN_XML_INACTIVE |
-                                                             VIR_DOMAIN_XML_SECURE |
-                                                             VIR_DOMAIN_XML_MIGRATABLE);
-    g_autoptr(virDomain) copy = NULL;
-    unsigned int undefine = VIR_DOMAIN_UNDEFINE_MANAGED_SAVE |
-                            VIR_DOMAIN_UNDEFINE_SNAPSHOTS_METADATA |
-                            VIR_DOMAIN_UNDEFINE_CHECKPOINTS_METADATA |
-                            VIR_DOMAIN_UNDEFINE_KEEP_NVRAM;
-
-    *ret_what = "cannot read the definition of";
-    if (!xml)
-        return FALSE;
-    *ret_what = "cannot define";
-    copy = virDomainDefineXML(job->dconn, xml);
-    if (!copy)
-        return FALSE;
-    *ret_what = "cannot undefine on the source, after defining on the destination,";
-    if (virDomainUndefineFlags(job->dom, undefine) < 0) {
-        *ret_message = g_strdup(virGetLastErrorMessage());
-        /* Keep the guest defined exactly once: drop the copy. */
-        virDomainUndefineFlags(copy, undefine);
-        return FALSE;
-    }
-    *ret_what = "moved but cannot start";
-    return !job->start_after || virDomainCreate(copy) == 0;
-}
-
-/* The migration call blocks its connection for the whole migration (libvirt
- * answers nothing else on it meanwhile), so it runs on a connection of its
- * own; the host's shared connection stays free for job_poll, job_abort,
+/* A move runs on connections of its own: libvirt answers nothing else on a
+ * connection while a migration call (or a volume stream) is in flight on it,
+ * and the hosts' shared connections must stay free for job_poll, job_abort,
  * samples and snapshots. */
 static gboolean
-vb_lv_live_move(VbJob *job, char **ret_message)
+vb_lv_move(VbJob *job, const char **ret_what, char **ret_message)
 {
     g_autoptr(GError) error = NULL;
-    g_autoptr(virConnect) mconn = vb_lv_open_uri(job->from, job->src_uri, job->timeout_seconds,
+    g_autoptr(virConnect) sconn = vb_lv_open_uri(job->from, job->src_uri, job->timeout_seconds,
                                                  &error);
+    g_autoptr(virConnect) dconn = NULL;
     g_autoptr(virDomain) dom = NULL;
     unsigned char uuid[VIR_UUID_BUFLEN];
 
-    if (!mconn) {
+    if (sconn && !job->live)
+        dconn = vb_lv_open_uri(job->to, job->dconnuri, job->timeout_seconds, &error);
+    if (!sconn || (!job->live && !dconn)) {
         *ret_message = g_strdup(error->message);
         return FALSE;
     }
-    if (virDomainGetUUID(job->dom, uuid) < 0 || !(dom = virDomainLookupByUUID(mconn, uuid)))
+    if (virDomainGetUUID(job->dom, uuid) < 0 || !(dom = virDomainLookupByUUID(sconn, uuid)))
         return FALSE;
+    if (!job->live)
+        return vb_lv_cold_move(dom, dconn, job->shared_storage, job->start_after, ret_what,
+                               ret_message);
     return virDomainMigrateToURI3(dom, job->dconnuri, job->params, job->nparams, job->flags) == 0;
 }
 
@@ -189,10 +158,8 @@ vb_lv_job_thread(gpointer data)
     g_mutex_unlock(&job->lock);
     if (aborted)
         ok = FALSE, message = g_strdup("aborted before it started");
-    else if (job->live)
-        ok = vb_lv_live_move(job, &message);
     else
-        ok = vb_lv_cold_move(job, &what, &message);
+        ok = vb_lv_move(job, &what, &message);
     vb_lv_job_finish(job, ok, what, message);
     vb_lv_job_unref(job);
     return NULL;
@@ -228,7 +195,6 @@ vb_lv_job_params(VbJob *job, VbLvHost *dest, const VbMigrationRequest *req, GErr
         virTypedParamsAddULLong(&job->params, &job->nparams, &max, VIR_MIGRATE_PARAM_BANDWIDTH,
                                 (unsigned long long) s->bandwidth_mib_s) < 0)
         return vb_lv_error(error, VB_ERROR_MIGRATION, dest->name, "bad bandwidth");
-    job->dconnuri = g_strdup(dest->uri);
     return TRUE;
 }
 
@@ -256,6 +222,9 @@ vb_lv_job_new(VbConn *conn, const VbMigrationRequest *req, GError **error)
     job->to = g_strdup(dst->name);
     job->live = req->live;
     job->src_uri = g_strdup(src->uri);
+    job->dconnuri = g_strdup(dst->uri);
+    /* Cold moves copy local disks only when asked to (copy_storage). */
+    job->shared_storage = (src->shared_storage && dst->shared_storage) || !req->copy_storage;
     job->timeout_seconds = src->timeout_seconds;
     job->post_copy = req->settings && req->settings->post_copy;
     job->start_after = req->settings && req->settings->start_after_cold_move;
@@ -274,9 +243,15 @@ vb_lv_job_new(VbConn *conn, const VbMigrationRequest *req, GError **error)
                         req->live ? "live" : "cold", req->live ? "running" : "shut off");
         return vb_lv_job_unref(job), NULL;
     }
-    if (req->live ? !vb_lv_job_params(job, dst, req, error)
-                  : !(job->dconn = vb_lv_host_connect(dst, error)))
+    if (req->live && !vb_lv_job_params(job, dst, req, error))
         return vb_lv_job_unref(job), NULL;
+    if (!req->live) {
+        virConnectPtr dconn = vb_lv_host_connect(dst, error); /* reachable, before starting */
+
+        if (!dconn)
+            return vb_lv_job_unref(job), NULL;
+        virConnectClose(dconn);
+    }
     return job;
 }
 
@@ -287,13 +262,6 @@ vb_lv_migrate_start(VbConn *conn, const VbMigrationRequest *req, GError **error)
 
     if (!job)
         return NULL;
-    if (!req->live && req->copy_storage) {
-        g_set_error(error, VB_ERROR, VB_ERROR_MIGRATION,
-                    "%s: cold move of '%s' with local disks to %s is not supported: "
-                    "start it and migrate it live with storage, or move its disks by hand",
-                    job->from, job->vm, job->to);
-        return vb_lv_job_unref(job), NULL;
-    }
     job->start_us = g_get_monotonic_time();
     g_thread_unref(g_thread_new("vb-libvirt-migrate", vb_lv_job_thread, vb_lv_job_ref(job)));
     if (job->live)

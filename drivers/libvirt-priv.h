@@ -72,6 +72,10 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(VbLvCaps, vb_lv_caps_free)
  * named model's own features are listed too (transfer full). */
 char **vb_lv_cpu_features_parse(const char *xml, GError **error);
 
+/* The format (target/format/@type: "qcow2", "raw") of a storage volume's
+ * XML, or NULL (transfer full). */
+char *vb_lv_volume_format(const char *xml);
+
 VbLvDomain *vb_lv_domain_parse(const char *xml, GError **error);
 void vb_lv_domain_free(VbLvDomain *dom);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(VbLvDomain, vb_lv_domain_free)
@@ -150,6 +154,14 @@ GPtrArray *vb_lv_locate(VbConn *conn, const char *vm, GError **error);
  * No pool at all gives zeros. */
 gboolean vb_lv_storage_get(VbLvHost *host, virConnectPtr conn, double *ret_total_gib,
                            double *ret_free_gib, GError **error);
+
+/* Moves the shut-off guest @dom (on the source) to @dconn: local disks
+ * copied (none when @shared_storage), defined there, undefined here, source
+ * volumes deleted last; started there when @start_after. On failure the guest
+ * is still defined on the source only; @ret_what says which step failed and
+ * @ret_message why (transfer full; NULL: libvirt's last error). */
+gboolean vb_lv_cold_move(virDomainPtr dom, virConnectPtr dconn, gboolean shared_storage,
+                         gboolean start_after, const char **ret_what, char **ret_message);
 
 /* Load figures for the snapshot from the host's two latest samples: host CPU
  * usage (0 without two samples) and memory in use; guest CPU usage by name. */

@@ -190,6 +190,16 @@ vb_lv_cpu_features_parse(const char *xml_text, GError **error)
                        "/cpu/feature[@policy='require' or @policy='force' or not(@policy)]/@name");
 }
 
+char *
+vb_lv_volume_format(const char *xml_text)
+{
+    g_auto(VbXml) xml = { 0 };
+
+    if (!vb_xml_open(&xml, xml_text, "volume", NULL))
+        return NULL;
+    return vb_xml_string(&xml, NULL, "string(/volume/target/format/@type)");
+}
+
 /* ------------------------------------------------------------------ guests */
 
 static void

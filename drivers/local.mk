@@ -3,7 +3,8 @@
 # connections, XML parsing, inventory, sampling, migration.
 libvb_a_SOURCES += drivers/drivers.h drivers/drivers.c \
 	drivers/libvirt-priv.h drivers/libvirt-conn.c drivers/libvirt-xml.c \
-	drivers/libvirt-inventory.c drivers/libvirt-sample.c drivers/libvirt-migrate.c
+	drivers/libvirt-inventory.c drivers/libvirt-sample.c drivers/libvirt-migrate.c \
+	drivers/libvirt-cold.c
 
 check_PROGRAMS += tests/drivers-test
 TESTS += tests/drivers-test

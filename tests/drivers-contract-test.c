@@ -5,8 +5,8 @@
  *
  * Each driver gets one environment of the same shape: hosts lab1..lab3 up,
  * lab4 unreachable; guests g01, g02 and disk1 (a 64 MiB local disk) on
- * lab1, g03 on lab2, pin1 (tag no-migrate, label web) and off1 (shut off) on
- * lab3. For sim that is
+ * lab1, g03 on lab2, pin1 (tag no-migrate, label web), off1 (shut off) and
+ * offdisk (shut off, a 16 MiB local disk) on lab3. For sim that is
  * tests/data/drivers/contract-sim.yaml; for libvirt it is a real lab started
  * with tests/lab/lab.sh in a temporary folder (an unchecked fixture: it runs
  * in the parent process, so the lab is stopped even when a check fails).
@@ -50,6 +50,7 @@ static const struct {
     { "pin1", "lab3", VB_VM_STATE_RUNNING },
     { "off1", "lab3", VB_VM_STATE_SHUTOFF },
     { "disk1", "lab1", VB_VM_STATE_RUNNING },
+    { "offdisk", "lab3", VB_VM_STATE_SHUTOFF },
 };
 
 /* ------------------------------------------------------------ environments */
@@ -170,7 +171,8 @@ libvirt_setup(void)
                                                              : "start --hosts 3") || !run_lab("guests --layout 2,1 --memory 1024") ||
         !run_lab("guest --host lab3 --name pin1 --tag no-migrate --label web") ||
         !run_lab("guest --host lab3 --name off1 --label db --no-start") ||
-        !run_lab("guest --host lab1 --name disk1 --disk-mib 64 --label storage"))
+        !run_lab("guest --host lab1 --name disk1 --disk-mib 64 --label storage") ||
+        !run_lab("guest --host lab3 --name offdisk --disk-mib 16 --no-start"))
         return; /* the checks fail on the missing hosts, with lab.sh's output above */
     envfile = g_build_filename(env.lab_dir, "lab.env", NULL);
     if (!g_file_get_contents(envfile, &text, NULL, NULL))
@@ -544,6 +546,38 @@ START_TEST(test_cold_move)
 }
 END_TEST
 
+/* A shut-off guest with a local disk: the disk goes with it. */
+START_TEST(test_cold_move_disk)
+{
+    const VbDriverOps *ops = contract_ops();
+    VbConn *conn = contract_open(ops);
+    VbMigrationSettings settings = { .max_total = 1 };
+    VbMigrationRequest req = { .vm = "offdisk", .from = "lab3", .to = "lab2", .live = FALSE,
+                               .copy_storage = TRUE, .settings = &settings };
+    g_autoptr(GError) error = NULL;
+    g_autoptr(VbInventory) inv = NULL;
+    VbJob *job;
+    VbJobInfo info;
+    VbVm *vm;
+
+    job = ops->migrate_start(conn, &req, &error);
+    ck_assert_msg(job != NULL, "%s: cold move: %s", env.driver, error ? error->message : "");
+    info = wait_job(ops, conn, job);
+    ck_assert_msg(info.state == VB_JOB_COMPLETED, "%s: cold move with disk ended %d: %s",
+                  env.driver, info.state, info.message ? info.message : "");
+    vb_job_info_clear(&info);
+    ops->job_free(job);
+    assert_located(ops, conn, "offdisk", "lab2", FALSE);
+    inv = ops->snapshot(conn, &error);
+    ck_assert_msg(inv != NULL, "%s", error ? error->message : "");
+    vm = vb_inventory_get_vm(inv, "offdisk");
+    ck_assert_uint_eq(vm->n_disks, 1);
+    ck_assert_msg(vm->disks[0].size_gib > 0.015 && vm->disks[0].size_gib < 0.016,
+                  "%s: %g GiB", env.driver, vm->disks[0].size_gib);
+    ops->close(conn);
+}
+END_TEST
+
 /* After a crash the executor re-attaches to migrations in flight (job_find,
  * optional): here the first handle stays with us, a second one is found and
  * aborted through, and both see the migration end without moving the guest. */
@@ -668,6 +702,7 @@ contract_suite(void)
         tcase_add_test(tc, test_abort);
         tcase_add_test(tc, test_job_find);
         tcase_add_test(tc, test_cold_move);
+        tcase_add_test(tc, test_cold_move_disk);
         tcase_add_test(tc, test_migrate_storage);
         tcase_add_test(tc, test_host_lost); /* last: it breaks lab3 */
         suite_add_tcase(s, tc);

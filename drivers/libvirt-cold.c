@@ -1,0 +1,234 @@
+/*
+ * libvirt-cold.c: moving a shut-off guest between hosts: its local disks,
+ * then its definition.
+ *
+ * Order, so that a failure at any step leaves the guest whole and defined
+ * exactly once: (1) create each local disk's volume on the destination, in
+ * the storage pool of the same name, and copy its bytes through libvirt
+ * streams; (2) define the guest on the destination; (3) undefine it on the
+ * source; (4) only then delete the source volumes. A failure in (1)-(3)
+ * deletes what was created on the destination and leaves the source as it
+ * was. Disks on shared storage (the pool says shared_storage, or a network
+ * disk) are not copied.
+ *
+ * Limits: a local disk must be a volume of a storage pool that exists under
+ * the same name on the destination, at the same path (the definition is not
+ * rewritten); an existing volume of that name on the destination is never
+ * overwritten. Both connections are the worker's own, so a long copy never
+ * blocks the hosts' shared connections.
+ */
+#include "config.h"
+
+#include <string.h>
+
+#include "drivers/libvirt-priv.h"
+
+#define VB_LV_COPY_CHUNK (1024 * 1024)
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(virStorageVol, virStorageVolFree)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(virStream, virStreamFree)
+
+/* One local disk being copied. */
+typedef struct {
+    virStorageVolPtr src;    /* on the source */
+    virStorageVolPtr dst;    /* created on the destination, or NULL */
+} VbLvVolCopy;
+
+static void
+vb_lv_vol_copy_free(VbLvVolCopy *copy)
+{
+    if (copy->src)
+        virStorageVolFree(copy->src);
+    if (copy->dst)
+        virStorageVolFree(copy->dst);
+    g_free(copy);
+}
+
+/* Sets @ret_message to "what: libvirt's message" (transfer full). */
+static gboolean
+vb_lv_cold_fail(char **ret_message, const char *what)
+{
+    const char *message = virGetLastErrorMessage();
+
+    g_free(*ret_message);
+    *ret_message = g_strdup_printf("%s: %s", what, message && *message ? message : "failed");
+    virResetLastError();
+    return FALSE;
+}
+
+/* The source volume of @disk (transfer full), or NULL with @ret_message. */
+static virStorageVolPtr
+vb_lv_disk_volume(virConnectPtr sconn, const VbLvDisk *disk, char **ret_message)
+{
+    g_autofree char *what = g_strdup_printf("disk %s (%s) is in no storage pool, cannot copy it",
+                                            disk->target, disk->source ? disk->source : "no source");
+    const char *slash = disk->source ? strchr(disk->source, '/') : NULL;
+    virStorageVolPtr vol = NULL;
+
+    if (disk->source && disk->source[0] == '/')
+        vol = virStorageVolLookupByPath(sconn, disk->source);
+    else if (slash) { /* "pool/volume" */
+        g_autofree char *pool_name = g_strndup(disk->source, slash - disk->source);
+        g_autoptr(virStoragePool) pool = virStoragePoolLookupByName(sconn, pool_name);
+
+        vol = pool ? virStorageVolLookupByName(pool, slash + 1) : NULL;
+    }
+    if (!vol)
+        vb_lv_cold_fail(ret_message, what);
+    return vol;
+}
+
+/* Creates @copy->dst on @dconn like @copy->src: same pool name, volume name,
+ * capacity and format, at the same path. */
+static gboolean
+vb_lv_vol_create(virConnectPtr dconn, VbLvVolCopy *copy, char **ret_message)
+{
+    g_autoptr(virStoragePool) spool = virStoragePoolLookupByVolume(copy->src);
+    g_autoptr(virStoragePool) dpool = NULL;
+    g_autofree char *xml = NULL, *spath = NULL, *dpath = NULL, *format = NULL;
+    const char *name = virStorageVolGetName(copy->src);
+    virStorageVolInfo info;
+
+    if (!spool || virStorageVolGetInfo(copy->src, &info) < 0)
+        return vb_lv_cold_fail(ret_message, "cannot read the source volume");
+    dpool = virStoragePoolLookupByName(dconn, virStoragePoolGetName(spool));
+    if (!dpool)
+        return vb_lv_cold_fail(ret_message, "no storage pool of the same name on the destination");
+    xml = virStorageVolGetXMLDesc(copy->src, 0);
+    format = xml ? vb_lv_volume_format(xml) : NULL;
+    g_free(xml);
+    xml = g_strdup_printf("<volume><name>%s</name><capacity unit='bytes'>%llu</capacity>"
+                          "<allocation>0</allocation><target><format type='%s'/></target></volume>",
+                          name, info.capacity, format ? format : "raw");
+    copy->dst = virStorageVolCreateXML(dpool, xml, 0);
+    if (!copy->dst)
+        return vb_lv_cold_fail(ret_message, "cannot create the volume on the destination");
+    spath = virStorageVolGetPath(copy->src);
+    dpath = virStorageVolGetPath(copy->dst);
+    if (g_strcmp0(spath, dpath) != 0) {
+        g_free(*ret_message);
+        *ret_message = g_strdup_printf("volume %s would be at %s on the destination, not %s: "
+                                       "the pools differ", name, dpath, spath);
+        return FALSE;
+    }
+    return TRUE;
+}
+
+/* Copies the bytes of @copy->src into @copy->dst through two streams. */
+static gboolean
+vb_lv_vol_transfer(virConnectPtr sconn, virConnectPtr dconn, VbLvVolCopy *copy,
+                   char **ret_message)
+{
+    g_autoptr(virStream) in = virStreamNew(sconn, 0);
+    g_autoptr(virStream) out = virStreamNew(dconn, 0);
+    g_autofree char *buf = g_malloc(VB_LV_COPY_CHUNK);
+    int n;
+
+    if (!in || !out || virStorageVolDownload(copy->src, in, 0, 0, 0) < 0 ||
+        virStorageVolUpload(copy->dst, out, 0, 0, 0) < 0)
+        return vb_lv_cold_fail(ret_message, "cannot open the volume streams");
+    while ((n = virStreamRecv(in, buf, VB_LV_COPY_CHUNK)) > 0) {
+        for (int off = 0; off < n;) {
+            int sent = virStreamSend(out, buf + off, (size_t) (n - off));
+
+            if (sent < 0) {
+                virStreamAbort(in);
+                return vb_lv_cold_fail(ret_message, "cannot write the volume");
+            }
+            off += sent;
+        }
+    }
+    if (n < 0) {
+        virStreamAbort(out);
+        return vb_lv_cold_fail(ret_message, "cannot read the volume");
+    }
+    if (virStreamFinish(in) < 0 || virStreamFinish(out) < 0)
+        return vb_lv_cold_fail(ret_message, "cannot finish the volume copy");
+    return TRUE;
+}
+
+/* Copies every local disk of @def; fills @copies (VbLvVolCopy *). */
+static gboolean
+vb_lv_copy_disks(virConnectPtr sconn, virConnectPtr dconn, const VbLvDomain *def,
+                 gboolean shared_storage, GPtrArray *copies, char **ret_message)
+{
+    for (guint i = 0; !shared_storage && i < def->disks->len; i++) {
+        const VbLvDisk *disk = g_ptr_array_index(def->disks, i);
+        VbLvVolCopy *copy;
+
+        if (disk->network)
+            continue;
+        copy = g_new0(VbLvVolCopy, 1);
+        g_ptr_array_add(copies, copy);
+        copy->src = vb_lv_disk_volume(sconn, disk, ret_message);
+        if (!copy->src || !vb_lv_vol_create(dconn, copy, ret_message) ||
+            !vb_lv_vol_transfer(sconn, dconn, copy, ret_message))
+            return FALSE;
+    }
+    return TRUE;
+}
+
+/* Deletes the source volumes (@source TRUE) or the destination copies. */
+static void
+vb_lv_delete_volumes(GPtrArray *copies, gboolean source)
+{
+    for (guint i = 0; i < copies->len; i++) {
+        VbLvVolCopy *copy = g_ptr_array_index(copies, i);
+        virStorageVolPtr vol = source ? copy->src : copy->dst;
+
+        if (vol && virStorageVolDelete(vol, 0) < 0)
+            g_debug("cannot delete volume %s: %s", virStorageVolGetName(vol),
+                    virGetLastErrorMessage());
+        virResetLastError();
+    }
+}
+
+gboolean
+vb_lv_cold_move(virDomainPtr dom, virConnectPtr dconn, gboolean shared_storage,
+                gboolean start_after, const char **ret_what, char **ret_message)
+{
+    unsigned int undefine = VIR_DOMAIN_UNDEFINE_MANAGED_SAVE |
+                            VIR_DOMAIN_UNDEFINE_SNAPSHOTS_METADATA |
+                            VIR_DOMAIN_UNDEFINE_CHECKPOINTS_METADATA |
+                            VIR_DOMAIN_UNDEFINE_KEEP_NVRAM;
+    g_autofree char *xml = virDomainGetXMLDesc(dom, VIR_DOMAIN_XML_INACTIVE |
+                                                        VIR_DOMAIN_XML_SECURE |
+                                                        VIR_DOMAIN_XML_MIGRATABLE);
+    g_autoptr(GPtrArray) copies = g_ptr_array_new_with_free_func((GDestroyNotify) vb_lv_vol_copy_free);
+    g_autoptr(VbLvDomain) def = NULL;
+    g_autoptr(GError) error = NULL;
+    g_autoptr(virDomain) copy = NULL;
+
+    *ret_what = "cannot read the definition of";
+    if (!xml)
+        return FALSE;
+    def = vb_lv_domain_parse(xml, &error);
+    if (!def) {
+        *ret_message = g_strdup(error->message);
+        return FALSE;
+    }
+    *ret_what = "cannot copy the disks of";
+    if (!vb_lv_copy_disks(virDomainGetConnect(dom), dconn, def, shared_storage, copies,
+                          ret_message)) {
+        vb_lv_delete_volumes(copies, FALSE);
+        return FALSE;
+    }
+    *ret_what = "cannot define";
+    copy = virDomainDefineXML(dconn, xml);
+    if (!copy) {
+        *ret_message = g_strdup(virGetLastErrorMessage());
+        vb_lv_delete_volumes(copies, FALSE);
+        return FALSE;
+    }
+    *ret_what = "cannot undefine on the source, after defining on the destination,";
+    if (virDomainUndefineFlags(dom, undefine) < 0) {
+        *ret_message = g_strdup(virGetLastErrorMessage());
+        /* Keep the guest defined exactly once: drop the copy. */
+        virDomainUndefineFlags(copy, undefine);
+        vb_lv_delete_volumes(copies, FALSE);
+        return FALSE;
+    }
+    vb_lv_delete_volumes(copies, TRUE);
+    *ret_what = "moved but cannot start";
+    return !start_after || virDomainCreate(copy) == 0;
+}
