@@ -79,6 +79,33 @@ where_is() {
     echo "${out# }"
 }
 
+# sql DB QUERY: one query on the journal, waiting if a writer holds it.
+sql() { sqlite3 -cmd ".timeout 5000" "$1" "$2" 2>/dev/null; }
+
+# wait_for_event DB STATE N SECONDS: waits until the journal holds at least N
+# events STATE (polling every 0.1 s); false after SECONDS.
+wait_for_event() {
+    local t
+    for ((t = 0; t < $4 * 10; t++)); do
+        [ "$(sql "$1" "SELECT count(*) FROM journal_events WHERE state = '$2';" || echo 0)" -ge "$3" ] &&
+            return 0
+        sleep 0.1
+    done
+    return 1
+}
+
+# wait_pid PID SECONDS: waits for our child PID to exit; its status in $waited.
+# shellcheck disable=SC2034 # waited is read by the tests
+wait_pid() {
+    local t
+    for ((t = 0; t < $2 * 10; t++)); do
+        kill -0 "$1" 2>/dev/null || break
+        sleep 0.1
+    done
+    waited=0
+    wait "$1" || waited=$?
+}
+
 finish() {
     echo "$fails failure(s)"
     [ "$fails" = 0 ]
