@@ -106,7 +106,10 @@ vb_lv_sample_guests(VbLvHost *host, virConnectPtr conn, VbHostSample *sample, GE
                          VIR_DOMAIN_STATS_BALLOON | VIR_DOMAIN_STATS_VCPU |
                          VIR_DOMAIN_STATS_BLOCK;
     virDomainStatsRecordPtr *records = NULL;
-    int n = virConnectGetAllDomainStats(conn, stats, &records, 0);
+    /* NOWAIT: a guest busy with a migration gives what it can at once
+     * rather than holding the whole sample. */
+    int n = virConnectGetAllDomainStats(conn, stats, &records,
+                                        VIR_CONNECT_GET_ALL_DOMAINS_STATS_NOWAIT);
 
     if (n < 0)
         return vb_lv_error(error, VB_ERROR_CONNECT, host->name, "cannot read guest statistics");
