@@ -17,7 +17,11 @@ db=$dir/state.db
 "$vb" --config "$dir/virt-balancer.yaml" --policy "$here/lab-policy-cap2.yaml" evacuate lab1 \
     >"$work/first.out" 2>&1 &
 first=$!
-check "the first run starts migrations" wait_for_event "$db" started 2 120
+if ! wait_for_event "$db" started 2 120; then
+    bad "the first run starts migrations"
+    sed 's/^/  first run: /' "$work/first.out"
+    exit 1
+fi
 kill -KILL "$first" 2>/dev/null || true
 wait_pid "$first" 10
 sed 's/^/  first run: /' "$work/first.out"
