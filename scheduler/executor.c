@@ -305,26 +305,44 @@ exec_finished(Exec *ex, ExecMove *m, GError **error)
     return TRUE;
 }
 
-/* Past its time limit: journaled, then aborted; the guest stays on its source. */
+/* TRUE when the driver finds @m's guest defined on its destination and not
+ * on its source: the migration landed whatever its job said. */
+static gboolean
+exec_landed(Exec *ex, const ExecMove *m)
+{
+    g_autoptr(GPtrArray) locs = ex->opts->ops->locate(ex->opts->conn, m->vm, NULL);
+    gboolean on_to = FALSE, on_from = FALSE;
+
+    for (guint i = 0; locs && i < locs->len; i++) {
+        const VbVmLocation *loc = g_ptr_array_index(locs, i);
+
+        on_to |= g_strcmp0(loc->host, m->to) == 0 && loc->persistent;
+        on_from |= g_strcmp0(loc->host, m->from) == 0;
+    }
+    return on_to && !on_from;
+}
+
+/* Past its time limit: journaled, then aborted; the guest stays on its
+ * source. A migration that landed meanwhile (the abort came too late, or the
+ * driver lost track of its end) is recorded as finished instead: the driver's
+ * locate is the truth. */
 static gboolean
 exec_abort(Exec *ex, ExecMove *m, const char *why, GError **error)
 {
     const VbDriverOps *ops = ex->opts->ops;
     g_autoptr(GError) local = NULL;
     VbJobInfo info = { 0 };
+    gboolean completed;
 
     if (!exec_set_state(ex, m, VB_MOVE_STATE_ABORTED, VB_EXEC_EVENT_LAST, why, error))
         return FALSE;
-    if (!ops->job_abort(ex->opts->conn, m->job, &local)) {
-        /* It may have completed meanwhile: believe the job's final state. */
-        if (ops->job_poll(ex->opts->conn, m->job, &info, NULL) &&
-            info.state == VB_JOB_COMPLETED) {
-            vb_job_info_clear(&info);
-            return exec_finished(ex, m, error);
-        }
-        vb_job_info_clear(&info);
+    if (!ops->job_abort(ex->opts->conn, m->job, &local))
         g_debug("abort of %s: %s", m->vm, local->message);
-    }
+    completed = ops->job_poll(ex->opts->conn, m->job, &info, NULL) &&
+                info.state == VB_JOB_COMPLETED;
+    vb_job_info_clear(&info);
+    if (completed || exec_landed(ex, m))
+        return exec_finished(ex, m, error);
     exec_emit(ex, m, VB_EXEC_ABORTED, 0, why);
     exec_settle(ex, m);
     return TRUE;

@@ -17,3 +17,8 @@ EXTRA_DIST += contrib/virt-balancer.service
 # The acting commands end to end on a simulated pool (needs the virt-balancer binary).
 TESTS += tests/scheduler-cli-test.sh
 EXTRA_DIST += tests/scheduler-cli-test.sh
+# The executor on real libvirtd hosts (tests/lab; root, qemu, jq, sqlite3):
+# evacuation under a cap of 2 with a storage migration, kill -9 and resume,
+# a destination dying mid-evacuation.
+TESTS += tests/scheduler-lab-test.sh
+EXTRA_DIST += tests/scheduler-lab-test.sh

@@ -16,8 +16,9 @@ db="$tmp/state.db"
 failed=0
 daemon=
 
+# shellcheck disable=SC2317 # called by the trap
 cleanup() {
-    [ -n "$daemon" ] && kill "$daemon" 2>/dev/null
+    if [ -n "$daemon" ]; then kill "$daemon" 2>/dev/null; fi
     rm -rf "$tmp"
 }
 trap cleanup EXIT
@@ -58,7 +59,9 @@ peak=$(sqlite3 "$db" "SELECT state FROM journal_events ORDER BY id" 2>/dev/null 
     $1 == "finished" || $1 == "failed" || $1 == "aborted" { n-- }
     END { print max + 0 }')
 if command -v sqlite3 >/dev/null 2>&1; then
-    [ "$peak" -le 2 ] && [ "$peak" -ge 1 ] || fail "journal shows $peak migrations at once (cap 2)"
+    if [ "$peak" -gt 2 ] || [ "$peak" -lt 1 ]; then
+        fail "journal shows $peak migrations at once (cap 2)"
+    fi
 fi
 
 run mlist 0 maintenance list --database "$db"

@@ -624,6 +624,49 @@ START_TEST(test_snapshot_failures)
 }
 END_TEST
 
+/* ------------------------------------------- a driver losing track */
+
+/* Reports every job as running forever, as a driver that lost track of a
+ * migration's end would. */
+static gboolean
+blind_job_poll(VbConn *conn, VbJob *job, VbJobInfo *ret_info, GError **error)
+{
+    if (!vb_driver_sim.job_poll(conn, job, ret_info, error))
+        return FALSE;
+    ret_info->state = VB_JOB_RUNNING;
+    return TRUE;
+}
+
+/* Past the timeout the executor aborts; the abort fails (the migration had
+ * landed) and locate finds the guest on its destination: finished, not
+ * aborted, and nothing retried. */
+START_TEST(test_timeout_after_landing)
+{
+    g_autoptr(VbInventory) inv = th_pool(2, 16, 65536, 100);
+    g_autoptr(VbPolicy) policy = vb_policy_new_default();
+    const char *pairs[] = { "a", "h1", NULL };
+    g_autoptr(VbPlan) plan = NULL;
+    g_autoptr(VbExecReport) r = NULL;
+    VbDriverOps blind = vb_driver_sim;
+    VbExecOptions opts = { 0 };
+    VbConn *conn;
+
+    blind.job_poll = blind_job_poll;
+    th_vm(inv, "h0", "a", 1024, 0);
+    policy->migration.timeout_seconds = 60;
+    plan = th_plan(inv, policy, VB_PLAN_REBALANCE, NULL, pairs);
+    conn = vb_sim_conn_new(vb_inventory_copy(inv));
+    opts = (VbExecOptions){ .ops = &blind, .conn = conn, .policy = policy, .now_unix = 1 };
+    r = vb_executor_run(&opts, inv, plan, NULL);
+    ck_assert_uint_eq(r->finished, 1);
+    ck_assert_uint_eq(r->aborted, 0);
+    ck_assert_double_gt(r->ended_clock, 60);
+    ck_assert_str_eq(th_where(conn, "a"), "h1");
+    ck_assert_uint_eq(vb_sim_n_migrations(conn), 1);
+    vb_driver_sim.close(conn);
+}
+END_TEST
+
 static Suite *
 scheduler_suite(void)
 {
@@ -636,6 +679,7 @@ scheduler_suite(void)
     tcase_add_test(tc, test_longest_first);
     tcase_add_test(tc, test_retries_then_failure);
     tcase_add_test(tc, test_timeout_aborts);
+    tcase_add_test(tc, test_timeout_after_landing);
     tcase_add_test(tc, test_destination_down_replans);
     tcase_add_loop_test(tc, test_skip_when_no_longer_fits, 0, G_N_ELEMENTS(skip_has_alternative));
     tcase_add_test(tc, test_journal_before_acting);
