@@ -667,6 +667,58 @@ START_TEST(test_timeout_after_landing)
 }
 END_TEST
 
+/* ---------------------------------------------------------- stopping */
+
+static gint stop_flag;
+
+static void
+stop_after_first_start(const VbExecEvent *ev, gpointer data)
+{
+    if (ev->kind == VB_EXEC_STARTED)
+        g_atomic_int_set(&stop_flag, 1);
+}
+
+/* SIGTERM in `run`: nothing new starts; running migrations finish (drain 0
+ * = wait for them) or are aborted past the drain limit. */
+static const double drain_rows[] = { 0, 5 };
+
+START_TEST(test_stop_drains)
+{
+    g_autoptr(VbInventory) inv = th_pool(2, 16, 65536, 100);
+    g_autoptr(VbPolicy) policy = vb_policy_new_default();
+    const char *pairs[] = { "a", "h1", "b", "h1", "c", "h1", NULL };
+    g_autoptr(VbPlan) plan = NULL;
+    g_autoptr(VbExecReport) r = NULL;
+    VbExecOptions opts = { 0 };
+    VbConn *conn;
+
+    th_vm(inv, "h0", "a", 4096, 0);
+    th_vm(inv, "h0", "b", 2048, 0);
+    th_vm(inv, "h0", "c", 1024, 0);
+    policy->migration.max_total = 1;
+    plan = th_plan(inv, policy, VB_PLAN_REBALANCE, NULL, pairs);
+    conn = vb_sim_conn_new(vb_inventory_copy(inv));
+    g_atomic_int_set(&stop_flag, 0);
+    opts = (VbExecOptions){ .ops = &vb_driver_sim, .conn = conn, .policy = policy,
+                            .now_unix = 1, .stop = &stop_flag, .drain_seconds = drain_rows[_i],
+                            .on_event = stop_after_first_start };
+    r = vb_executor_run(&opts, inv, plan, NULL);
+    ck_assert(r->stopped);
+    ck_assert_uint_eq(vb_sim_n_migrations(conn), 1); /* b and c never started */
+    ck_assert_str_eq(th_where(conn, "b"), "h0");
+    if (drain_rows[_i] == 0) {
+        ck_assert_uint_eq(r->finished, 1);
+        ck_assert_str_eq(th_where(conn, "a"), "h1");
+    } else {
+        ck_assert_uint_eq(r->aborted, 1);
+        ck_assert_double_le(r->ended_clock, drain_rows[_i] + 1);
+        vb_driver_sim.sleep(conn, 1000);
+        ck_assert_str_eq(th_where(conn, "a"), "h0");
+    }
+    vb_driver_sim.close(conn);
+}
+END_TEST
+
 static Suite *
 scheduler_suite(void)
 {
@@ -680,6 +732,7 @@ scheduler_suite(void)
     tcase_add_test(tc, test_retries_then_failure);
     tcase_add_test(tc, test_timeout_aborts);
     tcase_add_test(tc, test_timeout_after_landing);
+    tcase_add_loop_test(tc, test_stop_drains, 0, G_N_ELEMENTS(drain_rows));
     tcase_add_test(tc, test_destination_down_replans);
     tcase_add_loop_test(tc, test_skip_when_no_longer_fits, 0, G_N_ELEMENTS(skip_has_alternative));
     tcase_add_test(tc, test_journal_before_acting);
