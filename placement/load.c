@@ -134,8 +134,7 @@ vb_state_pool_imbalance(const VbState *st, guint pool)
 VbHostLoad *
 vb_placement_host_loads(const VbInventory *inv, const VbPolicy *policy)
 {
-    g_autoptr(GArray) none = g_array_new(FALSE, FALSE, sizeof(guint));
-    g_autoptr(VbState) st = vb_state_new(inv, policy, 0, G_MAXUINT, none);
+    g_autoptr(VbState) st = vb_state_new_ranking(inv, policy);
 
     return g_memdup2(st->load, sizeof(VbHostLoad) * MAX(st->n_hosts, 1));
 }

@@ -111,6 +111,10 @@ double vb_state_pool_imbalance(const VbState *st, guint pool);
  * Host figures always cover every guest. */
 VbState *vb_state_new(const VbInventory *inv, const VbPolicy *policy, gint64 now,
                       guint evacuated, const GArray *focus);
+/* The host figures and rules of vb_state_new(inv, policy, 0, G_MAXUINT,
+ * no guests) without the pools' load orders: for ranking hosts (place, host
+ * loads), O(hosts + rule members). Never pass it to vb_state_apply(). */
+VbState *vb_state_new_ranking(const VbInventory *inv, const VbPolicy *policy);
 void vb_state_free(VbState *st);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(VbState, vb_state_free)
 void vb_state_apply(VbState *st, guint vm, guint to);

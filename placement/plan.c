@@ -167,5 +167,6 @@ vb_placement_apply_plan(const VbInventory *inv, const VbPolicy *policy, const Vb
         }
         vb_inventory_move_vm(copy, vm, to);
     }
+    vb_inventory_changed(copy); /* guests started above: their totals changed */
     return copy;
 }

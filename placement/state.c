@@ -86,34 +86,26 @@ static void
 init_hosts(VbState *st)
 {
     const VbInventory *inv = st->inv;
-    g_autofree guint64 *alloc_mem = g_new0(guint64, st->n_hosts);
-    g_autofree guint *alloc_vcpus = g_new0(guint, st->n_hosts);
-    g_autofree double *alloc_disk = g_new0(double, st->n_hosts);
-
+    const VbHostTotals *totals = vb_inventory_host_totals(inv);
     const gboolean allocated = st->policy->load_source == VB_LOAD_ALLOCATED;
 
-    /* The one pass over every guest, kept to what is in the VbVm itself
-     * (disks only when the allocated disk load needs them): at 200,000
-     * guests this loop is most of what evacuate and place cost. */
-    for (guint v = 0; v < st->n_vms; v++) {
-        const VbVm *vm = vb_inventory_vm(inv, v);
-
-        st->vm_host[v] = vm->host;
-        if (allocated)
-            alloc_disk[vm->host] +=
-                vb_vm_copied_gib(inv, vm, vb_inventory_host(inv, vm->host)->pool);
-        if (vm->state == VB_VM_STATE_SHUTOFF)
-            continue;
-        alloc_mem[vm->host] += vm->memory_mib;
-        alloc_vcpus[vm->host] += vm->vcpus;
-    }
+    /* The guests' sums come from the inventory's per-host totals (built once
+     * per inventory), so building the state costs O(hosts) here. Disk: a
+     * guest's own pool is where it sits, so vb_vm_copied_gib() of each guest
+     * is its local disks in a shared-storage pool and all its disks
+     * otherwise; the totals hold both sums in guest id order. */
     for (guint h = 0; h < st->n_hosts; h++) {
         const VbHost *host = vb_inventory_host(inv, h);
+        const VbHostTotals *t = &totals[h];
+        double disk = 0;
 
+        if (allocated)
+            disk = vb_inventory_pool(inv, host->pool)->shared_storage ? t->local_disk_gib
+                                                                       : t->disk_gib;
         st->excluded[h] = name_listed(st->policy->exclude_hosts, host->name);
         st->participates[h] =
             host->state == VB_HOST_STATE_UP && !st->excluded[h] && h != st->evacuated;
-        init_host(st, host, alloc_mem[h], alloc_vcpus[h], alloc_disk[h]);
+        init_host(st, host, t->memory_mib, t->vcpus, disk);
     }
 }
 
@@ -146,6 +138,7 @@ init_vm(VbState *st, guint v)
     double *d = &st->demand[v * VB_METRIC_LAST];
     gboolean on = vm->state != VB_VM_STATE_SHUTOFF;
 
+    st->vm_host[v] = vm->host;
     d[VB_METRIC_CPU] = on ? (allocated ? vm->vcpus : vm->vcpus * vm->cpu_usage) : 0;
     d[VB_METRIC_MEMORY] = on ? (double) vm->memory_mib : 0;
     d[VB_METRIC_DISK] = vb_vm_copied_gib(st->inv, vm, host->pool);
@@ -224,7 +217,8 @@ init_rules(VbState *st)
 
     st->n_rules = st->policy->rules ? st->policy->rules->len : 0;
     st->rules = g_new0(VbRuleRef, MAX(st->n_rules, 1));
-    st->rule_start = g_new0(guint, st->n_vms + 1);
+    /* Ranking states without rules have no per-guest arrays at all. */
+    st->rule_start = st->vm_host ? g_new0(guint, st->n_vms + 1) : NULL;
     st->rule_count = g_hash_table_new(g_direct_hash, g_direct_equal);
     for (guint r = 0; r < st->n_rules; r++) {
         VbRuleRef *ref = &st->rules[r];
@@ -243,7 +237,8 @@ init_rules(VbState *st)
         }
         total += ref->members->len;
     }
-    for (guint v = 0; v < st->n_vms; v++)
+    /* Without members every offset is 0 already: no pass over the guests. */
+    for (guint v = 0; total > 0 && v < st->n_vms; v++)
         st->rule_start[v + 1] += st->rule_start[v];
     st->rule_index = g_new0(guint, MAX(total, 1));
     {
@@ -305,9 +300,9 @@ init_pool(VbState *st, const VbPool *pool, VbPoolOrder *po)
 
 /* ----------------------------------------------------------- lifecycle */
 
-VbState *
-vb_state_new(const VbInventory *inv, const VbPolicy *policy, gint64 now, guint evacuated,
-             const GArray *focus)
+static VbState *
+state_build(const VbInventory *inv, const VbPolicy *policy, gint64 now, guint evacuated,
+            const GArray *focus, gboolean orders)
 {
     VbState *st = g_new0(VbState, 1);
     double wsum = 0;
@@ -334,19 +329,38 @@ vb_state_new(const VbInventory *inv, const VbPolicy *policy, gint64 now, guint e
     st->storage_free = g_new0(double, MAX(st->n_hosts, 1));
     st->storage_credit = g_new0(double, MAX(st->n_hosts, 1));
     st->pos = g_new0(guint, MAX(st->n_hosts, 1));
-    st->demand = g_new0(double, MAX(st->n_vms, 1) * VB_METRIC_LAST);
-    st->vm_host = g_new0(guint, MAX(st->n_vms, 1));
-    st->moved = g_new0(gboolean, MAX(st->n_vms, 1));
-    st->fixed = g_new0(VbRejectCode, MAX(st->n_vms, 1));
+    /* Per-guest arrays: a ranking state needs them only for rule members,
+     * and zeroing them is most of what a place call would cost. */
+    if (orders || (policy->rules && policy->rules->len > 0)) {
+        st->demand = g_new0(double, MAX(st->n_vms, 1) * VB_METRIC_LAST);
+        st->vm_host = g_new0(guint, MAX(st->n_vms, 1));
+        st->moved = g_new0(gboolean, MAX(st->n_vms, 1));
+        st->fixed = g_new0(VbRejectCode, MAX(st->n_vms, 1));
+    }
 
     st->all_vms = focus == NULL;
     init_hosts(st);
     init_vms(st, focus);
     init_rules(st);
     st->pools = g_new0(VbPoolOrder, MAX(st->n_pools, 1));
-    for (guint p = 0; p < st->n_pools; p++)
+    for (guint p = 0; orders && p < st->n_pools; p++)
         init_pool(st, vb_inventory_pool(inv, p), &st->pools[p]);
     return st;
+}
+
+VbState *
+vb_state_new(const VbInventory *inv, const VbPolicy *policy, gint64 now, guint evacuated,
+             const GArray *focus)
+{
+    return state_build(inv, policy, now, evacuated, focus, TRUE);
+}
+
+VbState *
+vb_state_new_ranking(const VbInventory *inv, const VbPolicy *policy)
+{
+    g_autoptr(GArray) none = g_array_new(FALSE, FALSE, sizeof(guint));
+
+    return state_build(inv, policy, 0, G_MAXUINT, none, FALSE);
 }
 
 void

@@ -460,5 +460,6 @@ vb_inventory_generate(const VbGenerateParams *params)
     for (guint v = 0; v < params->n_vms && g.n_eligible > 0; v++)
         make_vm(&g, v, mean);
     finish_hosts(&g);
+    vb_inventory_host_totals(g.inv); /* complete now: planners start from it */
     return g.inv;
 }

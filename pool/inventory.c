@@ -796,6 +796,7 @@ load_from_doc(const VbYamlDoc *doc, GError **error)
 
     if (!load_doc(&l, error))
         return NULL;
+    vb_inventory_host_totals(inv); /* complete now: planners start from it */
     return g_steal_pointer(&inv);
 }
 

@@ -107,6 +107,7 @@ typedef struct {
     GHashTable *vm_by_name;   /* name -> VbVm * (borrowed) */
     VbStrtab *features;   /* CPU feature names */
     VbStrtab *labels;     /* host and guest label names */
+    struct _VbHostTotals *totals; /* cache of vb_inventory_host_totals(), or NULL */
 } VbInventory;
 
 #define VB_TAG_NO_MIGRATE "no-migrate"
@@ -161,6 +162,29 @@ gboolean vb_vm_is_pinned(const VbVm *vm, char **ret_why);
 /* Memory (MiB) and vCPUs given to the guests on @host that are not shut off. */
 guint64 vb_host_allocated_memory_mib(const VbInventory *inv, const VbHost *host);
 guint vb_host_allocated_vcpus(const VbInventory *inv, const VbHost *host);
+
+/* Per-host sums over the host's guests, what the planners start from. */
+typedef struct _VbHostTotals {
+    guint64 memory_mib;     /* memory of its guests not shut off */
+    guint vcpus;            /* vCPUs of its guests not shut off */
+    double disk_gib;        /* every disk of every guest, summed in guest id order */
+    double local_disk_gib;  /* disks not shared, every guest, in guest id order */
+} VbHostTotals;
+
+/* The totals of every host, an array indexed by host id (transfer none,
+ * valid until the inventory changes). Why it cannot go stale: it is a cache
+ * that every function of pool.c that changes guests or hosts (the adders,
+ * vb_inventory_move_vm) drops, and that is rebuilt in
+ * O(guests) by the first reader after a change. Loading, generating and
+ * copying build it before they return, so the planners never pay for it on
+ * those inventories. The one rule for producers: a guest's state, vCPUs,
+ * memory, host or disks changed directly or by vb_vm_add_disk() (which does
+ * not see the inventory) after a reader already asked must be followed by
+ * vb_inventory_changed(). Not thread-safe
+ * while the cache is being rebuilt: one planning thread per inventory. */
+const VbHostTotals *vb_inventory_host_totals(const VbInventory *inv);
+/* Drops the cached totals after guest fields were written directly. */
+void vb_inventory_changed(VbInventory *inv);
 
 /* ---------------------------------------------------- the inventory file */
 
