@@ -109,7 +109,7 @@ add_unplaced(Evacuation *e, guint vm)
     g_autoptr(GString) why = g_string_new(NULL);
 
     u->vm = vm;
-    u->rejections = g_array_new(FALSE, FALSE, sizeof(VbRejection));
+    u->rejections = g_array_sized_new(FALSE, FALSE, sizeof(VbRejection), st->n_hosts);
     if (st->fixed[vm] != VB_REJECT_LAST) {
         vb_state_refusal(st, vm, e->host, why);
         u->reason = g_strdup(why->str);
@@ -125,7 +125,7 @@ add_unplaced(Evacuation *e, guint vm)
         rej.code = vb_state_refusal(st, vm, h, why);
         if (rej.code == VB_REJECT_LAST) /* fits alone, not with its group */
             rej.code = VB_REJECT_AFFINITY, g_string_assign(why, "its affinity group does not fit");
-        rej.reason = g_strdup(why->str);
+        rej.reason = g_strndup(why->str, why->len);
         g_array_append_val(u->rejections, rej);
     }
     u->reason = g_strdup_printf("no host can take %s", vb_inventory_vm(st->inv, vm)->name);
