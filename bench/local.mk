@@ -9,6 +9,9 @@ EXTRA_DIST += bench/bench-policy.yaml bench/smoke.sh
 
 TESTS += bench/smoke.sh
 
+# Every size, with the built-in defaults (budget 20: the everyday run the
+# targets are about) and with bench-policy.yaml (rebalance to the end: the
+# quality figures), then the evacuation makespan on the sim driver.
 bench: bench/vb-bench
 	./bench/vb-bench --policy $(srcdir)/bench/bench-policy.yaml $(BENCH_ARGS)
 .PHONY: bench

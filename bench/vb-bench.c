@@ -5,17 +5,24 @@
  * vb_inventory_generate(), writes it in the inventory format, and measures in
  * one process per size (so peak RSS belongs to that size alone):
  *   - loading the inventory file,
- *   - rebalance, evacuation of the hottest host, place of one new guest,
- * each repeated (median, min and max of wall time on the monotonic clock), and
- * the plan's quality: imbalance before/after (pooled std dev of weighted host
- * load, and the largest max-min spread inside a pool), moves, moves per unit of
- * imbalance removed, and the most moves into one host.
+ *   - for each policy (the built-in defaults, the everyday run whose budget of
+ *     20 moves the targets are about; and --policy FILE when given, e.g.
+ *     bench/bench-policy.yaml whose budget lets rebalance run to the end):
+ *     rebalance, evacuation of the hottest host, place of one new guest,
+ * each repeated (median, min and max of wall time on the monotonic clock;
+ * only the planner call is timed, not freeing the previous result), and the
+ * plan's quality: imbalance before/after (pooled std dev of weighted host
+ * load, and the largest max-min spread inside a pool), moves, moves per unit
+ * of imbalance removed, and the most moves into one host.
+ * Then, once, the evacuation makespan of issue 5 on the sim driver: 50
+ * guests of mixed sizes under a cap of 5, executed by the scheduler's
+ * executor in virtual time, against max(longest move, total / cap).
  *
- * Planning is single-threaded; nothing here runs in parallel. Output is a
- * Markdown table (docs/benchmarks.md holds the latest one).
+ * Planning is single-threaded; nothing here runs in parallel. Output is
+ * Markdown tables (docs/benchmarks.md holds the latest ones).
  *
  * Usage: vb-bench [--sizes 10x200,100x2000,...] [--reps N] [--seed S]
- *                 [--policy FILE] [--keep DIR]
+ *                 [--policy FILE] [--keep DIR] [--no-makespan]
  */
 #include "config.h"
 
@@ -26,9 +33,11 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "drivers/drivers.h"
 #include "placement/placement.h"
 #include "policies/policies.h"
 #include "pool/pool.h"
+#include "scheduler/scheduler.h"
 
 typedef struct {
     guint hosts;
@@ -38,6 +47,20 @@ typedef struct {
 typedef struct {
     double median, min, max; /* milliseconds */
 } BenchTime;
+
+/* One policy the planners run with, and a short name for the tables. */
+typedef struct {
+    const VbPolicy *policy;
+    const char *name;
+} BenchPolicy;
+
+/* What one policy's runs on one size gave. */
+typedef struct {
+    BenchTime rebalance, evacuate, place;
+    VbPlan *rebalance_plan; /* owned */
+    VbPlan *evacuate_plan;  /* owned */
+    guint hot;              /* the evacuated host */
+} BenchRun;
 
 static int
 cmp_double(const void *a, const void *b)
@@ -136,9 +159,10 @@ time_load(const char *path, guint reps, BenchTime *ret)
 
     for (guint r = 0; r < reps; r++) {
         g_autoptr(GError) error = NULL;
-        gint64 start = g_get_monotonic_time();
+        gint64 start;
 
         g_clear_pointer(&inv, vb_inventory_free);
+        start = g_get_monotonic_time();
         inv = vb_inventory_load_file(path, &error);
         samples[r] = ms_since(start);
         if (!inv)
@@ -157,9 +181,10 @@ time_rebalance(const VbInventory *inv, const VbPolicy *policy, guint reps, Bench
 
     for (guint r = 0; r < reps; r++) {
         g_autoptr(GError) error = NULL;
-        gint64 start = g_get_monotonic_time();
+        gint64 start;
 
         g_clear_pointer(&plan, vb_plan_free);
+        start = g_get_monotonic_time();
         plan = vb_placement_rebalance(inv, policy, &opts, &error);
         samples[r] = ms_since(start);
         if (!plan)
@@ -179,9 +204,10 @@ time_evacuate(const VbInventory *inv, const VbPolicy *policy, const char *host, 
 
     for (guint r = 0; r < reps; r++) {
         g_autoptr(GError) error = NULL;
-        gint64 start = g_get_monotonic_time();
+        gint64 start;
 
         g_clear_pointer(&plan, vb_plan_free);
+        start = g_get_monotonic_time();
         plan = vb_placement_evacuate(inv, policy, host, &opts, &error);
         samples[r] = ms_since(start);
         if (!plan)
@@ -209,33 +235,89 @@ time_place(const VbInventory *inv, const VbPolicy *policy, guint reps)
         samples[r] = ms_since(start);
         if (!ranking)
             g_error("place failed: %s", error->message);
+        /* the ranking is freed here, outside the timed call */
     }
     return summarize(samples, reps);
 }
 
-static void
-print_time(const char *what, BenchTime t)
+/* Rebalance, evacuation of the hottest host and place under one policy. */
+static BenchRun
+bench_policy(const VbInventory *inv, const VbPolicy *policy, guint reps)
 {
-    printf("| %-30s | %10.3f | %10.3f | %10.3f |\n", what, t.median, t.min, t.max);
+    BenchRun run = { 0 };
+
+    run.rebalance_plan = time_rebalance(inv, policy, reps, &run.rebalance);
+    run.hot = hottest_host(inv, policy);
+    run.evacuate_plan = time_evacuate(inv, policy, vb_inventory_host(inv, run.hot)->name, reps,
+                                      &run.evacuate);
+    run.place = time_place(inv, policy, MAX(reps, 20));
+    return run;
+}
+
+static void
+print_time(const char *what, const char *policy, BenchTime t)
+{
+    g_autofree char *label = g_strdup_printf("%s (%s)", what, policy);
+
+    printf("| %-42s | %10.3f | %10.3f | %10.3f |\n", label, t.median, t.min, t.max);
+}
+
+/* One row of the quality table: a label, then one cell per policy. */
+#define QUALITY_ROW(label, fmt, ...)                                                   \
+    do {                                                                               \
+        printf("| %s |", label);                                                       \
+        for (guint q = 0; q < n_policies; q++) {                                       \
+            const BenchRun *r = &runs[q];                                              \
+            const VbPlan *rb = r->rebalance_plan;                                      \
+            double removed = rb->imbalance_before - rb->imbalance_after;               \
+            (void) removed;                                                            \
+            printf(" " fmt " |", __VA_ARGS__);                                         \
+        }                                                                              \
+        printf("\n");                                                                  \
+    } while (0)
+
+static void
+print_quality(const VbInventory *inv, const BenchPolicy *policies, const BenchRun *runs,
+              guint n_policies)
+{
+    printf("\n| figure |");
+    for (guint q = 0; q < n_policies; q++)
+        printf(" %s |", policies[q].name);
+    printf("\n|---|");
+    for (guint q = 0; q < n_policies; q++)
+        printf("---:|");
+    printf("\n");
+    QUALITY_ROW("budget (moves)", "%u", policies[q].policy->max_migrations);
+    QUALITY_ROW("imbalance before -> after (std dev)", "%.4f -> %.4f", rb->imbalance_before,
+                rb->imbalance_after);
+    QUALITY_ROW("largest max-min spread in a pool before -> after", "%.4f -> %.4f",
+                max_pool_spread(inv, rb->before), max_pool_spread(inv, rb->after));
+    QUALITY_ROW("moves planned", "%u", rb->moves->len);
+    QUALITY_ROW("imbalance removed (% of before)", "%.1f %%",
+                rb->imbalance_before > 0 ? 100 * removed / rb->imbalance_before : 0.0);
+    QUALITY_ROW("moves per 0.01 of imbalance removed", "%.2f",
+                removed > 0 ? rb->moves->len / (removed * 100) : 0.0);
+    QUALITY_ROW("most moves into one host", "%u", max_moves_into_one_host(inv, rb));
+    QUALITY_ROW("stop reason", "%s", rb->stop_reason ? rb->stop_reason : "-");
+    QUALITY_ROW("evacuated host: guests, moved, unplaced", "%s: %u, %u, %u",
+                vb_inventory_host(inv, r->hot)->name, vb_inventory_host(inv, r->hot)->vms->len,
+                r->evacuate_plan->moves->len, r->evacuate_plan->unplaced->len);
 }
 
 /* Runs every measurement for one size and prints its section. */
 static void
-bench_size(BenchSize size, guint reps, guint64 seed, const VbPolicy *policy, const char *dir)
+bench_size(BenchSize size, guint reps, guint64 seed, const BenchPolicy *policies,
+           guint n_policies, const char *dir)
 {
     VbGenerateParams params;
     g_autoptr(VbInventory) generated = NULL;
     g_autoptr(VbInventory) inv = NULL;
-    g_autoptr(VbPlan) rebalance = NULL;
-    g_autoptr(VbPlan) evacuate = NULL;
     g_autofree char *yaml = NULL;
     g_autofree char *path = NULL;
-    g_autofree VbHostLoad *loads = NULL;
     g_autoptr(GError) error = NULL;
-    BenchTime load_t, rebalance_t, evacuate_t, place_t;
+    g_autofree BenchRun *runs = g_new0(BenchRun, n_policies);
+    BenchTime load_t;
     guint load_reps = size.vms >= 100000 ? 3 : reps;
-    guint hot;
-    double removed;
     gint64 gen_start = g_get_monotonic_time();
     double gen_ms;
 
@@ -254,37 +336,119 @@ bench_size(BenchSize size, guint reps, guint64 seed, const VbPolicy *policy, con
     g_clear_pointer(&yaml, g_free);
 
     inv = time_load(path, load_reps, &load_t);
-    rebalance = time_rebalance(inv, policy, reps, &rebalance_t);
-    hot = hottest_host(inv, policy);
-    evacuate = time_evacuate(inv, policy, vb_inventory_host(inv, hot)->name, reps, &evacuate_t);
-    place_t = time_place(inv, policy, MAX(reps, 20));
-    loads = vb_placement_host_loads(inv, policy);
-    removed = rebalance->imbalance_before - rebalance->imbalance_after;
+    for (guint q = 0; q < n_policies; q++)
+        runs[q] = bench_policy(inv, policies[q].policy, reps);
 
     printf("\n### %u hosts / %u guests (%u pools, seed %" G_GUINT64_FORMAT ")\n\n", size.hosts,
            size.vms, params.n_pools, seed);
-    printf("| step (ms; %u runs, %u for loading) | median | min | max |\n", reps, load_reps);
+    printf("| step (ms; %u runs, %u for loading, %u for place) | median | min | max |\n", reps,
+           load_reps, MAX(reps, 20));
     printf("|---|---:|---:|---:|\n");
-    print_time("load inventory", load_t);
-    print_time("rebalance", rebalance_t);
-    print_time("evacuate hottest host", evacuate_t);
-    print_time("place one guest", place_t);
+    printf("| %-42s | %10.3f | %10.3f | %10.3f |\n", "load inventory", load_t.median, load_t.min,
+           load_t.max);
+    for (guint q = 0; q < n_policies; q++) {
+        print_time("rebalance", policies[q].name, runs[q].rebalance);
+        print_time("evacuate hottest host", policies[q].name, runs[q].evacuate);
+        print_time("place one guest", policies[q].name, runs[q].place);
+    }
     printf("\n| figure | value |\n|---|---:|\n");
     printf("| generate pool (ms, once) | %.1f |\n", gen_ms);
     printf("| peak RSS (MiB) | %.1f |\n", peak_rss_kib() / 1024.0);
-    printf("| imbalance before -> after (std dev) | %.4f -> %.4f |\n",
-           rebalance->imbalance_before, rebalance->imbalance_after);
-    printf("| largest max-min spread in a pool before -> after | %.4f -> %.4f |\n",
-           max_pool_spread(inv, rebalance->before), max_pool_spread(inv, rebalance->after));
-    printf("| moves planned | %u |\n", rebalance->moves->len);
-    printf("| moves per 0.01 of imbalance removed | %.2f |\n",
-           removed > 0 ? rebalance->moves->len / (removed * 100) : 0.0);
-    printf("| most moves into one host | %u |\n", max_moves_into_one_host(inv, rebalance));
-    printf("| stop reason | %s |\n", rebalance->stop_reason ? rebalance->stop_reason : "-");
-    printf("| evacuated host: guests, moved, unplaced | %s: %u, %u, %u |\n",
-           vb_inventory_host(inv, hot)->name, vb_inventory_host(inv, hot)->vms->len,
-           evacuate->moves->len, evacuate->unplaced->len);
-    (void) loads;
+    print_quality(inv, policies, runs, n_policies);
+    for (guint q = 0; q < n_policies; q++) {
+        vb_plan_free(runs[q].rebalance_plan);
+        vb_plan_free(runs[q].evacuate_plan);
+    }
+    fflush(stdout);
+}
+
+/* ------------------------------------------------------------- makespan */
+
+/* Issue 5's evacuation makespan, the scenario of tests/scheduler-test-crash.c:
+ * 11 equal hosts, 50 guests of 512..8192 MiB with dirty rates 0..39 MiB/s on
+ * h0, a cap of 5 migrations, evacuated by the executor on the sim driver
+ * (virtual time: migrations take memory, dirty rate and bandwidth). */
+static VbInventory *
+makespan_pool(void)
+{
+    VbInventory *inv = vb_inventory_new();
+    VbPool *pool = vb_inventory_add_pool(inv, "p", NULL);
+
+    pool->shared_storage = TRUE;
+    for (guint i = 0; i < 11; i++) {
+        g_autofree char *name = g_strdup_printf("h%u", i);
+        VbHost *h = vb_inventory_add_host(inv, pool, name, NULL);
+
+        h->hypervisor = g_strdup("kvm");
+        h->cpu_vendor = g_strdup("Intel");
+        h->cpu_cores = 64;
+        h->memory_mib = 262144;
+        h->storage_total_gib = h->storage_free_gib = 1000;
+        h->migration_bandwidth_mib_s = 100;
+    }
+    for (guint i = 0; i < 50; i++) {
+        g_autofree char *name = g_strdup_printf("vm%02u", i);
+        VbHost *h0 = vb_inventory_host(inv, 0);
+        VbVm *vm = vb_inventory_add_vm(inv, h0, name, NULL);
+
+        vm->vcpus = 1;
+        vm->memory_mib = 512 * (1 + (i * 7) % 16);
+        vm->cpu_usage = 0.5;
+        vm->dirty_rate_mib_s = (i * 13) % 40;
+        h0->memory_used_mib += vm->memory_mib;
+        h0->cpu_usage += 0.5 / h0->cpu_cores;
+    }
+    return inv;
+}
+
+static void
+bench_makespan(void)
+{
+    g_autoptr(VbInventory) inv = makespan_pool();
+    g_autoptr(VbPolicy) policy = vb_policy_new_default();
+    g_autoptr(VbPlan) plan = NULL;
+    g_autoptr(VbExecReport) report = NULL;
+    g_autoptr(GError) error = NULL;
+    VbPlanOptions popts = { .now = 1 };
+    VbExecOptions opts = { 0 };
+    double longest = 0, total = 0, bound, makespan;
+    gint64 start;
+    VbConn *conn;
+
+    policy->migration.max_total = 5;
+    policy->migration.evacuation_batch = 5;
+    policy->migration.max_per_source = 5;
+    plan = vb_placement_evacuate(inv, policy, "h0", &popts, &error);
+    if (!plan)
+        g_error("makespan: evacuate failed: %s", error->message);
+    for (guint i = 0; i < plan->moves->len; i++) {
+        double sec = g_array_index(plan->moves, VbMove, i).estimated_seconds;
+
+        longest = MAX(longest, sec);
+        total += sec;
+    }
+    bound = MAX(longest, total / 5);
+    conn = vb_sim_conn_new(vb_inventory_copy(inv));
+    opts = (VbExecOptions){ .ops = &vb_driver_sim, .conn = conn, .policy = policy,
+                            .now_unix = 1 };
+    start = g_get_monotonic_time();
+    report = vb_executor_run(&opts, inv, plan, &error);
+    if (!report)
+        g_error("makespan: the executor failed: %s", error->message);
+    makespan = report->ended_clock - report->started_clock;
+    printf("\n### evacuation makespan (sim driver, virtual time)\n\n");
+    printf("| figure | value |\n|---|---:|\n");
+    printf("| guests evacuated (finished / planned) | %u / %u |\n", report->finished,
+           plan->moves->len);
+    printf("| cap (migrations at once); most running | 5; %u |\n", report->max_running);
+    printf("| longest move (s) | %.1f |\n", longest);
+    printf("| total move time / cap (s) | %.1f |\n", total / 5);
+    printf("| lower bound max(longest, total / cap) (s) | %.1f |\n", bound);
+    printf("| makespan (s) | %.1f |\n", makespan);
+    printf("| makespan / lower bound | %.3f (target <= 1.100: %s) |\n", makespan / bound,
+           makespan <= 1.10 * bound ? "met" : "missed");
+    printf("| wall time of the executor run (ms) | %.1f |\n", ms_since(start));
+    vb_driver_sim.close(conn);
     fflush(stdout);
 }
 
@@ -314,19 +478,26 @@ main(int argc, char **argv)
     g_autofree char *keep = NULL;
     gint reps = 9;
     gint64 seed = 42;
+    gboolean no_makespan = FALSE;
     GOptionEntry entries[] = {
         { "sizes", 0, 0, G_OPTION_ARG_STRING, &sizes_text, "pool sizes", "HxG,..." },
         { "reps", 0, 0, G_OPTION_ARG_INT, &reps, "repetitions per step", "N" },
         { "seed", 0, 0, G_OPTION_ARG_INT64, &seed, "generator seed", "S" },
         { "policy", 0, 0, G_OPTION_ARG_FILENAME, &policy_path, "policy file", "FILE" },
         { "keep", 0, 0, G_OPTION_ARG_FILENAME, &keep, "keep generated pools in DIR", "DIR" },
+        { "no-makespan", 0, 0, G_OPTION_ARG_NONE, &no_makespan, "skip the evacuation makespan",
+          NULL },
         { NULL },
     };
     g_autoptr(GOptionContext) context = g_option_context_new("- virt-balancer planner benchmark");
     g_autoptr(GError) error = NULL;
     g_autoptr(GArray) sizes = g_array_new(FALSE, FALSE, sizeof(BenchSize));
+    g_autoptr(VbPolicy) defaults = vb_policy_new_default();
     g_autoptr(VbPolicy) policy = NULL;
     g_autofree char *dir = NULL;
+    g_autofree char *policy_name = NULL;
+    BenchPolicy policies[2];
+    guint n_policies = 0;
 
     g_option_context_add_main_entries(context, entries, NULL);
     if (!g_option_context_parse(context, &argc, &argv, &error) ||
@@ -338,10 +509,15 @@ main(int argc, char **argv)
         fprintf(stderr, "vb-bench: --reps must be at least 1\n");
         return 2;
     }
-    policy = policy_path ? vb_policy_load_file(policy_path, &error) : vb_policy_new_default();
-    if (!policy) {
-        fprintf(stderr, "vb-bench: %s\n", error->message);
-        return 3;
+    policies[n_policies++] = (BenchPolicy){ .policy = defaults, .name = "defaults" };
+    if (policy_path) {
+        policy = vb_policy_load_file(policy_path, &error);
+        if (!policy) {
+            fprintf(stderr, "vb-bench: %s\n", error->message);
+            return 3;
+        }
+        policy_name = g_path_get_basename(policy_path);
+        policies[n_policies++] = (BenchPolicy){ .policy = policy, .name = policy_name };
     }
     dir = keep ? g_strdup(keep) : g_dir_make_tmp("vb-bench-XXXXXX", &error);
     if (!dir || g_mkdir_with_parents(dir, 0755) < 0) {
@@ -350,16 +526,17 @@ main(int argc, char **argv)
         return 1;
     }
     printf("## virt-balancer planner benchmark\n\n");
-    printf("policy: %s; goal %s; budget %u moves; one thread\n",
-           policy_path ? policy_path : "built-in defaults", vb_goal_names[policy->goal],
-           policy->max_migrations);
+    for (guint q = 0; q < n_policies; q++)
+        printf("policy %s: %s; goal %s; budget %u moves; one thread\n", policies[q].name,
+               q == 0 ? "built-in defaults" : policy_path, vb_goal_names[policies[q].policy->goal],
+               policies[q].policy->max_migrations);
     fflush(stdout);
     for (guint i = 0; i < sizes->len; i++) {
         pid_t pid = fork();
         int status = 0;
 
         if (pid == 0) {
-            bench_size(g_array_index(sizes, BenchSize, i), reps, seed, policy, dir);
+            bench_size(g_array_index(sizes, BenchSize, i), reps, seed, policies, n_policies, dir);
             _exit(0);
         }
         waitpid(pid, &status, 0);
@@ -368,6 +545,8 @@ main(int argc, char **argv)
             return 1;
         }
     }
+    if (!no_makespan)
+        bench_makespan();
     if (!keep) {
         g_autoptr(GDir) d = g_dir_open(dir, 0, NULL);
         const char *name;
