@@ -130,6 +130,7 @@ vb_lv_move(VbJob *job, const char **ret_what, char **ret_message)
     g_autoptr(virConnect) dconn = NULL;
     g_autoptr(virDomain) dom = NULL;
     unsigned char uuid[VIR_UUID_BUFLEN];
+    gboolean ok;
 
     if (sconn && !job->live)
         dconn = vb_lv_open_uri(job->to, job->dconnuri, job->timeout_seconds, &error);
@@ -138,11 +139,18 @@ vb_lv_move(VbJob *job, const char **ret_what, char **ret_message)
         return FALSE;
     }
     if (virDomainGetUUID(job->dom, uuid) < 0 || !(dom = virDomainLookupByUUID(sconn, uuid)))
-        return FALSE;
-    if (!job->live)
-        return vb_lv_cold_move(dom, dconn, job->shared_storage, job->start_after, ret_what,
-                               ret_message);
-    return virDomainMigrateToURI3(dom, job->dconnuri, job->params, job->nparams, job->flags) == 0;
+        ok = FALSE;
+    else if (!job->live)
+        ok = vb_lv_cold_move(dom, dconn, job->shared_storage, job->start_after, ret_what,
+                             ret_message);
+    else
+        ok = virDomainMigrateToURI3(dom, job->dconnuri, job->params, job->nparams,
+                                    job->flags) == 0;
+    /* Now: freeing the connections below resets libvirt's last error. */
+    if (!ok && !*ret_message)
+        *ret_message = g_strdup(virGetLastError() ? virGetLastErrorMessage()
+                                                  : "unknown libvirt error");
+    return ok;
 }
 
 static gpointer
@@ -283,7 +291,11 @@ vb_lv_job_watch_once(VbJob *job)
     unsigned long long total = 0, processed = 0, remaining = 0, iteration = 0;
 
     if (virDomainGetJobStats(job->dom, &type, &params, &nparams, 0) < 0) {
-        virResetLastError(); /* finished in between: the worker says how */
+        /* Finished in between: the worker says how; without a worker, the
+         * guest gone from the source (undefined there) says it moved. */
+        if (job->attached && virGetLastErrorCode() == VIR_ERR_NO_DOMAIN)
+            vb_lv_job_attached_ended(job);
+        virResetLastError();
         return;
     }
     virTypedParamsGetULLong(params, nparams, VIR_DOMAIN_JOB_DATA_TOTAL, &total);
@@ -354,6 +366,10 @@ vb_lv_job_attached_ended(VbJob *job)
             return FALSE;
     }
     active = virDomainIsActive(job->dom);
+    if (active < 0 && virGetLastErrorCode() != VIR_ERR_NO_DOMAIN) {
+        virResetLastError(); /* the source cannot say now: ask again later */
+        return FALSE;
+    }
     virResetLastError();
     g_mutex_lock(&job->lock);
     job->done = TRUE;

@@ -663,6 +663,43 @@ START_TEST(test_host_lost)
 }
 END_TEST
 
+/* A re-attached migration left to run: its handle ends COMPLETED once the
+ * guest has left the source (there the guest is gone, not idle). */
+START_TEST(test_job_find_completes)
+{
+    const VbDriverOps *ops = contract_ops();
+    VbConn *conn = contract_open(ops);
+    VbMigrationSettings settings = { .max_total = 1, .bandwidth_mib_s = 8 };
+    VbMigrationRequest req = { .vm = "g02", .from = "lab1", .to = "lab2", .live = TRUE,
+                               .settings = &settings };
+    g_autoptr(GError) error = NULL;
+    VbJob *job, *found = NULL;
+    VbJobInfo info;
+
+    if (!ops->job_find) {
+        ops->close(conn);
+        return;
+    }
+    job = ops->migrate_start(conn, &req, &error);
+    ck_assert_msg(job != NULL, "%s: migrate: %s", env.driver, error ? error->message : "");
+    for (double start = ops->now(conn); !found && !error && ops->now(conn) - start < 10.0;
+         ops->sleep(conn, 0.05))
+        found = ops->job_find(conn, "g02", &error);
+    ck_assert_msg(found != NULL, "%s: job_find: %s", env.driver, error ? error->message : "none");
+    info = wait_job(ops, conn, found);
+    ck_assert_msg(info.state == VB_JOB_COMPLETED, "%s: re-attached job ended %d: %s", env.driver,
+                  info.state, info.message ? info.message : "");
+    vb_job_info_clear(&info);
+    info = wait_job(ops, conn, job);
+    ck_assert_int_eq(info.state, VB_JOB_COMPLETED);
+    vb_job_info_clear(&info);
+    ops->job_free(found);
+    ops->job_free(job);
+    assert_located(ops, conn, "g02", "lab2", TRUE);
+    ops->close(conn);
+}
+END_TEST
+
 START_TEST(test_locate_unknown)
 {
     const VbDriverOps *ops = contract_ops();
@@ -701,6 +738,7 @@ contract_suite(void)
         tcase_add_test(tc, test_migrate);
         tcase_add_test(tc, test_abort);
         tcase_add_test(tc, test_job_find);
+        tcase_add_test(tc, test_job_find_completes);
         tcase_add_test(tc, test_cold_move);
         tcase_add_test(tc, test_cold_move_disk);
         tcase_add_test(tc, test_migrate_storage);
