@@ -1,6 +1,9 @@
 /*
  * cmd-maintenance.c: `maintenance list|enter HOST|exit HOST [--move-back]`
- * and `history [--limit N]`, both reading and writing the journal database.
+ * and `history [--limit N]` (text, or JSON: {"plans": [{id, kind,
+ * evacuated_host, created, outcome, moves: [{vm, from, to, kind, state,
+ * attempts, estimated_seconds, seconds, message}]}]}), both on the journal
+ * database.
  *
  * Maintenance is a row per host in the journal; every acting command marks
  * those hosts in its snapshot, so planners never place guests there. `exit
@@ -196,6 +199,80 @@ history_plan(FILE *out, const VbJournalPlan *p)
     vb_cli_table_print(table, out, "  ");
 }
 
+static void
+history_json_move(JsonBuilder *b, const VbJournalMove *m)
+{
+    json_builder_begin_object(b);
+    json_builder_set_member_name(b, "vm");
+    json_builder_add_string_value(b, m->vm);
+    json_builder_set_member_name(b, "from");
+    json_builder_add_string_value(b, m->from);
+    json_builder_set_member_name(b, "to");
+    json_builder_add_string_value(b, m->to);
+    json_builder_set_member_name(b, "kind");
+    json_builder_add_string_value(b, vb_move_kind_names[m->kind]);
+    json_builder_set_member_name(b, "state");
+    json_builder_add_string_value(b, vb_move_state_names[m->state]);
+    json_builder_set_member_name(b, "attempts");
+    json_builder_add_int_value(b, m->attempts);
+    json_builder_set_member_name(b, "estimated_seconds");
+    json_builder_add_double_value(b, m->estimated_seconds);
+    json_builder_set_member_name(b, "seconds");
+    if (m->started_clock >= 0 && m->ended_clock >= m->started_clock)
+        json_builder_add_double_value(b, m->ended_clock - m->started_clock);
+    else
+        json_builder_add_null_value(b);
+    json_builder_set_member_name(b, "message");
+    if (m->message)
+        json_builder_add_string_value(b, m->message);
+    else
+        json_builder_add_null_value(b);
+    json_builder_end_object(b);
+}
+
+/* {"plans": [{id, kind, evacuated_host, created, outcome, moves: [...]}]} */
+static void
+history_json(FILE *out, GPtrArray *plans)
+{
+    g_autoptr(JsonBuilder) b = json_builder_new();
+    g_autofree char *text = NULL;
+
+    json_builder_begin_object(b);
+    json_builder_set_member_name(b, "plans");
+    json_builder_begin_array(b);
+    for (guint i = 0; i < plans->len; i++) {
+        const VbJournalPlan *p = g_ptr_array_index(plans, i);
+
+        json_builder_begin_object(b);
+        json_builder_set_member_name(b, "id");
+        json_builder_add_int_value(b, p->id);
+        json_builder_set_member_name(b, "kind");
+        json_builder_add_string_value(b, p->kind == VB_PLAN_EVACUATE ? "evacuate" : "rebalance");
+        json_builder_set_member_name(b, "evacuated_host");
+        if (p->evacuated_host)
+            json_builder_add_string_value(b, p->evacuated_host);
+        else
+            json_builder_add_null_value(b);
+        json_builder_set_member_name(b, "created");
+        json_builder_add_int_value(b, p->created_us / G_USEC_PER_SEC);
+        json_builder_set_member_name(b, "outcome");
+        if (p->outcome)
+            json_builder_add_string_value(b, p->outcome);
+        else
+            json_builder_add_null_value(b);
+        json_builder_set_member_name(b, "moves");
+        json_builder_begin_array(b);
+        for (guint j = 0; j < p->moves->len; j++)
+            history_json_move(b, g_ptr_array_index(p->moves, j));
+        json_builder_end_array(b);
+        json_builder_end_object(b);
+    }
+    json_builder_end_array(b);
+    json_builder_end_object(b);
+    text = vb_cli_json_finish(b);
+    fputs(text, out);
+}
+
 int
 vb_cli_cmd_history(VbCliContext *ctx, int argc, char **argv)
 {
@@ -227,6 +304,10 @@ vb_cli_cmd_history(VbCliContext *ctx, int argc, char **argv)
     plans = journal ? vb_journal_history(journal, (guint) limit, &error) : NULL;
     if (!plans)
         return vb_cli_report_error(error);
+    if (ctx->format == VB_CLI_FORMAT_JSON) {
+        history_json(ctx->out, plans);
+        return VB_EXIT_OK;
+    }
     if (plans->len == 0)
         fprintf(ctx->out, "No plan was executed yet.\n");
     for (guint i = 0; i < plans->len; i++)

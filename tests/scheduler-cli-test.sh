@@ -69,6 +69,9 @@ expect mlist.out "^h0$"
 run history 0 history --database "$db"
 expect history.out "evacuate h0"
 expect history.out "finished"
+run historyjson 0 --format json history --database "$db"
+expect historyjson.out '"kind" : "evacuate"'
+expect historyjson.out '"state" : "finished"'
 
 # --dry-run hands over to `plan` and executes nothing.
 run dry 0 rebalance --dry-run
