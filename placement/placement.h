@@ -193,5 +193,9 @@ VbInventory *vb_placement_apply_plan(const VbInventory *inv, const VbPolicy *pol
  * both leave one host and @later copies disks (the source needs 2x their size
  * free). Evacuation plans never have such pairs: they fit in any order. */
 gboolean vb_plan_waits_for(const VbPlan *plan, guint later, guint earlier);
+/* The same rule for two moves of a plan of @kind, @earlier planned before
+ * @later: TRUE when @later must wait for @earlier to finish. For executors that
+ * keep moves by name and re-plan as they go. */
+gboolean vb_move_waits_for(VbPlanKind kind, const VbMove *later, const VbMove *earlier);
 
 G_END_DECLS

@@ -115,11 +115,20 @@ vb_plan_waits_for(const VbPlan *plan, guint later, guint earlier)
     const VbMove *l = &g_array_index(plan->moves, VbMove, later);
     const VbMove *e = &g_array_index(plan->moves, VbMove, earlier);
 
-    if (earlier >= later || plan->kind == VB_PLAN_EVACUATE)
+    if (earlier >= later)
+        return FALSE;
+    return vb_move_waits_for(plan->kind, l, e);
+}
+
+gboolean
+vb_move_waits_for(VbPlanKind kind, const VbMove *later, const VbMove *earlier)
+{
+    if (kind == VB_PLAN_EVACUATE)
         return FALSE;
     /* Into a host the earlier move leaves; or out of the same host copying
      * disks, which may need the storage the earlier move frees there. */
-    return l->to == e->from || (l->from == e->from && l->kind != VB_MOVE_LIVE);
+    return later->to == earlier->from ||
+           (later->from == earlier->from && later->kind != VB_MOVE_LIVE);
 }
 
 /* ------------------------------------------------------------ applying */

@@ -19,6 +19,7 @@ typedef struct {
     VbJob *job;               /* while started */
     double started_clock;     /* of the current attempt */
     char *message;
+    guint seq;                /* queue order: plans are ordered (vb_move_waits_for) */
 } ExecMove;
 
 typedef struct {

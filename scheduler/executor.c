@@ -5,7 +5,8 @@
  * The loop: poll every running migration (finished, failed -> retried or
  * given up, past the timeout -> aborted); then fill every free slot from the
  * queue, longest estimate first, skipping a move only while a cap holds it
- * back (so a short move may start beside a long one: list scheduling, which
+ * back or an earlier move of the plan it depends on has not finished (plans
+ * are ordered: vb_move_waits_for) (so a short move may start beside a long one: list scheduling, which
  * finishes within the longest move plus total/cap of the best possible
  * schedule); then sleep one poll interval on the driver's clock. A slot is
  * reused at the first poll after it frees, not when a whole batch is done.
@@ -170,6 +171,7 @@ exec_queue(Exec *ex, const char *vm, const char *from, const char *to, VbMoveKin
     m->kind = kind;
     m->estimated_seconds = estimated_seconds;
     m->state = VB_MOVE_STATE_QUEUED;
+    m->seq = ex->moves->len;
     g_ptr_array_add(ex->moves, m);
     if (ex->opts->journal &&
         !vb_journal_move_add(ex->opts->journal, ex->plan_id, vm, from, to, kind,
@@ -433,16 +435,66 @@ exec_start(Exec *ex, VbInventory *inv, ExecMove *m, GError **error)
     return TRUE;
 }
 
+/* ------------------------------------------------------------ ordering */
+
+/* Host name -> the earliest queued or running move leaving it. */
+static GHashTable *
+exec_first_leaving(Exec *ex)
+{
+    GHashTable *first = g_hash_table_new(g_str_hash, g_str_equal);
+    GPtrArray *sets[] = { ex->pending, ex->running };
+
+    for (guint s = 0; s < G_N_ELEMENTS(sets); s++) {
+        for (guint i = 0; i < sets[s]->len; i++) {
+            ExecMove *m = g_ptr_array_index(sets[s], i);
+            ExecMove *seen = g_hash_table_lookup(first, m->from);
+
+            if (!seen || m->seq < seen->seq)
+                g_hash_table_insert(first, m->from, m);
+        }
+    }
+    return first;
+}
+
+/* TRUE when @m must wait for an earlier move of its plan that is still queued
+ * or running: a rebalance may count on room that an earlier move frees, so
+ * longest-first never overtakes such an earlier move (vb_move_waits_for). The
+ * earliest move leaving each host decides, which is equivalent since the rule
+ * depends only on the hosts and the order. */
+static gboolean
+exec_waits(Exec *ex, const VbInventory *inv, GHashTable *first, const ExecMove *m)
+{
+    const char *hosts[] = { m->to, m->from };
+
+    for (guint i = 0; i < G_N_ELEMENTS(hosts); i++) {
+        const ExecMove *e = g_hash_table_lookup(first, hosts[i]);
+        const VbHost *lf = vb_inventory_get_host(inv, m->from);
+        const VbHost *lt = vb_inventory_get_host(inv, m->to);
+        const VbHost *ef = e ? vb_inventory_get_host(inv, e->from) : NULL;
+        VbMove later, earlier;
+
+        if (!e || e == m || e->seq > m->seq || !lf || !lt || !ef)
+            continue;
+        later = (VbMove) { .from = lf->id, .to = lt->id, .kind = m->kind };
+        earlier = (VbMove) { .from = ef->id, .kind = e->kind };
+        if (vb_move_waits_for(ex->kind, &later, &earlier))
+            return TRUE;
+    }
+    return FALSE;
+}
+
 /* One pass over the queue against @inv; a move that no longer fits is
  * skipped and its guest marked for re-planning. */
 static gboolean
 exec_fill_pass(Exec *ex, VbInventory *inv, GError **error)
 {
+    g_autoptr(GHashTable) first = exec_first_leaving(ex);
+
     for (guint i = 0; i < ex->pending->len && ex->running->len < exec_total_cap(ex);) {
         ExecMove *m = g_ptr_array_index(ex->pending, i);
         g_autofree char *why = NULL;
 
-        if (!exec_caps_allow(ex, inv, m)) {
+        if (exec_waits(ex, inv, first, m) || !exec_caps_allow(ex, inv, m)) {
             i++;
             continue;
         }

@@ -138,7 +138,7 @@ assert_caps(const ThPeak *peak, const VbPolicy *policy, VbPlanKind kind)
 
 static const char *const scenarios[] = {
     "sliding-window", "longest-first", "retries", "timeout", "dest-down",
-    "skip-no-fit", "storage-cap", "evacuate-caps",
+    "skip-no-fit", "storage-cap", "evacuate-caps", "plan-order",
 };
 
 START_TEST(test_scenario)
