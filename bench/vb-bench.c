@@ -473,7 +473,8 @@ parse_sizes(const char *text, GArray *sizes, GError **error)
 int
 main(int argc, char **argv)
 {
-    g_autofree char *sizes_text = g_strdup("10x200,100x2000,1000x20000,10000x200000");
+    /* GOption overwrites without freeing: the default is applied after. */
+    g_autofree char *sizes_text = NULL;
     g_autofree char *policy_path = NULL;
     g_autofree char *keep = NULL;
     gint reps = 9;
@@ -501,7 +502,8 @@ main(int argc, char **argv)
 
     g_option_context_add_main_entries(context, entries, NULL);
     if (!g_option_context_parse(context, &argc, &argv, &error) ||
-        !parse_sizes(sizes_text, sizes, &error)) {
+        !parse_sizes(sizes_text ? sizes_text : "10x200,100x2000,1000x20000,10000x200000", sizes,
+                     &error)) {
         fprintf(stderr, "vb-bench: %s\n", error->message);
         return 2;
     }

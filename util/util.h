@@ -104,6 +104,10 @@ VbYamlDoc *vb_yaml_load_file(const char *path, GError **error);
 /* Same, from memory; @filename is only used in messages. */
 VbYamlDoc *vb_yaml_load_data(const char *data, gsize len, const char *filename,
                              GError **error);
+/* TRUE makes the loaders above use libyaml only, never the fast path for
+ * the subset vb_inventory_to_yaml() writes (see util/yaml.c); for tests that
+ * compare both trees. Set it before loading, from one thread. */
+extern gboolean vb_yaml_slow_only;
 void vb_yaml_doc_free(VbYamlDoc *doc);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(VbYamlDoc, vb_yaml_doc_free)
 

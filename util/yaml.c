@@ -13,6 +13,18 @@
  * tree is handed out, so pointers into `nodes` are stable afterwards.
  * Anchors and aliases are refused: an inventory or policy has no use for them
  * and they would let one key silently change another.
+ *
+ * Two parsers fill the same tree. libyaml is the reference and the only one
+ * that reports errors. In front of it, a fast path reads the subset that
+ * vb_inventory_to_yaml() writes (block mappings and sequences, one-line flow
+ * collections, identifier-like plain scalars, one-line double-quoted scalars
+ * with simple escapes, whole-line comments, printable ASCII only) straight
+ * into the tree, without libyaml's per-token allocations: it is what keeps
+ * loading 200,000 guests under 2 s. Anything outside that subset, including
+ * anything malformed, makes the fast path give up; the tree is reset and
+ * libyaml parses the whole text, so every message and line:column is
+ * libyaml's. The fast path only accepts text that libyaml parses into the
+ * identical tree (tests compare both on every data file).
  */
 #include "config.h"
 
@@ -47,6 +59,8 @@ typedef struct {
     guint32 node;
     guint32 last_child;
 } VbYamlOpen;
+
+gboolean vb_yaml_slow_only = FALSE;
 
 void
 vb_yaml_doc_free(VbYamlDoc *doc)
@@ -88,22 +102,23 @@ parser_error(GError **error, const char *filename, const yaml_parser_t *parser)
     return FALSE;
 }
 
-/* Appends a node for @event under the innermost open container. */
+/* Appends a node at @line:@column (1-based) under the innermost open
+ * container; a scalar's @text of @len bytes is copied into the arena. */
 static guint32
-add_node(VbYamlDoc *doc, GArray *open, VbYamlKind kind, const yaml_event_t *event)
+append_node(VbYamlDoc *doc, GArray *open, VbYamlKind kind, gsize line, gsize column,
+            gboolean plain, const char *text, gsize len)
 {
     VbYamlNode node = {
         .kind = kind,
-        .line = MIN(event->start_mark.line + 1, (1u << 29) - 1),
-        .column = event->start_mark.column + 1,
+        .line = MIN(line, (1u << 29) - 1),
+        .column = column,
     };
     guint32 index = doc->nodes->len;
 
     if (kind == VB_YAML_SCALAR) {
         node.value = doc->strings->len;
-        node.plain = event->data.scalar.style == YAML_PLAIN_SCALAR_STYLE;
-        g_string_append_len(doc->strings, (const char *) event->data.scalar.value,
-                            event->data.scalar.length);
+        node.plain = plain;
+        g_string_append_len(doc->strings, text, len);
         g_string_append_c(doc->strings, '\0');
     }
     g_array_append_val(doc->nodes, node);
@@ -122,6 +137,350 @@ add_node(VbYamlDoc *doc, GArray *open, VbYamlKind kind, const yaml_event_t *even
         doc->root = index;
     }
     return index;
+}
+
+/* Appends a node for @event under the innermost open container. */
+static guint32
+add_node(VbYamlDoc *doc, GArray *open, VbYamlKind kind, const yaml_event_t *event)
+{
+    gboolean scalar = kind == VB_YAML_SCALAR;
+
+    return append_node(doc, open, kind, event->start_mark.line + 1,
+                       event->start_mark.column + 1,
+                       scalar && event->data.scalar.style == YAML_PLAIN_SCALAR_STYLE,
+                       scalar ? (const char *) event->data.scalar.value : NULL,
+                       scalar ? event->data.scalar.length : 0);
+}
+
+/* ------------------------------------------------------------ fast path */
+
+/* The fast path's cursor. Every function returns FALSE to give up (never an
+ * error: libyaml then reads the text and says what is wrong, if anything). */
+typedef struct {
+    VbYamlDoc *doc;
+    GArray *open;
+    const char *p;          /* current byte */
+    const char *end;
+    const char *line_start; /* first byte of the current line */
+    gsize line;             /* 1-based */
+    GString *buf;           /* decoded quoted scalar */
+} Fast;
+
+#define FAST_EOF (-1)
+
+static gsize
+fast_column(const Fast *f)
+{
+    return (gsize) (f->p - f->line_start) + 1;
+}
+
+static gboolean
+fast_plain_char(char c)
+{
+    return g_ascii_isalnum(c) || c == '_' || c == '-' || c == '.' || c == '/';
+}
+
+static void
+fast_open(Fast *f, VbYamlKind kind)
+{
+    VbYamlOpen entry = { 0 };
+
+    entry.node = append_node(f->doc, f->open, kind, f->line, fast_column(f), FALSE, NULL, 0);
+    g_array_append_val(f->open, entry);
+}
+
+static void
+fast_close(Fast *f)
+{
+    g_array_set_size(f->open, f->open->len - 1);
+}
+
+/* A plain scalar of identifier-like characters (letters, digits, _ - . /),
+ * starting with a letter or digit: the same text in block and flow context
+ * for every YAML reader. */
+static gboolean
+fast_plain(Fast *f)
+{
+    const char *start = f->p;
+    gsize column = fast_column(f);
+
+    if (f->p >= f->end || !g_ascii_isalnum(*f->p))
+        return FALSE;
+    while (f->p < f->end && fast_plain_char(*f->p))
+        f->p++;
+    if (f->p - start > 1000) /* libyaml's simple keys are bounded */
+        return FALSE;
+    append_node(f->doc, f->open, VB_YAML_SCALAR, f->line, column, TRUE, start,
+                (gsize) (f->p - start));
+    return TRUE;
+}
+
+static int
+fast_hex(char c)
+{
+    return g_ascii_isxdigit(c) ? g_ascii_xdigit_value(c) : -1;
+}
+
+/* A double-quoted scalar on one line with \" \\ \n \t \xHH (7-bit) escapes. */
+static gboolean
+fast_quoted(Fast *f)
+{
+    gsize column = fast_column(f);
+
+    g_string_truncate(f->buf, 0);
+    for (f->p++; f->p < f->end && *f->p != '"'; f->p++) {
+        char c = *f->p;
+        int hi, lo;
+
+        if (c == '\n')
+            return FALSE;
+        if (c != '\\') {
+            g_string_append_c(f->buf, c);
+            continue;
+        }
+        if (++f->p >= f->end)
+            return FALSE;
+        switch (*f->p) {
+        case '"': case '\\': g_string_append_c(f->buf, *f->p); break;
+        case 'n': g_string_append_c(f->buf, '\n'); break;
+        case 't': g_string_append_c(f->buf, '\t'); break;
+        case 'x':
+            if (f->end - f->p < 3 || (hi = fast_hex(f->p[1])) < 0 || (lo = fast_hex(f->p[2])) < 0 ||
+                hi * 16 + lo == 0 || hi >= 8)
+                return FALSE;
+            g_string_append_c(f->buf, (char) (hi * 16 + lo));
+            f->p += 2;
+            break;
+        default:
+            return FALSE;
+        }
+    }
+    if (f->p >= f->end)
+        return FALSE;
+    f->p++;
+    append_node(f->doc, f->open, VB_YAML_SCALAR, f->line, column, FALSE, f->buf->str,
+                f->buf->len);
+    return TRUE;
+}
+
+static void
+fast_spaces(Fast *f)
+{
+    while (f->p < f->end && *f->p == ' ')
+        f->p++;
+}
+
+static gboolean fast_flow(Fast *f);
+
+/* The entries of a one-line flow mapping or sequence, after its opener. */
+static gboolean
+fast_flow_entries(Fast *f, gboolean mapping)
+{
+    char closer = mapping ? '}' : ']';
+
+    fast_spaces(f);
+    if (f->p < f->end && *f->p == closer)
+        return f->p++, TRUE;
+    for (;;) {
+        if (mapping) {
+            if (!fast_plain(f) || f->p + 1 >= f->end || f->p[0] != ':' || f->p[1] != ' ')
+                return FALSE;
+            f->p++;
+            fast_spaces(f);
+        }
+        if (!fast_flow(f))
+            return FALSE;
+        fast_spaces(f);
+        if (f->p < f->end && *f->p == closer)
+            return f->p++, TRUE;
+        if (f->p + 1 >= f->end || f->p[0] != ',' || f->p[1] != ' ')
+            return FALSE;
+        f->p++;
+        fast_spaces(f);
+        if (f->p < f->end && (*f->p == closer || *f->p == ','))
+            return FALSE; /* trailing or empty entries: leave them to libyaml */
+    }
+}
+
+/* One flow node: {...}, [...], "..." or a plain scalar, on the current line. */
+static gboolean
+fast_flow(Fast *f)
+{
+    gboolean mapping;
+
+    if (f->p >= f->end)
+        return FALSE;
+    if (*f->p == '"')
+        return fast_quoted(f);
+    if (*f->p != '{' && *f->p != '[')
+        return fast_plain(f);
+    if (f->open->len > 64) /* deep nesting: libyaml's business */
+        return FALSE;
+    mapping = *f->p == '{';
+    fast_open(f, mapping ? VB_YAML_MAPPING : VB_YAML_SEQUENCE);
+    f->p++;
+    if (!fast_flow_entries(f, mapping))
+        return FALSE;
+    fast_close(f);
+    return TRUE;
+}
+
+/* Moves to the first content of the next line that is not blank or a
+ * comment (the current line must be finished); its indentation, or FAST_EOF. */
+static int
+fast_next_line(Fast *f)
+{
+    for (;;) {
+        const char *nl = memchr(f->p, '\n', (gsize) (f->end - f->p));
+
+        if (!nl) {
+            f->p = f->end;
+            return FAST_EOF;
+        }
+        f->p = f->line_start = nl + 1;
+        f->line++;
+        fast_spaces(f);
+        if (f->p < f->end && *f->p != '\n' && *f->p != '#')
+            return (int) (f->p - f->line_start);
+    }
+}
+
+/* TRUE at the end of the line (no trailing blanks or comments accepted). */
+static gboolean
+fast_at_eol(const Fast *f)
+{
+    return f->p >= f->end || *f->p == '\n';
+}
+
+static gboolean
+fast_at_entry(const Fast *f)
+{
+    return f->p + 1 < f->end && f->p[0] == '-' && f->p[1] == ' ';
+}
+
+static gboolean fast_block_mapping(Fast *f, int indent, int *ret_next);
+
+/* A scalar or flow value that ends its line, then the next line. */
+static gboolean
+fast_line_value(Fast *f, int *ret_next)
+{
+    if (!fast_flow(f) || !fast_at_eol(f))
+        return FALSE;
+    *ret_next = fast_next_line(f);
+    return TRUE;
+}
+
+/* A block sequence whose '-' entries sit at @indent; the cursor is on the
+ * first '-'. Returns the indentation of the line after it in @ret_next. */
+static gboolean
+fast_block_sequence(Fast *f, int indent, int *ret_next)
+{
+    int next;
+
+    fast_open(f, VB_YAML_SEQUENCE);
+    do {
+        const char *start;
+
+        if (!fast_at_entry(f))
+            return FALSE;
+        f->p++;
+        fast_spaces(f);
+        start = f->p;
+        if (f->p < f->end && g_ascii_isalnum(*f->p)) {
+            /* "- key: ..." opens a block mapping at this column. */
+            while (f->p < f->end && fast_plain_char(*f->p))
+                f->p++;
+            if (f->p < f->end && *f->p == ':') {
+                f->p = start;
+                if (!fast_block_mapping(f, (int) (start - f->line_start), &next))
+                    return FALSE;
+                continue;
+            }
+            f->p = start;
+        }
+        if (!fast_line_value(f, &next))
+            return FALSE;
+    } while (next == indent && fast_at_entry(f));
+    if (next > indent)
+        return FALSE;
+    fast_close(f);
+    *ret_next = next;
+    return TRUE;
+}
+
+/* The value of a block mapping key whose line ends after the ':'. */
+static gboolean
+fast_block_value(Fast *f, int indent, int *ret_next)
+{
+    int next = fast_next_line(f);
+
+    if (next > indent)
+        return fast_at_entry(f) ? fast_block_sequence(f, next, ret_next)
+                                : fast_block_mapping(f, next, ret_next);
+    if (next == indent && fast_at_entry(f))
+        return fast_block_sequence(f, next, ret_next); /* indentless sequence */
+    return FALSE; /* an empty value */
+}
+
+/* A block mapping whose keys sit at @indent; the cursor is on the first key. */
+static gboolean
+fast_block_mapping(Fast *f, int indent, int *ret_next)
+{
+    int next;
+
+    if (f->open->len > 64)
+        return FALSE;
+    fast_open(f, VB_YAML_MAPPING);
+    do {
+        if (!fast_plain(f) || f->p >= f->end || *f->p != ':')
+            return FALSE;
+        f->p++;
+        if (fast_at_eol(f)) {
+            if (!fast_block_value(f, indent, &next))
+                return FALSE;
+            continue;
+        }
+        if (*f->p != ' ')
+            return FALSE;
+        fast_spaces(f);
+        if (fast_at_eol(f) || !fast_line_value(f, &next))
+            return FALSE;
+    } while (next == indent && !fast_at_entry(f));
+    if (next > indent)
+        return FALSE;
+    fast_close(f);
+    *ret_next = next;
+    return TRUE;
+}
+
+/* Parses all of @data into @doc when it is in the subset; FALSE otherwise
+ * (the caller then resets @doc and asks libyaml). */
+static gboolean
+fast_parse(VbYamlDoc *doc, const char *data, gsize len)
+{
+    g_autoptr(GArray) open = g_array_new(FALSE, FALSE, sizeof(VbYamlOpen));
+    g_autoptr(GString) buf = g_string_new(NULL);
+    Fast f = { .doc = doc, .open = open, .p = data, .end = data + len, .line_start = data,
+               .line = 1, .buf = buf };
+    int next;
+
+    /* Printable ASCII and newlines only: no tabs, CR, NUL, BOM or UTF-8. */
+    for (gsize i = 0; i < len; i++) {
+        guchar c = (guchar) data[i];
+
+        if ((c < 0x20 && c != '\n') || c > 0x7e)
+            return FALSE;
+    }
+    /* The first line counts like the others: step back onto a virtual
+     * newline before it. */
+    fast_spaces(&f);
+    if (f.p < f.end && *f.p != '\n' && *f.p != '#')
+        next = (int) (f.p - f.line_start);
+    else
+        next = fast_next_line(&f);
+    if (next != 0 || fast_at_entry(&f))
+        return FALSE;
+    return fast_block_mapping(&f, 0, &next) && next == FAST_EOF && open->len == 0;
 }
 
 static gboolean
@@ -201,6 +560,12 @@ vb_yaml_load_data(const char *data, gsize len, const char *filename, GError **er
     doc->nodes = g_array_sized_new(FALSE, FALSE, sizeof(VbYamlNode), 64 + len / 8);
     doc->strings = g_string_sized_new(64 + len / 2);
     g_array_append_val(doc->nodes, dummy);
+    if (!vb_yaml_slow_only && fast_parse(doc, data, len))
+        return g_steal_pointer(&doc);
+    /* Not in the subset: start again with libyaml. */
+    g_array_set_size(doc->nodes, 1);
+    g_string_truncate(doc->strings, 0);
+    doc->root = 0;
 
     if (!yaml_parser_initialize(&parser)) {
         g_set_error(error, VB_ERROR, VB_ERROR_FAILED, "%s: cannot start the YAML parser",
