@@ -24,6 +24,7 @@
 
 #include "placement/placement.h"
 #include "policies/policies.h"
+#include "collectors/collectors.h"
 #include "pool/pool.h"
 
 G_BEGIN_DECLS
@@ -134,6 +135,11 @@ int vb_cli_cmd_rebalance(VbCliContext *ctx, int argc, char **argv);    /* cmd-re
 int vb_cli_cmd_maintenance(VbCliContext *ctx, int argc, char **argv);  /* cmd-maintenance.c */
 int vb_cli_cmd_history(VbCliContext *ctx, int argc, char **argv);      /* cmd-maintenance.c */
 int vb_cli_cmd_run(VbCliContext *ctx, int argc, char **argv);          /* cmd-run.c */
+
+/* Opens the pool the context names for collecting (cmd-status.c): the
+ * driver, the history database and a collector. Prints errors and returns
+ * NULL with the exit code in @ret_exit on failure (transfer full). */
+VbCollectSession *vb_cli_collect_session(VbCliContext *ctx, int *ret_exit);
 
 /* The global help text (transfer full), listing every command. */
 char *vb_cli_global_help(void);

@@ -18,9 +18,6 @@
 #include "cli/cli.h"
 #include "collectors/collectors.h"
 
-/* In cmd-status.c: opens the pool the context names for collecting. */
-VbCollectSession *vb_cli_collect_session(VbCliContext *ctx, int *ret_exit);
-
 /* Removes "--format yaml" / "--format=yaml" from argv: the shared option
  * parser knows text and JSON only (and JSON is refused below). */
 static void

@@ -20,9 +20,6 @@
 #include "collectors/collectors.h"
 #include "scheduler/scheduler.h"
 
-/* Opens the pool the context names for collecting. Prints errors. */
-VbCollectSession *vb_cli_collect_session(VbCliContext *ctx, int *ret_exit);
-
 VbCollectSession *
 vb_cli_collect_session(VbCliContext *ctx, int *ret_exit)
 {
