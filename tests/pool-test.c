@@ -9,6 +9,7 @@
  */
 #include "config.h"
 
+#include <math.h>
 #include <string.h>
 
 #include "pool/pool.h"
@@ -433,6 +434,119 @@ START_TEST(test_damaged_inventory)
 }
 END_TEST
 
+/* ------------------------------------------------------------ host totals */
+
+/* The totals recomputed independently (from each host's guest list). */
+static void
+assert_totals_fresh(const VbInventory *inv, const char *step)
+{
+    const VbHostTotals *totals = vb_inventory_host_totals(inv);
+
+    for (guint h = 0; h < inv->hosts->len; h++) {
+        const VbHost *host = vb_inventory_host(inv, h);
+        guint64 mem = 0;
+        guint vcpus = 0;
+        double disk = 0, local = 0;
+
+        for (guint i = 0; i < host->vms->len; i++) {
+            const VbVm *vm = vb_inventory_vm(inv, g_array_index(host->vms, guint, i));
+
+            for (guint d = 0; d < vm->n_disks; d++) {
+                disk += vm->disks[d].size_gib;
+                local += vm->disks[d].shared ? 0 : vm->disks[d].size_gib;
+            }
+            if (vm->state != VB_VM_STATE_SHUTOFF)
+                mem += vm->memory_mib, vcpus += vm->vcpus;
+        }
+        ck_assert_msg(totals[h].memory_mib == mem && totals[h].vcpus == vcpus &&
+                          fabs(totals[h].disk_gib - disk) < 1e-6 &&
+                          fabs(totals[h].local_disk_gib - local) < 1e-6,
+                      "%s: stale totals on %s", step, host->name);
+        ck_assert_uint_eq(totals[h].memory_mib, vb_host_allocated_memory_mib(inv, host));
+    }
+}
+
+/* The per-host totals follow every way the model changes: generating,
+ * copying, moving guests, adding guests, and direct writes announced with
+ * vb_inventory_changed(). */
+START_TEST(test_host_totals)
+{
+    VbGenerateParams params;
+    g_autoptr(VbInventory) inv = NULL;
+    g_autoptr(VbInventory) copy = NULL;
+    VbVm *vm;
+    guint64 before;
+
+    vb_generate_params_init(&params);
+    params.seed = 7;
+    params.n_hosts = 30;
+    params.n_vms = 600;
+    inv = vb_inventory_generate(&params);
+    assert_totals_fresh(inv, "generated");
+    copy = vb_inventory_copy(inv);
+    assert_totals_fresh(copy, "copied");
+    vm = vb_inventory_vm(copy, 0);
+    if (vm->state == VB_VM_STATE_SHUTOFF)
+        vm->state = VB_VM_STATE_RUNNING, vb_inventory_changed(copy);
+    before = vb_inventory_host_totals(copy)[vm->host].memory_mib;
+    for (guint v = 0; v < 50; v++) {
+        VbVm *g = vb_inventory_vm(copy, v * 7 % copy->vms->len);
+
+        vb_inventory_move_vm(copy, g, vb_inventory_host(copy, (g->host + 1 + v) % 30));
+    }
+    assert_totals_fresh(copy, "after moves");
+    vm = vb_inventory_vm(copy, 1);
+    vm->state = vm->state == VB_VM_STATE_SHUTOFF ? VB_VM_STATE_RUNNING : VB_VM_STATE_SHUTOFF;
+    vm->memory_mib += 4096;
+    vb_inventory_changed(copy);
+    assert_totals_fresh(copy, "after direct writes");
+    vm = vb_inventory_add_vm(copy, vb_inventory_host(copy, 3), "extra", NULL);
+    vm->memory_mib = 1024;
+    vb_vm_add_disk(vm, "vda", 12.5, FALSE);
+    assert_totals_fresh(copy, "after adding a guest");
+    /* The first guest moved away from its host: its memory left the total. */
+    ck_assert(vb_inventory_host_totals(copy)[vb_inventory_vm(inv, 0)->host].memory_mib != before ||
+              vb_inventory_vm(copy, 0)->host == vb_inventory_vm(inv, 0)->host);
+    assert_totals_fresh(inv, "original untouched");
+}
+END_TEST
+
+/* A generated pool's file (hosts down with reasons, pass-through devices,
+ * local disks: quoted scalars and nested flow collections) loads to the same
+ * inventory through util's YAML fast path and through libyaml alone. */
+START_TEST(test_generated_file_both_parsers)
+{
+    VbGenerateParams params;
+    g_autoptr(VbInventory) inv = NULL;
+    g_autoptr(VbInventory) fast = NULL;
+    g_autoptr(VbInventory) slow = NULL;
+    g_autoptr(GError) error = NULL;
+    g_autofree char *text = NULL;
+    g_autofree char *fast_text = NULL;
+    g_autofree char *slow_text = NULL;
+
+    vb_generate_params_init(&params);
+    params.seed = 11;
+    params.n_hosts = 200;
+    params.n_vms = 4000;
+    params.down_fraction = 0.05;
+    params.passthrough_fraction = 0.05;
+    inv = vb_inventory_generate(&params);
+    text = vb_inventory_to_yaml(inv);
+    ck_assert_ptr_nonnull(strstr(text, "\""));
+    fast = vb_inventory_load_data(text, strlen(text), "gen.yaml", &error);
+    ck_assert_msg(fast, "%s", error ? error->message : "");
+    vb_yaml_slow_only = TRUE;
+    slow = vb_inventory_load_data(text, strlen(text), "gen.yaml", &error);
+    vb_yaml_slow_only = FALSE;
+    ck_assert_msg(slow, "%s", error ? error->message : "");
+    fast_text = vb_inventory_to_yaml(fast);
+    slow_text = vb_inventory_to_yaml(slow);
+    ck_assert_str_eq(fast_text, text);
+    ck_assert_str_eq(slow_text, text);
+}
+END_TEST
+
 static Suite *
 pool_suite(void)
 {
@@ -466,6 +580,8 @@ pool_suite(void)
     suite_add_tcase(s, tc);
     tc = tcase_create("model");
     tcase_add_test(tc, test_copy_and_move);
+    tcase_add_test(tc, test_host_totals);
+    tcase_add_test(tc, test_generated_file_both_parsers);
     suite_add_tcase(s, tc);
     return s;
 }

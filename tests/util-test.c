@@ -3,6 +3,8 @@
  */
 #include "config.h"
 
+#include <string.h>
+
 #include "tests/testutil.h"
 
 START_TEST(test_bits_subset)
@@ -146,6 +148,123 @@ START_TEST(test_yaml_typed_ok)
 }
 END_TEST
 
+/* ------------------------------------------- YAML fast path vs libyaml */
+
+/* Nodes, positions, styles and texts of two trees, compared. */
+static void
+assert_same_tree(const VbYamlDoc *a, const VbYamlNode *x, const VbYamlDoc *b,
+                 const VbYamlNode *y, const char *what)
+{
+    const VbYamlNode *cx, *cy;
+
+    ck_assert_msg((x == NULL) == (y == NULL), "%s: one tree has a node the other lacks", what);
+    if (!x)
+        return;
+    ck_assert_msg(vb_yaml_node_kind(x) == vb_yaml_node_kind(y) &&
+                      vb_yaml_node_line(x) == vb_yaml_node_line(y) &&
+                      vb_yaml_node_column(x) == vb_yaml_node_column(y) &&
+                      vb_yaml_node_is_plain(x) == vb_yaml_node_is_plain(y) &&
+                      vb_yaml_node_n_children(x) == vb_yaml_node_n_children(y) &&
+                      g_strcmp0(vb_yaml_node_value(a, x), vb_yaml_node_value(b, y)) == 0,
+                  "%s: fast path gives '%s' at %u:%u, libyaml '%s' at %u:%u", what,
+                  vb_yaml_node_value(a, x), vb_yaml_node_line(x), vb_yaml_node_column(x),
+                  vb_yaml_node_value(b, y), vb_yaml_node_line(y), vb_yaml_node_column(y));
+    for (cx = vb_yaml_node_first(a, x), cy = vb_yaml_node_first(b, y); cx || cy;
+         cx = vb_yaml_node_next(a, cx), cy = vb_yaml_node_next(b, cy))
+        assert_same_tree(a, cx, b, cy, what);
+}
+
+/* Parses @data with the fast path allowed and with libyaml only: same tree,
+ * or the same error. */
+static void
+assert_same_parse(const char *data, gsize len, const char *what)
+{
+    g_autoptr(GError) e_fast = NULL;
+    g_autoptr(GError) e_slow = NULL;
+    g_autoptr(VbYamlDoc) fast = NULL;
+    g_autoptr(VbYamlDoc) slow = NULL;
+
+    vb_yaml_slow_only = FALSE;
+    fast = vb_yaml_load_data(data, len, "t.yaml", &e_fast);
+    vb_yaml_slow_only = TRUE;
+    slow = vb_yaml_load_data(data, len, "t.yaml", &e_slow);
+    vb_yaml_slow_only = FALSE;
+    ck_assert_msg((fast == NULL) == (slow == NULL), "%s: only one parser accepts it", what);
+    if (!fast)
+        ck_assert_str_eq(e_fast->message, e_slow->message);
+    else
+        assert_same_tree(fast, vb_yaml_doc_root(fast), slow, vb_yaml_doc_root(slow), what);
+}
+
+/* Inside the fast path's subset, at its edges, and just outside it. */
+static const char *const subset_docs[] = {
+    "# c\npools:\n  - name: p\n    hosts:\n      - {name: h, labels: [a, b-c, d.e, f/g]}\n",
+    "a:\n- x\n- {k: v}\nb: 1\n",
+    "a: \"q \\\"x\\\" \\\\ \\n \\t \\x41\"\nb: []\nc: {}\n",
+    "a:\n  - k: v\n    l: [1, 2]\n  - m: n\n",
+    "a: {b: {c: [d, [e]]}}\n\n\n# end\n",
+    "a: 1  # a comment after content\n",
+    "a: x y\n",
+    "a: \"\\u00e9\"\n",
+    "a: [1, 2,]\n",
+    "a:\tb\n",
+    "a: 1\r\nb: 2\r\n",
+    "a: &x 1\n",
+    "a:\nb: 1\n",
+    "a: [1, 2\n",
+    "  a: 1\n",
+    "a: 1\n  b: 2\n",
+    "- 1\n",
+    "a: {b: 1, c: 2\n",
+    "a: \"unterminated\n",
+    "a: pci:0000:03:00.0\n",
+    "a: [pci:0000:03:00.0]\n",
+    "---\na: 1\n",
+    "a: 1\nb:\n  - x\n   - y\n",
+    "",
+};
+
+START_TEST(test_yaml_fast_edges)
+{
+    assert_same_parse(subset_docs[_i], strlen(subset_docs[_i]), subset_docs[_i]);
+}
+END_TEST
+
+static void
+collect_yaml(const char *dir, GPtrArray *files)
+{
+    g_autoptr(GDir) d = g_dir_open(dir, 0, NULL);
+    const char *name;
+
+    while (d && (name = g_dir_read_name(d))) {
+        g_autofree char *path = g_build_filename(dir, name, NULL);
+
+        if (g_file_test(path, G_FILE_TEST_IS_DIR))
+            collect_yaml(path, files);
+        else if (g_str_has_suffix(name, ".yaml"))
+            g_ptr_array_add(files, g_steal_pointer(&path));
+    }
+}
+
+/* Every YAML file of the test data (inventories, policies, configs, good and
+ * bad): the fast path gives libyaml's tree or leaves the file to libyaml. */
+START_TEST(test_yaml_fast_data_files)
+{
+    g_autofree char *top = vb_test_data_path("");
+    g_autoptr(GPtrArray) files = g_ptr_array_new_with_free_func(g_free);
+
+    collect_yaml(top, files);
+    ck_assert_uint_ge(files->len, 50);
+    for (guint i = 0; i < files->len; i++) {
+        g_autofree char *data = NULL;
+        gsize len = 0;
+
+        ck_assert(g_file_get_contents(g_ptr_array_index(files, i), &data, &len, NULL));
+        assert_same_parse(data, len, g_ptr_array_index(files, i));
+    }
+}
+END_TEST
+
 static Suite *
 util_suite(void)
 {
@@ -158,6 +277,8 @@ util_suite(void)
     tcase_add_loop_test(tc, test_yaml_errors, 0, G_N_ELEMENTS(bad_docs));
     tcase_add_loop_test(tc, test_yaml_numbers, 0, G_N_ELEMENTS(bad_values));
     tcase_add_test(tc, test_yaml_typed_ok);
+    tcase_add_loop_test(tc, test_yaml_fast_edges, 0, G_N_ELEMENTS(subset_docs));
+    tcase_add_test(tc, test_yaml_fast_data_files);
     suite_add_tcase(s, tc);
     return s;
 }
