@@ -31,6 +31,82 @@ typedef struct {
     double demand[VB_METRIC_LAST];
 } Placing;
 
+/* ------------------------------------------------ printf-free figures */
+
+/* Writes @x as printf's "%.<decimals>f" would (@decimals 0 or 2), at @out
+ * (room for 40 bytes); returns the end. Fast path for the figures people see
+ * (0 <= x < 10^7) away from a tie at the rounded digit, where the scaled
+ * value cannot round the other way than the exact one; printf itself
+ * everywhere else (negative, -0, huge, NaN, ties), so the text is always
+ * printf's. */
+static char *
+format_fixed(char *out, double x, guint decimals)
+{
+    double y, frac;
+    guint32 n;
+    char digits[16];
+    guint len = 0;
+
+    g_assert(decimals == 0 || decimals == 2);
+    if (!(x >= 0 && x < 1e7) || signbit(x))
+        return out + g_snprintf(out, 40, decimals ? "%.2f" : "%.0f", x);
+    y = decimals ? x * 100 : x;
+    n = (guint32) y; /* y >= 0: truncation is floor */
+    frac = y - n;
+    if (fabs(frac - 0.5) < 1e-6)
+        return out + g_snprintf(out, 40, decimals ? "%.2f" : "%.0f", x);
+    n += frac > 0.5;
+    do {
+        digits[len++] = (char) ('0' + n % 10);
+        n /= 10;
+    } while (n > 0);
+    while (len < decimals + 1)
+        digits[len++] = '0';
+    while (len > decimals)
+        *out++ = digits[--len];
+    if (decimals) {
+        *out++ = '.';
+        *out++ = digits[1];
+        *out++ = digits[0];
+    }
+    *out = '\0';
+    return out;
+}
+
+static char *
+format_2f(char *out, double x)
+{
+    return format_fixed(out, x, 2);
+}
+
+/* @v in decimal, as "%" G_GUINT64_FORMAT (room for 21 bytes). */
+static char *
+put_u64(char *out, guint64 v)
+{
+    char digits[24];
+    guint len = 0;
+
+    do {
+        digits[len++] = (char) ('0' + v % 10);
+        v /= 10;
+    } while (v > 0);
+    while (len > 0)
+        *out++ = digits[--len];
+    *out = '\0';
+    return out;
+}
+
+static char *
+put_text(char *out, const char *text)
+{
+    gsize len = strlen(text);
+
+    memcpy(out, text, len);
+    return out + len;
+}
+
+/* ---------------------------------------------------------- ranking */
+
 static gboolean
 rule_concerns(const VbRule *rule, const VbVmSpec *spec)
 {
@@ -139,13 +215,24 @@ capacity_refusal(const Placing *pl, const VbHost *h, GString *why)
     const VbState *st = pl->st;
     const VbVmSpec *spec = pl->spec;
 
-    if (st->mem_free[h->id] < (double) spec->memory_mib)
-        return g_string_append_printf(why,
-                                      "needs %" G_GUINT64_FORMAT " MiB, %s has %.0f MiB free "
-                                      "after the %" G_GUINT64_FORMAT " MiB reserve",
-                                      spec->memory_mib, h->name, MAX(st->mem_free[h->id], 0.0),
-                                      vb_policy_memory_reserve_mib(st->policy, h->memory_mib)),
-               VB_REJECT_MEMORY;
+    if (st->mem_free[h->id] < (double) spec->memory_mib) {
+        /* The most common refusal on a full pool: the sentence of
+         * "needs %" G_GUINT64_FORMAT " MiB, %s has %.0f MiB free after the %"
+         * G_GUINT64_FORMAT " MiB reserve", written without printf. */
+        char num[40];
+
+        g_string_append(why, "needs ");
+        g_string_append_len(why, num, put_u64(num, spec->memory_mib) - num);
+        g_string_append(why, " MiB, ");
+        g_string_append(why, h->name);
+        g_string_append(why, " has ");
+        g_string_append_len(why, num, format_fixed(num, MAX(st->mem_free[h->id], 0.0), 0) - num);
+        g_string_append(why, " MiB free after the ");
+        g_string_append_len(
+            why, num, put_u64(num, vb_policy_memory_reserve_mib(st->policy, h->memory_mib)) - num);
+        g_string_append(why, " MiB reserve");
+        return VB_REJECT_MEMORY;
+    }
     if (st->vcpus_free[h->id] < (double) spec->vcpus)
         return refuse(why, VB_REJECT_CPU_OVERCOMMIT,
                       "needs %u vCPUs, %s has %.0f left under the overcommit", spec->vcpus, h->name,
@@ -185,42 +272,6 @@ score_of(const VbPolicy *policy, double after, int soft)
     return CLAMP(score, 0.0, 100.0);
 }
 
-/* Writes @x as printf's "%.2f" would, at @out (room for 32 bytes); returns
- * the end. Fast path for the loads people see (0 <= x < 10^6) away from a
- * tie at the third decimal, where x * 100 cannot round the other way than
- * the exact value; printf itself everywhere else (negative, -0, huge, NaN,
- * ties), so the text is always printf's. */
-static char *
-format_2f(char *out, double x)
-{
-    double y, whole, frac;
-    guint64 n;
-    char digits[24];
-    int len = 0;
-
-    if (!(x >= 0 && x < 1e6) || signbit(x))
-        return out + g_snprintf(out, 32, "%.2f", x);
-    y = x * 100;
-    whole = floor(y);
-    frac = y - whole;
-    if (fabs(frac - 0.5) < 1e-6)
-        return out + g_snprintf(out, 32, "%.2f", x);
-    n = (guint64) whole + (frac > 0.5);
-    do {
-        digits[len++] = (char) ('0' + n % 10);
-        n /= 10;
-    } while (n > 0);
-    while (len < 3)
-        digits[len++] = '0';
-    while (len > 2)
-        *out++ = digits[--len];
-    *out++ = '.';
-    *out++ = digits[1];
-    *out++ = digits[0];
-    *out = '\0';
-    return out;
-}
-
 /* "load A -> B", the reason of a host that takes the guest (transfer full). */
 static char *
 load_reason(double before, double after, int soft)
@@ -228,8 +279,8 @@ load_reason(double before, double after, int soft)
     char text[96] = "load ";
     char *end = format_2f(text + 5, before);
 
-    memcpy(end, " -> ", 4);
-    end = format_2f(end + 4, after);
+    end = put_text(end, " -> ");
+    end = format_2f(end, after);
     if (soft > 0)
         return g_strdup_printf("%s; breaks %d soft rule%s", text, soft, soft == 1 ? "" : "s");
     return g_strndup(text, end - text);
@@ -295,50 +346,75 @@ typedef struct {
     guint index;
 } SortItem;
 
-/* Stable LSD radix sort of @items by key, one byte a pass, skipping bytes
- * that are equal in every key. */
+#define SWAP_ITEMS(a, b)     \
+    do {                     \
+        SortItem *t_ = (a);  \
+        (a) = (b);           \
+        (b) = t_;            \
+    } while (0)
+
+/* Stable LSD radix sort of @items by key, one byte a pass: the counts of
+ * every byte in one read, passes over bytes equal in every key skipped, two
+ * buffers used in turn. */
 static void
 radix_sort(SortItem *items, guint n)
 {
-    g_autofree SortItem *tmp = g_new(SortItem, MAX(n, 1));
-    guint64 all_or = 0, all_and = G_MAXUINT64;
+    g_autofree SortItem *spare = g_new(SortItem, MAX(n, 1));
+    g_autofree guint *count = g_new0(guint, 8 * 256);
+    SortItem *src = items, *dst = spare;
 
-    for (guint i = 0; i < n; i++)
-        all_or |= items[i].key, all_and &= items[i].key;
-    for (guint shift = 0; shift < 64; shift += 8) {
-        guint count[257] = {0};
-
-        if ((((all_or ^ all_and) >> shift) & 0xff) == 0)
-            continue;
-        for (guint i = 0; i < n; i++)
-            count[((items[i].key >> shift) & 0xff) + 1]++;
-        for (guint b = 0; b < 256; b++)
-            count[b + 1] += count[b];
-        for (guint i = 0; i < n; i++)
-            tmp[count[(items[i].key >> shift) & 0xff]++] = items[i];
-        memcpy(items, tmp, sizeof(SortItem) * n);
+    for (guint i = 0; i < n; i++) {
+        for (guint b = 0; b < 8; b++)
+            count[b * 256 + ((items[i].key >> (8 * b)) & 0xff)]++;
     }
+    for (guint b = 0; b < 8; b++) {
+        guint *c = &count[b * 256];
+        guint sum = 0;
+
+        if (n > 0 && c[(items[0].key >> (8 * b)) & 0xff] == n)
+            continue; /* the same byte in every key */
+        for (guint d = 0; d < 256; d++) {
+            guint k = c[d];
+
+            c[d] = sum;
+            sum += k;
+        }
+        for (guint i = 0; i < n; i++)
+            dst[c[(src[i].key >> (8 * b)) & 0xff]++] = src[i];
+        SWAP_ITEMS(src, dst);
+    }
+    if (src != items)
+        memcpy(items, src, sizeof(SortItem) * n);
 }
 
-/* Sorts @ranking (built in host id order) into the ranking order. */
+/* Sorts @ranking (built in host id order) into the ranking order: hosts
+ * that can take the guest by key, then the others, already in host order. */
 static void
 sort_ranking(GArray *ranking)
 {
     g_autofree SortItem *items = g_new(SortItem, MAX(ranking->len, 1));
     g_autofree VbPlacement *sorted = NULL;
+    guint n_fit = 0, n_rest = 0;
 
     for (guint i = 0; i < ranking->len; i++) {
-        items[i].index = i;
-        if (!placement_key(&g_array_index(ranking, VbPlacement, i), &items[i].key)) {
+        guint64 key;
+
+        if (!placement_key(&g_array_index(ranking, VbPlacement, i), &key)) {
             g_array_sort(ranking, cmp_placement);
             return;
         }
+        if (key != G_MAXUINT64)
+            items[n_fit++] = (SortItem){ .key = key, .index = i };
     }
     /* Stable, and the input is in host id order: ties stay by host id. */
-    radix_sort(items, ranking->len);
+    radix_sort(items, n_fit);
     sorted = g_new(VbPlacement, MAX(ranking->len, 1));
-    for (guint i = 0; i < ranking->len; i++)
+    for (guint i = 0; i < n_fit; i++)
         sorted[i] = g_array_index(ranking, VbPlacement, items[i].index);
+    for (guint i = 0; i < ranking->len; i++) {
+        if (g_array_index(ranking, VbPlacement, i).stars == 0)
+            sorted[n_fit + n_rest++] = g_array_index(ranking, VbPlacement, i);
+    }
     memcpy(ranking->data, sorted, sizeof(VbPlacement) * ranking->len);
 }
 
