@@ -28,7 +28,10 @@
 typedef struct {
     VbState *st;
     VbPlan *plan;
-    guint host; /* the evacuated host */
+    guint host;            /* the evacuated host */
+    VbRejection *same_for_all; /* per host: its rejection when it does not
+                                * depend on the guest (see add_unplaced), or
+                                * reason NULL when not known yet */
 } Evacuation;
 
 /* Best destination for @vm in @pool: lowest load after the move. */
@@ -118,14 +121,33 @@ add_unplaced(Evacuation *e, guint vm)
     }
     for (guint h = 0; h < st->n_hosts; h++) {
         VbRejection rej = {.host = h};
+        /* Every unplaced guest sits on the evacuated host, so a host of
+         * another pool (cross-pool moves not allowed) refuses each of them
+         * with the same host-level sentence: the state, exclusion and pool
+         * checks come before anything about the guest. Worked out once. */
+        gboolean shared = !st->policy->allow_cross_pool &&
+                          vb_inventory_host(st->inv, h)->pool !=
+                              vb_inventory_host(st->inv, e->host)->pool;
 
         if (h == e->host)
             continue;
+        if (shared && e->same_for_all[h].reason) {
+            rej.code = e->same_for_all[h].code;
+            rej.reason = g_strdup(e->same_for_all[h].reason);
+            g_array_append_val(u->rejections, rej);
+            continue;
+        }
         g_string_truncate(why, 0);
         rej.code = vb_state_refusal(st, vm, h, why);
         if (rej.code == VB_REJECT_LAST) /* fits alone, not with its group */
             rej.code = VB_REJECT_AFFINITY, g_string_assign(why, "its affinity group does not fit");
         rej.reason = g_strndup(why->str, why->len);
+        if (shared) {
+            g_assert(rej.code == VB_REJECT_HOST_NOT_UP || rej.code == VB_REJECT_HOST_EXCLUDED ||
+                     rej.code == VB_REJECT_OTHER_POOL);
+            e->same_for_all[h] = rej;
+            e->same_for_all[h].reason = g_strdup(rej.reason);
+        }
         g_array_append_val(u->rejections, rej);
     }
     u->reason = g_strdup_printf("no host can take %s", vb_inventory_vm(st->inv, vm)->name);
@@ -253,9 +275,13 @@ vb_placement_evacuate(const VbInventory *inv, const VbPolicy *policy, const char
         return NULL;
     }
     st = vb_state_new(inv, policy, opts ? opts->now : 0, host->id, host->vms);
-    e = (Evacuation){.st = st, .plan = vb_plan_new(st, VB_PLAN_EVACUATE), .host = host->id};
+    e = (Evacuation){.st = st, .plan = vb_plan_new(st, VB_PLAN_EVACUATE), .host = host->id,
+                     .same_for_all = g_new0(VbRejection, MAX(st->n_hosts, 1))};
     e.plan->evacuated_host = g_strdup(host->name);
     evacuate_all(&e);
+    for (guint h = 0; h < st->n_hosts; h++)
+        g_free(e.same_for_all[h].reason);
+    g_free(e.same_for_all);
     g_array_sort(e.plan->moves, cmp_longest_first);
     n = host->vms->len;
     if (e.plan->unplaced->len == 0)
