@@ -41,7 +41,8 @@ Usage: $PROG COMMAND [OPTIONS]
 Commands:
   start  [--hosts N] [--dir DIR] [--tcg] [--policy FILE] [--guests]
          Start N (default 3) libvirtd hosts lab1..labN; write DIR/lab.env and
-         DIR/virt-balancer.yaml (pool "lab"). --tcg forces <domain type='qemu'>.
+         DIR/virt-balancer.yaml (pool "lab"). --tcg (or VB_LAB_TCG=1) forces
+         <domain type='qemu'> guests, as on machines without /dev/kvm.
          --guests then runs "guests --disk" (guests piled on lab1), with
          <cpu mode='maximum'/> unless \$VB_LAB_GUEST_CPU is set.
   guests [--dir DIR] [--layout C1,C2,...] [--memory MIB] [--prefix P] [--disk]
@@ -225,6 +226,9 @@ EOF
 launch_host() {
     local h=$1 hd script t
     hd=$(host_dir "$h")
+    # (A TCG lab on a KVM machine leaves /dev/kvm visible to its hosts: hiding
+    # it behind /dev/null makes libvirt think KVM became usable and re-probe
+    # QEMU, about 18 s, at every guest start.)
     # shellcheck disable=SC2016 # expanded by the inner shell
     script='set -e; hd=$1
         echo $$ >"$hd/libvirtd.pid"
@@ -266,21 +270,25 @@ setup_pool() {
     vsh "$h" pool-autostart default >/dev/null
 }
 
+# One cache per guest type: hosts without KVM probe other capabilities.
+caps_cache() { echo "$CAPS_CACHE-$(domain_type)"; }
+
 seed_caps() {
     local hd=$1
     mkdir -p "$hd/cache/qemu/capabilities"
-    cp "$CAPS_CACHE"/*.xml "$hd/cache/qemu/capabilities/" 2>/dev/null || true
+    cp "$(caps_cache)"/*.xml "$hd/cache/qemu/capabilities/" 2>/dev/null || true
 }
 
 # Keeps lab1's probed capabilities for the next labs; one file at a time with
 # a rename, so labs starting at once never read a half-written file.
 save_caps() {
-    local f tmp
-    mkdir -p "$CAPS_CACHE"
+    local f tmp cache
+    cache=$(caps_cache)
+    mkdir -p "$cache"
     for f in "$(host_dir lab1)"/cache/qemu/capabilities/*.xml; do
         [ -f "$f" ] || continue
-        tmp="$CAPS_CACHE/.tmp.$$"
-        cp "$f" "$tmp" && mv -f "$tmp" "$CAPS_CACHE/${f##*/}"
+        tmp="$cache/.tmp.$$"
+        cp "$f" "$tmp" && mv -f "$tmp" "$cache/${f##*/}"
     done
 }
 
@@ -317,7 +325,7 @@ write_outputs() {
 }
 
 cmd_start() {
-    local n=3 tcg=0 policy="" guests=0 slot i h hd t0 type
+    local n=3 tcg=${VB_LAB_TCG:-0} policy="" guests=0 slot i h hd t0 type
     while [ $# -gt 0 ]; do
         case $1 in
         --hosts) n=${2:?--hosts needs a number}; shift 2 ;;
@@ -345,7 +353,7 @@ cmd_start() {
         die "$LAB_DIR holds a stopped lab's state ($PROG stop --dir $LAB_DIR cleans it)"
     fi
     type=qemu
-    [ $tcg = 1 ] || { [ -r /dev/kvm ] && [ -w /dev/kvm ] && type=kvm; }
+    [ "$tcg" = 1 ] || { [ -r /dev/kvm ] && [ -w /dev/kvm ] && type=kvm; }
     printf 'VB_LAB_DOMAIN_TYPE=%s\n' "$type" >"$LAB_DIR/.vb-lab"
     # From here on the folder is ours: a failed start cleans up after itself.
     trap 'start_failed' EXIT
