@@ -24,13 +24,9 @@ cleanup() {
     rm -rf "$work"
 }
 trap cleanup EXIT
-# Guest CPU: QEMU's default model makes libvirt write require-features
-# (x2apic, hypervisor, lahf_lm) into running guests' XML that the host's
-# capabilities do not list (they come with the host's named model), and the
-# libvirt driver then finds no host that can take any guest (see
-# pending/e2e-default-cpu.sh). Until it expands model features, these tests
-# give guests <cpu mode='maximum'/> (no feature list; KVM and TCG alike).
-export VB_LAB_GUEST_CPU=${VB_LAB_GUEST_CPU-maximum}
+# Guests have QEMU's default CPU (no <cpu> element), the most common guest;
+# VB_LAB_GUEST_CPU=maximum (or host-passthrough) runs the tests with another.
+export VB_LAB_GUEST_CPU=${VB_LAB_GUEST_CPU-}
 # Live plans take two samples this many seconds apart when there is no history.
 export VIRT_BALANCER_SAMPLE_GAP=${VIRT_BALANCER_SAMPLE_GAP:-1}
 export NO_COLOR=1

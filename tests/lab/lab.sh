@@ -43,8 +43,7 @@ Commands:
          Start N (default 3) libvirtd hosts lab1..labN; write DIR/lab.env and
          DIR/virt-balancer.yaml (pool "lab"). --tcg (or VB_LAB_TCG=1) forces
          <domain type='qemu'> guests, as on machines without /dev/kvm.
-         --guests then runs "guests --disk" (guests piled on lab1), with
-         <cpu mode='maximum'/> unless \$VB_LAB_GUEST_CPU is set.
+         --guests then runs "guests --disk" (guests piled on lab1).
   guests [--dir DIR] [--layout C1,C2,...] [--memory MIB] [--prefix P] [--disk]
          [--cpu MODE]
          Define and start guests P01, P02, ...: Ci guests on host labi
@@ -380,12 +379,7 @@ cmd_start() {
     done
     write_outputs "$n" "$policy"
     say "$n hosts up in $(elapsed "$t0") s ($type guests); config: $LAB_DIR/virt-balancer.yaml"
-    # People trying the lab get guests the planner can move today (see
-    # tests/lab/pending/README.md on default-CPU guests).
-    if [ $guests = 1 ]; then
-        GUEST_CPU=${VB_LAB_GUEST_CPU-maximum}
-        cmd_guests --disk
-    fi
+    [ $guests = 0 ] || cmd_guests --disk
     trap - EXIT
 }
 

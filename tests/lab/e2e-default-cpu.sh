@@ -6,6 +6,7 @@
 # lahf_lm) in their XML, which is part of the host's named CPU model rather
 # than listed in its capabilities, so a driver that does not expand the
 # host model's features refuses every destination ("lacks CPU feature x2apic").
+# (Every e2e test uses such guests by default; this one says why it matters.)
 set -euo pipefail
 for d in "$(dirname "$0")" "$(dirname "$0")/.."; do [ -f "$d/e2e-common.sh" ] && break; done
 # shellcheck source=tests/lab/e2e-common.sh
