@@ -183,14 +183,27 @@ vb_lv_delete_volumes(GPtrArray *copies, gboolean source)
     }
 }
 
+/* Undefines @dom keeping its NVRAM and dropping its metadata; a driver that
+ * does not know the newer flags (checkpoints, keep-NVRAM: libvirt's test
+ * driver, older hypervisor drivers) is asked again with the older ones. */
+static int
+vb_lv_undefine(virDomainPtr dom)
+{
+    unsigned int old = VIR_DOMAIN_UNDEFINE_MANAGED_SAVE | VIR_DOMAIN_UNDEFINE_SNAPSHOTS_METADATA;
+
+    if (virDomainUndefineFlags(dom, old | VIR_DOMAIN_UNDEFINE_CHECKPOINTS_METADATA |
+                                        VIR_DOMAIN_UNDEFINE_KEEP_NVRAM) == 0)
+        return 0;
+    if (virGetLastErrorCode() != VIR_ERR_INVALID_ARG)
+        return -1;
+    virResetLastError();
+    return virDomainUndefineFlags(dom, old);
+}
+
 gboolean
 vb_lv_cold_move(virDomainPtr dom, virConnectPtr dconn, gboolean shared_storage,
                 gboolean start_after, const char **ret_what, char **ret_message)
 {
-    unsigned int undefine = VIR_DOMAIN_UNDEFINE_MANAGED_SAVE |
-                            VIR_DOMAIN_UNDEFINE_SNAPSHOTS_METADATA |
-                            VIR_DOMAIN_UNDEFINE_CHECKPOINTS_METADATA |
-                            VIR_DOMAIN_UNDEFINE_KEEP_NVRAM;
     g_autofree char *xml = virDomainGetXMLDesc(dom, VIR_DOMAIN_XML_INACTIVE |
                                                         VIR_DOMAIN_XML_SECURE |
                                                         VIR_DOMAIN_XML_MIGRATABLE);
@@ -202,6 +215,14 @@ vb_lv_cold_move(virDomainPtr dom, virConnectPtr dconn, gboolean shared_storage,
     *ret_what = "cannot read the definition of";
     if (!xml)
         return FALSE;
+    /* The move was checked with the guest shut off, but it may have been
+     * started since: never copy or undefine a running guest. */
+    *ret_what = "cannot cold-move";
+    if (virDomainIsActive(dom) != 0) {
+        *ret_message = g_strdup("it is running (or its state cannot be read): "
+                                "a cold move needs it shut off");
+        return FALSE;
+    }
     def = vb_lv_domain_parse(xml, &error);
     if (!def) {
         *ret_message = g_strdup(error->message);
@@ -221,13 +242,31 @@ vb_lv_cold_move(virDomainPtr dom, virConnectPtr dconn, gboolean shared_storage,
         return FALSE;
     }
     *ret_what = "cannot undefine on the source, after defining on the destination,";
-    if (virDomainUndefineFlags(dom, undefine) < 0) {
+    if (vb_lv_undefine(dom) < 0) {
         *ret_message = g_strdup(virGetLastErrorMessage());
         /* Keep the guest defined exactly once: drop the copy. */
-        virDomainUndefineFlags(copy, undefine);
+        vb_lv_undefine(copy);
         vb_lv_delete_volumes(copies, FALSE);
         return FALSE;
     }
+    /* Undefining a guest that was started after the check above does not
+     * remove it: it keeps running on the source, transient. Then the move
+     * is undone (the source defined again, the copy dropped) and the source
+     * volumes, which that guest uses, are kept. */
+    if (virDomainIsActive(dom) == 1) {
+        g_autoptr(virDomain) again = virDomainDefineXML(virDomainGetConnect(dom), xml);
+
+        *ret_what = "cannot cold-move";
+        *ret_message = g_strdup_printf("it was started during the move: %s",
+                                       again ? "left running on the source"
+                                             : "left running on the source, TRANSIENT (cannot "
+                                               "define it again there)");
+        virResetLastError();
+        vb_lv_undefine(copy);
+        vb_lv_delete_volumes(copies, FALSE);
+        return FALSE;
+    }
+    virResetLastError();
     vb_lv_delete_volumes(copies, TRUE);
     *ret_what = "moved but cannot start";
     return !start_after || virDomainCreate(copy) == 0;

@@ -17,6 +17,8 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <glib/gstdio.h>
+
 #include "drivers/libvirt-priv.h"
 #include "tests/testutil.h"
 
@@ -479,6 +481,79 @@ START_TEST(test_reconnect_test_driver)
 }
 END_TEST
 
+/* ------------------------------------------------------- cold moves */
+
+/* A cold move between two private test:// hosts (each opened from its own
+ * node file, so they do not share state). Row 0: a shut-off guest moves
+ * (defined on the destination only). Row 1: the guest was started after the
+ * move was checked: it must stay defined and running on the source and not
+ * be defined on the destination (undefining a running guest only makes it
+ * transient, so without the check it ran on the source and was defined on
+ * the destination at once). */
+static const struct {
+    gboolean running;
+    gboolean ok;
+} cold_cases[] = { { FALSE, TRUE }, { TRUE, FALSE } };
+
+static virConnectPtr
+cold_test_host(const char *dir, const char *name)
+{
+    g_autofree char *path = g_build_filename(dir, name, NULL);
+    g_autofree char *uri = g_strdup_printf("test://%s", path);
+    g_autoptr(GError) error = NULL;
+    virConnectPtr conn;
+
+    ck_assert(g_file_set_contents(path, "<node/>", -1, NULL));
+    conn = vb_lv_open_uri(name, uri, 5, &error);
+    ck_assert_msg(conn != NULL, "%s", error ? error->message : "");
+    return conn;
+}
+
+START_TEST(test_cold_move)
+{
+    g_autofree char *dir = g_dir_make_tmp("vb-cold-XXXXXX", NULL);
+    virConnectPtr src = cold_test_host(dir, "src.xml"), dst = cold_test_host(dir, "dst.xml");
+    virDomainPtr dom = virDomainDefineXML(src, "<domain type='test'><name>c1</name>"
+                                               "<memory>65536</memory><vcpu>1</vcpu>"
+                                               "<os><type>hvm</type></os></domain>");
+    g_autofree char *message = NULL;
+    const char *what = NULL;
+    virDomainPtr on_src, on_dst;
+    gboolean ok;
+
+    ck_assert(dom != NULL);
+    if (cold_cases[_i].running)
+        ck_assert_int_eq(virDomainCreate(dom), 0);
+    ok = vb_lv_cold_move(dom, dst, TRUE, FALSE, &what, &message);
+    ck_assert_msg(ok == cold_cases[_i].ok, "%s: %s", what, message ? message : "");
+    virResetLastError();
+    on_src = virDomainLookupByName(src, "c1");
+    on_dst = virDomainLookupByName(dst, "c1");
+    if (ok) {
+        ck_assert_ptr_null(on_src);
+        ck_assert(on_dst && virDomainIsPersistent(on_dst) == 1);
+    } else {
+        ck_assert_msg(g_str_has_prefix(message, "it is running"), "%s", message);
+        ck_assert(on_src && virDomainIsPersistent(on_src) == 1);
+        ck_assert_int_eq(virDomainIsActive(on_src), 1);
+        ck_assert_ptr_null(on_dst);
+    }
+    if (on_src)
+        virDomainFree(on_src);
+    if (on_dst)
+        virDomainFree(on_dst);
+    virDomainFree(dom);
+    virConnectClose(src);
+    virConnectClose(dst);
+    for (guint i = 0; i < 2; i++) {
+        g_autofree char *path = g_build_filename(dir, i ? "dst.xml" : "src.xml", NULL);
+
+        g_unlink(path);
+    }
+    g_rmdir(dir);
+}
+END_TEST
+
 static Suite *
 drivers_suite(void)
 {
@@ -499,6 +574,7 @@ drivers_suite(void)
     tcase_add_test(tc, test_snapshot_test_driver);
     tcase_add_test(tc, test_sample_test_driver);
     tcase_add_test(tc, test_reconnect_test_driver);
+    tcase_add_loop_test(tc, test_cold_move, 0, G_N_ELEMENTS(cold_cases));
     suite_add_tcase(s, tc);
     return s;
 }
