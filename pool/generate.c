@@ -35,49 +35,15 @@
 
 /* ------------------------------------------------------------------ PRNG */
 
-typedef struct {
-    guint64 state;
-} Rng;
-
-static guint64
-rng_next(Rng *r)
-{
-    guint64 z = (r->state += G_GUINT64_CONSTANT(0x9E3779B97F4A7C15));
-
-    z = (z ^ (z >> 30)) * G_GUINT64_CONSTANT(0xBF58476D1CE4E5B9);
-    z = (z ^ (z >> 27)) * G_GUINT64_CONSTANT(0x94D049BB133111EB);
-    return z ^ (z >> 31);
-}
-
-/* Uniform in [0, 1). */
-static double
-rng_double(Rng *r)
-{
-    return (double) (rng_next(r) >> 11) * (1.0 / 9007199254740992.0);
-}
-
-/* Uniform in [0, n); n > 0. */
-static guint
-rng_below(Rng *r, guint n)
-{
-    return (guint) (rng_double(r) * n);
-}
-
-static gboolean
-rng_chance(Rng *r, double p)
-{
-    return rng_double(r) < p;
-}
-
 /* Index drawn from @weights (n entries, positive sum). */
 static guint
-rng_pick(Rng *r, const double *weights, guint n)
+rng_pick(VbRng *r, const double *weights, guint n)
 {
     double total = 0, x;
 
     for (guint i = 0; i < n; i++)
         total += weights[i];
-    x = rng_double(r) * total;
+    x = vb_rng_double(r) * total;
     for (guint i = 0; i < n; i++) {
         if (x < weights[i])
             return i;
@@ -121,7 +87,7 @@ static const char *const vm_label_names[] = { "web", "db", "batch", "cache" };
 /* Generator state. */
 typedef struct {
     const VbGenerateParams *p;
-    Rng rng;
+    VbRng rng;
     VbInventory *inv;
     guint vendor_feature[G_N_ELEMENTS(vendors)][8]; /* feature ids: base then new */
     guint host_label[G_N_ELEMENTS(host_label_names)];
@@ -179,7 +145,7 @@ intern_names(Gen *g)
 static void
 make_host_state(Gen *g, VbHost *host)
 {
-    double x = rng_double(&g->rng);
+    double x = vb_rng_double(&g->rng);
 
     if (x < g->p->down_fraction) {
         host->state = VB_HOST_STATE_DOWN;
@@ -196,12 +162,12 @@ make_host(Gen *g, VbPool *pool, guint vendor, gboolean mixed, guint index)
     char name[32];
     VbHost *host;
     guint cls = rng_pick(&g->rng, class_weight, G_N_ELEMENTS(class_weight));
-    guint v = mixed ? rng_below(&g->rng, G_N_ELEMENTS(vendors)) : vendor;
-    gboolean old = rng_chance(&g->rng, g->p->old_cpu_fraction);
+    guint v = mixed ? vb_rng_below(&g->rng, G_N_ELEMENTS(vendors)) : vendor;
+    gboolean old = vb_rng_chance(&g->rng, g->p->old_cpu_fraction);
 
     g_snprintf(name, sizeof(name), "kvm%05u", index);
     host = vb_inventory_add_host(g->inv, pool, name, NULL);
-    host->hypervisor = g_strdup(rng_chance(&g->rng, g->p->qemu_fraction) ? "qemu" : "kvm");
+    host->hypervisor = g_strdup(vb_rng_chance(&g->rng, g->p->qemu_fraction) ? "qemu" : "kvm");
     host->cpu_vendor = g_strdup(vendors[v].vendor);
     host->cpu_model = g_strdup(old ? vendors[v].old_model : vendors[v].model);
     host->cpu_cores = class_cores[cls];
@@ -209,17 +175,17 @@ make_host(Gen *g, VbPool *pool, guint vendor, gboolean mixed, guint index)
         vb_bits_set(&host->cpu_features, g->vendor_feature[v][i]);
     host->memory_mib = class_memory_gib[cls] * 1024;
     /* Local pools keep guest disks on the host: give them room for it. */
-    host->storage_total_gib = pool->shared_storage ? 200 + 100 * rng_below(&g->rng, 4)
-                                                   : 2000 + 1000 * rng_below(&g->rng, 7);
+    host->storage_total_gib = pool->shared_storage ? 200 + 100 * vb_rng_below(&g->rng, 4)
+                                                   : 2000 + 1000 * vb_rng_below(&g->rng, 7);
     host->storage_free_gib = host->storage_total_gib;
     for (guint i = 0; i < G_N_ELEMENTS(host_label_names); i++) {
-        if (rng_chance(&g->rng, host_label_chance[i]))
+        if (vb_rng_chance(&g->rng, host_label_chance[i]))
             vb_bits_set(&host->labels, g->host_label[i]);
     }
     host->migration_bandwidth_mib_s = class_bandwidth[cls];
     make_host_state(g, host);
     g->old_cpu[host->id] = old;
-    g->hot[host->id] = rng_chance(&g->rng, g->p->hot_fraction);
+    g->hot[host->id] = vb_rng_chance(&g->rng, g->p->hot_fraction);
     g->room_mib[host->id] = host->memory_mib - MIN(host->memory_mib, HOST_OVERHEAD_MIB);
 }
 
@@ -232,13 +198,13 @@ make_pools(Gen *g)
     for (guint p = 0; p < n_pools && g->p->n_hosts > 0; p++) {
         char name[32];
         VbPool *pool;
-        guint vendor = rng_below(&g->rng, G_N_ELEMENTS(vendors));
-        gboolean mixed = rng_chance(&g->rng, g->p->mixed_vendor_fraction);
+        guint vendor = vb_rng_below(&g->rng, G_N_ELEMENTS(vendors));
+        gboolean mixed = vb_rng_chance(&g->rng, g->p->mixed_vendor_fraction);
         guint end = (guint) ((guint64) g->p->n_hosts * (p + 1) / n_pools);
 
         g_snprintf(name, sizeof(name), "pool%02u", p);
         pool = vb_inventory_add_pool(g->inv, name, NULL);
-        pool->shared_storage = !rng_chance(&g->rng, g->p->local_pool_fraction);
+        pool->shared_storage = !vb_rng_chance(&g->rng, g->p->local_pool_fraction);
         for (; next_host < end; next_host++)
             make_host(g, pool, vendor, mixed, next_host);
     }
@@ -265,7 +231,7 @@ make_weights(Gen *g)
 static guint
 draw_host(Gen *g)
 {
-    double x = rng_double(&g->rng) * g->cum_weight[g->n_eligible - 1];
+    double x = vb_rng_double(&g->rng) * g->cum_weight[g->n_eligible - 1];
     guint lo = 0, hi = g->n_eligible - 1;
 
     while (lo < hi) {
@@ -294,7 +260,7 @@ find_host(Gen *g, guint64 memory_mib, guint *ret)
             return TRUE;
         }
     }
-    start = rng_below(&g->rng, g->n_eligible);
+    start = vb_rng_below(&g->rng, g->n_eligible);
     for (guint i = 0; i < g->n_eligible; i++) {
         guint h = g->eligible[(start + i) % g->n_eligible];
 
@@ -324,9 +290,9 @@ make_vm_features(Gen *g, VbVm *vm, const VbHost *host)
     guint v = g_str_equal(host->cpu_vendor, vendors[0].vendor) ? 0 : 1;
 
     vb_bits_set(&vm->cpu_features, g->vendor_feature[v][0]);
-    if (rng_chance(&g->rng, 0.5))
+    if (vb_rng_chance(&g->rng, 0.5))
         vb_bits_set(&vm->cpu_features, g->vendor_feature[v][3]);
-    if (!g->old_cpu[host->id] && rng_chance(&g->rng, 0.1))
+    if (!g->old_cpu[host->id] && vb_rng_chance(&g->rng, 0.1))
         vb_bits_set(&vm->cpu_features, g->vendor_feature[v][6]);
 }
 
@@ -334,7 +300,7 @@ static void
 make_vm_disks(Gen *g, VbVm *vm, VbHost *host)
 {
     const VbPool *pool = vb_inventory_pool(g->inv, host->pool);
-    double size = 20 + 10 * rng_below(&g->rng, 19);
+    double size = 20 + 10 * vb_rng_below(&g->rng, 19);
 
     if (pool->shared_storage) {
         vb_vm_add_disk(vm, "vda", size, TRUE);
@@ -353,28 +319,28 @@ make_vm_tags(Gen *g, VbVm *vm)
     g_autoptr(GStrvBuilder) tags = g_strv_builder_new();
     gboolean any = FALSE;
 
-    if (rng_chance(&g->rng, g->p->passthrough_fraction)) {
+    if (vb_rng_chance(&g->rng, g->p->passthrough_fraction)) {
         vm->devices = g_new0(char *, 2);
-        vm->devices[0] = g_strdup_printf("pci:0000:%02x:00.0", 1 + rng_below(&g->rng, 0x7f));
+        vm->devices[0] = g_strdup_printf("pci:0000:%02x:00.0", 1 + vb_rng_below(&g->rng, 0x7f));
     }
-    if (rng_chance(&g->rng, g->p->no_migrate_fraction)) {
+    if (vb_rng_chance(&g->rng, g->p->no_migrate_fraction)) {
         g_strv_builder_add(tags, VB_TAG_NO_MIGRATE);
         any = TRUE;
     }
-    if (rng_chance(&g->rng, 0.3)) {
+    if (vb_rng_chance(&g->rng, 0.3)) {
         g_strv_builder_add(tags, "prod");
         any = TRUE;
     }
     if (any)
         vm->tags = g_strv_builder_end(tags);
-    if (rng_chance(&g->rng, 0.7))
-        vb_bits_set(&vm->labels, g->vm_label[rng_below(&g->rng, G_N_ELEMENTS(vm_label_names))]);
+    if (vb_rng_chance(&g->rng, 0.7))
+        vb_bits_set(&vm->labels, g->vm_label[vb_rng_below(&g->rng, G_N_ELEMENTS(vm_label_names))]);
 }
 
 static void
 make_vm_state(Gen *g, VbVm *vm)
 {
-    double x = rng_double(&g->rng);
+    double x = vb_rng_double(&g->rng);
 
     if (x < g->p->shutoff_fraction)
         vm->state = VB_VM_STATE_SHUTOFF;
@@ -392,7 +358,7 @@ make_vm(Gen *g, guint index, double mean_mib)
     gboolean fits = find_host(g, memory, &h);
     VbHost *host = vb_inventory_host(g->inv, h);
     VbVm *vm;
-    double u = rng_double(&g->rng);
+    double u = vb_rng_double(&g->rng);
 
     g_snprintf(name, sizeof(name), "vm%06u", index);
     vm = vb_inventory_add_vm(g->inv, host, name, NULL);
@@ -406,14 +372,14 @@ make_vm(Gen *g, guint index, double mean_mib)
     if (vm->state == VB_VM_STATE_RUNNING) {
         /* Busy guests are rare; hot hosts' guests a little busier. */
         vm->cpu_usage = round3(g->hot[h] ? sqrt(u) * 0.9 : u * u * 0.8);
-        vm->dirty_rate_mib_s = 5 * exp2(floor(rng_double(&g->rng) * 6));
+        vm->dirty_rate_mib_s = 5 * exp2(floor(vb_rng_double(&g->rng) * 6));
         g->vcpu_load[h] += vm->vcpus * vm->cpu_usage;
     }
     make_vm_features(g, vm, host);
     make_vm_disks(g, vm, host);
     make_vm_tags(g, vm);
-    if (rng_chance(&g->rng, 0.05))
-        vm->last_migrated = 1700000000 + rng_below(&g->rng, 30 * 86400);
+    if (vb_rng_chance(&g->rng, 0.05))
+        vm->last_migrated = 1700000000 + vb_rng_below(&g->rng, 30 * 86400);
 }
 
 /* Host load figures from the guests placed on it. */

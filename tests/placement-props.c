@@ -19,34 +19,16 @@
 
 #define PROPERTY_RUNS 200
 
-typedef struct {
-    guint64 state;
-} Rng;
-
-static guint64
-rng_next(Rng *r)
-{
-    guint64 z = (r->state += G_GUINT64_CONSTANT(0x9E3779B97F4A7C15));
-
-    z = (z ^ (z >> 30)) * G_GUINT64_CONSTANT(0xBF58476D1CE4E5B9);
-    z = (z ^ (z >> 27)) * G_GUINT64_CONSTANT(0x94D049BB133111EB);
-    return z ^ (z >> 31);
-}
-
-static double
-rng_unit(Rng *r)
-{
-    return (double) (rng_next(r) >> 11) * (1.0 / 9007199254740992.0);
-}
-
+/* Below n by modulo, not vb_rng_below()'s scaling: kept so that every
+ * iteration draws the same pools and policies it always has. */
 static guint
-rng_below(Rng *r, guint n)
+rng_below(VbRng *r, guint n)
 {
-    return (guint) (rng_next(r) % n);
+    return (guint) (vb_rng_next(r) % n);
 }
 
 static VbInventory *
-random_inventory(Rng *r, guint seed)
+random_inventory(VbRng *r, guint seed)
 {
     VbGenerateParams params;
 
@@ -55,12 +37,12 @@ random_inventory(Rng *r, guint seed)
     params.n_pools = 1 + rng_below(r, 3);
     params.n_hosts = params.n_pools * (3 + rng_below(r, 10));
     params.n_vms = params.n_hosts * (5 + rng_below(r, 20));
-    params.memory_fill = 0.3 + 0.5 * rng_unit(r);
+    params.memory_fill = 0.3 + 0.5 * vb_rng_double(r);
     return vb_inventory_generate(&params);
 }
 
 static VbRule *
-random_rule(Rng *r, const VbInventory *inv, guint index)
+random_rule(VbRng *r, const VbInventory *inv, guint index)
 {
     VbRule *rule = g_new0(VbRule, 1);
     guint n = 2 + rng_below(r, 3);
@@ -94,7 +76,7 @@ rule_free(gpointer data)
 }
 
 static VbPolicy *
-random_policy(Rng *r, const VbInventory *inv, gboolean balance_only)
+random_policy(VbRng *r, const VbInventory *inv, gboolean balance_only)
 {
     VbPolicy *policy = vb_policy_new_default();
     guint n_rules = rng_below(r, 4);
@@ -102,13 +84,13 @@ random_policy(Rng *r, const VbInventory *inv, gboolean balance_only)
     policy->goal = balance_only || rng_below(r, 4) ? VB_GOAL_BALANCE : VB_GOAL_CONSOLIDATE;
     policy->load_source = rng_below(r, 2) ? VB_LOAD_MEASURED : VB_LOAD_ALLOCATED;
     for (guint m = 0; m < VB_METRIC_LAST; m++)
-        policy->weights[m] = rng_below(r, 3) ? rng_unit(r) : 0;
+        policy->weights[m] = rng_below(r, 3) ? vb_rng_double(r) : 0;
     policy->weights[rng_below(r, 2)] += 0.1;
-    policy->target_imbalance = 0.05 * rng_unit(r);
-    policy->min_improvement = 0.001 + 0.02 * rng_unit(r);
+    policy->target_imbalance = 0.05 * vb_rng_double(r);
+    policy->min_improvement = 0.001 + 0.02 * vb_rng_double(r);
     policy->max_migrations = 200;
-    policy->consolidate_low_water = 0.1 + 0.3 * rng_unit(r);
-    policy->cpu_overcommit = 1 + 4 * rng_unit(r);
+    policy->consolidate_low_water = 0.1 + 0.3 * vb_rng_double(r);
+    policy->cpu_overcommit = 1 + 4 * vb_rng_double(r);
     policy->allow_cross_pool = rng_below(r, 4) == 0;
     policy->migration.start_after_cold_move = rng_below(r, 4) == 0;
     g_ptr_array_set_free_func(policy->rules, rule_free);
@@ -144,7 +126,7 @@ assert_after_loads(const VbInventory *applied, const VbPolicy *policy, const VbP
 
 START_TEST(test_property_rebalance)
 {
-    Rng r = {(guint64) _i * 7919 + 1};
+    VbRng r = {(guint64) _i * 7919 + 1};
     g_autoptr(VbInventory) inv = random_inventory(&r, _i);
     g_autoptr(VbPolicy) policy = random_policy(&r, inv, FALSE);
     VbPlanOptions opts = {.now = 2000000000};
@@ -174,7 +156,7 @@ END_TEST
 
 START_TEST(test_property_evacuate)
 {
-    Rng r = {(guint64) _i * 104729 + 3};
+    VbRng r = {(guint64) _i * 104729 + 3};
     g_autoptr(VbInventory) inv = random_inventory(&r, 1000 + _i);
     g_autoptr(VbPolicy) policy = random_policy(&r, inv, FALSE);
     const VbHost *host = vb_inventory_host(inv, rng_below(&r, inv->hosts->len));

@@ -10,7 +10,8 @@
  *   (the bit number in a VbBits);
  * - VbYaml, a compact read-only tree of a YAML document in which every node
  *   remembers its line and column, so that loaders (inventory, policy, config)
- *   can say "file:line:column: what is wrong".
+ *   can say "file:line:column: what is wrong";
+ * - VbRng, a seeded pseudo-random generator for generated pools and tests.
  *
  * Nothing here does I/O except vb_yaml_load_file(), which reads one file.
  */
@@ -172,6 +173,25 @@ gboolean vb_yaml_get_enum(const VbYamlDoc *doc, const VbYamlNode *node,
 /* Accepts a sequence of strings (or a single string); returns a new strv. */
 gboolean vb_yaml_get_strv(const VbYamlDoc *doc, const VbYamlNode *node,
                           const char *what, char ***ret, GError **error);
+
+/* -------------------------------------------------------------------- PRNG */
+
+/* A small deterministic pseudo-random generator (splitmix64): the same seed
+ * gives the same sequence on every platform, which is what the pool generator
+ * and the property tests need (a failing seed can be replayed). Not for
+ * anything secret. Seed it by setting state: `VbRng r = { .state = seed };`. */
+typedef struct {
+    guint64 state; /* advanced by every draw */
+} VbRng;
+
+/* The next 64 random bits. Can't fail. */
+guint64 vb_rng_next(VbRng *r);
+/* Uniform in [0, 1), from the top 53 bits of one draw. */
+double vb_rng_double(VbRng *r);
+/* Uniform in [0, n) as floor(vb_rng_double() * n); n > 0. */
+guint vb_rng_below(VbRng *r, guint n);
+/* TRUE with probability @p (one draw). */
+gboolean vb_rng_chance(VbRng *r, double p);
 
 /* Levenshtein-closest of @candidates to @word, or NULL when none is close
  * enough to be a likely typo. */
