@@ -20,6 +20,9 @@ typedef struct {
     double started_clock;     /* of the current attempt */
     char *message;
     guint seq;                /* queue order: plans are ordered (vb_move_waits_for) */
+    gboolean abort_refused;   /* past its timeout, the abort was refused: the
+                               * migration still runs and holds its slot */
+    double abort_clock;       /* when that abort was asked for */
 } ExecMove;
 
 typedef struct {
@@ -39,6 +42,9 @@ typedef struct {
 } Exec;
 
 #define VB_EXEC_MAX_SNAPSHOT_FAILURES 5
+/* How long a migration whose abort was refused is waited for before the run
+ * gives up, leaving it journaled as started for the next run to reconcile. */
+#define VB_EXEC_ABORT_REFUSED_WAIT_SECONDS 600.0
 
 void exec_move_free(ExecMove *move);
 /* Adds a queued move (journaled first). */

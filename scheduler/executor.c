@@ -324,29 +324,72 @@ exec_landed(Exec *ex, const ExecMove *m)
     return on_to && !on_from;
 }
 
-/* Past its time limit: journaled, then aborted; the guest stays on its
- * source. A migration that landed meanwhile (the abort came too late, or the
- * driver lost track of its end) is recorded as finished instead: the driver's
- * locate is the truth. */
+/* How a move whose abort was asked for ended: a migration that landed
+ * anyway (the abort came too late, or the driver lost track of its end) is
+ * recorded as finished, the driver's locate being the truth; otherwise it
+ * is aborted and the guest is on its source. */
 static gboolean
-exec_abort(Exec *ex, ExecMove *m, const char *why, GError **error)
+exec_abort_settle(Exec *ex, ExecMove *m, gboolean completed, const char *why, GError **error)
+{
+    if (completed || exec_landed(ex, m))
+        return exec_finished(ex, m, error);
+    if (m->state != VB_MOVE_STATE_ABORTED &&
+        !exec_set_state(ex, m, VB_MOVE_STATE_ABORTED, VB_EXEC_EVENT_LAST, why, error))
+        return FALSE;
+    exec_emit(ex, m, VB_EXEC_ABORTED, 0, why);
+    exec_settle(ex, m);
+    return TRUE;
+}
+
+/* Past its time limit (or the drain limit): journaled, then aborted; the
+ * guest stays on its source. An abort the driver refuses while the migration
+ * goes on (libvirt refuses one once post-copy has begun; an unreachable
+ * source) does not end the move: it is journaled as started again (a crash
+ * now is reconciled against the hosts, not taken for an abort), keeps its
+ * slot, and its end decides (@ret_kept TRUE: it stays in the running set). */
+static gboolean
+exec_abort(Exec *ex, ExecMove *m, const char *why, gboolean *ret_kept, GError **error)
 {
     const VbDriverOps *ops = ex->opts->ops;
     g_autoptr(GError) local = NULL;
+    g_autofree char *waiting = NULL;
     VbJobInfo info = { 0 };
-    gboolean completed;
+    gboolean aborted, polled, completed, running;
 
+    *ret_kept = FALSE;
     if (!exec_set_state(ex, m, VB_MOVE_STATE_ABORTED, VB_EXEC_EVENT_LAST, why, error))
         return FALSE;
-    if (!ops->job_abort(ex->opts->conn, m->job, &local))
-        g_debug("abort of %s: %s", m->vm, local->message);
-    completed = ops->job_poll(ex->opts->conn, m->job, &info, NULL) &&
-                info.state == VB_JOB_COMPLETED;
+    aborted = ops->job_abort(ex->opts->conn, m->job, &local);
+    if (!aborted)
+        g_debug("abort of %s: %s", m->vm, local ? local->message : "?");
+    polled = ops->job_poll(ex->opts->conn, m->job, &info, NULL);
+    completed = polled && info.state == VB_JOB_COMPLETED;
+    running = polled && info.state == VB_JOB_RUNNING;
     vb_job_info_clear(&info);
-    if (completed || exec_landed(ex, m))
-        return exec_finished(ex, m, error);
-    exec_emit(ex, m, VB_EXEC_ABORTED, 0, why);
-    exec_settle(ex, m);
+    if (aborted || !running || exec_landed(ex, m))
+        return exec_abort_settle(ex, m, completed, why, error);
+    waiting = g_strdup_printf("%s; the abort was refused (%s): the migration goes on", why,
+                              local ? local->message : "no reason given");
+    if (!exec_set_state(ex, m, VB_MOVE_STATE_STARTED, VB_EXEC_EVENT_LAST, waiting, error))
+        return FALSE;
+    m->abort_refused = TRUE;
+    m->abort_clock = exec_now(ex);
+    *ret_kept = TRUE;
+    return TRUE;
+}
+
+/* A move whose abort was refused and whose migration still runs past
+ * VB_EXEC_ABORT_REFUSED_WAIT_SECONDS: the run ends with an error, the move
+ * journaled as started, so the next run re-attaches or finds where it went. */
+static gboolean
+exec_abort_refused_too_long(Exec *ex, const ExecMove *m, GError **error)
+{
+    if (!m->abort_refused || exec_now(ex) - m->abort_clock <= VB_EXEC_ABORT_REFUSED_WAIT_SECONDS)
+        return FALSE;
+    g_set_error(error, VB_ERROR, VB_ERROR_MIGRATION,
+                "%s: the migration to %s still runs %.0f s after its abort was refused; "
+                "the plan is left unfinished for the next run to reconcile",
+                m->vm, m->to, exec_now(ex) - m->abort_clock);
     return TRUE;
 }
 
@@ -363,28 +406,44 @@ exec_poll_one(Exec *ex, guint i, gboolean *ret_done, GError **error)
     double elapsed = exec_now(ex) - m->started_clock;
     guint timeout = o->policy->migration.timeout_seconds;
     gboolean polled = o->ops->job_poll(o->conn, m->job, &info, &local);
-    gboolean ok = TRUE;
+    gboolean timed_out = timeout > 0 && elapsed > timeout && !m->abort_refused;
+    gboolean ok = TRUE, kept = FALSE;
 
-    *ret_done = !polled || info.state != VB_JOB_RUNNING || (timeout > 0 && elapsed > timeout);
+    *ret_done = !polled || info.state != VB_JOB_RUNNING || timed_out;
     if (!*ret_done) {
-        exec_emit(ex, m, VB_EXEC_PROGRESS, info.progress, NULL);
         vb_job_info_clear(&info);
+        if (exec_abort_refused_too_long(ex, m, error))
+            return FALSE;
+        exec_emit(ex, m, VB_EXEC_PROGRESS, info.progress, NULL);
         return TRUE;
     }
-    g_ptr_array_remove_index(ex->running, i);
-    if (!polled) {
-        ok = exec_attempt_failed(ex, m, local->message, error);
-    } else if (info.state == VB_JOB_COMPLETED) {
-        ok = exec_finished(ex, m, error);
-    } else if (info.state != VB_JOB_RUNNING) {
-        ok = exec_attempt_failed(ex, m, info.message ? info.message : "migration failed", error);
-    } else {
+    if (polled && info.state == VB_JOB_RUNNING) {
         g_autofree char *why = g_strdup_printf("%s: migration still running after %.0f s "
                                                "(timeout %u s): aborted, guest stays on %s",
                                                m->vm, elapsed, timeout, m->from);
-        ok = exec_abort(ex, m, why, error);
+
+        vb_job_info_clear(&info);
+        g_ptr_array_remove_index(ex->running, i);
+        ok = exec_abort(ex, m, why, &kept, error);
+        *ret_done = !kept;
+        if (kept) {
+            g_ptr_array_insert(ex->running, (gint) i, m);
+            return ok;
+        }
+    } else {
+        g_ptr_array_remove_index(ex->running, i);
+        if (m->abort_refused)
+            ok = exec_abort_settle(ex, m, polled && info.state == VB_JOB_COMPLETED,
+                                   "the migration ended after its abort was refused", error);
+        else if (!polled)
+            ok = exec_attempt_failed(ex, m, local->message, error);
+        else if (info.state == VB_JOB_COMPLETED)
+            ok = exec_finished(ex, m, error);
+        else
+            ok = exec_attempt_failed(ex, m, info.message ? info.message : "migration failed",
+                                     error);
+        vb_job_info_clear(&info);
     }
-    vb_job_info_clear(&info);
     o->ops->job_free(m->job);
     m->job = NULL;
     return ok;
@@ -568,7 +627,9 @@ exec_stop_requested(Exec *ex)
     return ex->opts->stop && g_atomic_int_get(ex->opts->stop);
 }
 
-/* Stop: nothing new starts; past the drain limit running ones are aborted. */
+/* Stop: nothing new starts; past the drain limit running ones are aborted.
+ * Migrations whose abort is refused are left running, journaled as started:
+ * the run ends interrupted (the plan stays unfinished for the next run). */
 static gboolean
 exec_drain(Exec *ex, double *stop_clock, GError **error)
 {
@@ -581,16 +642,30 @@ exec_drain(Exec *ex, double *stop_clock, GError **error)
     }
     if (limit <= 0 || exec_now(ex) - *stop_clock < limit)
         return TRUE;
-    while (ex->running->len > 0) {
-        ExecMove *m = g_ptr_array_index(ex->running, 0);
-        gboolean ok;
+    for (guint i = 0; i < ex->running->len;) {
+        ExecMove *m = g_ptr_array_index(ex->running, i);
+        gboolean ok, kept = FALSE;
 
-        g_ptr_array_remove_index(ex->running, 0);
-        ok = exec_abort(ex, m, "stopping: drain limit reached, migration aborted", error);
+        if (m->abort_refused) {
+            i++;
+            continue;
+        }
+        g_ptr_array_remove_index(ex->running, i);
+        ok = exec_abort(ex, m, "stopping: drain limit reached, migration aborted", &kept, error);
+        if (kept) {
+            g_ptr_array_insert(ex->running, (gint) i++, m);
+            if (!ok)
+                return FALSE;
+            continue;
+        }
         ex->opts->ops->job_free(m->job);
         m->job = NULL;
         if (!ok)
             return FALSE;
+    }
+    if (ex->running->len > 0) {
+        ex->report->stopped = TRUE;
+        ex->report->interrupted = TRUE;
     }
     return TRUE;
 }

@@ -221,7 +221,9 @@ typedef struct {
     guint max_running;         /* most migrations in flight at once */
     double started_clock;      /* driver clock at start */
     double ended_clock;        /* ... and when the last move ended */
-    gboolean interrupted;      /* crash_after_starts fired: nothing finished */
+    gboolean interrupted;      /* crash_after_starts fired, or a stop left a
+                                * migration whose abort was refused running:
+                                * the plan stays unfinished in the journal */
     gboolean stopped;          /* stop was set: queued moves were not started */
     GPtrArray *outcomes;       /* owned VbExecOutcome *, in end order */
 } VbExecReport;

@@ -719,6 +719,88 @@ START_TEST(test_stop_drains)
 }
 END_TEST
 
+/* ------------------------------------------------- a refused abort */
+
+/* Refuses every abort and lets the migration go on, as libvirt does once a
+ * migration has switched to post-copy ("cannot abort migration in post-copy
+ * mode") or when the source's libvirtd does not answer. */
+static gboolean
+deaf_job_abort(VbConn *conn, VbJob *job, GError **error)
+{
+    g_set_error(error, VB_ERROR, VB_ERROR_MIGRATION, "cannot abort migration in post-copy mode");
+    return FALSE;
+}
+
+/* "slow" (about 100 s) times out at 60 s under a cap of 1, its abort is
+ * refused and it lands at about 100 s. It must not be reported aborted while
+ * it runs, nor free its slot for "b": it ends finished, "b" starts after it,
+ * and the journal never has two moves in flight. Row 1 stops the run (drain
+ * limit 5 s) instead: the refused migration is left running, journaled as
+ * started, and the plan stays unfinished for the next run. */
+static const gboolean deaf_stop_rows[] = { FALSE, TRUE };
+
+START_TEST(test_abort_refused)
+{
+    g_autoptr(VbInventory) inv = th_pool(2, 16, 65536, 100);
+    g_autoptr(VbPolicy) policy = vb_policy_new_default();
+    const char *pairs[] = { "slow", "h1", "b", "h1", NULL };
+    g_autoptr(VbPlan) plan = NULL;
+    g_autoptr(VbExecReport) r = NULL;
+    g_autoptr(GError) error = NULL;
+    g_autoptr(VbJournalPlan) left = NULL;
+    VbDriverOps deaf = vb_driver_sim;
+    VbExecOptions opts = { 0 };
+    VbConn *conn;
+    ThDb db = { 0 };
+
+    deaf.job_abort = deaf_job_abort;
+    th_vm(inv, "h0", "slow", 1024, 0);
+    th_vm(inv, "h0", "b", 512, 0);
+    policy->migration.timeout_seconds = 60;
+    policy->migration.max_total = 1;
+    plan = th_plan(inv, policy, VB_PLAN_REBALANCE, NULL, pairs);
+    conn = vb_sim_conn_new(vb_inventory_copy(inv));
+    vb_sim_slow_migrations(conn, "slow", 10);
+    th_db_open(&db);
+    g_atomic_int_set(&stop_flag, 0);
+    opts = (VbExecOptions){ .ops = &deaf, .conn = conn, .policy = policy, .journal = db.journal,
+                            .now_unix = 1 };
+    if (deaf_stop_rows[_i])
+        opts.stop = &stop_flag, opts.drain_seconds = 5, opts.on_event = stop_after_first_start;
+    r = vb_executor_run(&opts, inv, plan, &error);
+    ck_assert_msg(r, "%s", error ? error->message : "");
+    ck_assert_uint_eq(r->aborted, 0);
+    ck_assert_uint_le(r->max_running, 1);
+    if (!deaf_stop_rows[_i]) {
+        VbExecOutcome *slow = outcome_of(r, "slow");
+
+        ck_assert_uint_eq(r->finished, 2);
+        ck_assert_int_eq(slow->state, VB_MOVE_STATE_FINISHED);
+        ck_assert_double_gt(slow->ended_clock, 60);
+        ck_assert_double_ge(outcome_of(r, "b")->started_clock, slow->ended_clock);
+        ck_assert_str_eq(th_where(conn, "slow"), "h1");
+        ck_assert_uint_eq(vb_sim_n_migrations(conn), 2);
+        ck_assert_ptr_null(vb_journal_unfinished_plan(db.journal, NULL));
+    } else {
+        ck_assert(r->interrupted && r->stopped);
+        ck_assert_uint_eq(r->finished, 0);
+        ck_assert_uint_eq(vb_sim_n_migrations(conn), 1);
+        left = vb_journal_unfinished_plan(db.journal, NULL);
+        ck_assert_ptr_nonnull(left);
+        for (guint i = 0; i < left->moves->len; i++) {
+            VbJournalMove *m = g_ptr_array_index(left->moves, i);
+
+            if (g_str_equal(m->vm, "slow"))
+                ck_assert_int_eq(m->state, VB_MOVE_STATE_STARTED);
+        }
+        vb_driver_sim.sleep(conn, 1000);
+        ck_assert_str_eq(th_where(conn, "slow"), "h1");
+    }
+    vb_driver_sim.close(conn);
+    th_db_close(&db);
+}
+END_TEST
+
 static Suite *
 scheduler_suite(void)
 {
@@ -733,6 +815,7 @@ scheduler_suite(void)
     tcase_add_test(tc, test_timeout_aborts);
     tcase_add_test(tc, test_timeout_after_landing);
     tcase_add_loop_test(tc, test_stop_drains, 0, G_N_ELEMENTS(drain_rows));
+    tcase_add_loop_test(tc, test_abort_refused, 0, G_N_ELEMENTS(deaf_stop_rows));
     tcase_add_test(tc, test_destination_down_replans);
     tcase_add_loop_test(tc, test_skip_when_no_longer_fits, 0, G_N_ELEMENTS(skip_has_alternative));
     tcase_add_test(tc, test_journal_before_acting);
