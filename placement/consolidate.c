@@ -55,31 +55,18 @@ best_fit(const Consolidation *c, const VbPoolOrder *po, guint vm, guint from)
     return G_MAXUINT;
 }
 
-static gint
-cmp_memory_desc(gconstpointer a, gconstpointer b, gpointer data)
-{
-    const VbInventory *inv = data;
-    guint64 ma = vb_inventory_vm(inv, *(const guint *) a)->memory_mib;
-    guint64 mb = vb_inventory_vm(inv, *(const guint *) b)->memory_mib;
-
-    if (ma != mb)
-        return ma > mb ? -1 : 1;
-    return *(const guint *) a < *(const guint *) b ? -1 : 1;
-}
-
 /* Tries to empty @host; on success appends its moves to @plan. */
 static gboolean
 try_free(Consolidation *c, VbPlan *plan, guint pool, guint host)
 {
     VbState *st = c->st;
     const VbHost *h = vb_inventory_host(st->inv, host);
-    g_autoptr(GArray) vms = g_array_copy(h->vms);
+    g_autoptr(GArray) vms = vb_host_vms_biggest_first(st->inv, h);
     g_autoptr(GArray) dests = g_array_new(FALSE, FALSE, sizeof(guint));
     g_autoptr(GArray) loads = g_array_new(FALSE, FALSE, sizeof(double));
     double load = st->load[host].weighted;
     guint i;
 
-    g_array_sort_with_data(vms, cmp_memory_desc, (gpointer) st->inv);
     c->freed[host] = TRUE;
     for (i = 0; i < vms->len; i++) {
         guint vm = g_array_index(vms, guint, i);

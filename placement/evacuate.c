@@ -210,18 +210,6 @@ place_group(Evacuation *e, guint r)
 }
 
 static gint
-cmp_memory_desc(gconstpointer a, gconstpointer b, gpointer data)
-{
-    const VbInventory *inv = data;
-    guint64 ma = vb_inventory_vm(inv, *(const guint *) a)->memory_mib;
-    guint64 mb = vb_inventory_vm(inv, *(const guint *) b)->memory_mib;
-
-    if (ma != mb)
-        return ma > mb ? -1 : 1;
-    return *(const guint *) a < *(const guint *) b ? -1 : 1;
-}
-
-static gint
 cmp_longest_first(gconstpointer a, gconstpointer b)
 {
     const VbMove *ma = a, *mb = b;
@@ -236,9 +224,8 @@ evacuate_all(Evacuation *e)
 {
     VbState *st = e->st;
     const VbHost *host = vb_inventory_host(st->inv, e->host);
-    g_autoptr(GArray) vms = g_array_copy(host->vms);
+    g_autoptr(GArray) vms = vb_host_vms_biggest_first(st->inv, host);
 
-    g_array_sort_with_data(vms, cmp_memory_desc, (gpointer) st->inv);
     for (guint i = 0; i < vms->len; i++) {
         guint vm = g_array_index(vms, guint, i);
         guint r, to;

@@ -137,6 +137,8 @@ void vb_plan_add_move(VbPlan *plan, const VbState *st, guint vm, guint to,
                       double gain, char *reason);
 void vb_plan_finish(VbPlan *plan, const VbState *st, const char *stop_reason);
 char *vb_describe_vm(const VbVm *vm);
+/* @host's guest ids, most memory first, ties by id (transfer full). */
+GArray *vb_host_vms_biggest_first(const VbInventory *inv, const VbHost *host);
 
 /* rebalance.c / consolidate.c */
 void vb_rebalance_balance(VbState *st, VbPlan *plan, guint budget);

@@ -107,6 +107,29 @@ vb_describe_vm(const VbVm *vm)
                            vm->memory_mib);
 }
 
+static gint
+cmp_memory_desc(gconstpointer a, gconstpointer b, gpointer data)
+{
+    const VbInventory *inv = data;
+    guint64 ma = vb_inventory_vm(inv, *(const guint *) a)->memory_mib;
+    guint64 mb = vb_inventory_vm(inv, *(const guint *) b)->memory_mib;
+
+    if (ma != mb)
+        return ma > mb ? -1 : 1;
+    return *(const guint *) a < *(const guint *) b ? -1 : 1;
+}
+
+/* The guest ids of @host, most memory first, ties by id (transfer full):
+ * the order in which evacuation and consolidation move guests off a host. */
+GArray *
+vb_host_vms_biggest_first(const VbInventory *inv, const VbHost *host)
+{
+    GArray *vms = g_array_copy(host->vms);
+
+    g_array_sort_with_data(vms, cmp_memory_desc, (gpointer) inv);
+    return vms;
+}
+
 gboolean
 vb_plan_waits_for(const VbPlan *plan, guint later, guint earlier)
 {
