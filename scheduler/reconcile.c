@@ -6,6 +6,8 @@
  *   queued    certainly never started: queued again;
  *   started   may have finished, may still run, may have failed. The driver's
  *             locate says where the guest is: on the destination -> finished;
+ *             defined on both (an interrupted cold move) -> failed, for a
+ *             person to keep one copy;
  *             on the source with a migration in flight (job_find) -> the
  *             executor re-attaches and polls it; on the source without one
  *             -> the attempt failed (retried while retries are left); on no
@@ -77,6 +79,21 @@ exec_reconcile_started(Exec *ex, ExecMove *m, GError **error)
         m->started_clock = exec_now(ex);
         g_ptr_array_add(ex->running, m);
         exec_emit(ex, m, VB_EXEC_STARTED, 0, "re-attached after a restart");
+        return TRUE;
+    }
+    if (on_to && on_from) {
+        /* An interrupted cold move (defined on the destination, not yet
+         * undefined on the source) or a definition left behind: neither
+         * "finished" (it would stay defined twice, and starting both copies
+         * would share the disks) nor a retry is safe; a person picks one. */
+        g_autofree char *why = g_strdup_printf("after a restart the guest is defined on both "
+                                               "%s and %s: keep one by hand (undefine the "
+                                               "other) before starting it",
+                                               m->from, m->to);
+
+        if (!exec_set_state(ex, m, VB_MOVE_STATE_FAILED, VB_EXEC_FAILED, why, error))
+            return FALSE;
+        exec_settle(ex, m);
         return TRUE;
     }
     if (on_to) {

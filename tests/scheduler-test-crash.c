@@ -7,6 +7,7 @@
  */
 #include "config.h"
 
+#include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -269,6 +270,77 @@ START_TEST(test_history)
 }
 END_TEST
 
+/* ------------------------------------------ interrupted cold move */
+
+/* The hosts holding "c" after the restart: h0 = source, h1 = destination. */
+static const char *const *twice_hosts;
+
+static GPtrArray *
+twice_locate(VbConn *conn, const char *vm, GError **error)
+{
+    GPtrArray *found = g_ptr_array_new_with_free_func((GDestroyNotify) vb_vm_location_free);
+
+    for (guint i = 0; twice_hosts[i]; i++) {
+        VbVmLocation *loc = g_new0(VbVmLocation, 1);
+
+        loc->host = g_strdup(twice_hosts[i]);
+        loc->persistent = TRUE;
+        g_ptr_array_add(found, loc);
+    }
+    return found;
+}
+
+/* A cold move journaled as started, the process killed between the define on
+ * the destination and the undefine on the source: the guest is defined on
+ * both. Reconciliation must not call that finished (two definitions of one
+ * guest, sharing its disks), nor start it again: failed, for a person. Row 1,
+ * the control: found on its destination only, it is finished. */
+static const char *const twice_both[] = { "h0", "h1", NULL };
+static const char *const twice_dest[] = { "h1", NULL };
+static const struct {
+    const char *const *hosts;
+    VbMoveState state;
+} twice_rows[] = { { twice_both, VB_MOVE_STATE_FAILED }, { twice_dest, VB_MOVE_STATE_FINISHED } };
+
+START_TEST(test_reconcile_defined_twice)
+{
+    g_autoptr(VbInventory) inv = th_pool(2, 16, 65536, 100);
+    g_autoptr(VbPolicy) policy = vb_policy_new_default();
+    g_autoptr(VbExecReport) r = NULL;
+    g_autoptr(GError) error = NULL;
+    VbDriverOps twice = vb_driver_sim;
+    VbExecOptions opts = { 0 };
+    VbExecOutcome *o;
+    gint64 plan = 0, move = 0;
+    VbConn *conn;
+    ThDb db = { 0 };
+
+    th_vm(inv, "h0", "c", 1024, 0)->state = VB_VM_STATE_SHUTOFF;
+    conn = vb_sim_conn_new(vb_inventory_copy(inv));
+    twice.locate = twice_locate;
+    twice_hosts = twice_rows[_i].hosts;
+    th_db_open(&db);
+    ck_assert(vb_journal_plan_begin(db.journal, VB_PLAN_EVACUATE, "h0", &plan, &error));
+    ck_assert(vb_journal_move_add(db.journal, plan, "c", "h0", "h1", VB_MOVE_COLD, 5, &move,
+                                  &error));
+    ck_assert(vb_journal_move_set_state(db.journal, move, VB_MOVE_STATE_STARTED, 1, 0, NULL,
+                                        &error));
+    opts = (VbExecOptions){ .ops = &twice, .conn = conn, .policy = policy,
+                            .journal = db.journal, .now_unix = 1 };
+    r = vb_executor_resume(&opts, &error);
+    ck_assert_msg(r, "%s", error ? error->message : "");
+    ck_assert_uint_eq(r->outcomes->len, 1);
+    o = g_ptr_array_index(r->outcomes, 0);
+    ck_assert_int_eq(o->state, twice_rows[_i].state);
+    if (o->state == VB_MOVE_STATE_FAILED)
+        ck_assert_ptr_nonnull(strstr(o->message, "defined on both h0 and h1"));
+    ck_assert_uint_eq(vb_sim_n_migrations(conn), 0); /* never started again */
+    ck_assert_ptr_null(vb_journal_unfinished_plan(db.journal, NULL));
+    vb_driver_sim.close(conn);
+    th_db_close(&db);
+}
+END_TEST
+
 /* ----------------------------------------------------------- makespan */
 
 /* Issue 5: evacuating 50 guests of mixed sizes under a cap of 5 finishes
@@ -327,6 +399,7 @@ scheduler_suite_crash(Suite *s)
     TCase *tc = tcase_create("journal");
 
     tcase_add_loop_test(tc, test_crash_reconcile, 0, G_N_ELEMENTS(crash_gaps));
+    tcase_add_loop_test(tc, test_reconcile_defined_twice, 0, G_N_ELEMENTS(twice_rows));
     tcase_add_test(tc, test_lock_held);
     tcase_add_test(tc, test_lock_stale_dead_process);
     tcase_add_test(tc, test_lock_stale_reboot);
