@@ -10,6 +10,7 @@
  */
 #include "config.h"
 
+#include <signal.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -61,6 +62,9 @@ main(int argc, char **argv)
     const VbCliCommand *command;
     gboolean help = FALSE, version = FALSE;
 
+    /* A peer that closes a libvirt socket (a host dying mid-migration) must
+     * give an error from the write, not kill the process: virsh does the same. */
+    signal(SIGPIPE, SIG_IGN);
     if (!parse_global_options(ctx, &argc, &argv, &help, &version, &error)) {
         vb_cli_report_error(error);
         fprintf(stderr, "Run 'virt-balancer --help' for usage.\n");

@@ -238,6 +238,12 @@ read_host(Reader *r, VbConfigPool *pool, const VbYamlNode *node, GError **error)
     if (!read_optional_string(r, node, "migration_host", what, &host->migration_host, error) ||
         !read_optional_string(r, node, "cpu_vendor", what, &host->cpu_vendor, error))
         return FALSE;
+    /* The driver builds tcp://ADDRESS itself: a URI here would become tcp://tcp://... */
+    if (host->migration_host && strstr(host->migration_host, "://"))
+        return vb_yaml_error(error, r->doc, vb_yaml_mapping_get(r->doc, node, "migration_host"),
+                             "%s migration_host: '%s' is a URI; give the address only "
+                             "(e.g. 10.20.0.2), virt-balancer migrates to tcp://ADDRESS",
+                             what, host->migration_host);
     g_hash_table_insert(r->host_names, host->name, host);
     g_hash_table_insert(r->uris, host->uri, host);
     g_ptr_array_add(pool->hosts, g_ptr_array_steal_index(guard, 0));
