@@ -195,6 +195,12 @@ char *vb_cli_render_place_json(const VbCliPlaceView *view);
  * as pretty text ending with a newline (transfer full). */
 void vb_cli_json_add_policy(JsonBuilder *b, const VbPolicy *policy);
 char *vb_cli_json_finish(JsonBuilder *b);
+/* One member of the object being built: a string (null when @value is
+ * NULL), a number (null unless @known; not rounded), an integer, a boolean. */
+void vb_cli_json_add_string(JsonBuilder *b, const char *name, const char *value);
+void vb_cli_json_add_number(JsonBuilder *b, const char *name, gboolean known, double value);
+void vb_cli_json_add_int(JsonBuilder *b, const char *name, gint64 value);
+void vb_cli_json_add_bool(JsonBuilder *b, const char *name, gboolean value);
 
 /* A short name for a rejection code ("memory", "cpu-vendor", ...). */
 const char *vb_cli_reject_code_name(VbRejectCode code);

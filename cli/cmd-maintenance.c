@@ -203,30 +203,18 @@ static void
 history_json_move(JsonBuilder *b, const VbJournalMove *m)
 {
     json_builder_begin_object(b);
-    json_builder_set_member_name(b, "vm");
-    json_builder_add_string_value(b, m->vm);
-    json_builder_set_member_name(b, "from");
-    json_builder_add_string_value(b, m->from);
-    json_builder_set_member_name(b, "to");
-    json_builder_add_string_value(b, m->to);
-    json_builder_set_member_name(b, "kind");
-    json_builder_add_string_value(b, vb_move_kind_names[m->kind]);
-    json_builder_set_member_name(b, "state");
-    json_builder_add_string_value(b, vb_move_state_names[m->state]);
-    json_builder_set_member_name(b, "attempts");
-    json_builder_add_int_value(b, m->attempts);
+    vb_cli_json_add_string(b, "vm", m->vm);
+    vb_cli_json_add_string(b, "from", m->from);
+    vb_cli_json_add_string(b, "to", m->to);
+    vb_cli_json_add_string(b, "kind", vb_move_kind_names[m->kind]);
+    vb_cli_json_add_string(b, "state", vb_move_state_names[m->state]);
+    vb_cli_json_add_int(b, "attempts", m->attempts);
     json_builder_set_member_name(b, "estimated_seconds");
     json_builder_add_double_value(b, m->estimated_seconds);
-    json_builder_set_member_name(b, "seconds");
-    if (m->started_clock >= 0 && m->ended_clock >= m->started_clock)
-        json_builder_add_double_value(b, m->ended_clock - m->started_clock);
-    else
-        json_builder_add_null_value(b);
-    json_builder_set_member_name(b, "message");
-    if (m->message)
-        json_builder_add_string_value(b, m->message);
-    else
-        json_builder_add_null_value(b);
+    vb_cli_json_add_number(b, "seconds",
+                           m->started_clock >= 0 && m->ended_clock >= m->started_clock,
+                           m->ended_clock - m->started_clock);
+    vb_cli_json_add_string(b, "message", m->message);
     json_builder_end_object(b);
 }
 
@@ -244,22 +232,11 @@ history_json(FILE *out, GPtrArray *plans)
         const VbJournalPlan *p = g_ptr_array_index(plans, i);
 
         json_builder_begin_object(b);
-        json_builder_set_member_name(b, "id");
-        json_builder_add_int_value(b, p->id);
-        json_builder_set_member_name(b, "kind");
-        json_builder_add_string_value(b, p->kind == VB_PLAN_EVACUATE ? "evacuate" : "rebalance");
-        json_builder_set_member_name(b, "evacuated_host");
-        if (p->evacuated_host)
-            json_builder_add_string_value(b, p->evacuated_host);
-        else
-            json_builder_add_null_value(b);
-        json_builder_set_member_name(b, "created");
-        json_builder_add_int_value(b, p->created_us / G_USEC_PER_SEC);
-        json_builder_set_member_name(b, "outcome");
-        if (p->outcome)
-            json_builder_add_string_value(b, p->outcome);
-        else
-            json_builder_add_null_value(b);
+        vb_cli_json_add_int(b, "id", p->id);
+        vb_cli_json_add_string(b, "kind", p->kind == VB_PLAN_EVACUATE ? "evacuate" : "rebalance");
+        vb_cli_json_add_string(b, "evacuated_host", p->evacuated_host);
+        vb_cli_json_add_int(b, "created", p->created_us / G_USEC_PER_SEC);
+        vb_cli_json_add_string(b, "outcome", p->outcome);
         json_builder_set_member_name(b, "moves");
         json_builder_begin_array(b);
         for (guint j = 0; j < p->moves->len; j++)

@@ -29,14 +29,10 @@ print_summary_json(FILE *out, const char *path, const VbPolicy *policy)
     g_autofree char *text = NULL;
 
     json_builder_begin_object(b);
-    json_builder_set_member_name(b, "file");
-    json_builder_add_string_value(b, path);
-    json_builder_set_member_name(b, "valid");
-    json_builder_add_boolean_value(b, TRUE);
-    json_builder_set_member_name(b, "goal");
-    json_builder_add_string_value(b, vb_goal_names[policy->goal]);
-    json_builder_set_member_name(b, "load_source");
-    json_builder_add_string_value(b, vb_load_source_names[policy->load_source]);
+    vb_cli_json_add_string(b, "file", path);
+    vb_cli_json_add_bool(b, "valid", TRUE);
+    vb_cli_json_add_string(b, "goal", vb_goal_names[policy->goal]);
+    vb_cli_json_add_string(b, "load_source", vb_load_source_names[policy->load_source]);
     json_builder_set_member_name(b, "weights");
     json_builder_begin_object(b);
     for (guint m = 0; m < VB_METRIC_LAST; m++) {
@@ -44,10 +40,8 @@ print_summary_json(FILE *out, const char *path, const VbPolicy *policy)
         json_builder_add_double_value(b, policy->weights[m]);
     }
     json_builder_end_object(b);
-    json_builder_set_member_name(b, "rules");
-    json_builder_add_int_value(b, policy->rules ? policy->rules->len : 0);
-    json_builder_set_member_name(b, "max_migrations");
-    json_builder_add_int_value(b, policy->max_migrations);
+    vb_cli_json_add_int(b, "rules", policy->rules ? policy->rules->len : 0);
+    vb_cli_json_add_int(b, "max_migrations", policy->max_migrations);
     json_builder_end_object(b);
     text = vb_cli_json_finish(b);
     fputs(text, out);

@@ -146,21 +146,7 @@ add_time(JsonBuilder *b, const char *name, gint64 time_us)
                                       : NULL;
     g_autofree char *text = dt ? g_date_time_format_iso8601(dt) : NULL;
 
-    json_builder_set_member_name(b, name);
-    if (text)
-        json_builder_add_string_value(b, text);
-    else
-        json_builder_add_null_value(b);
-}
-
-static void
-add_number_or_null(JsonBuilder *b, const char *name, gboolean known, double value)
-{
-    json_builder_set_member_name(b, name);
-    if (known)
-        json_builder_add_double_value(b, value);
-    else
-        json_builder_add_null_value(b);
+    vb_cli_json_add_string(b, name, text);
 }
 
 static void
@@ -168,11 +154,11 @@ add_load(JsonBuilder *b, const char *name, const VbLoad *l, gboolean known, gboo
 {
     json_builder_set_member_name(b, name);
     json_builder_begin_object(b);
-    add_number_or_null(b, "cpu", known && cpu_known && l->cpu >= 0.0, l->cpu);
-    add_number_or_null(b, "memory_used_mib", known, l->memory_used_mib);
-    add_number_or_null(b, "memory_total_mib", known, l->memory_total_mib);
-    add_number_or_null(b, "disk_used_gib", known, l->storage_used_gib);
-    add_number_or_null(b, "disk_total_gib", known, l->storage_total_gib);
+    vb_cli_json_add_number(b, "cpu", known && cpu_known && l->cpu >= 0.0, l->cpu);
+    vb_cli_json_add_number(b, "memory_used_mib", known, l->memory_used_mib);
+    vb_cli_json_add_number(b, "memory_total_mib", known, l->memory_total_mib);
+    vb_cli_json_add_number(b, "disk_used_gib", known, l->storage_used_gib);
+    vb_cli_json_add_number(b, "disk_total_gib", known, l->storage_total_gib);
     json_builder_end_object(b);
 }
 
@@ -183,28 +169,17 @@ add_host_json(JsonBuilder *b, const VbInventory *inv, const VbHostHistory *h)
     const char *why = !h->up ? h->reason : (host ? host->state_reason : NULL);
 
     json_builder_begin_object(b);
-    json_builder_set_member_name(b, "name");
-    json_builder_add_string_value(b, h->host);
-    json_builder_set_member_name(b, "pool");
-    json_builder_add_string_value(b, host_pool(inv, h));
-    json_builder_set_member_name(b, "state");
-    json_builder_add_string_value(b, host_state(inv, h));
-    json_builder_set_member_name(b, "reason");
-    if (why)
-        json_builder_add_string_value(b, why);
-    else
-        json_builder_add_null_value(b);
+    vb_cli_json_add_string(b, "name", h->host);
+    vb_cli_json_add_string(b, "pool", host_pool(inv, h));
+    vb_cli_json_add_string(b, "state", host_state(inv, h));
+    vb_cli_json_add_string(b, "reason", why);
     add_time(b, "sampled_at", h->time_us);
-    json_builder_set_member_name(b, "guests");
-    json_builder_add_int_value(b, h->n_vms);
-    json_builder_set_member_name(b, "running");
-    json_builder_add_int_value(b, h->n_running);
+    vb_cli_json_add_int(b, "guests", h->n_vms);
+    vb_cli_json_add_int(b, "running", h->n_running);
     add_load(b, "latest", &h->latest, h->up, TRUE);
     add_load(b, "average", &h->average, h->n_samples > 0, h->n_intervals > 0);
-    json_builder_set_member_name(b, "samples");
-    json_builder_add_int_value(b, h->n_samples);
-    json_builder_set_member_name(b, "intervals");
-    json_builder_add_int_value(b, h->n_intervals);
+    vb_cli_json_add_int(b, "samples", h->n_samples);
+    vb_cli_json_add_int(b, "intervals", h->n_intervals);
     json_builder_end_object(b);
 }
 
@@ -218,14 +193,11 @@ render_json(const char *source, const VbInventory *inv, const GPtrArray *hosts,
     g_autofree char *text = NULL;
 
     json_builder_begin_object(b);
-    json_builder_set_member_name(b, "source");
-    json_builder_add_string_value(b, source);
+    vb_cli_json_add_string(b, "source", source);
     json_builder_set_member_name(b, "window");
     json_builder_begin_object(b);
-    json_builder_set_member_name(b, "seconds");
-    json_builder_add_int_value(b, w->window_seconds);
-    json_builder_set_member_name(b, "samples");
-    json_builder_add_int_value(b, w->n_samples);
+    vb_cli_json_add_int(b, "seconds", w->window_seconds);
+    vb_cli_json_add_int(b, "samples", w->n_samples);
     json_builder_set_member_name(b, "span_seconds");
     json_builder_add_double_value(b, (double) (w->end_us - w->start_us) / G_USEC_PER_SEC);
     add_time(b, "start", w->start_us);

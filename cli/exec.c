@@ -284,18 +284,12 @@ print_report_json(VbCliContext *ctx, const VbExecReport *r, const char *title)
     g_autofree char *text = NULL;
 
     json_builder_begin_object(b);
-    json_builder_set_member_name(b, "run");
-    json_builder_add_string_value(b, title);
-    json_builder_set_member_name(b, "finished");
-    json_builder_add_int_value(b, r->finished);
-    json_builder_set_member_name(b, "failed");
-    json_builder_add_int_value(b, r->failed);
-    json_builder_set_member_name(b, "aborted");
-    json_builder_add_int_value(b, r->aborted);
-    json_builder_set_member_name(b, "skipped");
-    json_builder_add_int_value(b, r->skipped);
-    json_builder_set_member_name(b, "unplaced");
-    json_builder_add_int_value(b, r->unplaced);
+    vb_cli_json_add_string(b, "run", title);
+    vb_cli_json_add_int(b, "finished", r->finished);
+    vb_cli_json_add_int(b, "failed", r->failed);
+    vb_cli_json_add_int(b, "aborted", r->aborted);
+    vb_cli_json_add_int(b, "skipped", r->skipped);
+    vb_cli_json_add_int(b, "unplaced", r->unplaced);
     json_builder_set_member_name(b, "duration_seconds");
     json_builder_add_double_value(b, r->ended_clock - r->started_clock);
     json_builder_set_member_name(b, "moves");
@@ -304,25 +298,15 @@ print_report_json(VbCliContext *ctx, const VbExecReport *r, const char *title)
         const VbExecOutcome *o = g_ptr_array_index(r->outcomes, i);
 
         json_builder_begin_object(b);
-        json_builder_set_member_name(b, "vm");
-        json_builder_add_string_value(b, o->vm);
-        json_builder_set_member_name(b, "from");
-        json_builder_add_string_value(b, o->from);
-        json_builder_set_member_name(b, "to");
-        json_builder_add_string_value(b, o->to);
-        json_builder_set_member_name(b, "kind");
-        json_builder_add_string_value(b, vb_move_kind_names[o->kind]);
-        json_builder_set_member_name(b, "state");
-        json_builder_add_string_value(b, vb_move_state_names[o->state]);
-        json_builder_set_member_name(b, "attempts");
-        json_builder_add_int_value(b, o->attempts);
+        vb_cli_json_add_string(b, "vm", o->vm);
+        vb_cli_json_add_string(b, "from", o->from);
+        vb_cli_json_add_string(b, "to", o->to);
+        vb_cli_json_add_string(b, "kind", vb_move_kind_names[o->kind]);
+        vb_cli_json_add_string(b, "state", vb_move_state_names[o->state]);
+        vb_cli_json_add_int(b, "attempts", o->attempts);
         json_builder_set_member_name(b, "seconds");
         json_builder_add_double_value(b, o->started_clock >= 0 ? o->ended_clock - o->started_clock : 0);
-        json_builder_set_member_name(b, "message");
-        if (o->message)
-            json_builder_add_string_value(b, o->message);
-        else
-            json_builder_add_null_value(b);
+        vb_cli_json_add_string(b, "message", o->message);
         json_builder_end_object(b);
     }
     json_builder_end_array(b);

@@ -24,8 +24,8 @@ round_to(double value, double scale)
     return isfinite(value) ? round(value * scale) / scale : 0.0;
 }
 
-static void
-add_string(JsonBuilder *b, const char *name, const char *value)
+void
+vb_cli_json_add_string(JsonBuilder *b, const char *name, const char *value)
 {
     json_builder_set_member_name(b, name);
     if (value)
@@ -41,15 +41,25 @@ add_double(JsonBuilder *b, const char *name, double value, double scale)
     json_builder_add_double_value(b, round_to(value, scale));
 }
 
-static void
-add_int(JsonBuilder *b, const char *name, gint64 value)
+void
+vb_cli_json_add_number(JsonBuilder *b, const char *name, gboolean known, double value)
+{
+    json_builder_set_member_name(b, name);
+    if (known)
+        json_builder_add_double_value(b, value);
+    else
+        json_builder_add_null_value(b);
+}
+
+void
+vb_cli_json_add_int(JsonBuilder *b, const char *name, gint64 value)
 {
     json_builder_set_member_name(b, name);
     json_builder_add_int_value(b, value);
 }
 
-static void
-add_bool(JsonBuilder *b, const char *name, gboolean value)
+void
+vb_cli_json_add_bool(JsonBuilder *b, const char *name, gboolean value)
 {
     json_builder_set_member_name(b, name);
     json_builder_add_boolean_value(b, value);
@@ -130,9 +140,9 @@ vb_cli_json_add_policy(JsonBuilder *b, const VbPolicy *policy)
 {
     json_builder_set_member_name(b, "policy");
     json_builder_begin_object(b);
-    add_string(b, "file", policy->filename);
-    add_string(b, "goal", vb_goal_names[policy->goal]);
-    add_string(b, "load_source", vb_load_source_names[policy->load_source]);
+    vb_cli_json_add_string(b, "file", policy->filename);
+    vb_cli_json_add_string(b, "goal", vb_goal_names[policy->goal]);
+    vb_cli_json_add_string(b, "load_source", vb_load_source_names[policy->load_source]);
     json_builder_set_member_name(b, "weights");
     json_builder_begin_object(b);
     for (guint m = 0; m < VB_METRIC_LAST; m++)
@@ -185,12 +195,14 @@ add_hosts(JsonBuilder *b, const VbCliPlanView *view)
         const VbHost *host = vb_inventory_host(view->inv, h);
 
         json_builder_begin_object(b);
-        add_string(b, "name", host->name);
-        add_string(b, "pool", vb_inventory_pool(view->inv, host->pool)->name);
-        add_string(b, "state", vb_host_state_to_string(host->state));
-        add_string(b, "state_reason", host->state_reason);
-        add_bool(b, "hotspot_before", vb_cli_host_is_hotspot(view->policy, &plan->before[h]));
-        add_bool(b, "hotspot_after", vb_cli_host_is_hotspot(view->policy, &plan->after[h]));
+        vb_cli_json_add_string(b, "name", host->name);
+        vb_cli_json_add_string(b, "pool", vb_inventory_pool(view->inv, host->pool)->name);
+        vb_cli_json_add_string(b, "state", vb_host_state_to_string(host->state));
+        vb_cli_json_add_string(b, "state_reason", host->state_reason);
+        vb_cli_json_add_bool(b, "hotspot_before",
+                             vb_cli_host_is_hotspot(view->policy, &plan->before[h]));
+        vb_cli_json_add_bool(b, "hotspot_after",
+                             vb_cli_host_is_hotspot(view->policy, &plan->after[h]));
         add_load(b, "before", &plan->before[h]);
         add_load(b, "after", &plan->after[h]);
         json_builder_end_object(b);
@@ -210,14 +222,14 @@ add_moves(JsonBuilder *b, const VbCliPlanView *view, double *ret_total)
         const VbMove *move = &g_array_index(plan->moves, VbMove, i);
 
         json_builder_begin_object(b);
-        add_int(b, "order", i + 1);
-        add_string(b, "vm", vb_inventory_vm(view->inv, move->vm)->name);
-        add_string(b, "from", vb_inventory_host(view->inv, move->from)->name);
-        add_string(b, "to", vb_inventory_host(view->inv, move->to)->name);
-        add_string(b, "kind", vb_move_kind_names[move->kind]);
+        vb_cli_json_add_int(b, "order", i + 1);
+        vb_cli_json_add_string(b, "vm", vb_inventory_vm(view->inv, move->vm)->name);
+        vb_cli_json_add_string(b, "from", vb_inventory_host(view->inv, move->from)->name);
+        vb_cli_json_add_string(b, "to", vb_inventory_host(view->inv, move->to)->name);
+        vb_cli_json_add_string(b, "kind", vb_move_kind_names[move->kind]);
         add_double(b, "estimated_seconds", move->estimated_seconds, 10);
         add_double(b, "gain", move->gain, 1e6);
-        add_string(b, "reason", move->reason);
+        vb_cli_json_add_string(b, "reason", move->reason);
         json_builder_end_object(b);
         *ret_total += move->estimated_seconds;
     }
@@ -230,18 +242,18 @@ add_unplaced_one(JsonBuilder *b, const VbInventory *inv, const VbUnplaced *u)
     const VbVm *vm = vb_inventory_vm(inv, u->vm);
 
     json_builder_begin_object(b);
-    add_string(b, "vm", vm->name);
-    add_string(b, "host", vb_inventory_host(inv, vm->host)->name);
-    add_string(b, "reason", u->reason);
+    vb_cli_json_add_string(b, "vm", vm->name);
+    vb_cli_json_add_string(b, "host", vb_inventory_host(inv, vm->host)->name);
+    vb_cli_json_add_string(b, "reason", u->reason);
     json_builder_set_member_name(b, "reasons");
     json_builder_begin_array(b);
     for (guint i = 0; u->rejections && i < u->rejections->len; i++) {
         const VbRejection *r = &g_array_index(u->rejections, VbRejection, i);
 
         json_builder_begin_object(b);
-        add_string(b, "host", vb_inventory_host(inv, r->host)->name);
-        add_string(b, "code", vb_cli_reject_code_name(r->code));
-        add_string(b, "reason", r->reason);
+        vb_cli_json_add_string(b, "host", vb_inventory_host(inv, r->host)->name);
+        vb_cli_json_add_string(b, "code", vb_cli_reject_code_name(r->code));
+        vb_cli_json_add_string(b, "reason", r->reason);
         json_builder_end_object(b);
     }
     json_builder_end_array(b);
@@ -256,11 +268,11 @@ vb_cli_render_plan_json(const VbCliPlanView *view)
     double total;
 
     json_builder_begin_object(b);
-    add_int(b, "format_version", FORMAT_VERSION);
-    add_string(b, "kind", plan->kind == VB_PLAN_EVACUATE ? "evacuate" : "rebalance");
-    add_bool(b, "dry_run", TRUE);
-    add_string(b, "evacuated_host", plan->evacuated_host);
-    add_string(b, "source", view->source_name);
+    vb_cli_json_add_int(b, "format_version", FORMAT_VERSION);
+    vb_cli_json_add_string(b, "kind", plan->kind == VB_PLAN_EVACUATE ? "evacuate" : "rebalance");
+    vb_cli_json_add_bool(b, "dry_run", TRUE);
+    vb_cli_json_add_string(b, "evacuated_host", plan->evacuated_host);
+    vb_cli_json_add_string(b, "source", view->source_name);
     vb_cli_json_add_policy(b, view->policy);
     add_imbalance(b, plan);
     add_hosts(b, view);
@@ -270,11 +282,11 @@ vb_cli_render_plan_json(const VbCliPlanView *view)
     for (guint i = 0; plan->unplaced && i < plan->unplaced->len; i++)
         add_unplaced_one(b, view->inv, g_ptr_array_index(plan->unplaced, i));
     json_builder_end_array(b);
-    add_string(b, "stop_reason", plan->stop_reason);
+    vb_cli_json_add_string(b, "stop_reason", plan->stop_reason);
     json_builder_set_member_name(b, "summary");
     json_builder_begin_object(b);
-    add_int(b, "moves", plan->moves->len);
-    add_int(b, "unplaced", plan->unplaced ? plan->unplaced->len : 0);
+    vb_cli_json_add_int(b, "moves", plan->moves->len);
+    vb_cli_json_add_int(b, "unplaced", plan->unplaced ? plan->unplaced->len : 0);
     add_double(b, "estimated_seconds_total", total, 10);
     json_builder_end_object(b);
     json_builder_end_object(b);
@@ -288,12 +300,12 @@ add_spec(JsonBuilder *b, const VbVmSpec *spec)
 {
     json_builder_set_member_name(b, "vm");
     json_builder_begin_object(b);
-    add_string(b, "name", spec->name);
-    add_int(b, "vcpus", spec->vcpus);
-    add_int(b, "memory_mib", (gint64) spec->memory_mib);
+    vb_cli_json_add_string(b, "name", spec->name);
+    vb_cli_json_add_int(b, "vcpus", spec->vcpus);
+    vb_cli_json_add_int(b, "memory_mib", (gint64) spec->memory_mib);
     add_double(b, "disk_gib", spec->disk_gib, 1e3);
-    add_bool(b, "disk_shared", spec->disk_shared);
-    add_string(b, "pool", spec->pool);
+    vb_cli_json_add_bool(b, "disk_shared", spec->disk_shared);
+    vb_cli_json_add_string(b, "pool", spec->pool);
     json_builder_set_member_name(b, "labels");
     json_builder_begin_array(b);
     for (guint i = 0; spec->labels && spec->labels[i]; i++)
@@ -309,9 +321,9 @@ vb_cli_render_place_json(const VbCliPlaceView *view)
     gboolean placeable = FALSE;
 
     json_builder_begin_object(b);
-    add_int(b, "format_version", FORMAT_VERSION);
-    add_string(b, "kind", "place");
-    add_string(b, "source", view->source_name);
+    vb_cli_json_add_int(b, "format_version", FORMAT_VERSION);
+    vb_cli_json_add_string(b, "kind", "place");
+    vb_cli_json_add_string(b, "source", view->source_name);
     vb_cli_json_add_policy(b, view->policy);
     add_spec(b, view->spec);
     json_builder_set_member_name(b, "hosts");
@@ -321,19 +333,19 @@ vb_cli_render_place_json(const VbCliPlaceView *view)
         const VbHost *host = vb_inventory_host(view->inv, p->host);
 
         json_builder_begin_object(b);
-        add_int(b, "rank", i + 1);
-        add_string(b, "name", host->name);
-        add_string(b, "pool", vb_inventory_pool(view->inv, host->pool)->name);
-        add_bool(b, "feasible", p->stars > 0);
+        vb_cli_json_add_int(b, "rank", i + 1);
+        vb_cli_json_add_string(b, "name", host->name);
+        vb_cli_json_add_string(b, "pool", vb_inventory_pool(view->inv, host->pool)->name);
+        vb_cli_json_add_bool(b, "feasible", p->stars > 0);
         add_double(b, "score", p->score, 100);
-        add_int(b, "stars", p->stars);
+        vb_cli_json_add_int(b, "stars", p->stars);
         add_double(b, "load_after", p->load_after, 1e6);
-        add_string(b, "reason", p->reason);
+        vb_cli_json_add_string(b, "reason", p->reason);
         json_builder_end_object(b);
         placeable = placeable || p->stars > 0;
     }
     json_builder_end_array(b);
-    add_bool(b, "placeable", placeable);
+    vb_cli_json_add_bool(b, "placeable", placeable);
     json_builder_end_object(b);
     return vb_cli_json_finish(b);
 }
