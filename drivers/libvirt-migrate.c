@@ -117,6 +117,54 @@ vb_lv_job_finish(VbJob *job, gboolean ok, const char *what, const char *message)
     virResetLastError();
 }
 
+/* Post-copy resume attempts after a failed post-copy, this far apart. */
+#define VB_LV_POSTCOPY_RESUME_TRIES 3
+#define VB_LV_POSTCOPY_RESUME_PAUSE_US 2000000
+
+static gboolean
+vb_lv_job_in_postcopy(VbJob *job)
+{
+    gboolean started;
+
+    g_mutex_lock(&job->lock);
+    started = job->postcopy_started;
+    g_mutex_unlock(&job->lock);
+    return started;
+}
+
+/* The migration of @dom failed after it switched to post-copy: the guest
+ * is paused on both hosts (libvirt >= 8.5 keeps it so) and neither an abort
+ * nor a retry from scratch can bring it back; only resuming the post-copy
+ * can. Tried a few times; on failure @ret_message says what a person must
+ * do. A guest no longer paused that way (it ran on, or moved) is left. */
+static gboolean
+vb_lv_postcopy_recover(VbJob *job, virDomainPtr dom, char **ret_message)
+{
+    g_autofree char *first = g_strdup(virGetLastErrorMessage());
+
+    for (guint i = 0; i < VB_LV_POSTCOPY_RESUME_TRIES; i++) {
+        int state = VIR_DOMAIN_NOSTATE, reason = 0;
+
+        virResetLastError();
+        if (virDomainGetState(dom, &state, &reason, 0) < 0 || state != VIR_DOMAIN_PAUSED ||
+            reason != VIR_DOMAIN_PAUSED_POSTCOPY_FAILED)
+            break;
+        if (virDomainMigrateToURI3(dom, job->dconnuri, job->params, job->nparams,
+                                   job->flags | VIR_MIGRATE_POSTCOPY |
+                                       VIR_MIGRATE_POSTCOPY_RESUME) == 0)
+            return TRUE;
+        g_debug("%s: post-copy resume of '%s' failed: %s", job->from, job->vm,
+                virGetLastErrorMessage());
+        g_usleep(VB_LV_POSTCOPY_RESUME_PAUSE_US);
+    }
+    *ret_message = g_strdup_printf("%s; post-copy could not be resumed: if '%s' is paused on "
+                                   "both hosts, resume it with virsh migrate --postcopy "
+                                   "--postcopy-resume (the next attempt tries that too)",
+                                   first && *first ? first : "post-copy failed", job->vm);
+    virResetLastError();
+    return FALSE;
+}
+
 /* A move runs on connections of its own: libvirt answers nothing else on a
  * connection while a migration call (or a volume stream) is in flight on it,
  * and the hosts' shared connections must stay free for job_poll, job_abort,
@@ -143,9 +191,12 @@ vb_lv_move(VbJob *job, const char **ret_what, char **ret_message)
     else if (!job->live)
         ok = vb_lv_cold_move(dom, dconn, job->shared_storage, job->start_after, ret_what,
                              ret_message);
-    else
+    else {
         ok = virDomainMigrateToURI3(dom, job->dconnuri, job->params, job->nparams,
                                     job->flags) == 0;
+        if (!ok && vb_lv_job_in_postcopy(job))
+            ok = vb_lv_postcopy_recover(job, dom, ret_message);
+    }
     /* Now: freeing the connections below resets libvirt's last error. */
     if (!ok && !*ret_message)
         *ret_message = g_strdup(virGetLastError() ? virGetLastErrorMessage()
@@ -175,6 +226,28 @@ vb_lv_job_thread(gpointer data)
 
 /* ------------------------------------------------------------ starting */
 
+unsigned int
+vb_lv_migrate_flags(gboolean copy_storage, const VbMigrationSettings *s, int state, int reason)
+{
+    unsigned int flags = VIR_MIGRATE_LIVE | VIR_MIGRATE_PEER2PEER | VIR_MIGRATE_PERSIST_DEST |
+                         VIR_MIGRATE_UNDEFINE_SOURCE;
+
+    if (copy_storage)
+        flags |= VIR_MIGRATE_NON_SHARED_DISK;
+    if (s && s->compression)
+        flags |= VIR_MIGRATE_COMPRESSED;
+    if (s && s->auto_converge)
+        flags |= VIR_MIGRATE_AUTO_CONVERGE;
+    if (s && s->post_copy)
+        flags |= VIR_MIGRATE_POSTCOPY;
+    /* A failed post-copy leaves the guest paused on both hosts, its memory
+     * split between them: it cannot start afresh, only be resumed (whatever
+     * the policy says now). */
+    if (state == VIR_DOMAIN_PAUSED && reason == VIR_DOMAIN_PAUSED_POSTCOPY_FAILED)
+        flags |= VIR_MIGRATE_POSTCOPY | VIR_MIGRATE_POSTCOPY_RESUME;
+    return flags;
+}
+
 static gboolean
 vb_lv_job_params(VbJob *job, VbLvHost *dest, const VbMigrationRequest *req, GError **error)
 {
@@ -182,16 +255,13 @@ vb_lv_job_params(VbJob *job, VbLvHost *dest, const VbMigrationRequest *req, GErr
     int max = 0;
     g_autofree char *uri = NULL;
 
-    job->flags = VIR_MIGRATE_LIVE | VIR_MIGRATE_PEER2PEER | VIR_MIGRATE_PERSIST_DEST |
-                 VIR_MIGRATE_UNDEFINE_SOURCE;
-    if (req->copy_storage)
-        job->flags |= VIR_MIGRATE_NON_SHARED_DISK;
-    if (s && s->compression)
-        job->flags |= VIR_MIGRATE_COMPRESSED;
-    if (s && s->auto_converge)
-        job->flags |= VIR_MIGRATE_AUTO_CONVERGE;
-    if (s && s->post_copy)
-        job->flags |= VIR_MIGRATE_POSTCOPY;
+    int state = VIR_DOMAIN_NOSTATE, reason = 0;
+
+    if (virDomainGetState(job->dom, &state, &reason, 0) < 0)
+        return vb_lv_error(error, VB_ERROR_MIGRATION, job->from, "cannot read the guest's state");
+    job->flags = vb_lv_migrate_flags(req->copy_storage, s, state, reason);
+    if (job->flags & VIR_MIGRATE_POSTCOPY_RESUME)
+        job->postcopy_started = TRUE; /* resumed: already in post-copy */
     /* No port: the destination picks one from its migration port range. */
     if (dest->migration_host) {
         uri = g_strdup_printf("tcp://%s", dest->migration_host);
@@ -310,9 +380,19 @@ vb_lv_job_watch_once(VbJob *job)
         job->progress = CLAMP((double) (total - MIN(remaining, total)) / (double) total, 0.0, 0.99);
     job->remaining_mib = (guint64) ((double) remaining / VB_BYTES_PER_MIB);
     g_mutex_unlock(&job->lock);
-    if (job->post_copy && !job->postcopy_started && iteration >= VB_LV_POSTCOPY_AFTER_ITERATIONS &&
-        virDomainMigrateStartPostCopy(job->dom, 0) == 0)
-        job->postcopy_started = TRUE; /* only this thread reads or writes it */
+    if (job->post_copy && !vb_lv_job_in_postcopy(job) &&
+        iteration >= VB_LV_POSTCOPY_AFTER_ITERATIONS) {
+        /* Marked before the switch: a failure right after it must be
+         * recovered, never taken for a failed pre-copy. */
+        g_mutex_lock(&job->lock);
+        job->postcopy_started = TRUE;
+        g_mutex_unlock(&job->lock);
+        if (virDomainMigrateStartPostCopy(job->dom, 0) < 0) {
+            g_mutex_lock(&job->lock);
+            job->postcopy_started = FALSE;
+            g_mutex_unlock(&job->lock);
+        }
+    }
     virResetLastError();
     if (job->attached && type == VIR_DOMAIN_JOB_NONE)
         vb_lv_job_attached_ended(job);

@@ -146,6 +146,12 @@ VbJob *vb_lv_migrate_start(VbConn *conn, const VbMigrationRequest *req, GError *
 gboolean vb_lv_job_poll(VbConn *conn, VbJob *job, VbJobInfo *ret_info, GError **error);
 gboolean vb_lv_job_abort(VbConn *conn, VbJob *job, GError **error);
 void vb_lv_job_free(VbJob *job);
+/* The flags of a live migration (peer-to-peer, persist on the destination,
+ * undefine on the source, and the policy's options) of a guest in libvirt
+ * @state/@reason on its source: one paused by a failed post-copy gets
+ * POSTCOPY_RESUME, the only way to bring it back. Cannot fail. */
+unsigned int vb_lv_migrate_flags(gboolean copy_storage, const VbMigrationSettings *s,
+                                 int state, int reason);
 VbJob *vb_lv_job_find(VbConn *conn, const char *vm, GError **error);
 GPtrArray *vb_lv_locate(VbConn *conn, const char *vm, GError **error);
 

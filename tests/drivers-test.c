@@ -481,6 +481,50 @@ START_TEST(test_reconnect_test_driver)
 }
 END_TEST
 
+/* ------------------------------------------------- migration flags */
+
+#define VB_LV_BASE_FLAGS (VIR_MIGRATE_LIVE | VIR_MIGRATE_PEER2PEER | VIR_MIGRATE_PERSIST_DEST | \
+                          VIR_MIGRATE_UNDEFINE_SOURCE)
+
+/* Never UNDEFINE_SOURCE without PERSIST_DEST; the policy's options map one to
+ * one; a guest paused by a failed post-copy is resumed, never migrated from
+ * scratch (a fresh migration is refused and it would stay paused on both
+ * hosts), even when the policy no longer allows post-copy. */
+static const struct {
+    gboolean copy_storage, post_copy, compression, auto_converge;
+    int state, reason;
+    unsigned int flags;
+} flag_cases[] = {
+    { FALSE, FALSE, FALSE, FALSE, VIR_DOMAIN_RUNNING, 0, VB_LV_BASE_FLAGS },
+    { TRUE, TRUE, TRUE, TRUE, VIR_DOMAIN_RUNNING, 0,
+      VB_LV_BASE_FLAGS | VIR_MIGRATE_NON_SHARED_DISK | VIR_MIGRATE_POSTCOPY |
+          VIR_MIGRATE_COMPRESSED | VIR_MIGRATE_AUTO_CONVERGE },
+    { FALSE, FALSE, FALSE, FALSE, VIR_DOMAIN_PAUSED, VIR_DOMAIN_PAUSED_USER, VB_LV_BASE_FLAGS },
+    { FALSE, TRUE, FALSE, FALSE, VIR_DOMAIN_PAUSED, VIR_DOMAIN_PAUSED_POSTCOPY_FAILED,
+      VB_LV_BASE_FLAGS | VIR_MIGRATE_POSTCOPY | VIR_MIGRATE_POSTCOPY_RESUME },
+    { FALSE, FALSE, FALSE, FALSE, VIR_DOMAIN_PAUSED, VIR_DOMAIN_PAUSED_POSTCOPY_FAILED,
+      VB_LV_BASE_FLAGS | VIR_MIGRATE_POSTCOPY | VIR_MIGRATE_POSTCOPY_RESUME },
+};
+
+START_TEST(test_migrate_flags)
+{
+    VbMigrationSettings s = { 0 };
+    unsigned int flags;
+
+    s.post_copy = flag_cases[_i].post_copy;
+    s.compression = flag_cases[_i].compression;
+    s.auto_converge = flag_cases[_i].auto_converge;
+    flags = vb_lv_migrate_flags(flag_cases[_i].copy_storage, &s, flag_cases[_i].state,
+                                flag_cases[_i].reason);
+    ck_assert_uint_eq(flags, flag_cases[_i].flags);
+    ck_assert(!(flags & VIR_MIGRATE_UNDEFINE_SOURCE) || (flags & VIR_MIGRATE_PERSIST_DEST));
+    /* No settings at all: the base flags (plus resume when it must). */
+    flags = vb_lv_migrate_flags(FALSE, NULL, flag_cases[_i].state, flag_cases[_i].reason);
+    ck_assert_uint_eq(flags & ~(unsigned int) (VIR_MIGRATE_POSTCOPY | VIR_MIGRATE_POSTCOPY_RESUME),
+                      VB_LV_BASE_FLAGS);
+}
+END_TEST
+
 /* ------------------------------------------------------- cold moves */
 
 /* A cold move between two private test:// hosts (each opened from its own
@@ -563,6 +607,7 @@ drivers_suite(void)
     tcase_add_loop_test(tc, test_parse, 0, G_N_ELEMENTS(parse_cases));
     tcase_add_loop_test(tc, test_domstats, 0, G_N_ELEMENTS(domstats_cases));
     tcase_add_test(tc, test_node_stats);
+    tcase_add_loop_test(tc, test_migrate_flags, 0, G_N_ELEMENTS(flag_cases));
     suite_add_tcase(s, tc);
     tc = tcase_create("connect");
     tcase_add_test(tc, test_connect_refused);
