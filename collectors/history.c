@@ -111,6 +111,22 @@ bind_usage(sqlite3_stmt *stmt, int col, gboolean have, double usage, gint64 inte
     }
 }
 
+/* Steps @stmt once, for the previous row of a host or guest; *ret_row says
+ * whether there is one (its columns are then readable until the caller
+ * resets @stmt). On a database error @stmt is reset and FALSE returned. */
+static gboolean
+step_previous(VbStore *store, sqlite3_stmt *stmt, gboolean *ret_row, GError **error)
+{
+    int rc = sqlite3_step(stmt);
+
+    *ret_row = rc == SQLITE_ROW;
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+        sqlite3_reset(stmt);
+        return vb_store_error(store, error, "cannot read history");
+    }
+    return TRUE;
+}
+
 /* The CPU usage of @hs over the interval since the host's previous row. */
 static gboolean
 host_usage(VbStore *store, const VbHostSample *hs, gint64 sample_id, gboolean *ret_have,
@@ -121,15 +137,16 @@ host_usage(VbStore *store, const VbHostSample *hs, gint64 sample_id, gboolean *r
         "SELECT up, mono_us, cpu_busy_ns, cpu_total_ns, time_us FROM host_samples"
         " WHERE host = ?1 AND sample < ?2 ORDER BY sample DESC LIMIT 1",
         error);
-    int rc;
+    gboolean row;
 
     *ret_have = FALSE;
     if (!stmt)
         return FALSE;
     sqlite3_bind_text(stmt, 1, hs->host, -1, SQLITE_STATIC);
     sqlite3_bind_int64(stmt, 2, sample_id);
-    rc = sqlite3_step(stmt);
-    if (rc == SQLITE_ROW && hs->up && sqlite3_column_int(stmt, 0)) {
+    if (!step_previous(store, stmt, &row, error))
+        return FALSE;
+    if (row && hs->up && sqlite3_column_int(stmt, 0)) {
         gint64 interval = hs->monotonic_us - sqlite3_column_int64(stmt, 1);
 
         *ret_interval = interval;
@@ -137,9 +154,6 @@ host_usage(VbStore *store, const VbHostSample *hs, gint64 sample_id, gboolean *r
                     vb_usage_host_cpu((guint64) sqlite3_column_int64(stmt, 2),
                                       (guint64) sqlite3_column_int64(stmt, 3), hs->cpu_busy_ns,
                                       hs->cpu_total_ns, ret_usage);
-    } else if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
-        sqlite3_reset(stmt);
-        return vb_store_error(store, error, "cannot read history");
     }
     sqlite3_reset(stmt);
     return TRUE;
@@ -197,7 +211,7 @@ vm_usage(VbStore *store, const VbHostSample *hs, const VbVmSample *vs, gint64 sa
         "SELECT running, mono_us, cpu_time_ns FROM vm_samples"
         " WHERE vm = ?1 AND host = ?2 AND sample < ?3 ORDER BY sample DESC LIMIT 1",
         error);
-    int rc;
+    gboolean row;
 
     *ret_have = FALSE;
     if (!stmt)
@@ -205,14 +219,12 @@ vm_usage(VbStore *store, const VbHostSample *hs, const VbVmSample *vs, gint64 sa
     sqlite3_bind_text(stmt, 1, vs->name, -1, SQLITE_STATIC);
     sqlite3_bind_text(stmt, 2, hs->host, -1, SQLITE_STATIC);
     sqlite3_bind_int64(stmt, 3, sample_id);
-    rc = sqlite3_step(stmt);
-    if (rc == SQLITE_ROW && vs->running && sqlite3_column_int(stmt, 0)) {
+    if (!step_previous(store, stmt, &row, error))
+        return FALSE;
+    if (row && vs->running && sqlite3_column_int(stmt, 0)) {
         *ret_interval = hs->monotonic_us - sqlite3_column_int64(stmt, 1);
         *ret_have = vb_usage_vm_cpu((guint64) sqlite3_column_int64(stmt, 2), vs->cpu_time_ns,
                                     *ret_interval, vs->vcpus, ret_usage);
-    } else if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
-        sqlite3_reset(stmt);
-        return vb_store_error(store, error, "cannot read history");
     }
     sqlite3_reset(stmt);
     return TRUE;
