@@ -550,11 +550,23 @@ vb_lv_job_is_done(VbJob *job)
 gboolean
 vb_lv_job_abort(VbConn *conn, VbJob *job, GError **error)
 {
+    gboolean done;
+
     g_mutex_lock(&job->lock);
-    job->aborted = !job->done;
+    done = job->done;
+    /* A cold move is not interruptible: it is not marked aborted, and its
+     * abort is refused while it runs, so the executor waits for its end
+     * instead of taking it for aborted while it goes on and lands. */
+    job->aborted = !done && job->live;
     g_mutex_unlock(&job->lock);
+    if (!job->live && !done) {
+        g_set_error(error, VB_ERROR, VB_ERROR_MIGRATION,
+                    "%s: the cold move of '%s' to %s cannot be interrupted", job->from, job->vm,
+                    job->to);
+        return FALSE;
+    }
     if (!job->live)
-        return TRUE; /* a cold move is not interruptible; job_poll tells how it ended */
+        return TRUE; /* it ended first: job_poll tells how */
     for (guint attempt = 0; !vb_lv_job_is_done(job); attempt++) {
         if (virDomainAbortJob(job->dom) == 0)
             return TRUE;
