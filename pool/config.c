@@ -35,11 +35,11 @@ static const char *const host_keys[] = {
 
 /* ------------------------------------------------------------ lifecycle */
 
-static void
-config_host_free(gpointer data)
+void
+vb_config_host_free(VbConfigHost *host)
 {
-    VbConfigHost *host = data;
-
+    if (!host)
+        return;
     g_free(host->name);
     g_free(host->uri);
     g_strfreev(host->labels);
@@ -48,11 +48,11 @@ config_host_free(gpointer data)
     g_free(host);
 }
 
-static void
-config_pool_free(gpointer data)
+void
+vb_config_pool_free(VbConfigPool *pool)
 {
-    VbConfigPool *pool = data;
-
+    if (!pool)
+        return;
     g_free(pool->name);
     if (pool->hosts)
         g_ptr_array_unref(pool->hosts);
@@ -65,7 +65,7 @@ vb_config_new_default(void)
     VbConfig *config = g_new0(VbConfig, 1);
 
     config->driver = g_strdup("libvirt");
-    config->pools = g_ptr_array_new_with_free_func(config_pool_free);
+    config->pools = g_ptr_array_new_with_free_func((GDestroyNotify) vb_config_pool_free);
     config->database = g_strdup(DEFAULT_DATABASE);
     config->sample_interval_seconds = 30;
     config->window_seconds = 300;
@@ -210,7 +210,8 @@ read_host_name(Reader *r, const VbYamlNode *node, VbConfigHost *host, GError **e
 static gboolean
 read_host(Reader *r, VbConfigPool *pool, const VbYamlNode *node, GError **error)
 {
-    g_autoptr(GPtrArray) guard = g_ptr_array_new_with_free_func(config_host_free);
+    g_autoptr(GPtrArray) guard =
+        g_ptr_array_new_with_free_func((GDestroyNotify) vb_config_host_free);
     VbConfigHost *host = g_new0(VbConfigHost, 1);
     const VbYamlNode *uri, *labels;
     g_autofree char *what = NULL;
@@ -276,12 +277,13 @@ read_pool_hosts(Reader *r, VbConfigPool *pool, const VbYamlNode *map, GError **e
 static gboolean
 read_pool(Reader *r, const VbYamlNode *map, GError **error)
 {
-    g_autoptr(GPtrArray) guard = g_ptr_array_new_with_free_func(config_pool_free);
+    g_autoptr(GPtrArray) guard =
+        g_ptr_array_new_with_free_func((GDestroyNotify) vb_config_pool_free);
     VbConfigPool *pool = g_new0(VbConfigPool, 1);
     const VbYamlNode *name, *shared;
 
     g_ptr_array_add(guard, pool);
-    pool->hosts = g_ptr_array_new_with_free_func(config_host_free);
+    pool->hosts = g_ptr_array_new_with_free_func((GDestroyNotify) vb_config_host_free);
     if (!vb_yaml_check_mapping(r->doc, map, "pool", pool_keys, error))
         return FALSE;
     name = vb_yaml_mapping_get(r->doc, map, "name");

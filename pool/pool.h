@@ -268,6 +268,11 @@ typedef struct {
 
 VbConfig *vb_config_new_default(void);
 void vb_config_free(VbConfig *config);
+/* Destructors of a config's parts, for configs built by hand (tests): both
+ * accept NULL; a pool's hosts go with its array's free function (the
+ * loader's is vb_config_host_free). */
+void vb_config_host_free(VbConfigHost *host);
+void vb_config_pool_free(VbConfigPool *pool);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(VbConfig, vb_config_free)
 /* Loads the main config (transfer full); mistakes give NULL and
  * "file:line:column: what is wrong" (VB_ERROR_INVALID_INPUT). Relative paths

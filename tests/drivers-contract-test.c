@@ -55,46 +55,15 @@ static const struct {
 
 /* ------------------------------------------------------------ environments */
 
-/* The suite builds its configs by hand: the config loader belongs to pool/. */
-static void
-config_host_free(VbConfigHost *host)
-{
-    g_free(host->name);
-    g_free(host->uri);
-    g_strfreev(host->labels);
-    g_free(host->migration_host);
-    g_free(host->cpu_vendor);
-    g_free(host);
-}
-
-static void
-config_pool_free(VbConfigPool *pool)
-{
-    g_free(pool->name);
-    g_ptr_array_unref(pool->hosts);
-    g_free(pool);
-}
-
-static void
-config_free(VbConfig *config)
-{
-    if (!config)
-        return;
-    g_free(config->filename);
-    g_free(config->driver);
-    g_free(config->inventory);
-    if (config->pools)
-        g_ptr_array_unref(config->pools);
-    g_free(config);
-}
-
+/* The suite builds its configs by hand (the config loader belongs to pool/)
+ * and frees them with pool/'s destructors. */
 static VbConfig *
 config_new(const char *driver)
 {
     VbConfig *config = g_new0(VbConfig, 1);
 
     config->driver = g_strdup(driver);
-    config->pools = g_ptr_array_new_with_free_func((GDestroyNotify) config_pool_free);
+    config->pools = g_ptr_array_new_with_free_func((GDestroyNotify) vb_config_pool_free);
     config->connect_timeout_seconds = 10;
     return config;
 }
@@ -179,7 +148,7 @@ libvirt_setup(void)
         return;
     pool = g_new0(VbConfigPool, 1);
     pool->name = g_strdup("lab");
-    pool->hosts = g_ptr_array_new_with_free_func((GDestroyNotify) config_host_free);
+    pool->hosts = g_ptr_array_new_with_free_func((GDestroyNotify) vb_config_host_free);
     g_ptr_array_add(env.config->pools, pool);
     for (guint i = 1; i <= LAB_HOSTS; i++) {
         g_autofree char *key = g_strdup_printf("VB_LAB_URI_%u", i);
@@ -246,7 +215,7 @@ env_teardown(void)
         if (g_strcmp0(builders[i].driver, env.driver) == 0 && builders[i].teardown)
             builders[i].teardown();
     }
-    config_free(env.config);
+    vb_config_free(env.config);
     g_free(env.lab_dir);
     memset(&env, 0, sizeof(env));
 }

@@ -341,7 +341,8 @@ END_TEST
 
 /* One pool, shared storage, one host on libvirt's built-in test driver (no
  * daemon: it holds one running guest "test" with a 1 TiB disk) with admin
- * labels and a vendor override, and one host that refuses connections. */
+ * labels and a vendor override, and one host that refuses connections
+ * (transfer full: vb_config_free). */
 static VbConfig *
 test_driver_config(void)
 {
@@ -352,10 +353,10 @@ test_driver_config(void)
 
     config->driver = g_strdup("libvirt");
     config->connect_timeout_seconds = 5;
-    config->pools = g_ptr_array_new();
+    config->pools = g_ptr_array_new_with_free_func((GDestroyNotify) vb_config_pool_free);
     pool->name = g_strdup("p1");
     pool->shared_storage = TRUE;
-    pool->hosts = g_ptr_array_new();
+    pool->hosts = g_ptr_array_new_with_free_func((GDestroyNotify) vb_config_host_free);
     t1->name = g_strdup("t1");
     t1->uri = g_strdup("test:///default");
     t1->labels = g_strdupv((char **) labels);
@@ -366,28 +367,6 @@ test_driver_config(void)
     g_ptr_array_add(pool->hosts, t2);
     g_ptr_array_add(config->pools, pool);
     return config;
-}
-
-static void
-test_driver_config_free(VbConfig *config)
-{
-    VbConfigPool *pool = g_ptr_array_index(config->pools, 0);
-
-    for (guint i = 0; i < pool->hosts->len; i++) {
-        VbConfigHost *host = g_ptr_array_index(pool->hosts, i);
-
-        g_free(host->name);
-        g_free(host->uri);
-        g_strfreev(host->labels);
-        g_free(host->cpu_vendor);
-        g_free(host);
-    }
-    g_ptr_array_unref(pool->hosts);
-    g_free(pool->name);
-    g_free(pool);
-    g_ptr_array_unref(config->pools);
-    g_free(config->driver);
-    g_free(config);
 }
 
 START_TEST(test_snapshot_test_driver)
@@ -425,7 +404,7 @@ START_TEST(test_snapshot_test_driver)
     ck_assert(vm->disks[0].shared); /* the pool says shared_storage */
     ck_assert(vm->disks[0].size_gib > 1000.0);
     vb_driver_libvirt.close(conn);
-    test_driver_config_free(config);
+    vb_config_free(config);
 }
 END_TEST
 
@@ -452,7 +431,7 @@ START_TEST(test_sample_test_driver)
     ck_assert(!t2->up);
     ck_assert_msg(g_str_has_prefix(t2->reason, "t2: cannot connect: "), "%s", t2->reason);
     vb_driver_libvirt.close(conn);
-    test_driver_config_free(config);
+    vb_config_free(config);
 }
 END_TEST
 
@@ -477,7 +456,7 @@ START_TEST(test_reconnect_test_driver)
     ck_assert(host->conn != NULL);
     ck_assert_ptr_null(host->reason);
     vb_driver_libvirt.close(conn);
-    test_driver_config_free(config);
+    vb_config_free(config);
 }
 END_TEST
 
