@@ -78,6 +78,10 @@ typedef struct {
     char *reason;          /* summary when no host was a candidate at all */
 } VbUnplaced;
 
+/* Frees @u, its rejections and their reasons; accepts NULL and a NULL
+ * rejections array. The free function of VbPlan.unplaced. */
+void vb_unplaced_free(VbUnplaced *u);
+
 typedef struct {
     double load[VB_METRIC_LAST]; /* fraction of capacity, 0..1+ */
     double weighted;             /* weighted load */

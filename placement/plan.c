@@ -14,11 +14,9 @@ const char *const vb_move_kind_names[] = {"live", "live-storage", "cold", NULL};
 
 G_STATIC_ASSERT(G_N_ELEMENTS(vb_move_kind_names) == VB_MOVE_KIND_LAST + 1);
 
-static void
-unplaced_free(gpointer data)
+void
+vb_unplaced_free(VbUnplaced *u)
 {
-    VbUnplaced *u = data;
-
     if (!u)
         return;
     for (guint i = 0; u->rejections && i < u->rejections->len; i++)
@@ -55,7 +53,7 @@ vb_plan_new(const VbState *st, VbPlanKind kind)
 
     plan->kind = kind;
     plan->moves = g_array_new(FALSE, TRUE, sizeof(VbMove));
-    plan->unplaced = g_ptr_array_new_with_free_func(unplaced_free);
+    plan->unplaced = g_ptr_array_new_with_free_func((GDestroyNotify) vb_unplaced_free);
     plan->n_hosts = st->n_hosts;
     plan->before = g_memdup2(st->load, sizeof(VbHostLoad) * MAX(st->n_hosts, 1));
     vb_loads_imbalance(st->inv, plan->before, st->participates, &plan->imbalance_before,

@@ -414,18 +414,6 @@ add_rejection(VbUnplaced *u, const VbInventory *inv, const char *host, VbRejectC
     g_array_append_val(u->rejections, r);
 }
 
-static void
-unplaced_free(gpointer data)
-{
-    VbUnplaced *u = data;
-
-    for (guint i = 0; i < u->rejections->len; i++)
-        g_free(g_array_index(u->rejections, VbRejection, i).reason);
-    g_array_unref(u->rejections);
-    g_free(u->reason);
-    g_free(u);
-}
-
 static VbUnplaced *
 new_unplaced(const VbInventory *inv, const char *vm, const char *reason)
 {
@@ -437,7 +425,8 @@ new_unplaced(const VbInventory *inv, const char *vm, const char *reason)
     return u;
 }
 
-/* Loads rise with the host id before, and are flat after. */
+/* Loads rise with the host id before, and are flat after (transfer full:
+ * vb_plan_free). */
 static VbPlan *
 fixed_plan(const VbInventory *inv, VbPlanKind kind)
 {
@@ -467,7 +456,7 @@ fixed_plan(const VbInventory *inv, VbPlanKind kind)
     add_move(plan, inv, "web1", "kvm3", VB_MOVE_LIVE, 17.26, 0.0741);
     add_move(plan, inv, "app1", "kvm2", VB_MOVE_LIVE, 3725, 0.07);
     add_move(plan, inv, "old1", "kvm2", VB_MOVE_COLD, 0, 0.0001);
-    plan->unplaced = g_ptr_array_new_with_free_func(unplaced_free);
+    plan->unplaced = g_ptr_array_new_with_free_func((GDestroyNotify) vb_unplaced_free);
     g_ptr_array_add(plan->unplaced, new_unplaced(inv, "db1", "db1 is tagged no-migrate"));
     g_ptr_array_add(plan->unplaced, new_unplaced(inv, "gpu1", "gpu1 has a pass-through device"));
     u = new_unplaced(inv, "web2", NULL);
@@ -479,20 +468,6 @@ fixed_plan(const VbInventory *inv, VbPlanKind kind)
     g_ptr_array_add(plan->unplaced, u);
     plan->stop_reason = g_strdup("budget used");
     return plan;
-}
-
-static void
-fixed_plan_free(VbPlan *plan)
-{
-    for (guint i = 0; i < plan->moves->len; i++)
-        g_free(g_array_index(plan->moves, VbMove, i).reason);
-    g_array_unref(plan->moves);
-    g_ptr_array_unref(plan->unplaced);
-    g_free(plan->evacuated_host);
-    g_free(plan->before);
-    g_free(plan->after);
-    g_free(plan->stop_reason);
-    g_free(plan);
 }
 
 static char *
@@ -524,7 +499,7 @@ START_TEST(test_render_fixed_plan)
     check_json_output(dir, json);
     compare_in(fixed_kinds[_i], dir, text_name, text);
     compare_in(fixed_kinds[_i], dir, json_name, json);
-    fixed_plan_free(plan);
+    vb_plan_free(plan);
 }
 END_TEST
 
