@@ -439,6 +439,11 @@ exec_poll_one(Exec *ex, guint i, gboolean *ret_done, GError **error)
             ok = exec_attempt_failed(ex, m, local->message, error);
         else if (info.state == VB_JOB_COMPLETED)
             ok = exec_finished(ex, m, error);
+        else if (exec_landed(ex, m))
+            /* A job reported failed after the guest switched over (an error
+             * in the last step): the hosts are the truth; retrying would
+             * find it gone from its source and skip it. */
+            ok = exec_finished(ex, m, error);
         else
             ok = exec_attempt_failed(ex, m, info.message ? info.message : "migration failed",
                                      error);

@@ -667,6 +667,56 @@ START_TEST(test_timeout_after_landing)
 }
 END_TEST
 
+/* Reports a completed job as failed, as libvirt does when the migration
+ * call errs after the guest switched over (its last step failed). */
+static gboolean
+late_error_job_poll(VbConn *conn, VbJob *job, VbJobInfo *ret_info, GError **error)
+{
+    if (!vb_driver_sim.job_poll(conn, job, ret_info, error))
+        return FALSE;
+    if (ret_info->state == VB_JOB_COMPLETED) {
+        ret_info->state = VB_JOB_FAILED;
+        ret_info->message = g_strdup("a: error after the switch-over (simulated)");
+    }
+    return TRUE;
+}
+
+/* The guest landed although its job says failed: finished (and recorded as
+ * evacuated, for a move back), not retried, skipped or failed. */
+START_TEST(test_failed_after_landing)
+{
+    g_autoptr(VbInventory) inv = th_pool(2, 16, 65536, 100);
+    g_autoptr(VbPolicy) policy = vb_policy_new_default();
+    const char *pairs[] = { "a", "h1", NULL };
+    g_autoptr(VbPlan) plan = NULL;
+    g_autoptr(VbExecReport) r = NULL;
+    g_autoptr(GError) error = NULL;
+    g_autoptr(GPtrArray) evacuated = NULL;
+    VbDriverOps late = vb_driver_sim;
+    VbExecOptions opts = { 0 };
+    VbConn *conn;
+    ThDb db = { 0 };
+
+    late.job_poll = late_error_job_poll;
+    th_vm(inv, "h0", "a", 1024, 0);
+    plan = th_plan(inv, policy, VB_PLAN_EVACUATE, "h0", pairs);
+    conn = vb_sim_conn_new(vb_inventory_copy(inv));
+    th_db_open(&db);
+    opts = (VbExecOptions){ .ops = &late, .conn = conn, .policy = policy, .journal = db.journal,
+                            .now_unix = 1 };
+    r = vb_executor_run(&opts, inv, plan, &error);
+    ck_assert_msg(r, "%s", error ? error->message : "");
+    ck_assert_uint_eq(r->finished, 1);
+    ck_assert_uint_eq(r->failed + r->skipped + r->aborted, 0);
+    ck_assert_uint_eq(vb_sim_n_migrations(conn), 1);
+    ck_assert_str_eq(th_where(conn, "a"), "h1");
+    evacuated = vb_journal_evacuated(db.journal, "h0", NULL, &error);
+    ck_assert_uint_eq(evacuated->len, 1);
+    vb_driver_sim.close(conn);
+    th_db_close(&db);
+}
+END_TEST
+
 /* ---------------------------------------------------------- stopping */
 
 static gint stop_flag;
@@ -814,6 +864,7 @@ scheduler_suite(void)
     tcase_add_test(tc, test_retries_then_failure);
     tcase_add_test(tc, test_timeout_aborts);
     tcase_add_test(tc, test_timeout_after_landing);
+    tcase_add_test(tc, test_failed_after_landing);
     tcase_add_loop_test(tc, test_stop_drains, 0, G_N_ELEMENTS(drain_rows));
     tcase_add_loop_test(tc, test_abort_refused, 0, G_N_ELEMENTS(deaf_stop_rows));
     tcase_add_test(tc, test_destination_down_replans);
