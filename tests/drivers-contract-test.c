@@ -280,6 +280,24 @@ wait_job(const VbDriverOps *ops, VbConn *conn, VbJob *job)
     }
 }
 
+/* Starts the migration @req and waits for it to complete, asserting both;
+ * @what names it in failure messages ("cold move"). */
+static void
+migrate_to_completion(const VbDriverOps *ops, VbConn *conn, const VbMigrationRequest *req,
+                      const char *what)
+{
+    g_autoptr(GError) error = NULL;
+    VbJob *job = ops->migrate_start(conn, req, &error);
+    VbJobInfo info;
+
+    ck_assert_msg(job != NULL, "%s: %s: %s", env.driver, what, error ? error->message : "");
+    info = wait_job(ops, conn, job);
+    ck_assert_msg(info.state == VB_JOB_COMPLETED, "%s: %s ended %d: %s", env.driver, what,
+                  info.state, info.message ? info.message : "");
+    vb_job_info_clear(&info);
+    ops->job_free(job);
+}
+
 /* ------------------------------------------------------------ the checks */
 
 START_TEST(test_snapshot)
@@ -413,19 +431,12 @@ START_TEST(test_migrate)
                                .settings = &settings };
     g_autoptr(GError) error = NULL;
     VbJob *job;
-    VbJobInfo info;
     double start;
 
     assert_located(ops, conn, "g03", "lab2", TRUE);
     start = ops->now(conn);
-    job = ops->migrate_start(conn, &req, &error);
-    ck_assert_msg(job != NULL, "%s: migrate: %s", env.driver, error ? error->message : "");
-    info = wait_job(ops, conn, job);
-    ck_assert_msg(info.state == VB_JOB_COMPLETED, "%s: migration ended %d: %s", env.driver,
-                  info.state, info.message ? info.message : "");
+    migrate_to_completion(ops, conn, &req, "migration");
     fprintf(stderr, "%s: live migration of g03 took %.2f s\n", env.driver, ops->now(conn) - start);
-    vb_job_info_clear(&info);
-    ops->job_free(job);
     assert_located(ops, conn, "g03", "lab3", TRUE);
     /* A guest that is not on the source cannot leave it. */
     job = ops->migrate_start(conn, &req, &error);
@@ -470,20 +481,11 @@ START_TEST(test_migrate_storage)
     VbMigrationSettings settings = { .max_total = 1 };
     VbMigrationRequest req = { .vm = "disk1", .from = "lab1", .to = "lab2", .live = TRUE,
                                .copy_storage = TRUE, .settings = &settings };
-    g_autoptr(GError) error = NULL;
-    VbJob *job;
-    VbJobInfo info;
     double start = ops->now(conn);
 
-    job = ops->migrate_start(conn, &req, &error);
-    ck_assert_msg(job != NULL, "%s: migrate: %s", env.driver, error ? error->message : "");
-    info = wait_job(ops, conn, job);
-    ck_assert_msg(info.state == VB_JOB_COMPLETED, "%s: storage migration ended %d: %s",
-                  env.driver, info.state, info.message ? info.message : "");
+    migrate_to_completion(ops, conn, &req, "storage migration");
     fprintf(stderr, "%s: storage migration of disk1 took %.2f s\n", env.driver,
             ops->now(conn) - start);
-    vb_job_info_clear(&info);
-    ops->job_free(job);
     assert_located(ops, conn, "disk1", "lab2", TRUE);
     ops->close(conn);
 }
@@ -498,18 +500,9 @@ START_TEST(test_cold_move)
     VbMigrationSettings settings = { .max_total = 1 };
     VbMigrationRequest req = { .vm = "off1", .from = "lab3", .to = "lab1", .live = FALSE,
                                .settings = &settings };
-    g_autoptr(GError) error = NULL;
-    VbJob *job;
-    VbJobInfo info;
 
     assert_located(ops, conn, "off1", "lab3", FALSE);
-    job = ops->migrate_start(conn, &req, &error);
-    ck_assert_msg(job != NULL, "%s: cold move: %s", env.driver, error ? error->message : "");
-    info = wait_job(ops, conn, job);
-    ck_assert_msg(info.state == VB_JOB_COMPLETED, "%s: cold move ended %d: %s", env.driver,
-                  info.state, info.message ? info.message : "");
-    vb_job_info_clear(&info);
-    ops->job_free(job);
+    migrate_to_completion(ops, conn, &req, "cold move");
     assert_located(ops, conn, "off1", "lab1", FALSE);
     ops->close(conn);
 }
@@ -525,17 +518,9 @@ START_TEST(test_cold_move_disk)
                                .copy_storage = TRUE, .settings = &settings };
     g_autoptr(GError) error = NULL;
     g_autoptr(VbInventory) inv = NULL;
-    VbJob *job;
-    VbJobInfo info;
     VbVm *vm;
 
-    job = ops->migrate_start(conn, &req, &error);
-    ck_assert_msg(job != NULL, "%s: cold move: %s", env.driver, error ? error->message : "");
-    info = wait_job(ops, conn, job);
-    ck_assert_msg(info.state == VB_JOB_COMPLETED, "%s: cold move with disk ended %d: %s",
-                  env.driver, info.state, info.message ? info.message : "");
-    vb_job_info_clear(&info);
-    ops->job_free(job);
+    migrate_to_completion(ops, conn, &req, "cold move with disk");
     assert_located(ops, conn, "offdisk", "lab2", FALSE);
     inv = ops->snapshot(conn, &error);
     ck_assert_msg(inv != NULL, "%s", error ? error->message : "");
