@@ -154,6 +154,20 @@ gboolean vb_cli_parse_options(VbCliContext *ctx, int *argc, char ***argv, const 
                               const char *description, const GOptionEntry *entries,
                               int *ret_exit);
 
+/* Options several commands take, as GOptionEntry initialisers (so that one
+ * option reads the same in every command's --help): the journal database
+ * (the acting commands), the move budget, and listing every host. */
+#define VB_CLI_OPTION_DATABASE(var)                                                          \
+    { "database", 0, 0, G_OPTION_ARG_FILENAME, &(var),                                     \
+      "journal database (default: the config's)", "FILE" }
+#define VB_CLI_OPTION_MAX_MOVES(var)                                                         \
+    { "max-moves", 0, 0, G_OPTION_ARG_INT, &(var),                                          \
+      "plan at most N moves (default: the policy's max_migrations)", "N" }
+#define VB_CLI_OPTION_ALL_HOSTS(var)                                                         \
+    { "all-hosts", 0, 0, G_OPTION_ARG_NONE, &(var),                                         \
+      "text: list every host (a big pool lists only hosts with moves, hotspots or not up)", \
+      NULL }
+
 /* Prints "virt-balancer: <message>" on stderr and returns the exit code for
  * @error's code (usage 2, invalid input 3, unplaceable 4, else 1). */
 int vb_cli_report_error(const GError *error);

@@ -128,8 +128,7 @@ vb_cli_cmd_maintenance(VbCliContext *ctx, int argc, char **argv)
     const GOptionEntry entries[] = {
         { "move-back", 0, 0, G_OPTION_ARG_NONE, &back,
           "exit: move the guests evacuated from HOST back to it", NULL },
-        { "database", 0, 0, G_OPTION_ARG_FILENAME, &database,
-          "journal database (default: the config's)", "FILE" },
+        VB_CLI_OPTION_DATABASE(database),
         { NULL, 0, 0, 0, NULL, NULL, NULL },
     };
     g_autoptr(VbStore) store = NULL;
@@ -258,8 +257,7 @@ vb_cli_cmd_history(VbCliContext *ctx, int argc, char **argv)
     const GOptionEntry entries[] = {
         { "limit", 0, 0, G_OPTION_ARG_INT, &limit, "show the N most recent plans (default 10)",
           "N" },
-        { "database", 0, 0, G_OPTION_ARG_FILENAME, &database,
-          "journal database (default: the config's)", "FILE" },
+        VB_CLI_OPTION_DATABASE(database),
         { NULL, 0, 0, 0, NULL, NULL, NULL },
     };
     g_autoptr(VbStore) store = NULL;

@@ -61,11 +61,8 @@ vb_cli_cmd_plan(VbCliContext *ctx, int argc, char **argv)
     gint max_moves = 0;
     gboolean all_hosts = FALSE;
     const GOptionEntry entries[] = {
-        { "max-moves", 0, 0, G_OPTION_ARG_INT, &max_moves,
-          "plan at most N moves (default: the policy's max_migrations)", "N" },
-        { "all-hosts", 0, 0, G_OPTION_ARG_NONE, &all_hosts,
-          "text: list every host (a big pool lists only hosts with moves, hotspots or not up)",
-          NULL },
+        VB_CLI_OPTION_MAX_MOVES(max_moves),
+        VB_CLI_OPTION_ALL_HOSTS(all_hosts),
         { NULL, 0, 0, 0, NULL, NULL, NULL },
     };
     g_autoptr(VbPlan) plan = NULL;
@@ -101,9 +98,7 @@ vb_cli_cmd_evacuate(VbCliContext *ctx, int argc, char **argv)
     const GOptionEntry entries[] = {
         { "dry-run", 0, 0, G_OPTION_ARG_NONE, &dry_run,
           "print the evacuation plan; migrate nothing", NULL },
-        { "all-hosts", 0, 0, G_OPTION_ARG_NONE, &all_hosts,
-          "text: list every host (a big pool lists only hosts with moves, hotspots or not up)",
-          NULL },
+        VB_CLI_OPTION_ALL_HOSTS(all_hosts),
         { NULL, 0, 0, 0, NULL, NULL, NULL },
     };
     g_autoptr(VbPlan) plan = NULL;

@@ -139,10 +139,8 @@ vb_cli_cmd_rebalance(VbCliContext *ctx, int argc, char **argv)
     gint max_moves = 0;
     const GOptionEntry entries[] = {
         { "dry-run", 0, 0, G_OPTION_ARG_NONE, &dry_run, "print the plan; migrate nothing", NULL },
-        { "max-moves", 0, 0, G_OPTION_ARG_INT, &max_moves,
-          "plan at most N moves (default: the policy's max_migrations)", "N" },
-        { "database", 0, 0, G_OPTION_ARG_FILENAME, &database,
-          "journal database (default: the config's)", "FILE" },
+        VB_CLI_OPTION_MAX_MOVES(max_moves),
+        VB_CLI_OPTION_DATABASE(database),
         { NULL, 0, 0, 0, NULL, NULL, NULL },
     };
     g_autoptr(VbInventory) inv = NULL;
@@ -182,8 +180,7 @@ vb_cli_cmd_evacuate_run(VbCliContext *ctx, int argc, char **argv)
     gboolean dry_run = FALSE;
     const GOptionEntry entries[] = {
         { "dry-run", 0, 0, G_OPTION_ARG_NONE, &dry_run, "print the plan; migrate nothing", NULL },
-        { "database", 0, 0, G_OPTION_ARG_FILENAME, &database,
-          "journal database (default: the config's)", "FILE" },
+        VB_CLI_OPTION_DATABASE(database),
         { NULL, 0, 0, 0, NULL, NULL, NULL },
     };
     g_autoptr(VbInventory) inv = NULL;

@@ -124,6 +124,15 @@ run_rebalance(Daemon *d)
     VbPlanOptions opts = { .now = g_get_real_time() / G_USEC_PER_SEC };
 
     d->ex.ctx->now = opts.now;
+    /* A round that ended in an error (no fresh state, a migration whose
+     * abort was refused) left its plan unfinished: finish it first, since
+     * reconciliation only ever looks at the newest unfinished plan and a
+     * newer one would hide it for good. */
+    if (!vb_cli_exec_resume(&d->ex, &error)) {
+        run_log("rebalance skipped: the unfinished plan could not be resumed: %s",
+                error->message);
+        return;
+    }
     if (inv)
         plan = vb_placement_rebalance(inv, d->ex.policy, &opts, &error);
     if (!plan) {
@@ -217,8 +226,7 @@ vb_cli_cmd_run(VbCliContext *ctx, int argc, char **argv)
     g_autofree char *database = NULL;
     gint rounds = 0, sample = 0, rebalance = 0, drain = 600;
     const GOptionEntry entries[] = {
-        { "database", 0, 0, G_OPTION_ARG_FILENAME, &database,
-          "journal database (default: the config's)", "FILE" },
+        VB_CLI_OPTION_DATABASE(database),
         { "sample-interval", 0, 0, G_OPTION_ARG_INT, &sample,
           "seconds between samples (default: the config's)", "S" },
         { "rebalance-interval", 0, 0, G_OPTION_ARG_INT, &rebalance,
