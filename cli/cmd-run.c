@@ -119,7 +119,7 @@ static void
 run_rebalance(Daemon *d)
 {
     g_autoptr(GError) error = NULL;
-    g_autoptr(VbInventory) inv = vb_cli_exec_snapshot(&d->ex, &error);
+    g_autoptr(VbInventory) inv = NULL;
     g_autoptr(VbPlan) plan = NULL;
     VbPlanOptions opts = { .now = g_get_real_time() / G_USEC_PER_SEC };
 
@@ -133,6 +133,7 @@ run_rebalance(Daemon *d)
                 error->message);
         return;
     }
+    inv = vb_cli_exec_snapshot(&d->ex, &error); /* after the resume: what it moved */
     if (inv)
         plan = vb_placement_rebalance(inv, d->ex.policy, &opts, &error);
     if (!plan) {
