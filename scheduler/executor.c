@@ -366,10 +366,14 @@ exec_abort(Exec *ex, ExecMove *m, const char *why, gboolean *ret_kept, GError **
     completed = polled && info.state == VB_JOB_COMPLETED;
     running = polled && info.state == VB_JOB_RUNNING;
     vb_job_info_clear(&info);
-    if (aborted || !running || exec_landed(ex, m))
+    if (!running || exec_landed(ex, m))
         return exec_abort_settle(ex, m, completed, why, error);
-    waiting = g_strdup_printf("%s; the abort was refused (%s): the migration goes on", why,
-                              local ? local->message : "no reason given");
+    /* Refused, or accepted but not yet effective (libvirt's abort is
+     * asynchronous, and one that comes during the switch-over may not stop
+     * it): the job's end decides. */
+    waiting = aborted ? g_strdup_printf("%s; abort asked, waiting for the migration to stop", why)
+                      : g_strdup_printf("%s; the abort was refused (%s): the migration goes on",
+                                        why, local ? local->message : "no reason given");
     if (!exec_set_state(ex, m, VB_MOVE_STATE_STARTED, VB_EXEC_EVENT_LAST, waiting, error))
         return FALSE;
     m->abort_refused = TRUE;
@@ -434,7 +438,7 @@ exec_poll_one(Exec *ex, guint i, gboolean *ret_done, GError **error)
         g_ptr_array_remove_index(ex->running, i);
         if (m->abort_refused)
             ok = exec_abort_settle(ex, m, polled && info.state == VB_JOB_COMPLETED,
-                                   "the migration ended after its abort was refused", error);
+                                   "the migration ended after its abort was asked for", error);
         else if (!polled)
             ok = exec_attempt_failed(ex, m, local->message, error);
         else if (info.state == VB_JOB_COMPLETED)

@@ -781,13 +781,25 @@ deaf_job_abort(VbConn *conn, VbJob *job, GError **error)
     return FALSE;
 }
 
+/* Says yes to every abort and does nothing, as libvirt's asynchronous abort
+ * that comes during the switch-over: the migration still lands. */
+static gboolean
+late_job_abort(VbConn *conn, VbJob *job, GError **error)
+{
+    return TRUE;
+}
+
 /* "slow" (about 100 s) times out at 60 s under a cap of 1, its abort is
  * refused and it lands at about 100 s. It must not be reported aborted while
  * it runs, nor free its slot for "b": it ends finished, "b" starts after it,
- * and the journal never has two moves in flight. Row 1 stops the run (drain
+ * and the journal never has two moves in flight. Rows 2-3: the same with an
+ * abort that says yes and has no effect. Rows 1, 3 stop the run (drain
  * limit 5 s) instead: the refused migration is left running, journaled as
  * started, and the plan stays unfinished for the next run. */
-static const gboolean deaf_stop_rows[] = { FALSE, TRUE };
+static const struct {
+    gboolean stop;      /* stop the run (drain limit 5 s) */
+    gboolean says_yes;  /* the abort is accepted but has no effect */
+} deaf_rows[] = { { FALSE, FALSE }, { TRUE, FALSE }, { FALSE, TRUE }, { TRUE, TRUE } };
 
 START_TEST(test_abort_refused)
 {
@@ -803,7 +815,7 @@ START_TEST(test_abort_refused)
     VbConn *conn;
     ThDb db = { 0 };
 
-    deaf.job_abort = deaf_job_abort;
+    deaf.job_abort = deaf_rows[_i].says_yes ? late_job_abort : deaf_job_abort;
     th_vm(inv, "h0", "slow", 1024, 0);
     th_vm(inv, "h0", "b", 512, 0);
     policy->migration.timeout_seconds = 60;
@@ -815,13 +827,13 @@ START_TEST(test_abort_refused)
     g_atomic_int_set(&stop_flag, 0);
     opts = (VbExecOptions){ .ops = &deaf, .conn = conn, .policy = policy, .journal = db.journal,
                             .now_unix = 1 };
-    if (deaf_stop_rows[_i])
+    if (deaf_rows[_i].stop)
         opts.stop = &stop_flag, opts.drain_seconds = 5, opts.on_event = stop_after_first_start;
     r = vb_executor_run(&opts, inv, plan, &error);
     ck_assert_msg(r, "%s", error ? error->message : "");
     ck_assert_uint_eq(r->aborted, 0);
     ck_assert_uint_le(r->max_running, 1);
-    if (!deaf_stop_rows[_i]) {
+    if (!deaf_rows[_i].stop) {
         VbExecOutcome *slow = outcome_of(r, "slow");
 
         ck_assert_uint_eq(r->finished, 2);
@@ -866,7 +878,7 @@ scheduler_suite(void)
     tcase_add_test(tc, test_timeout_after_landing);
     tcase_add_test(tc, test_failed_after_landing);
     tcase_add_loop_test(tc, test_stop_drains, 0, G_N_ELEMENTS(drain_rows));
-    tcase_add_loop_test(tc, test_abort_refused, 0, G_N_ELEMENTS(deaf_stop_rows));
+    tcase_add_loop_test(tc, test_abort_refused, 0, G_N_ELEMENTS(deaf_rows));
     tcase_add_test(tc, test_destination_down_replans);
     tcase_add_loop_test(tc, test_skip_when_no_longer_fits, 0, G_N_ELEMENTS(skip_has_alternative));
     tcase_add_test(tc, test_journal_before_acting);
