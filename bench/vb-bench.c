@@ -172,8 +172,10 @@ time_load(const char *path, guint reps, BenchTime *ret)
     return inv;
 }
 
+/* @host NULL: rebalance; else evacuate @host. Times the planner call alone. */
 static VbPlan *
-time_rebalance(const VbInventory *inv, const VbPolicy *policy, guint reps, BenchTime *ret)
+time_plan(const VbInventory *inv, const VbPolicy *policy, const char *host, guint reps,
+          BenchTime *ret)
 {
     g_autofree double *samples = g_new(double, reps);
     VbPlanOptions opts = { .now = 2000000000 };
@@ -185,33 +187,11 @@ time_rebalance(const VbInventory *inv, const VbPolicy *policy, guint reps, Bench
 
         g_clear_pointer(&plan, vb_plan_free);
         start = g_get_monotonic_time();
-        plan = vb_placement_rebalance(inv, policy, &opts, &error);
+        plan = host ? vb_placement_evacuate(inv, policy, host, &opts, &error)
+                    : vb_placement_rebalance(inv, policy, &opts, &error);
         samples[r] = ms_since(start);
         if (!plan)
-            g_error("rebalance failed: %s", error->message);
-    }
-    *ret = summarize(samples, reps);
-    return plan;
-}
-
-static VbPlan *
-time_evacuate(const VbInventory *inv, const VbPolicy *policy, const char *host, guint reps,
-              BenchTime *ret)
-{
-    g_autofree double *samples = g_new(double, reps);
-    VbPlanOptions opts = { .now = 2000000000 };
-    VbPlan *plan = NULL;
-
-    for (guint r = 0; r < reps; r++) {
-        g_autoptr(GError) error = NULL;
-        gint64 start;
-
-        g_clear_pointer(&plan, vb_plan_free);
-        start = g_get_monotonic_time();
-        plan = vb_placement_evacuate(inv, policy, host, &opts, &error);
-        samples[r] = ms_since(start);
-        if (!plan)
-            g_error("evacuate failed: %s", error->message);
+            g_error("%s failed: %s", host ? "evacuate" : "rebalance", error->message);
     }
     *ret = summarize(samples, reps);
     return plan;
@@ -246,9 +226,9 @@ bench_policy(const VbInventory *inv, const VbPolicy *policy, guint reps)
 {
     BenchRun run = { 0 };
 
-    run.rebalance_plan = time_rebalance(inv, policy, reps, &run.rebalance);
+    run.rebalance_plan = time_plan(inv, policy, NULL, reps, &run.rebalance);
     run.hot = hottest_host(inv, policy);
-    run.evacuate_plan = time_evacuate(inv, policy, vb_inventory_host(inv, run.hot)->name, reps,
+    run.evacuate_plan = time_plan(inv, policy, vb_inventory_host(inv, run.hot)->name, reps,
                                       &run.evacuate);
     run.place = time_place(inv, policy, MAX(reps, 20));
     return run;
