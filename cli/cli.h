@@ -135,6 +135,7 @@ int vb_cli_cmd_rebalance(VbCliContext *ctx, int argc, char **argv);    /* cmd-re
 int vb_cli_cmd_maintenance(VbCliContext *ctx, int argc, char **argv);  /* cmd-maintenance.c */
 int vb_cli_cmd_history(VbCliContext *ctx, int argc, char **argv);      /* cmd-maintenance.c */
 int vb_cli_cmd_run(VbCliContext *ctx, int argc, char **argv);          /* cmd-run.c */
+int vb_cli_cmd_unlock(VbCliContext *ctx, int argc, char **argv);       /* cmd-unlock.c */
 
 /* Opens the pool the context names for collecting (cmd-status.c): the
  * driver, the history database and a collector. Prints errors and returns

@@ -8,6 +8,7 @@ libvbcli_a_SOURCES = cli/cli.h cli/commands.c cli/context.c cli/options.c \
 nodist_libvbcli_a_SOURCES = cli/demo-resource.c
 libvbcli_a_SOURCES += cli/cmd-status.c cli/cmd-inventory.c
 libvbcli_a_SOURCES += cli/exec-priv.h cli/exec.c cli/cmd-rebalance.c cli/cmd-maintenance.c cli/cmd-run.c
+libvbcli_a_SOURCES += cli/cmd-unlock.c
 
 bin_PROGRAMS += virt-balancer
 virt_balancer_SOURCES = cli/main.c

@@ -6,10 +6,14 @@
  * time in clock ticks since boot (from /proc/PID/stat, so a reused pid is
  * not mistaken for the holder), the boot id (/proc/sys/kernel/random/boot_id,
  * so a row left before a reboot is stale) and a random token of the holding
- * VbJournal. Taking it is one IMMEDIATE transaction: read the row, and
- * replace it when it is absent, ours, or stale. A process killed with -9
- * leaves its row behind, and the next process finds it stale and takes over:
- * no lock is held forever by the dead.
+ * VbJournal, and the holder's hostname. Taking it is one IMMEDIATE
+ * transaction: read the row, and replace it when it is absent, ours, or
+ * stale. A process killed with -9 leaves its row behind, and the next process
+ * on the same machine finds it stale and takes over: no lock is held forever
+ * by the dead. Staleness can only be judged on the holder's own machine (a
+ * database on shared storage may be used from several): a row written on
+ * another host counts as alive whatever its boot id, and only an explicit
+ * vb_journal_lock_break (`virt-balancer unlock --force`) removes it.
  */
 #include "config.h"
 
@@ -97,12 +101,15 @@ lock_read(VbJournal *journal, LockRow *row, gboolean *ret_found, GError **error)
 }
 
 /* TRUE when the process named by @row still runs (same boot, same pid with
- * the same start time). */
+ * the same start time), or may run: a holder on another host cannot be
+ * checked from here (its boot id and pid mean nothing on this machine). */
 static gboolean
 lock_holder_alive(const LockRow *row)
 {
     g_autofree char *boot = lock_boot_id();
 
+    if (g_strcmp0(row->hostname, g_get_host_name()) != 0)
+        return TRUE;
     if (g_strcmp0(boot, row->boot_id) != 0)
         return FALSE;
     return lock_process_start(row->pid) == row->start_ticks && row->start_ticks != 0;
@@ -140,10 +147,15 @@ lock_take(VbJournal *journal, GError **error)
     if (!lock_read(journal, &row, &found, error))
         return FALSE;
     if (found && g_strcmp0(row.token, journal->token) != 0 && lock_holder_alive(&row)) {
+        gboolean here = g_strcmp0(row.hostname, g_get_host_name()) == 0;
+
         g_set_error(error, VB_ERROR, VB_ERROR_BUSY,
                     "%s: another virt-balancer (pid %" G_GINT64_FORMAT " on %s) is acting on "
-                    "this pool; wait for it to finish or stop it",
-                    vb_store_path(journal->store), row.pid, row.hostname ? row.hostname : "?");
+                    "this pool; wait for it to finish or stop it%s",
+                    vb_store_path(journal->store), row.pid, row.hostname ? row.hostname : "?",
+                    here ? "" : " (it runs on another host, so it is never taken over: when "
+                                "that process is certainly gone, 'virt-balancer unlock --force' "
+                                "removes its lock)");
         lock_row_clear(&row);
         return FALSE;
     }
@@ -185,6 +197,53 @@ vb_journal_unlock(VbJournal *journal)
      * stale (this process will be gone), so it is only logged. */
     if (!vb_store_step_done(journal->store, st, NULL))
         g_debug("could not release the journal lock");
+}
+
+gboolean
+vb_journal_lock_break(VbJournal *journal, gboolean force, VbJournalLockHolder *ret_holder,
+                      GError **error)
+{
+    LockRow row = { 0 };
+    gboolean found = FALSE;
+    gboolean alive;
+    sqlite3_stmt *st;
+
+    if (!vb_store_begin(journal->store, error))
+        return FALSE;
+    if (!lock_read(journal, &row, &found, error)) {
+        vb_store_rollback(journal->store);
+        return FALSE;
+    }
+    alive = found && lock_holder_alive(&row);
+    if (alive && !force) {
+        g_set_error(error, VB_ERROR, VB_ERROR_BUSY,
+                    "%s: the lock is held by pid %" G_GINT64_FORMAT " on %s, which %s; it is "
+                    "left alone (--force removes it: only when that process is certainly gone)",
+                    vb_store_path(journal->store), row.pid, row.hostname ? row.hostname : "?",
+                    g_strcmp0(row.hostname, g_get_host_name()) == 0
+                        ? "still runs"
+                        : "runs on another host and cannot be checked from here");
+        lock_row_clear(&row);
+        vb_store_rollback(journal->store);
+        return FALSE;
+    }
+    st = found ? vb_store_prepare(journal->store, "DELETE FROM journal_lock WHERE id = 1", error)
+               : NULL;
+    if ((found && (!st || !vb_store_step_done(journal->store, st, error))) ||
+        !vb_store_commit(journal->store, error)) {
+        lock_row_clear(&row);
+        vb_store_rollback(journal->store);
+        return FALSE;
+    }
+    if (ret_holder) {
+        ret_holder->found = found;
+        ret_holder->alive = alive;
+        ret_holder->pid = row.pid;
+        ret_holder->hostname = g_steal_pointer(&row.hostname);
+    }
+    lock_row_clear(&row);
+    journal->locked = FALSE;
+    return TRUE;
 }
 
 gboolean

@@ -57,13 +57,31 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(VbJournal, vb_journal_free)
 
 VbStore *vb_journal_store(VbJournal *journal);
 
-/* Takes the acting lock: one row holding pid, process start time, boot id
- * and a token. A row left by a process that is gone (other boot, pid dead or
- * reused) is stale and taken over. Held by another live process or another
- * journal of this process: FALSE with VB_ERROR_BUSY naming the holder.
- * Taking it again through the same journal is a no-op. */
+/* Takes the acting lock: one row holding pid, process start time, boot id,
+ * hostname and a token. A row left on this host by a process that is gone
+ * (other boot, pid dead or reused) is stale and taken over. Held by another
+ * live process, another journal of this process, or a process on another
+ * host (which cannot be checked from here, so it always counts as alive):
+ * FALSE with VB_ERROR_BUSY naming the holder. Taking it again through the
+ * same journal is a no-op. */
 gboolean vb_journal_lock(VbJournal *journal, GError **error);
 void vb_journal_unlock(VbJournal *journal);
+
+/* Who held the lock vb_journal_lock_break removed. */
+typedef struct {
+    gboolean found;            /* there was a lock row */
+    gboolean alive;            /* its holder runs, or runs on another host */
+    gint64 pid;
+    char *hostname;            /* owned, may be NULL */
+} VbJournalLockHolder;
+
+/* Removes the lock row whoever holds it (`virt-balancer unlock`). Without
+ * @force a holder that is alive (this host) or cannot be checked (another
+ * host) keeps it: FALSE with VB_ERROR_BUSY naming it; a stale row, or none,
+ * is removed (TRUE). @ret_holder (may be NULL; its hostname is transfer
+ * full) says what was removed. */
+gboolean vb_journal_lock_break(VbJournal *journal, gboolean force,
+                               VbJournalLockHolder *ret_holder, GError **error);
 gboolean vb_journal_is_locked(const VbJournal *journal);
 
 /* One journaled move. */

@@ -2,7 +2,8 @@
 # scheduler-cli-test.sh: the acting commands end to end on a simulated pool
 # (virtual time): evacuate with a cap of 2 (maintenance recorded, the pinned
 # guest reported, at most 2 migrations at once in the journal), maintenance
-# list/exit, history, rebalance --dry-run, and `run` (rounds, SIGHUP with a
+# list/exit, history, rebalance --dry-run, unlock (a lock taken on another
+# host), and `run` (rounds, SIGHUP with a
 # broken policy keeps the old one, SIGTERM exits cleanly).
 # No timing is asserted: waits poll a log for up to 30 s.
 set -u
@@ -81,6 +82,21 @@ run mlist2 0 maintenance list --database "$db"
 expect mlist2.out "No host is in maintenance"
 run usage 2 maintenance frobnicate
 run nodb 2 history
+
+# A lock taken on another host is never taken over; `unlock --force` removes it.
+run unlock0 0 unlock --database "$db"
+expect unlock0.out "No lock was held"
+if command -v sqlite3 >/dev/null 2>&1; then
+    sqlite3 "$db" "INSERT INTO journal_lock(id, pid, start_ticks, boot_id, token, hostname,
+        acquired_us) VALUES (1, 1, 1, 'its-boot', 'its-token', 'kvm-far', 0)"
+    run busy 1 rebalance --database "$db"
+    expect busy.err "pid 1 on kvm-far"
+    expect busy.err "unlock --force"
+    run unlock1 1 unlock --database "$db"
+    expect unlock1.err "another host"
+    run unlock2 0 unlock --force --database "$db"
+    expect unlock2.out "Removed the forced lock of pid 1 on kvm-far"
+fi
 
 # One daemon round, then a clean exit.
 run rounds 0 run --rounds 1 --rebalance-interval 1 --sample-interval 1 --database "$db"

@@ -200,6 +200,69 @@ START_TEST(test_lock_stale_reboot)
 }
 END_TEST
 
+/* A lock row written on another host (a database on shared storage, used
+ * from two machines) cannot be judged from here: its boot id and pid mean
+ * nothing on this machine, so it is never taken over, only removed by an
+ * explicit force-unlock. One on this host is judged as before. Each row
+ * rewrites the live holder's row, then another journal tries to take it. */
+typedef struct {
+    const char *update;   /* applied to the lock row (token already 'gone') */
+    gboolean takeable;
+} LockRowCase;
+
+static const LockRowCase lock_rows[] = {
+    { "UPDATE journal_lock SET boot_id = 'before-reboot'", TRUE },              /* here, stale */
+    { "UPDATE journal_lock SET pid = 999999999", TRUE },                         /* here, dead pid */
+    { "UPDATE journal_lock SET hostname = 'kvm-far', boot_id = 'its-boot'", FALSE },
+    { "UPDATE journal_lock SET hostname = 'kvm-far', pid = 999999999", FALSE },
+    { "UPDATE journal_lock SET hostname = NULL, boot_id = 'its-boot'", FALSE },  /* unknown host */
+};
+
+START_TEST(test_lock_other_host)
+{
+    const LockRowCase *c = &lock_rows[_i];
+    g_autoptr(GError) error = NULL;
+    g_autoptr(VbJournal) other = NULL;
+    VbJournalLockHolder holder = { 0 };
+    ThDb db = { 0 };
+
+    th_db_open(&db);
+    other = vb_journal_open(db.store, NULL);
+    ck_assert(vb_journal_lock(db.journal, &error));
+    ck_assert(vb_store_exec(db.store, "UPDATE journal_lock SET token = 'gone'", &error));
+    ck_assert(vb_store_exec(db.store, c->update, &error));
+    ck_assert_msg(vb_journal_lock(other, &error) == c->takeable, "row %d: %s", _i,
+                  error ? error->message : "taken");
+    if (!c->takeable) {
+        ck_assert_int_eq(error->code, VB_ERROR_BUSY);
+        ck_assert_msg(strstr(error->message, "unlock --force"), "%s", error->message);
+        g_clear_error(&error);
+        /* Without --force the holder keeps it; with it, it is removed. */
+        ck_assert(!vb_journal_lock_break(other, FALSE, &holder, &error));
+        ck_assert_int_eq(error->code, VB_ERROR_BUSY);
+        g_clear_error(&error);
+        ck_assert(vb_journal_lock_break(other, TRUE, &holder, &error));
+        ck_assert(holder.found && holder.alive);
+        g_free(holder.hostname);
+        ck_assert_msg(vb_journal_lock(other, &error), "%s", error ? error->message : "");
+    } else {
+        /* A stale row is removed without --force too. */
+        vb_journal_unlock(other);
+        vb_journal_unlock(db.journal);
+        ck_assert(vb_journal_lock(db.journal, &error));
+        ck_assert(vb_store_exec(db.store, "UPDATE journal_lock SET token = 'gone'", &error));
+        ck_assert(vb_store_exec(db.store, c->update, &error));
+        ck_assert(vb_journal_lock_break(other, FALSE, &holder, &error));
+        ck_assert(holder.found && !holder.alive);
+        g_free(holder.hostname);
+        ck_assert(vb_journal_lock_break(other, FALSE, &holder, &error));
+        ck_assert(!holder.found);
+    }
+    g_clear_pointer(&other, vb_journal_free); /* before its store */
+    th_db_close(&db);
+}
+END_TEST
+
 /* ---------------------------------------------- maintenance, history */
 
 START_TEST(test_maintenance_and_evacuated)
@@ -403,6 +466,7 @@ scheduler_suite_crash(Suite *s)
     tcase_add_test(tc, test_lock_held);
     tcase_add_test(tc, test_lock_stale_dead_process);
     tcase_add_test(tc, test_lock_stale_reboot);
+    tcase_add_loop_test(tc, test_lock_other_host, 0, G_N_ELEMENTS(lock_rows));
     tcase_add_test(tc, test_maintenance_and_evacuated);
     tcase_add_test(tc, test_history);
     tcase_add_test(tc, test_evacuation_makespan);
