@@ -74,15 +74,16 @@ rule_has(const VbInventory *inv, const VbRule *rule, const VbVm *vm)
     return in_list(rule->vms, vm->name) || vm_has_label_in(inv, vm, rule->vm_labels);
 }
 
-/* Disks a move copies: inside a pool with shared storage only the unshared ones. */
+/* Disks a move copies: inside a pool only the unshared ones (a shared disk,
+ * network or on the pool's shared storage, never moves, whether or not the
+ * pool has shared_storage), every disk into another pool. */
 static double
-copied(const VbInventory *inv, const VbVm *vm, const VbHost *from, const VbHost *to)
+copied(const VbVm *vm, const VbHost *from, const VbHost *to)
 {
     double gib = 0;
-    gboolean pool_shared = vb_inventory_pool(inv, from->pool)->shared_storage;
 
     for (guint i = 0; i < vm->n_disks; i++) {
-        if (!(from->pool == to->pool && pool_shared && vm->disks[i].shared))
+        if (!(from->pool == to->pool && vm->disks[i].shared))
             gib += vm->disks[i].size_gib;
     }
     return gib;
@@ -90,9 +91,9 @@ copied(const VbInventory *inv, const VbVm *vm, const VbHost *from, const VbHost 
 
 /* Disks a guest keeps on its host's own storage. */
 static double
-on_source(const VbInventory *inv, const VbVm *vm, const VbHost *from)
+on_source(const VbVm *vm, const VbHost *from)
 {
-    return copied(inv, vm, from, from);
+    return copied(vm, from, from);
 }
 
 static void
@@ -234,7 +235,7 @@ rule_breach(Checker *c, const VbVm *vm, const VbHost *to)
 static const char *
 capacity_breach(Checker *c, const VbVm *vm, const VbHost *from, const VbHost *to)
 {
-    double disks = copied(c->inv, vm, from, to);
+    double disks = copied(vm, from, to);
 
     if (vm->state != VB_VM_STATE_SHUTOFF || c->policy->migration.start_after_cold_move) {
         if (c->mem_left[to->id] + EPS < (double) vm->memory_mib)
@@ -255,7 +256,7 @@ capacity_breach(Checker *c, const VbVm *vm, const VbHost *from, const VbHost *to
             return "the source lacks 2x the copied disks in free storage";
         c->storage_left[to->id] -= disks;
     }
-    c->storage_left[from->id] += on_source(c->inv, vm, from);
+    c->storage_left[from->id] += on_source(vm, from);
     return NULL;
 }
 

@@ -13,8 +13,8 @@
  * A guest's demand per metric is in the same units as the capacity:
  *   cpu    = vcpus * cpu_usage cores (measured) or vcpus (allocated),
  *   memory = memory_mib, both 0 when the guest is shut off;
- *   disk   = its local disks (GiB): the disks not shared in a pool with shared
- *            storage, every disk in a pool without.
+ *   disk   = its local disks (GiB): the disks not shared (shared: the pool's
+ *            shared_storage, a network disk, or marked shared), in any pool.
  * Its share of host h is demand / capacity(h). A capacity of 0 (unknown)
  * counts as no load. Weighted load = sum(w[m] * load[m]) / sum(w).
  *
@@ -47,16 +47,18 @@ vb_state_share(const VbState *st, guint vm, guint host)
     return share;
 }
 
-/* GiB of disks copied when @vm moves into pool @to_pool: its local disks
- * inside a pool with shared storage, every disk otherwise (a pool without
- * shared storage, or another pool). */
+/* GiB of disks copied when @vm moves into pool @to_pool: inside its own pool
+ * the disks not shared (a disk's `shared` says every host of the pool reaches
+ * it: the pool's shared_storage, a network disk such as rbd or iSCSI, or
+ * `shared: true` in the inventory; such a disk never moves, whatever the
+ * pool's shared_storage says); into another pool every disk. The checker's
+ * copied() (check.c) computes the same from the disks. */
 double
 vb_vm_copied_gib(const VbInventory *inv, const VbVm *vm, guint to_pool)
 {
     const VbHost *host = vb_inventory_host(inv, vm->host);
-    const VbPool *pool = vb_inventory_pool(inv, host->pool);
 
-    if (host->pool == to_pool && pool->shared_storage)
+    if (host->pool == to_pool)
         return vb_vm_local_disk_gib(vm);
     return vb_vm_disk_gib(vm);
 }

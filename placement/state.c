@@ -92,16 +92,15 @@ init_hosts(VbState *st)
     /* The guests' sums come from the inventory's per-host totals (built once
      * per inventory), so building the state costs O(hosts) here. Disk: a
      * guest's own pool is where it sits, so vb_vm_copied_gib() of each guest
-     * is its local disks in a shared-storage pool and all its disks
-     * otherwise; the totals hold both sums in guest id order. */
+     * is its local (not shared) disks; the totals hold that sum in guest id
+     * order. */
     for (guint h = 0; h < st->n_hosts; h++) {
         const VbHost *host = vb_inventory_host(inv, h);
         const VbHostTotals *t = &totals[h];
         double disk = 0;
 
         if (allocated)
-            disk = vb_inventory_pool(inv, host->pool)->shared_storage ? t->local_disk_gib
-                                                                       : t->disk_gib;
+            disk = t->local_disk_gib;
         st->excluded[h] = name_listed(st->policy->exclude_hosts, host->name);
         st->participates[h] =
             host->state == VB_HOST_STATE_UP && !st->excluded[h] && h != st->evacuated;

@@ -66,6 +66,11 @@ static const struct {
     { "batch", "b", POL_PLAIN, CONSTRAINT_NOW, VB_REJECT_LAST },
     { "off", "b", POL_PLAIN, CONSTRAINT_NOW, VB_REJECT_LAST },
     { "off", "b", POL_START_COLD, CONSTRAINT_NOW, VB_REJECT_MEMORY },
+    /* Pool p3, shared_storage false: shared disks are not copied. */
+    { "net", "l2", POL_PLAIN, CONSTRAINT_NOW, VB_REJECT_LAST },
+    { "mixed", "l2", POL_PLAIN, CONSTRAINT_NOW, VB_REJECT_LAST },
+    { "local", "l2", POL_PLAIN, CONSTRAINT_NOW, VB_REJECT_STORAGE_DEST },
+    { "net", "x", POL_CROSS, CONSTRAINT_NOW, VB_REJECT_LAST },
 };
 
 static VbPolicy *
@@ -126,6 +131,32 @@ START_TEST(test_constraint)
                   constraint_rows[_i].vm, constraint_rows[_i].to, error ? error->message : "ok");
     if (!checked)
         ck_assert(g_error_matches(error, VB_ERROR, VB_ERROR_CONSTRAINT));
+}
+END_TEST
+
+/* The kind of a move follows what really moves: in pool p3 (no shared
+ * storage) a guest whose only disk is shared moves live, not live-storage. */
+static const struct {
+    const char *vm, *to;
+    VbMoveKind kind;
+} kind_rows[] = {
+    { "net", "l2", VB_MOVE_LIVE },
+    { "mixed", "l2", VB_MOVE_LIVE_STORAGE },
+    { "local", "l2", VB_MOVE_LIVE_STORAGE },
+    { "web", "b", VB_MOVE_LIVE },
+    { "loc", "b", VB_MOVE_LIVE_STORAGE },
+};
+
+START_TEST(test_move_kind)
+{
+    g_autoptr(VbInventory) inv = pt_load_inventory("placement/constraints.yaml");
+    g_autoptr(VbPolicy) policy = constraint_policy(POL_PLAIN);
+    g_autoptr(VbState) st = vb_state_new(inv, policy, CONSTRAINT_NOW, G_MAXUINT, NULL);
+    VbMoveKind kind = vb_state_move_kind(st, vb_inventory_get_vm(inv, kind_rows[_i].vm)->id,
+                                         vb_inventory_get_host(inv, kind_rows[_i].to)->id);
+
+    ck_assert_msg(kind == kind_rows[_i].kind, "%s -> %s: %s, expected %s", kind_rows[_i].vm,
+                  kind_rows[_i].to, vb_move_kind_names[kind], vb_move_kind_names[kind_rows[_i].kind]);
 }
 END_TEST
 
@@ -387,6 +418,7 @@ placement_suite(void)
 
     tcase_add_loop_test(tc, test_constraint, 0, G_N_ELEMENTS(constraint_rows));
     tcase_add_test(tc, test_constraint_reasons);
+    tcase_add_loop_test(tc, test_move_kind, 0, G_N_ELEMENTS(kind_rows));
     tcase_add_test(tc, test_whole_plan);
     tcase_add_test(tc, test_checker_refuses);
     tcase_add_loop_test(tc, test_estimate, 0, G_N_ELEMENTS(estimate_rows));
