@@ -2,14 +2,14 @@
 # migration estimates, the independent plan checker). See docs/placement.md.
 libvb_a_SOURCES += placement/placement.h placement/placement-priv.h \
 	placement/load.c placement/state.c placement/constraints.c \
-	placement/estimate.c placement/plan.c placement/planners.c \
+	placement/estimate.c placement/calibrate.c placement/plan.c placement/planners.c \
 	placement/rebalance.c placement/consolidate.c placement/evacuate.c \
 	placement/place.c placement/check.c
 
 check_PROGRAMS += tests/placement-test
 TESTS += tests/placement-test
 tests_placement_test_SOURCES = tests/placement-test.c tests/placement-oracle.c \
-	tests/placement-props.c \
+	tests/placement-props.c tests/placement-costs.c \
 	tests/placement-testlib.h tests/testutil.h
 tests_placement_test_CFLAGS = $(VB_TEST_CFLAGS)
 tests_placement_test_LDADD = $(VB_TEST_LIBS)

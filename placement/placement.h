@@ -164,13 +164,69 @@ GArray *vb_placement_place(const VbInventory *inv, const VbPolicy *policy,
 /* Host loads under @policy (an array of inv->hosts->len, transfer full). */
 VbHostLoad *vb_placement_host_loads(const VbInventory *inv, const VbPolicy *policy);
 
-/* Estimated seconds to migrate @vm from @from to @to by @kind: memory over
- * the bandwidth left after the dirty rate (pre-copy rounds), plus local disks
- * for live-storage. Never fails; a guest dirtying faster than the link gets a
- * bounded estimate assuming auto-converge throttling. */
+/* Estimated seconds to migrate @vm from @from to @to by @kind: for a live
+ * move, a setup and switch-over term (measured, inv->costs, else the policy's
+ * migration.setup_seconds) plus memory over the bandwidth left after the
+ * dirty rate (pre-copy rounds), plus local disks for live-storage; a cold
+ * move is its copied disks. The bandwidth is the one measured for the pair
+ * (inv->costs) when known, else the hosts' nominal one; the policy's cap
+ * bounds both. Never fails; a guest dirtying faster than the link gets a
+ * bounded estimate assuming auto-converge throttling. Pure: a function of
+ * @inv and @policy only. */
 double vb_placement_estimate_seconds(const VbInventory *inv, const VbPolicy *policy,
                                      const VbVm *vm, const VbHost *from,
                                      const VbHost *to, VbMoveKind kind);
+
+/* ------------------------------------------------------ measured costs */
+
+/* One finished live migration, as the journal recorded it. */
+typedef struct {
+    guint from, to;     /* host ids */
+    double mib;         /* data moved: the guest's memory, plus copied disks (live-storage) */
+    double seconds;     /* from its start to its end, as measured */
+} VbObservedMigration;
+
+/* The bandwidth measured between two hosts (one direction). */
+typedef struct {
+    guint from, to;     /* host ids */
+    double mib_s;       /* median of data moved / transfer time */
+    guint n;            /* migrations it comes from */
+} VbPairBandwidth;
+
+/* What vb_placement_calibrate() measured. */
+typedef struct {
+    gboolean setup_measured; /* FALSE: setup_seconds is the policy's */
+    double setup_seconds;    /* setup + switch-over of one live migration */
+    guint n_slopes;          /* pairs of migrations of one host pair, sizes >= 2x apart, used */
+    GArray *pairs;           /* VbPairBandwidth, sorted by (from, to) */
+} VbCalibration;
+
+void vb_calibration_free(VbCalibration *cal);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(VbCalibration, vb_calibration_free)
+
+/* Measures migration costs from @obs (@n_obs finished live migrations,
+ * newest first; entries with no data or no duration are ignored), keeping
+ * the newest VB_CALIBRATE_PER_PAIR of each host pair (transfer full).
+ * Model: seconds = setup + mib / bandwidth(pair). The setup is a Theil-Sen
+ * fit (median slope over pairs of migrations of one host pair whose sizes
+ * differ at least 2x, then the median intercept) when at least
+ * VB_CALIBRATE_MIN_SLOPES such slopes exist; otherwise it cannot be told
+ * apart from the transfer and the policy's migration.setup_seconds is kept.
+ * Each host pair with at least VB_CALIBRATE_MIN_PER_PAIR migrations gets the
+ * median of mib / (seconds - setup) (a migration no longer than the setup
+ * counts as infinitely fast; a pair whose median is infinite gets none).
+ * Pure; never fails. */
+VbCalibration *vb_placement_calibrate(const VbPolicy *policy, const VbObservedMigration *obs,
+                                      guint n_obs);
+/* Writes @cal into @inv->costs (replacing what was there) for the estimate:
+ * the setup when measured, and each pair whose host ids exist in @inv. */
+void vb_placement_calibration_apply(VbInventory *inv, const VbCalibration *cal);
+
+/* Newest migrations per host pair that count, and the least that give a
+ * bandwidth; slopes needed for a measured setup. */
+#define VB_CALIBRATE_PER_PAIR 20
+#define VB_CALIBRATE_MIN_PER_PAIR 3
+#define VB_CALIBRATE_MIN_SLOPES 3
 
 /* The independent checker: replays @plan on a copy of @inv and returns FALSE
  * with VB_ERROR_CONSTRAINT naming the move and the constraint at the first

@@ -73,6 +73,7 @@ typedef struct {
     guint max_storage_per_pool;  /* storage migrations at once in one pool (default 3) */
     guint evacuation_batch;      /* guests in flight per evacuation (default 10) */
     double bandwidth_mib_s;      /* per-migration cap, 0 = libvirt's default */
+    double setup_seconds;        /* estimate: setup + switch-over of a live migration until measured */
     gboolean compression;        /* compress migration traffic */
     gboolean auto_converge;      /* throttle guests that dirty memory too fast */
     gboolean post_copy;          /* switch to post-copy when pre-copy does not converge */

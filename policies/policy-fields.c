@@ -174,6 +174,7 @@ static const VbField migration_fields[] = {
     { "max_storage_per_pool", FIELD_UINT, M(max_storage_per_pool), 1, 1000 },
     { "evacuation_batch", FIELD_UINT, M(evacuation_batch), 1, 1000 },
     { "bandwidth_mib_s", FIELD_DOUBLE, M(bandwidth_mib_s), 0, 100000 },
+    { "setup_seconds", FIELD_DOUBLE, M(setup_seconds), 0, 600 },
     { "compression", FIELD_BOOL, M(compression), 0, 0 },
     { "auto_converge", FIELD_BOOL, M(auto_converge), 0, 0 },
     { "post_copy", FIELD_BOOL, M(post_copy), 0, 0 },

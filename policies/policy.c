@@ -40,6 +40,7 @@ static const VbMigrationSettings default_migration = {
     .max_storage_per_pool = 3,
     .evacuation_batch = 10,
     .bandwidth_mib_s = 0,
+    .setup_seconds = 0,
     .compression = FALSE,
     .auto_converge = TRUE,
     .post_copy = FALSE,

@@ -141,6 +141,7 @@ vb_inventory_free(VbInventory *inv)
     g_clear_pointer(&inv->features, vb_strtab_free);
     g_clear_pointer(&inv->labels, vb_strtab_free);
     g_clear_pointer(&inv->totals, g_free);
+    g_clear_pointer(&inv->costs.pair_bandwidth, g_hash_table_unref);
     g_free(inv);
 }
 
@@ -313,6 +314,25 @@ copy_vm(VbVm *dst, const VbVm *src)
     dst->last_migrated = src->last_migrated;
 }
 
+static void
+copy_costs(VbInventory *dst, const VbInventory *src)
+{
+    GHashTableIter it;
+    gpointer key, value;
+
+    dst->costs.setup_measured = src->costs.setup_measured;
+    dst->costs.setup_seconds = src->costs.setup_seconds;
+    if (!src->costs.pair_bandwidth)
+        return;
+    g_hash_table_iter_init(&it, src->costs.pair_bandwidth);
+    while (g_hash_table_iter_next(&it, &key, &value)) {
+        gint64 k = *(const gint64 *) key;
+
+        vb_inventory_set_pair_bandwidth(dst, (guint) (k >> 32), (guint) (k & 0xffffffff),
+                                        *(const double *) value);
+    }
+}
+
 VbInventory *
 vb_inventory_copy(const VbInventory *inv)
 {
@@ -348,8 +368,47 @@ vb_inventory_copy(const VbInventory *inv)
         g_array_set_size(nh->vms, 0);
         g_array_append_vals(nh->vms, host->vms->data, host->vms->len);
     }
+    copy_costs(copy, inv);
     vb_inventory_host_totals(copy);
     return copy;
+}
+
+/* ------------------------------------------------------- measured costs */
+
+static gint64
+pair_key(guint from, guint to)
+{
+    return ((gint64) from << 32) | (gint64) to;
+}
+
+void
+vb_inventory_set_pair_bandwidth(VbInventory *inv, guint from, guint to, double mib_s)
+{
+    gint64 key = pair_key(from, to);
+
+    g_return_if_fail(inv != NULL);
+    if (mib_s <= 0) {
+        if (inv->costs.pair_bandwidth)
+            g_hash_table_remove(inv->costs.pair_bandwidth, &key);
+        return;
+    }
+    if (!inv->costs.pair_bandwidth)
+        inv->costs.pair_bandwidth =
+            g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, g_free);
+    g_hash_table_replace(inv->costs.pair_bandwidth, g_memdup2(&key, sizeof(key)),
+                         g_memdup2(&mib_s, sizeof(mib_s)));
+}
+
+double
+vb_inventory_pair_bandwidth(const VbInventory *inv, guint from, guint to)
+{
+    gint64 key = pair_key(from, to);
+    const double *mib_s;
+
+    if (!inv->costs.pair_bandwidth)
+        return 0.0;
+    mib_s = g_hash_table_lookup(inv->costs.pair_bandwidth, &key);
+    return mib_s ? *mib_s : 0.0;
 }
 
 /* ---------------------------------------------------------------- reading */

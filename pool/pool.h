@@ -98,6 +98,18 @@ typedef struct {
     gint64 last_migrated;     /* unix seconds of its last migration, 0 = never */
 } VbVm;
 
+/* Migration costs measured from finished migrations (the journal's start and
+ * end times), which vb_placement_estimate_seconds() prefers to the hosts'
+ * nominal bandwidth and the policy's setup term (docs/placement.md,
+ * "Measured costs"). Empty in inventories loaded from files or generated;
+ * filled by the reader of the journal (scheduler/) through
+ * vb_placement_calibration_apply(). */
+typedef struct {
+    gboolean setup_measured;    /* setup_seconds holds a measurement */
+    double setup_seconds;       /* setup + switch-over of one live migration */
+    GHashTable *pair_bandwidth; /* gint64 (from id << 32 | to id) -> double MiB/s, or NULL */
+} VbMigrationCosts;
+
 typedef struct {
     GPtrArray *pools;     /* owned VbPool *, index = id */
     GPtrArray *hosts;     /* owned VbHost *, index = id */
@@ -108,6 +120,7 @@ typedef struct {
     VbStrtab *features;   /* CPU feature names */
     VbStrtab *labels;     /* host and guest label names */
     struct _VbHostTotals *totals; /* cache of vb_inventory_host_totals(), or NULL */
+    VbMigrationCosts costs; /* measured migration costs (empty: nothing measured) */
 } VbInventory;
 
 #define VB_TAG_NO_MIGRATE "no-migrate"
@@ -139,8 +152,13 @@ void vb_vm_add_disk(VbVm *vm, const char *name, double size_gib, gboolean shared
  * sim driver; planners never change an inventory. */
 void vb_inventory_move_vm(VbInventory *inv, VbVm *vm, VbHost *host);
 
-/* A deep copy (transfer full). Never fails. */
+/* A deep copy (transfer full), measured costs included. Never fails. */
 VbInventory *vb_inventory_copy(const VbInventory *inv);
+
+/* The measured bandwidth of migrations from host @from to host @to (ids), in
+ * MiB/s; @mib_s <= 0 forgets it. The getter gives 0 when none was measured. */
+void vb_inventory_set_pair_bandwidth(VbInventory *inv, guint from, guint to, double mib_s);
+double vb_inventory_pair_bandwidth(const VbInventory *inv, guint from, guint to);
 
 /* ------------------------------------------------------------- reading */
 
