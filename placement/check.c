@@ -14,6 +14,10 @@
  * Hard affinity is checked on the end state: every moved member ends beside
  * another member, and no group ends on more hosts than it started on.
  *
+ * CPU: the destination offers every feature the guest needs; a running guest
+ * with its host's own CPU (host-passthrough, maximum) lands only on the same
+ * CPU model with the same features as the host it leaves.
+ *
  * Cost: O(hosts + guests * rules) to set up, O(moves * (rules + features)).
  */
 #include "config.h"
@@ -171,6 +175,43 @@ fail(GError **error, guint index, const VbInventory *inv, const VbMove *move, co
     return FALSE;
 }
 
+/* TRUE when every bit of @a is in @b; written here rather than borrowed. */
+static gboolean
+all_in(const VbBits *a, const VbBits *b)
+{
+    for (gint bit = vb_bits_next(a, 0); bit >= 0; bit = vb_bits_next(a, bit + 1)) {
+        if (!vb_bits_test(b, bit))
+            return FALSE;
+    }
+    return TRUE;
+}
+
+/* The guest's CPU on the destination: every feature it needs (its named
+ * model's included); and a guest not shut off that has its host's own CPU
+ * (host-passthrough, maximum, host-model without a model) lands only on the
+ * CPU model recorded on it (else its host's) with its host's exact features. */
+static const char *
+cpu_breach(const VbVm *vm, const VbHost *from, const VbHost *to)
+{
+    gboolean hosts_cpu = FALSE;
+
+    if (!all_in(&vm->cpu_features, &to->cpu_features))
+        return "the destination lacks a CPU feature the guest needs";
+    if (vm->state != VB_VM_STATE_SHUTOFF) {
+        hosts_cpu = vm->cpu_mode == VB_CPU_MODE_HOST_PASSTHROUGH ||
+                    vm->cpu_mode == VB_CPU_MODE_MAXIMUM ||
+                    (vm->cpu_mode == VB_CPU_MODE_HOST_MODEL && vm->cpu_model == NULL);
+    }
+    if (!hosts_cpu)
+        return NULL;
+    if (g_strcmp0(to->cpu_model, vm->cpu_model ? vm->cpu_model : from->cpu_model) != 0)
+        return "the guest has its host's CPU and the destination's CPU model differs";
+    if (!all_in(&from->cpu_features, &to->cpu_features) ||
+        !all_in(&to->cpu_features, &from->cpu_features))
+        return "the guest has its host's CPU and the destination's CPU features differ";
+    return NULL;
+}
+
 /* Guest, source and destination facts that do not depend on the books. */
 static const char *
 static_breach(const Checker *c, const VbVm *vm, const VbHost *from, const VbHost *to)
@@ -199,12 +240,7 @@ static_breach(const Checker *c, const VbVm *vm, const VbHost *from, const VbHost
         return "the hypervisors differ";
     if (g_strcmp0(to->cpu_vendor, from->cpu_vendor) != 0)
         return "the CPU vendors differ";
-    for (gint bit = vb_bits_next(&vm->cpu_features, 0); bit >= 0;
-         bit = vb_bits_next(&vm->cpu_features, bit + 1)) {
-        if (!vb_bits_test(&to->cpu_features, bit))
-            return "the destination lacks a CPU feature the guest needs";
-    }
-    return NULL;
+    return cpu_breach(vm, from, to);
 }
 
 static const char *

@@ -6,8 +6,10 @@
  * everything planned so far" against the working state, checking in a fixed
  * order and stopping at the first refusal, so a rejection always names one
  * constraint: guest-level ones first (pinned, excluded, cooldown), then the
- * destination's state, pool, hypervisor, CPU, label rules, affinity, and the
- * capacities (memory after the reserve, vCPUs under the overcommit, storage
+ * destination's state, pool, hypervisor, CPU (vendor; every feature the
+ * guest needs, its named model's included; a guest with its host's own CPU,
+ * host-passthrough or maximum, only onto the same CPU model and features),
+ * label rules, affinity, and the capacities (memory after the reserve, vCPUs under the overcommit, storage
  * for copied disks: 3x free on the destination, 2x on the source).
  *
  * The fast path (@why == NULL) does no allocation: the planners call it for
@@ -99,22 +101,104 @@ host_refusal(const VbState *st, const VbVm *vm, const VbHost *from, const VbHost
     return VB_REJECT_LAST;
 }
 
-static VbRejectCode
-features_refusal(const VbState *st, const VbVm *vm, const VbHost *to, GString *why)
+/* Appends the features of @need that @have lacks, at most three by name
+ * ("avx512f, avx512vnni and 4 more"). */
+void
+vb_cpu_append_missing(GString *why, const VbInventory *inv, const VbBits *need, const VbBits *have)
 {
-    gint bit;
+    guint n = 0;
 
-    if (vb_bits_is_subset(&vm->cpu_features, &to->cpu_features))
+    for (gint bit = vb_bits_next(need, 0); bit >= 0; bit = vb_bits_next(need, bit + 1)) {
+        if (vb_bits_test(have, bit))
+            continue;
+        if (n < 3) {
+            g_string_append(why, n > 0 ? ", " : "");
+            g_string_append(why, vb_strtab_name(inv->features, bit));
+        }
+        n++;
+    }
+    if (n > 3)
+        g_string_append_printf(why, " and %u more", n - 3);
+}
+
+/* TRUE when @vm runs with the CPU of the host it is on, not a model of its
+ * own: host-passthrough and maximum, and host-model before libvirt fixed it
+ * to a model (a running host-model guest's live XML names its model). A
+ * shut-off guest gets the CPU of whichever host starts it. */
+static gboolean
+vm_has_hosts_cpu(const VbVm *vm)
+{
+    if (vm->state == VB_VM_STATE_SHUTOFF)
+        return FALSE;
+    return vm->cpu_mode == VB_CPU_MODE_HOST_PASSTHROUGH || vm->cpu_mode == VB_CPU_MODE_MAXIMUM ||
+           (vm->cpu_mode == VB_CPU_MODE_HOST_MODEL && !vm->cpu_model);
+}
+
+/* "kvm2 cannot run d1's CPU (Icelake-Server): ", the start of every CPU
+ * refusal; a guest with its host's CPU shows its mode and that model. */
+static void
+cpu_intro(GString *why, const VbVm *vm, const VbHost *from, const VbHost *to)
+{
+    const char *model = vm->cpu_model;
+
+    g_string_append_printf(why, "%s cannot run %s's CPU", to->name, vm->name);
+    if (vm_has_hosts_cpu(vm)) {
+        model = model ? model : from->cpu_model;
+        g_string_append_printf(why, " (%s%s%s)", vb_cpu_mode_to_string(vm->cpu_mode),
+                               model ? ", " : "", model ? model : "");
+    } else if (model) {
+        g_string_append_printf(why, " (%s)", model);
+    }
+    g_string_append(why, ": ");
+}
+
+/* A guest with its host's CPU sees every feature of it, and that CPU cannot
+ * change under it: the destination must be the same model (the one recorded
+ * on the guest, else its host's) with the same features as its host. */
+static VbRejectCode
+hosts_cpu_refusal(const VbState *st, const VbVm *vm, const VbHost *from, const VbHost *to,
+                  GString *why)
+{
+    const char *model = vm->cpu_model ? vm->cpu_model : from->cpu_model;
+    gboolean same_model = g_strcmp0(to->cpu_model, model) == 0;
+    gboolean fewer = !vb_bits_is_subset(&from->cpu_features, &to->cpu_features);
+
+    if (same_model && !fewer && vb_bits_is_subset(&to->cpu_features, &from->cpu_features))
         return VB_REJECT_LAST;
     if (!why)
         return VB_REJECT_CPU_FEATURES;
-    for (bit = vb_bits_next(&vm->cpu_features, 0); bit >= 0;
-         bit = vb_bits_next(&vm->cpu_features, bit + 1)) {
-        if (!vb_bits_test(&to->cpu_features, bit))
-            break;
+    cpu_intro(why, vm, from, to);
+    if (!same_model) {
+        g_string_append_printf(why, "%s's CPU is %s", to->name,
+                               to->cpu_model ? to->cpu_model : "of an unknown model");
+    } else if (fewer) {
+        g_string_append(why, "missing ");
+        vb_cpu_append_missing(why, st->inv, &from->cpu_features, &to->cpu_features);
+    } else {
+        g_string_append_printf(why, "%s has ", to->name);
+        vb_cpu_append_missing(why, st->inv, &to->cpu_features, &from->cpu_features);
+        g_string_append_printf(why, " that %s lacks", from->name);
     }
-    return refuse(why, VB_REJECT_CPU_FEATURES, "%s lacks CPU feature %s that %s needs", to->name,
-                  vb_strtab_name(st->inv->features, bit), vm->name);
+    g_string_append_printf(why, " (a %s guest moves only between identical CPUs)",
+                           vb_cpu_mode_to_string(vm->cpu_mode));
+    return VB_REJECT_CPU_FEATURES;
+}
+
+static VbRejectCode
+features_refusal(const VbState *st, const VbVm *vm, const VbHost *from, const VbHost *to,
+                 GString *why)
+{
+    if (!vb_bits_is_subset(&vm->cpu_features, &to->cpu_features)) {
+        if (why) {
+            cpu_intro(why, vm, from, to);
+            g_string_append(why, "missing ");
+            vb_cpu_append_missing(why, st->inv, &vm->cpu_features, &to->cpu_features);
+        }
+        return VB_REJECT_CPU_FEATURES;
+    }
+    if (vm_has_hosts_cpu(vm))
+        return hosts_cpu_refusal(st, vm, from, to, why);
+    return VB_REJECT_LAST;
 }
 
 /* Hard rules: host labels, then affinity groups. */
@@ -216,7 +300,7 @@ vb_state_refusal(const VbState *st, guint vm, guint to, GString *why)
         return code;
     if ((code = host_refusal(st, v, from, dest, why)) != VB_REJECT_LAST)
         return code;
-    if ((code = features_refusal(st, v, dest, why)) != VB_REJECT_LAST)
+    if ((code = features_refusal(st, v, from, dest, why)) != VB_REJECT_LAST)
         return code;
     if ((code = rule_refusal(st, v, dest, why)) != VB_REJECT_LAST)
         return code;

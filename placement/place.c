@@ -200,11 +200,10 @@ host_refusal(const Placing *pl, const VbHost *h, GString *why)
                       h->cpu_vendor ? h->cpu_vendor : "unknown", spec->cpu_vendor);
     if (pl->missing)
         return refuse(why, VB_REJECT_CPU_FEATURES, "no host has CPU feature %s", pl->missing);
-    for (gint bit = vb_bits_next(&pl->features, 0); bit >= 0;
-         bit = vb_bits_next(&pl->features, bit + 1)) {
-        if (!vb_bits_test(&h->cpu_features, bit))
-            return refuse(why, VB_REJECT_CPU_FEATURES, "%s lacks CPU feature %s", h->name,
-                          vb_strtab_name(st->inv->features, bit));
+    if (!vb_bits_is_subset(&pl->features, &h->cpu_features)) {
+        g_string_append_printf(why, "%s cannot run the guest's CPU: missing ", h->name);
+        vb_cpu_append_missing(why, st->inv, &pl->features, &h->cpu_features);
+        return VB_REJECT_CPU_FEATURES;
     }
     return VB_REJECT_LAST;
 }

@@ -130,6 +130,10 @@ VbRejectCode vb_state_refusal(const VbState *st, guint vm, guint to, GString *wh
  * where it is now (negative when the move mends some). */
 int vb_state_soft_breaks(const VbState *st, guint vm, guint to);
 VbMoveKind vb_state_move_kind(const VbState *st, guint vm, guint to);
+/* Appends the CPU features of @need that @have lacks to @why, at most three
+ * by name ("avx512f, avx512vnni and 4 more"); nothing when none is missing. */
+void vb_cpu_append_missing(GString *why, const VbInventory *inv, const VbBits *need,
+                           const VbBits *have);
 
 /* plan.c: building plans. */
 VbPlan *vb_plan_new(const VbState *st, VbPlanKind kind);

@@ -232,6 +232,30 @@ dump_disks(Dumper *d, const VbVm *vm)
     g_string_append_c(out, ']');
 }
 
+/* ", cpu: {mode: M, model: N, features: [...]}", keys at their default left out. */
+static void
+dump_vm_cpu(Dumper *d, const VbVm *vm)
+{
+    const char *sep = "";
+
+    g_string_append(d->out, ", cpu: {");
+    if (vm->cpu_mode != VB_CPU_MODE_CUSTOM) {
+        g_string_append(d->out, "mode: ");
+        put_str(d->out, vb_cpu_mode_to_string(vm->cpu_mode));
+        sep = ", ";
+    }
+    if (vm->cpu_model) {
+        g_string_append_printf(d->out, "%smodel: ", sep);
+        put_str(d->out, vm->cpu_model);
+        sep = ", ";
+    }
+    if (vb_bits_count(&vm->cpu_features) > 0) {
+        g_string_append_printf(d->out, "%sfeatures: ", sep);
+        put_set(d->out, &vm->cpu_features, d->inv->features, d->feature_rank);
+    }
+    g_string_append_c(d->out, '}');
+}
+
 static void
 dump_vm(Dumper *d, const VbVm *vm)
 {
@@ -248,11 +272,9 @@ dump_vm(Dumper *d, const VbVm *vm)
         put_key_double(out, "cpu_usage", vm->cpu_usage);
     if (vm->dirty_rate_mib_s != 0)
         put_key_double(out, "dirty_rate_mib_s", vm->dirty_rate_mib_s);
-    if (vb_bits_count(&vm->cpu_features) > 0) {
-        g_string_append(out, ", cpu: {features: ");
-        put_set(out, &vm->cpu_features, d->inv->features, d->feature_rank);
-        g_string_append_c(out, '}');
-    }
+    if (vm->cpu_mode != VB_CPU_MODE_CUSTOM || vm->cpu_model ||
+        vb_bits_count(&vm->cpu_features) > 0)
+        dump_vm_cpu(d, vm);
     if (vm->n_disks > 0)
         dump_disks(d, vm);
     if (vm->devices && vm->devices[0]) {

@@ -557,8 +557,9 @@ static const char *const vm_keys[] = {
 };
 G_STATIC_ASSERT(G_N_ELEMENTS(vm_keys) == VK_LAST + 1);
 
-enum { GC_FEATURES, GC_LAST };
-static const char *const vm_cpu_keys[] = { "features", NULL };
+enum { GC_MODE, GC_MODEL, GC_FEATURES, GC_LAST };
+static const char *const vm_cpu_keys[] = { "mode", "model", "features", NULL };
+G_STATIC_ASSERT(G_N_ELEMENTS(vm_cpu_keys) == GC_LAST + 1);
 
 enum { DK_NAME, DK_SIZE, DK_SHARED, DK_LAST };
 static const char *const disk_keys[] = { "name", "size_gib", "shared", NULL };
@@ -568,9 +569,15 @@ static gboolean
 load_vm_cpu(Loader *l, VbVm *vm, const VbYamlNode *map, GError **error)
 {
     const VbYamlNode *s[GC_LAST] = { 0 };
+    guint mode = VB_CPU_MODE_CUSTOM;
 
     l->sub = "cpu";
     if (!collect_keys(l, map, vm_cpu_keys, s, error))
+        return FALSE;
+    if (s[GC_MODE] && !read_enum(l, s[GC_MODE], "mode", vb_cpu_mode_names, &mode, error))
+        return FALSE;
+    vm->cpu_mode = mode;
+    if (s[GC_MODEL] && !read_string(l, s[GC_MODEL], "model", &vm->cpu_model, error))
         return FALSE;
     if (s[GC_FEATURES] &&
         !read_names(l, s[GC_FEATURES], "features", add_vm_feature, vm, error))

@@ -22,7 +22,11 @@
 const char *const vb_host_state_names[] = { "up", "maintenance", "down", NULL };
 const char *const vb_vm_state_names[] = { "running", "paused", "shutoff", NULL };
 
+const char *const vb_cpu_mode_names[] = { "custom", "host-model", "host-passthrough", "maximum",
+                                           NULL };
+
 G_STATIC_ASSERT(G_N_ELEMENTS(vb_host_state_names) == VB_HOST_STATE_LAST + 1);
+G_STATIC_ASSERT(G_N_ELEMENTS(vb_cpu_mode_names) == VB_CPU_MODE_LAST + 1);
 G_STATIC_ASSERT(G_N_ELEMENTS(vb_vm_state_names) == VB_VM_STATE_LAST + 1);
 
 const char *
@@ -61,6 +65,13 @@ vb_vm_state_from_string(const char *name, VbVmState *ret_state)
         }
     }
     return FALSE;
+}
+
+const char *
+vb_cpu_mode_to_string(VbCpuMode mode)
+{
+    g_return_val_if_fail(mode < VB_CPU_MODE_LAST, "unknown");
+    return vb_cpu_mode_names[mode];
 }
 
 /* ------------------------------------------------------------ destructors */
@@ -107,6 +118,7 @@ vm_free(gpointer data)
     g_strfreev(vm->tags);
     vb_bits_clear(&vm->cpu_features);
     vb_bits_clear(&vm->labels);
+    g_free(vm->cpu_model);
     g_free(vm);
 }
 
@@ -312,6 +324,8 @@ copy_vm(VbVm *dst, const VbVm *src)
     dst->tags = g_strdupv(src->tags);
     vb_bits_copy(&dst->labels, &src->labels);
     dst->last_migrated = src->last_migrated;
+    dst->cpu_mode = src->cpu_mode;
+    dst->cpu_model = g_strdup(src->cpu_model);
 }
 
 static void

@@ -36,6 +36,15 @@ typedef enum {
     VB_VM_STATE_LAST
 } VbVmState;
 
+/* How a guest's CPU is defined (libvirt's <cpu mode>). */
+typedef enum {
+    VB_CPU_MODE_CUSTOM,           /* a named model (or the hypervisor's default) and features */
+    VB_CPU_MODE_HOST_MODEL,       /* the host's model, fixed when the guest starts */
+    VB_CPU_MODE_HOST_PASSTHROUGH, /* the host's CPU as it is */
+    VB_CPU_MODE_MAXIMUM,          /* everything the hypervisor offers (like passthrough on KVM) */
+    VB_CPU_MODE_LAST
+} VbCpuMode;
+
 /* "up", "maintenance", "down" / "running", "paused", "shutoff". */
 const char *vb_host_state_to_string(VbHostState state);
 gboolean vb_host_state_from_string(const char *name, VbHostState *ret_state);
@@ -44,6 +53,9 @@ gboolean vb_vm_state_from_string(const char *name, VbVmState *ret_state);
 /* NULL-terminated name lists, for YAML enum readers and help texts. */
 extern const char *const vb_host_state_names[];
 extern const char *const vb_vm_state_names[];
+/* "custom", "host-model", "host-passthrough", "maximum" (libvirt's names). */
+const char *vb_cpu_mode_to_string(VbCpuMode mode);
+extern const char *const vb_cpu_mode_names[];
 
 typedef struct {
     char *name;       /* target name, e.g. "vda" */
@@ -89,13 +101,18 @@ typedef struct {
     guint64 memory_mib;       /* memory given to the guest */
     double cpu_usage;         /* measured, 0..1 of vcpus */
     double dirty_rate_mib_s;  /* memory dirtied per second while running */
-    VbBits cpu_features;      /* features it needs, ids in VbInventory.features */
+    VbBits cpu_features;      /* features it needs, ids in VbInventory.features; with a
+                               * named model, the model's own features too */
     VbDisk *disks;            /* n_disks entries, owned */
     guint n_disks;
     char **devices;           /* pass-through devices ("pci:0000:03:00.0", "usb:..."): pin it */
     char **tags;              /* free tags; "no-migrate" pins it */
     VbBits labels;            /* ids in VbInventory.labels */
     gint64 last_migrated;     /* unix seconds of its last migration, 0 = never */
+    VbCpuMode cpu_mode;       /* how its CPU is defined (zero: custom) */
+    char *cpu_model;          /* custom/host-model: the named model (cpu_features hold its
+                               * features); passthrough/maximum: the CPU model of the host it
+                               * runs on; or NULL */
 } VbVm;
 
 /* Migration costs measured from finished migrations (the journal's start and

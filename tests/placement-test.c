@@ -180,7 +180,135 @@ START_TEST(test_constraint_reasons)
     g_string_truncate(why, 0);
     vb_state_refusal(st, vb_inventory_get_vm(inv, "web")->id,
                      vb_inventory_get_host(inv, "old")->id, why);
-    ck_assert_str_eq(why->str, "old lacks CPU feature avx2 that web needs");
+    ck_assert_str_eq(why->str, "old cannot run web's CPU: missing avx2");
+}
+END_TEST
+
+/* CPU compatibility (tests/data/placement/constraints-cpu.yaml): named
+ * models by their expanded features, the host's own CPU (passthrough,
+ * maximum, host-model before it is fixed) only onto an identical CPU; each
+ * row with the exact sentence people see, and the checker must agree. */
+#define PT_SAME " (a host-passthrough guest moves only between identical CPUs)"
+static const struct {
+    const char *vm, *to;
+    VbRejectCode expect;
+    const char *reason;
+} cpu_rows[] = {
+    { "d1", "icx2", VB_REJECT_LAST, "" },
+    { "d1", "icx-amx", VB_REJECT_LAST, "" },
+    { "d1", "clx", VB_REJECT_CPU_FEATURES,
+      "clx cannot run d1's CPU (Icelake-Server): missing avx512vnni, gfni, vaes" },
+    { "d1", "bdw", VB_REJECT_CPU_FEATURES,
+      "bdw cannot run d1's CPU (Icelake-Server): missing avx512f, avx512vnni, avx512bw and 2 more" },
+    { "c1", "clx", VB_REJECT_LAST, "" },
+    { "c1", "bdw", VB_REJECT_CPU_FEATURES,
+      "bdw cannot run c1's CPU (Cascadelake-Server): missing avx512f, avx512bw" },
+    { "plain", "bdw", VB_REJECT_LAST, "" },
+    { "pt1", "icx2", VB_REJECT_LAST, "" },
+    { "pt1", "clx", VB_REJECT_CPU_FEATURES,
+      "clx cannot run pt1's CPU (host-passthrough, Icelake-Server): clx's CPU is "
+      "Cascadelake-Server" PT_SAME },
+    { "pt1", "icx-amx", VB_REJECT_CPU_FEATURES,
+      "icx-amx cannot run pt1's CPU (host-passthrough, Icelake-Server): icx-amx has amx-tile "
+      "that icx lacks" PT_SAME },
+    { "pt2", "icx", VB_REJECT_CPU_FEATURES,
+      "icx cannot run pt2's CPU (host-passthrough, Icelake-Server): missing amx-tile" PT_SAME },
+    { "pt1", "nomodel", VB_REJECT_CPU_FEATURES,
+      "nomodel cannot run pt1's CPU (host-passthrough, Icelake-Server): nomodel's CPU is of an "
+      "unknown model" PT_SAME },
+    { "ptnomodel", "icx", VB_REJECT_CPU_FEATURES,
+      "icx cannot run ptnomodel's CPU (host-passthrough): icx's CPU is Icelake-Server" PT_SAME },
+    { "max1", "icx2", VB_REJECT_LAST, "" },
+    { "max1", "clx", VB_REJECT_CPU_FEATURES,
+      "clx cannot run max1's CPU (maximum, Icelake-Server): clx's CPU is Cascadelake-Server "
+      "(a maximum guest moves only between identical CPUs)" },
+    { "hm1", "icx2", VB_REJECT_LAST, "" },
+    { "hm1", "icx-amx", VB_REJECT_CPU_FEATURES,
+      "icx-amx cannot run hm1's CPU (host-model, Icelake-Server): icx-amx has amx-tile that icx "
+      "lacks (a host-model guest moves only between identical CPUs)" },
+    { "hm2", "icx-amx", VB_REJECT_LAST, "" },
+    { "hm2", "clx", VB_REJECT_CPU_FEATURES,
+      "clx cannot run hm2's CPU (Icelake-Server): missing avx512vnni, gfni, vaes" },
+    { "ptoff", "bdw", VB_REJECT_LAST, "" },
+    { "doff", "clx", VB_REJECT_CPU_FEATURES,
+      "clx cannot run doff's CPU (Icelake-Server): missing avx512vnni, gfni, vaes" },
+};
+
+START_TEST(test_cpu_constraint)
+{
+    g_autoptr(VbInventory) inv = pt_load_inventory("placement/constraints-cpu.yaml");
+    g_autoptr(VbPolicy) policy = vb_policy_new_default();
+    g_autoptr(VbState) st = vb_state_new(inv, policy, CONSTRAINT_NOW, G_MAXUINT, NULL);
+    g_autoptr(GString) why = g_string_new(NULL);
+    const char *const moves[] = { cpu_rows[_i].vm, cpu_rows[_i].to, NULL };
+    g_autoptr(VbPlan) plan = hand_plan(inv, moves);
+    VbPlanOptions opts = { .now = CONSTRAINT_NOW };
+    g_autoptr(GError) error = NULL;
+    guint vm = vb_inventory_get_vm(inv, cpu_rows[_i].vm)->id;
+    guint to = vb_inventory_get_host(inv, cpu_rows[_i].to)->id;
+    VbRejectCode code = vb_state_refusal(st, vm, to, why);
+    gboolean checked;
+
+    ck_assert_msg(code == cpu_rows[_i].expect, "%s -> %s: got %s (%s), expected %s",
+                  cpu_rows[_i].vm, cpu_rows[_i].to, pt_reject_names[code], why->str,
+                  pt_reject_names[cpu_rows[_i].expect]);
+    ck_assert_str_eq(why->str, cpu_rows[_i].reason);
+    /* The fast path (no sentence) gives the same answer. */
+    ck_assert_int_eq(vb_state_refusal(st, vm, to, NULL), code);
+    checked = vb_placement_check_plan(inv, policy, plan, &opts, &error);
+    ck_assert_msg(checked == (code == VB_REJECT_LAST), "checker disagrees on %s -> %s: %s",
+                  cpu_rows[_i].vm, cpu_rows[_i].to, error ? error->message : "ok");
+}
+END_TEST
+
+/* Evacuating icx: every guest finds an identical or able host, or is listed
+ * unplaced with each host's CPU sentence. */
+START_TEST(test_cpu_evacuate)
+{
+    g_autoptr(VbInventory) inv = pt_load_inventory("placement/constraints-cpu.yaml");
+    g_autoptr(VbPolicy) policy = vb_policy_new_default();
+    VbPlanOptions opts = { .now = CONSTRAINT_NOW };
+    g_autoptr(GError) error = NULL;
+    g_autoptr(VbPlan) plan = vb_placement_evacuate(inv, policy, "icx", &opts, &error);
+
+    ck_assert_msg(plan != NULL, "%s", error ? error->message : "");
+    ck_assert_uint_eq(plan->unplaced->len, 0);
+    for (guint i = 0; i < plan->moves->len; i++) {
+        const VbMove *m = &g_array_index(plan->moves, VbMove, i);
+        const VbVm *vm = vb_inventory_vm(inv, m->vm);
+        const char *to = vb_inventory_host(inv, m->to)->name;
+
+        /* The guests with icx's own CPU have one identical host. */
+        if (g_str_has_prefix(vm->name, "pt") && vm->state != VB_VM_STATE_SHUTOFF)
+            ck_assert_msg(g_str_equal(to, "icx2"), "%s went to %s", vm->name, to);
+        if (g_str_equal(vm->name, "max1") || g_str_equal(vm->name, "hm1"))
+            ck_assert_msg(g_str_equal(to, "icx2"), "%s went to %s", vm->name, to);
+    }
+    ck_assert(vb_placement_check_plan(inv, policy, plan, &opts, NULL));
+
+    /* pt2 has the one CPU with amx-tile: nowhere to go, and each host says why. */
+    g_clear_pointer(&plan, vb_plan_free);
+    plan = vb_placement_evacuate(inv, policy, "icx-amx", &opts, &error);
+    ck_assert_msg(plan != NULL, "%s", error ? error->message : "");
+    ck_assert_uint_eq(plan->moves->len, 0);
+    ck_assert_uint_eq(plan->unplaced->len, 1);
+    {
+        const VbUnplaced *u = g_ptr_array_index(plan->unplaced, 0);
+        gboolean seen = FALSE;
+
+        ck_assert_str_eq(vb_inventory_vm(inv, u->vm)->name, "pt2");
+        for (guint i = 0; i < u->rejections->len; i++) {
+            const VbRejection *r = &g_array_index(u->rejections, VbRejection, i);
+
+            ck_assert_int_eq(r->code, VB_REJECT_CPU_FEATURES);
+            if (g_str_equal(vb_inventory_host(inv, r->host)->name, "icx2")) {
+                ck_assert_str_eq(r->reason, "icx2 cannot run pt2's CPU (host-passthrough, "
+                                            "Icelake-Server): missing amx-tile" PT_SAME);
+                seen = TRUE;
+            }
+        }
+        ck_assert(seen);
+    }
 }
 END_TEST
 
@@ -420,6 +548,8 @@ placement_suite(void)
     tcase_add_loop_test(tc, test_constraint, 0, G_N_ELEMENTS(constraint_rows));
     tcase_add_test(tc, test_constraint_reasons);
     tcase_add_loop_test(tc, test_move_kind, 0, G_N_ELEMENTS(kind_rows));
+    tcase_add_loop_test(tc, test_cpu_constraint, 0, G_N_ELEMENTS(cpu_rows));
+    tcase_add_test(tc, test_cpu_evacuate);
     tcase_add_test(tc, test_whole_plan);
     tcase_add_test(tc, test_checker_refuses);
     tcase_add_loop_test(tc, test_estimate, 0, G_N_ELEMENTS(estimate_rows));
