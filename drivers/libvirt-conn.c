@@ -2,15 +2,26 @@
  * libvirt-conn.c: the libvirt driver's connections, and its ops table.
  *
  * One connection per configured host. libvirt has no timeout for opening a
- * connection (an SSH prompt or a firewalled port can hang for minutes), so
- * each attempt runs in a worker thread and the caller stops waiting after the
- * host's timeout; an attempt that completes after it was abandoned closes its
- * own connection. libvirt's keepalive needs an event loop: the default one is
- * registered once and runs in a dedicated thread for the life of the process.
+ * connection or for a call (an SSH prompt, a firewalled port or a libvirtd
+ * stopped with SIGSTOP can hang for minutes, forever for the latter), so:
+ *  - a connection attempt runs in a worker thread and callers stop waiting
+ *    after the host's timeout; at most one attempt per host is in flight (a
+ *    hung one is joined, never doubled), and after a failure the next one
+ *    waits an exponential backoff (vb_lv_backoff_seconds);
+ *  - every call the ops make on a host runs in a worker thread too
+ *    (vb_lv_host_call, vb_lv_hosts_call) with a deadline; a host that misses
+ *    it is "not answering" and later calls fail at once, without a thread,
+ *    until the hung call returns.
+ * So a hung host costs at most one deadline per caller, and a bounded number
+ * of threads and sockets however long it hangs. libvirt's keepalive needs an
+ * event loop: the default one is registered once and runs in a dedicated
+ * thread for the life of the process.
  *
  * Invariants: a host's `conn` is either NULL (down, `reason` says why) or a
- * connection that was alive when last checked; every error leaving this
- * folder is a VB_ERROR naming the host, with libvirt's own message.
+ * connection that was alive when last checked; `attempt` is NULL whenever
+ * `conn` is set; `hung` counts abandoned calls still in libvirt; every error
+ * leaving this folder is a VB_ERROR naming the host, with libvirt's own
+ * message.
  */
 #include "config.h"
 
@@ -71,22 +82,31 @@ vb_lv_error(GError **error, VbErrorCode code, const char *host, const char *what
 
 /* ----------------------------------------------------- opening with a timeout */
 
-/* One connection attempt, shared by the caller and its worker thread. */
-typedef struct {
+/* One connection attempt, shared by its worker thread and whoever waits for
+ * it (reference counted). The worker stores its result; the last reference
+ * dropped closes a connection nobody took. */
+typedef struct _VbLvAttempt {
     gatomicrefcount refs;
     GMutex lock;
     GCond cond;
     char *uri;
+    gint64 started_us;    /* monotonic */
     gboolean done;        /* the worker finished */
-    gboolean abandoned;   /* the caller stopped waiting */
     virConnectPtr conn;   /* the result, or NULL */
     char *message;        /* libvirt's error, when conn is NULL */
 } VbLvAttempt;
 
+static VbLvAttempt *
+vb_lv_attempt_ref(VbLvAttempt *attempt)
+{
+    g_atomic_ref_count_inc(&attempt->refs);
+    return attempt;
+}
+
 static void
 vb_lv_attempt_unref(VbLvAttempt *attempt)
 {
-    if (!g_atomic_ref_count_dec(&attempt->refs))
+    if (!attempt || !g_atomic_ref_count_dec(&attempt->refs))
         return;
     if (attempt->conn)
         virConnectClose(attempt->conn);
@@ -122,71 +142,101 @@ vb_lv_attempt_thread(gpointer data)
     virConnectPtr conn = virConnectOpenAuth(attempt->uri, &vb_lv_auth, 0);
     char *message = conn ? NULL : g_strdup(virGetLastErrorMessage());
 
+    virResetLastError();
     g_mutex_lock(&attempt->lock);
     attempt->done = TRUE;
-    if (attempt->abandoned) {
-        if (conn)
-            virConnectClose(conn);
-        g_free(message);
-    } else {
-        attempt->conn = conn;
-        attempt->message = message;
-    }
-    g_cond_signal(&attempt->cond);
+    attempt->conn = conn;
+    attempt->message = message;
+    g_cond_broadcast(&attempt->cond);
     g_mutex_unlock(&attempt->lock);
     vb_lv_attempt_unref(attempt);
     return NULL;
 }
 
-virConnectPtr
-vb_lv_open_uri(const char *host, const char *uri, guint timeout_seconds, GError **error)
+/* Starts an attempt in its own thread (transfer full: one reference is the
+ * caller's, the worker holds another). */
+static VbLvAttempt *
+vb_lv_attempt_start(const char *uri)
 {
     VbLvAttempt *attempt = g_new0(VbLvAttempt, 1);
-    gint64 deadline = g_get_monotonic_time() + (gint64) MAX(timeout_seconds, 1) * G_USEC_PER_SEC;
-    virConnectPtr conn = NULL;
-    gboolean done;
 
     vb_lv_global_init();
     g_atomic_ref_count_init(&attempt->refs);
-    g_atomic_ref_count_inc(&attempt->refs); /* one for the worker */
     g_mutex_init(&attempt->lock);
     g_cond_init(&attempt->cond);
     attempt->uri = g_strdup(uri);
-    g_thread_unref(g_thread_new("vb-libvirt-connect", vb_lv_attempt_thread, attempt));
+    attempt->started_us = g_get_monotonic_time();
+    g_thread_unref(g_thread_new("vb-libvirt-connect", vb_lv_attempt_thread,
+                                vb_lv_attempt_ref(attempt)));
+    return attempt;
+}
+
+/* Waits for @attempt until @deadline_us (monotonic); TRUE when it is done. */
+static gboolean
+vb_lv_attempt_wait(VbLvAttempt *attempt, gint64 deadline_us)
+{
+    gboolean done;
 
     g_mutex_lock(&attempt->lock);
-    while (!attempt->done && g_cond_wait_until(&attempt->cond, &attempt->lock, deadline))
+    while (!attempt->done && g_cond_wait_until(&attempt->cond, &attempt->lock, deadline_us))
         ;
     done = attempt->done;
-    if (done) {
-        conn = g_steal_pointer(&attempt->conn);
-        if (!conn)
-            g_set_error(error, VB_ERROR, VB_ERROR_CONNECT, "%s: cannot connect: %s", host,
-                        attempt->message && *attempt->message ? attempt->message
-                                                              : "unknown libvirt error");
-    } else {
-        attempt->abandoned = TRUE;
-        g_set_error(error, VB_ERROR, VB_ERROR_TIMEOUT, "%s: cannot connect: timed out after %u s",
-                    host, MAX(timeout_seconds, 1));
-    }
     g_mutex_unlock(&attempt->lock);
-    vb_lv_attempt_unref(attempt);
-    if (conn && virConnectSetKeepAlive(conn, VB_LV_KEEPALIVE_INTERVAL, VB_LV_KEEPALIVE_COUNT) < 0) {
+    return done;
+}
+
+static void
+vb_lv_keepalive(const char *host, virConnectPtr conn)
+{
+    if (virConnectSetKeepAlive(conn, VB_LV_KEEPALIVE_INTERVAL, VB_LV_KEEPALIVE_COUNT) < 0) {
         g_debug("%s: no keepalive: %s", host, virGetLastErrorMessage());
         virResetLastError();
     }
+}
+
+static void
+vb_lv_attempt_error(const VbLvAttempt *attempt, const char *host, GError **error)
+{
+    g_set_error(error, VB_ERROR, VB_ERROR_CONNECT, "%s: cannot connect: %s", host,
+                attempt->message && *attempt->message ? attempt->message
+                                                      : "unknown libvirt error");
+}
+
+virConnectPtr
+vb_lv_open_uri(const char *host, const char *uri, guint timeout_seconds, GError **error)
+{
+    VbLvAttempt *attempt = vb_lv_attempt_start(uri);
+    virConnectPtr conn = NULL;
+
+    if (!vb_lv_attempt_wait(attempt, attempt->started_us +
+                                         (gint64) MAX(timeout_seconds, 1) * G_USEC_PER_SEC))
+        g_set_error(error, VB_ERROR, VB_ERROR_TIMEOUT, "%s: cannot connect: timed out after %u s",
+                    host, MAX(timeout_seconds, 1));
+    else if (!(conn = g_steal_pointer(&attempt->conn)))
+        vb_lv_attempt_error(attempt, host, error);
+    vb_lv_attempt_unref(attempt); /* a late connection is closed by the worker's unref */
+    if (conn)
+        vb_lv_keepalive(host, conn);
     return conn;
 }
 
 /* ------------------------------------------------------------ hosts */
 
-static void
-vb_lv_host_free(VbLvHost *host)
+VbLvHost *
+vb_lv_host_ref(VbLvHost *host)
 {
-    if (!host)
+    g_atomic_ref_count_inc(&host->refs);
+    return host;
+}
+
+void
+vb_lv_host_unref(VbLvHost *host)
+{
+    if (!host || !g_atomic_ref_count_dec(&host->refs))
         return;
     if (host->conn)
         virConnectClose(host->conn);
+    vb_lv_attempt_unref(host->attempt);
     g_free(host->name);
     g_free(host->uri);
     g_free(host->pool);
@@ -211,11 +261,69 @@ vb_lv_host_mark_down(VbLvHost *host, const char *reason)
     g_mutex_unlock(&host->lock);
 }
 
+guint
+vb_lv_backoff_seconds(guint failures)
+{
+    guint seconds = 1;
+
+    for (guint i = 1; i < failures && seconds < VB_LV_BACKOFF_MAX_SECONDS; i++)
+        seconds *= 2;
+    return MIN(seconds, VB_LV_BACKOFF_MAX_SECONDS);
+}
+
+/* Takes the result of the host's finished attempt (host lock held). */
+static void
+vb_lv_host_settle_attempt(VbLvHost *host)
+{
+    VbLvAttempt *attempt = g_steal_pointer(&host->attempt);
+    g_autoptr(GError) error = NULL;
+
+    g_free(host->reason);
+    host->reason = NULL;
+    host->conn = g_steal_pointer(&attempt->conn);
+    if (host->conn) {
+        host->failures = 0;
+        vb_lv_keepalive(host->name, host->conn);
+    } else {
+        host->failures++;
+        host->retry_at_us = g_get_monotonic_time() +
+                            (gint64) vb_lv_backoff_seconds(host->failures) * G_USEC_PER_SEC;
+        vb_lv_attempt_error(attempt, host->name, &error);
+        host->reason = g_strdup(error->message);
+    }
+    vb_lv_attempt_unref(attempt);
+}
+
+/* Why @host has no connection now (host lock held): the attempt in flight
+ * has not answered, or the last one failed and the next waits its turn. */
+static void
+vb_lv_host_connect_error(VbLvHost *host, GError **error)
+{
+    gint64 now = g_get_monotonic_time();
+
+    if (host->attempt) {
+        g_free(host->reason);
+        host->reason = g_strdup_printf("%s: cannot connect: timed out after %u s", host->name,
+                                       MAX(host->timeout_seconds, 1));
+        g_set_error(error, VB_ERROR, VB_ERROR_TIMEOUT, "%s (no answer for %.0f s)",
+                    host->reason, (double) (now - host->attempt->started_us) / G_USEC_PER_SEC);
+    } else {
+        g_set_error(error, VB_ERROR, VB_ERROR_CONNECT, "%s (next try in %.0f s)",
+                    host->reason ? host->reason : host->name,
+                    MAX(0.0, (double) (host->retry_at_us - now) / G_USEC_PER_SEC));
+    }
+}
+
+/* At most one attempt per host is in flight: a caller joins the one under
+ * way (waiting until its own timeout from the attempt's start, so a hung
+ * attempt costs later callers nothing), and after a failure the next attempt
+ * waits its backoff. A hung attempt is never abandoned: when the host
+ * answers at last, its connection becomes the host's. */
 virConnectPtr
 vb_lv_host_connect(VbLvHost *host, GError **error)
 {
-    g_autoptr(GError) local = NULL;
-    virConnectPtr conn;
+    VbLvAttempt *attempt;
+    virConnectPtr conn = NULL;
 
     g_mutex_lock(&host->lock);
     if (host->conn && virConnectIsAlive(host->conn) != 1) {
@@ -223,17 +331,22 @@ vb_lv_host_connect(VbLvHost *host, GError **error)
         virConnectClose(g_steal_pointer(&host->conn));
         virResetLastError();
     }
-    if (!host->conn) {
-        host->conn = vb_lv_open_uri(host->name, host->uri, host->timeout_seconds, &local);
-        g_free(host->reason);
-        host->reason = local ? g_strdup(local->message) : NULL;
-    }
-    conn = host->conn;
-    if (conn)
-        virConnectRef(conn);
+    if (!host->conn && !host->attempt && g_get_monotonic_time() >= host->retry_at_us)
+        host->attempt = vb_lv_attempt_start(host->uri);
+    attempt = !host->conn && host->attempt ? vb_lv_attempt_ref(host->attempt) : NULL;
     g_mutex_unlock(&host->lock);
-    if (!conn)
-        g_propagate_error(error, g_steal_pointer(&local));
+    if (attempt)
+        vb_lv_attempt_wait(attempt, attempt->started_us +
+                                        (gint64) MAX(host->timeout_seconds, 1) * G_USEC_PER_SEC);
+    g_mutex_lock(&host->lock);
+    if (attempt && host->attempt == attempt && attempt->done)
+        vb_lv_host_settle_attempt(host);
+    if (host->conn)
+        conn = virConnectRef(host->conn) == 0 ? host->conn : NULL;
+    else
+        vb_lv_host_connect_error(host, error);
+    g_mutex_unlock(&host->lock);
+    vb_lv_attempt_unref(attempt);
     return conn;
 }
 
@@ -249,35 +362,165 @@ vb_lv_conn_host(VbConn *conn, const char *name)
     return NULL;
 }
 
+/* ------------------------------------------------------ calls with a deadline */
+
+/* One call to a host, shared by its worker thread and the caller. A caller
+ * that stops waiting marks it abandoned: the worker then drops the result
+ * itself, and the host counts the call as hung until it returns. */
 typedef struct {
-    VbLvHost *host;
-    void (*func)(VbLvHost *host, gpointer data);
-    gpointer data;
-} VbLvTask;
+    gatomicrefcount refs;
+    GMutex lock;
+    GCond cond;
+    VbLvHost *host;           /* own reference */
+    VbLvCallFunc func;
+    gpointer arg;
+    GDestroyNotify arg_free;
+    GDestroyNotify result_free;
+    gint64 started_us;        /* monotonic */
+    gint64 deadline_us;
+    gboolean done, abandoned;
+    gpointer result;
+    GError *error;
+} VbLvCall;
+
+static void
+vb_lv_call_unref(VbLvCall *call)
+{
+    if (!call || !g_atomic_ref_count_dec(&call->refs))
+        return;
+    if (call->result && call->result_free)
+        call->result_free(call->result);
+    if (call->arg && call->arg_free)
+        call->arg_free(call->arg);
+    g_clear_error(&call->error);
+    vb_lv_host_unref(call->host);
+    g_mutex_clear(&call->lock);
+    g_cond_clear(&call->cond);
+    g_free(call);
+}
 
 static gpointer
-vb_lv_task_thread(gpointer data)
+vb_lv_call_thread(gpointer data)
 {
-    VbLvTask *task = data;
+    VbLvCall *call = data;
+    GError *error = NULL;
+    virConnectPtr conn = vb_lv_host_connect(call->host, &error);
+    gpointer result = conn ? call->func(call->host, conn, call->arg, &error) : NULL;
 
-    task->func(task->host, task->data);
+    if (conn)
+        virConnectClose(conn);
+    g_assert(result || error);
+    g_mutex_lock(&call->lock);
+    call->done = TRUE;
+    call->result = result;
+    call->error = error;
+    if (call->abandoned) {
+        g_mutex_lock(&call->host->lock);
+        if (--call->host->hung == 0)
+            g_debug("%s: answers again", call->host->name);
+        g_mutex_unlock(&call->host->lock);
+    }
+    g_cond_broadcast(&call->cond);
+    g_mutex_unlock(&call->lock);
+    vb_lv_call_unref(call);
     return NULL;
 }
 
+/* Starts @func on @host in its own thread (transfer full), or fails at once
+ * when an earlier call to @host is still past its deadline. */
+static VbLvCall *
+vb_lv_call_start(VbLvHost *host, VbLvCallFunc func, gpointer arg, GDestroyNotify arg_free,
+                 GDestroyNotify result_free, guint extra_seconds, GError **error)
+{
+    gint64 now = g_get_monotonic_time();
+    guint timeout = MAX(host->timeout_seconds, 1);
+    VbLvCall *call;
+
+    g_mutex_lock(&host->lock);
+    if (host->hung > 0) {
+        g_set_error(error, VB_ERROR, VB_ERROR_TIMEOUT,
+                    "%s: not answering: a call has waited %.0f s for a reply", host->name,
+                    (double) (now - host->hung_since_us) / G_USEC_PER_SEC);
+        g_mutex_unlock(&host->lock);
+        if (arg && arg_free)
+            arg_free(arg);
+        return NULL;
+    }
+    call = g_new0(VbLvCall, 1);
+    call->started_us = now;
+    /* Without a connection, the call may first wait for the connect. */
+    call->deadline_us = now + (gint64) (timeout * (host->conn ? 1 : 2) + extra_seconds) *
+                                  G_USEC_PER_SEC;
+    g_mutex_unlock(&host->lock);
+    g_atomic_ref_count_init(&call->refs);
+    g_mutex_init(&call->lock);
+    g_cond_init(&call->cond);
+    call->host = vb_lv_host_ref(host);
+    call->func = func;
+    call->arg = arg;
+    call->arg_free = arg_free;
+    call->result_free = result_free;
+    g_atomic_ref_count_inc(&call->refs);
+    g_thread_unref(g_thread_new("vb-libvirt-call", vb_lv_call_thread, call));
+    return call;
+}
+
+/* Waits for @call until its deadline: its result (transfer full), or NULL
+ * with its error; past the deadline the call is abandoned, the host counts
+ * as hung (later calls fail at once) until it returns, and @error says the
+ * host is not answering. Frees @call. */
+static gpointer
+vb_lv_call_finish(VbLvCall *call, GError **error)
+{
+    VbLvHost *host = call->host;
+    gpointer result = NULL;
+
+    g_mutex_lock(&call->lock);
+    while (!call->done && g_cond_wait_until(&call->cond, &call->lock, call->deadline_us))
+        ;
+    if (call->done) {
+        result = g_steal_pointer(&call->result);
+        if (!result)
+            g_propagate_error(error, g_steal_pointer(&call->error));
+    } else {
+        call->abandoned = TRUE;
+        g_mutex_lock(&host->lock);
+        if (host->hung++ == 0)
+            host->hung_since_us = g_get_monotonic_time();
+        g_free(host->reason);
+        host->reason = g_strdup_printf("%s: not answering: no reply within %.0f s", host->name,
+                                       (double) (call->deadline_us - call->started_us) /
+                                           G_USEC_PER_SEC);
+        g_set_error_literal(error, VB_ERROR, VB_ERROR_TIMEOUT, host->reason);
+        g_mutex_unlock(&host->lock);
+    }
+    g_mutex_unlock(&call->lock);
+    vb_lv_call_unref(call);
+    return result;
+}
+
+gpointer
+vb_lv_host_call(VbLvHost *host, VbLvCallFunc func, gpointer arg, GDestroyNotify arg_free,
+                GDestroyNotify result_free, guint extra_seconds, GError **error)
+{
+    VbLvCall *call = vb_lv_call_start(host, func, arg, arg_free, result_free, extra_seconds,
+                                      error);
+
+    return call ? vb_lv_call_finish(call, error) : NULL;
+}
+
 void
-vb_lv_foreach_host_parallel(VbConn *conn, void (*func)(VbLvHost *host, gpointer data),
-                            gpointer data)
+vb_lv_hosts_call(VbConn *conn, VbLvCallFunc func, const char *arg, GDestroyNotify result_free,
+                 gpointer *ret_results, GError **ret_errors)
 {
     guint n = conn->hosts->len;
-    g_autofree VbLvTask *tasks = g_new0(VbLvTask, n);
-    g_autofree GThread **threads = g_new0(GThread *, n);
+    g_autofree VbLvCall **calls = g_new0(VbLvCall *, n + 1);
 
-    for (guint i = 0; i < n; i++) {
-        tasks[i] = (VbLvTask) { g_ptr_array_index(conn->hosts, i), func, data };
-        threads[i] = g_thread_new("vb-libvirt-host", vb_lv_task_thread, &tasks[i]);
-    }
     for (guint i = 0; i < n; i++)
-        g_thread_join(threads[i]);
+        calls[i] = vb_lv_call_start(g_ptr_array_index(conn->hosts, i), func, g_strdup(arg),
+                                    g_free, result_free, 0, &ret_errors[i]);
+    for (guint i = 0; i < n; i++)
+        ret_results[i] = calls[i] ? vb_lv_call_finish(calls[i], &ret_errors[i]) : NULL;
 }
 
 /* ------------------------------------------------------------ open/close */
@@ -287,6 +530,7 @@ vb_lv_host_new(const VbConfig *config, const VbConfigPool *pool, const VbConfigH
 {
     VbLvHost *host = g_new0(VbLvHost, 1);
 
+    g_atomic_ref_count_init(&host->refs);
     g_mutex_init(&host->lock);
     host->name = g_strdup(ch->name);
     host->uri = g_strdup(ch->uri);
@@ -299,13 +543,11 @@ vb_lv_host_new(const VbConfig *config, const VbConfigPool *pool, const VbConfigH
     return host;
 }
 
-static void
-vb_lv_open_one(VbLvHost *host, gpointer data)
+/* Connecting is all the call does (in its worker, before this runs). */
+static gpointer
+vb_lv_open_one(VbLvHost *host, virConnectPtr conn, gpointer arg, GError **error)
 {
-    virConnectPtr conn = vb_lv_host_connect(host, NULL);
-
-    if (conn)
-        virConnectClose(conn); /* drop our reference; the host keeps its own */
+    return GINT_TO_POINTER(TRUE);
 }
 
 static void vb_lv_close(VbConn *conn);
@@ -316,7 +558,7 @@ vb_lv_open(const VbConfig *config, GError **error)
     VbConn *conn = g_new0(VbConn, 1);
 
     vb_lv_global_init();
-    conn->hosts = g_ptr_array_new_with_free_func((GDestroyNotify) vb_lv_host_free);
+    conn->hosts = g_ptr_array_new_with_free_func((GDestroyNotify) vb_lv_host_unref);
     for (guint p = 0; config->pools && p < config->pools->len; p++) {
         const VbConfigPool *pool = g_ptr_array_index(config->pools, p);
 
@@ -339,7 +581,14 @@ vb_lv_open(const VbConfig *config, GError **error)
         }
     }
     /* Unreachable hosts are not an error: they show as down. */
-    vb_lv_foreach_host_parallel(conn, vb_lv_open_one, NULL);
+    {
+        g_autofree gpointer *results = g_new0(gpointer, conn->hosts->len + 1);
+        g_autofree GError **errors = g_new0(GError *, conn->hosts->len + 1);
+
+        vb_lv_hosts_call(conn, vb_lv_open_one, NULL, NULL, results, errors);
+        for (guint i = 0; i < conn->hosts->len; i++)
+            g_clear_error(&errors[i]);
+    }
     return conn;
 }
 

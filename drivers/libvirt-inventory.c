@@ -273,27 +273,27 @@ vb_lv_host_read(VbLvHost *host, virConnectPtr conn, VbLvHostInfo *info, GError *
            vb_lv_guests_read(host, conn, info, error);
 }
 
-typedef struct {
-    VbConn *conn;
-    VbLvHostInfo *infos;     /* one per host, config order */
-} VbLvSnapshotRun;
-
 static void
-vb_lv_snapshot_task(VbLvHost *host, gpointer data)
+vb_lv_host_info_free(VbLvHostInfo *info)
 {
-    VbLvSnapshotRun *run = data;
-    g_autoptr(GError) error = NULL;
-    g_autoptr(virConnect) conn = vb_lv_host_connect(host, &error);
-    guint index = 0;
-    VbLvHostInfo *info;
+    vb_lv_host_info_clear(info);
+    g_free(info);
+}
 
-    g_ptr_array_find(run->conn->hosts, host, &index);
-    info = &run->infos[index];
-    if (conn && vb_lv_host_read(host, conn, info, &error))
-        return;
-    if (conn && error->code != VB_ERROR_INVALID_INPUT)
-        vb_lv_host_mark_down(host, error->message);
-    info->reason = g_strdup(error->message);
+/* One host read, in a call with a deadline (transfer full VbLvHostInfo). A
+ * host that fails midway is marked down, unless what failed is its own
+ * output (unparsable XML): the connection is fine then. */
+static gpointer
+vb_lv_snapshot_call(VbLvHost *host, virConnectPtr conn, gpointer arg, GError **error)
+{
+    VbLvHostInfo *info = g_new0(VbLvHostInfo, 1);
+
+    if (vb_lv_host_read(host, conn, info, error))
+        return info;
+    if ((*error)->code != VB_ERROR_INVALID_INPUT)
+        vb_lv_host_mark_down(host, (*error)->message);
+    vb_lv_host_info_free(info);
+    return NULL;
 }
 
 /* -------------------------------------------------------------- assembly */
@@ -375,11 +375,23 @@ VbInventory *
 vb_lv_snapshot(VbConn *conn, GError **error)
 {
     g_autoptr(VbInventory) inv = vb_inventory_new();
-    g_autofree VbLvHostInfo *infos = g_new0(VbLvHostInfo, conn->hosts->len + 1);
-    VbLvSnapshotRun run = { conn, infos };
+    guint n = conn->hosts->len;
+    g_autofree VbLvHostInfo *infos = g_new0(VbLvHostInfo, n + 1);
+    g_autofree gpointer *results = g_new0(gpointer, n + 1);
+    g_autofree GError **errors = g_new0(GError *, n + 1);
     gboolean ok = TRUE;
 
-    vb_lv_foreach_host_parallel(conn, vb_lv_snapshot_task, &run);
+    vb_lv_hosts_call(conn, vb_lv_snapshot_call, NULL, (GDestroyNotify) vb_lv_host_info_free,
+                     results, errors);
+    for (guint h = 0; h < n; h++) {
+        if (results[h]) {
+            infos[h] = *(VbLvHostInfo *) results[h];
+            g_free(results[h]);
+        } else {
+            infos[h].reason = g_strdup(errors[h]->message);
+            g_clear_error(&errors[h]);
+        }
+    }
     for (guint h = 0; ok && h < conn->hosts->len; h++) {
         VbLvHost *host = g_ptr_array_index(conn->hosts, h);
         VbPool *pool = vb_inventory_get_pool(inv, host->pool);

@@ -44,6 +44,10 @@ struct _VbJob {
     char *src_uri;            /* the source's, for the worker's own connection */
     gboolean shared_storage;  /* cold: the disks need no copy */
     guint timeout_seconds;    /* for opening it */
+    VbMigrationSettings settings; /* the policy's, copied */
+    gboolean copy_storage;    /* live: copy non-shared disks */
+    gboolean has_migration_host; /* the destination gives migration_host */
+    char *migration_host;     /* ... the address for the tcp:// URI */
     virTypedParameterPtr params;
     int nparams;
     unsigned int flags;
@@ -87,6 +91,7 @@ vb_lv_job_unref(VbJob *job)
     g_free(job->to);
     g_free(job->dconnuri);
     g_free(job->src_uri);
+    g_free(job->migration_host);
     g_free(job->message);
     g_mutex_clear(&job->lock);
     g_cond_clear(&job->cond);
@@ -249,9 +254,9 @@ vb_lv_migrate_flags(gboolean copy_storage, const VbMigrationSettings *s, int sta
 }
 
 static gboolean
-vb_lv_job_params(VbJob *job, VbLvHost *dest, const VbMigrationRequest *req, GError **error)
+vb_lv_job_params(VbJob *job, GError **error)
 {
-    const VbMigrationSettings *s = req->settings;
+    const VbMigrationSettings *s = &job->settings;
     int max = 0;
     g_autofree char *uri = NULL;
 
@@ -259,21 +264,49 @@ vb_lv_job_params(VbJob *job, VbLvHost *dest, const VbMigrationRequest *req, GErr
 
     if (virDomainGetState(job->dom, &state, &reason, 0) < 0)
         return vb_lv_error(error, VB_ERROR_MIGRATION, job->from, "cannot read the guest's state");
-    job->flags = vb_lv_migrate_flags(req->copy_storage, s, state, reason);
+    job->flags = vb_lv_migrate_flags(job->copy_storage, s, state, reason);
     if (job->flags & VIR_MIGRATE_POSTCOPY_RESUME)
         job->postcopy_started = TRUE; /* resumed: already in post-copy */
     /* No port: the destination picks one from its migration port range. */
-    if (dest->migration_host) {
-        uri = g_strdup_printf("tcp://%s", dest->migration_host);
+    if (job->migration_host) {
+        uri = g_strdup_printf("tcp://%s", job->migration_host);
         if (virTypedParamsAddString(&job->params, &job->nparams, &max, VIR_MIGRATE_PARAM_URI,
                                     uri) < 0)
-            return vb_lv_error(error, VB_ERROR_MIGRATION, dest->name, "bad migration URI");
+            return vb_lv_error(error, VB_ERROR_MIGRATION, job->to, "bad migration URI");
     }
-    if (s && s->bandwidth_mib_s > 0 &&
+    if (s->bandwidth_mib_s > 0 &&
         virTypedParamsAddULLong(&job->params, &job->nparams, &max, VIR_MIGRATE_PARAM_BANDWIDTH,
                                 (unsigned long long) s->bandwidth_mib_s) < 0)
-        return vb_lv_error(error, VB_ERROR_MIGRATION, dest->name, "bad bandwidth");
+        return vb_lv_error(error, VB_ERROR_MIGRATION, job->to, "bad bandwidth");
     return TRUE;
+}
+
+/* Finds the guest on the source and checks its state (a call with a
+ * deadline on the source: @arg is the job, which it fills). */
+static gpointer
+vb_lv_job_check(VbLvHost *src, virConnectPtr sconn, gpointer arg, GError **error)
+{
+    VbJob *job = arg;
+    int active;
+
+    job->dom = virDomainLookupByName(sconn, job->vm);
+    if (!job->dom) {
+        vb_lv_error(error, VB_ERROR_NOT_FOUND, src->name, "cannot find the guest to migrate");
+        return NULL;
+    }
+    active = virDomainIsActive(job->dom);
+    if (active < 0 || (active == 1) != job->live) {
+        if (active < 0)
+            vb_lv_error(error, VB_ERROR_MIGRATION, src->name, "cannot read the guest's state");
+        else
+            g_set_error(error, VB_ERROR, VB_ERROR_MIGRATION, "%s: guest '%s' is %s: a %s move needs it %s",
+                        src->name, job->vm, active ? "running" : "shut off",
+                        job->live ? "live" : "cold", job->live ? "running" : "shut off");
+        return NULL;
+    }
+    if (job->live && !vb_lv_job_params(job, error))
+        return NULL;
+    return vb_lv_job_ref(job);
 }
 
 /* Checks the request against the source and prepares a job (transfer full). */
@@ -281,9 +314,8 @@ static VbJob *
 vb_lv_job_new(VbConn *conn, const VbMigrationRequest *req, GError **error)
 {
     VbLvHost *src = vb_lv_conn_host(conn, req->from), *dst = vb_lv_conn_host(conn, req->to);
-    g_autoptr(virConnect) sconn = NULL;
-    VbJob *job;
-    int active;
+    g_autoptr(GError) local = NULL;
+    VbJob *job, *checked;
 
     if (!src || !dst || src == dst) {
         g_set_error(error, VB_ERROR, VB_ERROR_NOT_FOUND, "cannot migrate '%s' from %s to %s: %s",
@@ -291,46 +323,36 @@ vb_lv_job_new(VbConn *conn, const VbMigrationRequest *req, GError **error)
                     src == dst && src ? "same host" : "unknown host");
         return NULL;
     }
-    sconn = vb_lv_host_connect(src, error);
-    if (!sconn)
-        return NULL;
     job = vb_lv_job_alloc();
     job->vm = g_strdup(req->vm);
     job->from = g_strdup(src->name);
     job->to = g_strdup(dst->name);
     job->live = req->live;
+    job->copy_storage = req->copy_storage;
+    if (req->settings)
+        job->settings = *req->settings;
+    job->migration_host = g_strdup(dst->migration_host);
     job->src_uri = g_strdup(src->uri);
     job->dconnuri = g_strdup(dst->uri);
     /* Cold moves copy local disks only when asked to (copy_storage). */
     job->shared_storage = (src->shared_storage && dst->shared_storage) || !req->copy_storage;
     job->timeout_seconds = src->timeout_seconds;
-    job->post_copy = req->settings && req->settings->post_copy;
-    job->start_after = req->settings && req->settings->start_after_cold_move;
-    job->dom = virDomainLookupByName(sconn, req->vm);
-    if (!job->dom) {
-        vb_lv_error(error, VB_ERROR_NOT_FOUND, src->name, "cannot find the guest to migrate");
-        return vb_lv_job_unref(job), NULL;
-    }
-    active = virDomainIsActive(job->dom);
-    if (active < 0 || (active == 1) != req->live) {
-        if (active < 0)
-            vb_lv_error(error, VB_ERROR_MIGRATION, src->name, "cannot read the guest's state");
-        else
-            g_set_error(error, VB_ERROR, VB_ERROR_MIGRATION, "%s: guest '%s' is %s: a %s move needs it %s",
-                        src->name, req->vm, active ? "running" : "shut off",
-                        req->live ? "live" : "cold", req->live ? "running" : "shut off");
-        return vb_lv_job_unref(job), NULL;
-    }
-    if (req->live && !vb_lv_job_params(job, dst, req, error))
-        return vb_lv_job_unref(job), NULL;
+    job->post_copy = job->settings.post_copy;
+    job->start_after = job->settings.start_after_cold_move;
+    checked = vb_lv_host_call(src, vb_lv_job_check, vb_lv_job_ref(job),
+                              (GDestroyNotify) vb_lv_job_unref, (GDestroyNotify) vb_lv_job_unref,
+                              0, error);
+    vb_lv_job_unref(job);
+    if (!checked)
+        return NULL;
     if (!req->live) {
         virConnectPtr dconn = vb_lv_host_connect(dst, error); /* reachable, before starting */
 
         if (!dconn)
-            return vb_lv_job_unref(job), NULL;
+            return vb_lv_job_unref(checked), NULL;
         virConnectClose(dconn);
     }
-    return job;
+    return checked;
 }
 
 VbJob *
@@ -481,35 +503,63 @@ vb_lv_outgoing_migration(virDomainPtr dom, double *ret_elapsed)
     return type != VIR_DOMAIN_JOB_NONE && operation == VIR_DOMAIN_JOB_OPERATION_MIGRATION_OUT;
 }
 
+/* The guest @arg on this host, when an outgoing migration of it runs here
+ * (a call with a deadline; transfer full VbJob, attached). Not here is an
+ * error (VB_ERROR_NOT_FOUND) the caller ignores. */
+static gpointer
+vb_lv_job_find_call(VbLvHost *host, virConnectPtr conn, gpointer arg, GError **error)
+{
+    const char *vm = arg;
+    virDomainPtr dom = virDomainLookupByName(conn, vm);
+    double elapsed = 0;
+    VbJob *job;
+
+    virResetLastError();
+    if (!dom || !vb_lv_outgoing_migration(dom, &elapsed)) {
+        if (dom)
+            virDomainFree(dom);
+        g_set_error(error, VB_ERROR, VB_ERROR_NOT_FOUND, "%s: no migration of '%s'", host->name,
+                    vm);
+        return NULL;
+    }
+    job = vb_lv_job_alloc();
+    job->vm = g_strdup(vm);
+    job->from = g_strdup(host->name);
+    job->to = g_strdup("its destination");
+    job->live = TRUE;
+    job->attached = TRUE;
+    job->dom = dom;
+    job->start_us = g_get_monotonic_time() - (gint64) (elapsed * G_USEC_PER_SEC);
+    return job;
+}
+
+/* A host that does not answer cannot say whether a migration leaves it: the
+ * caller is told (the reconciler then leaves the move for later). */
 VbJob *
 vb_lv_job_find(VbConn *conn, const char *vm, GError **error)
 {
-    for (guint i = 0; i < conn->hosts->len; i++) {
-        VbLvHost *host = g_ptr_array_index(conn->hosts, i);
-        g_autoptr(virConnect) hconn = vb_lv_host_connect(host, NULL);
-        virDomainPtr dom = hconn ? virDomainLookupByName(hconn, vm) : NULL;
-        double elapsed = 0;
-        VbJob *job;
+    guint n = conn->hosts->len;
+    g_autofree gpointer *results = g_new0(gpointer, n + 1);
+    g_autofree GError **errors = g_new0(GError *, n + 1);
+    VbJob *found = NULL;
 
-        virResetLastError();
-        if (!dom)
-            continue;
-        if (!vb_lv_outgoing_migration(dom, &elapsed)) {
-            virDomainFree(dom);
-            continue;
-        }
-        job = vb_lv_job_alloc();
-        job->vm = g_strdup(vm);
-        job->from = g_strdup(host->name);
-        job->to = g_strdup("its destination");
-        job->live = TRUE;
-        job->attached = TRUE;
-        job->dom = dom;
-        job->start_us = g_get_monotonic_time() - (gint64) (elapsed * G_USEC_PER_SEC);
-        vb_lv_job_watch(job);
-        return job;
+    vb_lv_hosts_call(conn, vb_lv_job_find_call, vm, (GDestroyNotify) vb_lv_job_unref, results,
+                     errors);
+    for (guint i = 0; i < n; i++) {
+        if (results[i] && !found)
+            found = results[i];
+        else
+            vb_lv_job_unref(results[i]);
+        if (errors[i] && !g_error_matches(errors[i], VB_ERROR, VB_ERROR_NOT_FOUND) && !found &&
+            error && !*error)
+            g_propagate_error(error, g_steal_pointer(&errors[i]));
+        g_clear_error(&errors[i]);
     }
-    return NULL;
+    if (found) {
+        g_clear_error(error);
+        vb_lv_job_watch(found);
+    }
+    return found;
 }
 
 gboolean
@@ -544,12 +594,39 @@ vb_lv_job_is_done(VbJob *job)
     return done;
 }
 
-/* The worker may not have reached libvirt yet when an abort comes ("no job
- * is active"): the flag stops it before it starts, and the abort is retried
- * for a while in case the call is already on its way. */
+/* The abort itself, in a call with a deadline on the source (@arg: the
+ * job). The worker may not have reached libvirt yet when an abort comes
+ * ("no job is active"): the abort is retried for a while in case the call
+ * is already on its way. */
+static gpointer
+vb_lv_job_abort_call(VbLvHost *host, virConnectPtr conn, gpointer arg, GError **error)
+{
+    VbJob *job = arg;
+
+    for (guint attempt = 0; !vb_lv_job_is_done(job); attempt++) {
+        if (virDomainAbortJob(job->dom) == 0)
+            return GINT_TO_POINTER(TRUE);
+        if (job->attached && (virGetLastErrorCode() == VIR_ERR_OPERATION_INVALID ||
+                              virGetLastErrorCode() == VIR_ERR_NO_DOMAIN))
+            break; /* no worker to wait for: it has ended */
+        if (virGetLastErrorCode() != VIR_ERR_OPERATION_INVALID || attempt >= VB_LV_ABORT_RETRIES) {
+            vb_lv_error(error, VB_ERROR_MIGRATION, job->from, "cannot abort the migration");
+            return NULL;
+        }
+        virResetLastError();
+        g_usleep(VB_LV_ABORT_RETRY_US);
+    }
+    virResetLastError();
+    return GINT_TO_POINTER(TRUE); /* it ended first: job_poll tells how */
+}
+
+/* The flag stops a worker that has not started yet. A source that does not
+ * answer within its deadline gives VB_ERROR_TIMEOUT: the migration may go
+ * on, and nobody can tell until the host answers. */
 gboolean
 vb_lv_job_abort(VbConn *conn, VbJob *job, GError **error)
 {
+    VbLvHost *src = vb_lv_conn_host(conn, job->from);
     gboolean done;
 
     g_mutex_lock(&job->lock);
@@ -565,62 +642,60 @@ vb_lv_job_abort(VbConn *conn, VbJob *job, GError **error)
                     job->to);
         return FALSE;
     }
-    if (!job->live)
+    if (!job->live || done)
         return TRUE; /* it ended first: job_poll tells how */
-    for (guint attempt = 0; !vb_lv_job_is_done(job); attempt++) {
-        if (virDomainAbortJob(job->dom) == 0)
-            return TRUE;
-        if (job->attached && (virGetLastErrorCode() == VIR_ERR_OPERATION_INVALID ||
-                              virGetLastErrorCode() == VIR_ERR_NO_DOMAIN))
-            break; /* no worker to wait for: it has ended */
-        if (virGetLastErrorCode() != VIR_ERR_OPERATION_INVALID || attempt >= VB_LV_ABORT_RETRIES)
-            return vb_lv_error(error, VB_ERROR_MIGRATION, job->from, "cannot abort the migration");
-        virResetLastError();
-        g_usleep(VB_LV_ABORT_RETRY_US);
+    if (!src) {
+        g_set_error(error, VB_ERROR, VB_ERROR_NOT_FOUND, "unknown host %s", job->from);
+        return FALSE;
     }
-    virResetLastError();
-    return TRUE; /* it ended first: job_poll tells how */
+    /* The retries above wait up to VB_LV_ABORT_RETRIES * 0.1 s: on top. */
+    return vb_lv_host_call(src, vb_lv_job_abort_call, vb_lv_job_ref(job),
+                           (GDestroyNotify) vb_lv_job_unref, NULL,
+                           VB_LV_ABORT_RETRIES * VB_LV_ABORT_RETRY_US / G_USEC_PER_SEC,
+                           error) != NULL;
 }
 
 /* ------------------------------------------------------------ locate */
 
-typedef struct {
-    VbConn *conn;
-    const char *vm;
-    VbVmLocation **found;    /* one slot per host, config order */
-} VbLvLocateRun;
-
-static void
-vb_lv_locate_task(VbLvHost *host, gpointer data)
+/* Where the guest @arg is on this host, if anywhere (a call with a
+ * deadline; not here: VB_ERROR_NOT_FOUND, which the caller ignores). */
+static gpointer
+vb_lv_locate_call(VbLvHost *host, virConnectPtr conn, gpointer arg, GError **error)
 {
-    VbLvLocateRun *run = data;
-    g_autoptr(virConnect) conn = vb_lv_host_connect(host, NULL);
-    g_autoptr(virDomain) dom = conn ? virDomainLookupByName(conn, run->vm) : NULL;
-    guint index = 0;
+    g_autoptr(virDomain) dom = virDomainLookupByName(conn, arg);
     VbVmLocation *loc;
 
     virResetLastError();
-    if (!dom)
-        return;
-    g_ptr_array_find(run->conn->hosts, host, &index);
+    if (!dom) {
+        g_set_error(error, VB_ERROR, VB_ERROR_NOT_FOUND, "%s: no guest '%s'", host->name,
+                    (const char *) arg);
+        return NULL;
+    }
     loc = g_new0(VbVmLocation, 1);
     loc->host = g_strdup(host->name);
     loc->running = virDomainIsActive(dom) == 1;
     loc->persistent = virDomainIsPersistent(dom) == 1;
-    run->found[index] = loc;
+    return loc;
 }
 
+/* Hosts that do not answer are skipped (as the ops table says of down
+ * hosts), after their deadline. */
 GPtrArray *
 vb_lv_locate(VbConn *conn, const char *vm, GError **error)
 {
-    g_autofree VbVmLocation **found = g_new0(VbVmLocation *, conn->hosts->len + 1);
-    VbLvLocateRun run = { conn, vm, found };
+    guint n = conn->hosts->len;
+    g_autofree gpointer *results = g_new0(gpointer, n + 1);
+    g_autofree GError **errors = g_new0(GError *, n + 1);
     GPtrArray *ret = g_ptr_array_new_with_free_func((GDestroyNotify) vb_vm_location_free);
 
-    vb_lv_foreach_host_parallel(conn, vb_lv_locate_task, &run);
-    for (guint i = 0; i < conn->hosts->len; i++) {
-        if (found[i])
-            g_ptr_array_add(ret, found[i]);
+    vb_lv_hosts_call(conn, vb_lv_locate_call, vm, (GDestroyNotify) vb_vm_location_free, results,
+                     errors);
+    for (guint i = 0; i < n; i++) {
+        if (results[i])
+            g_ptr_array_add(ret, results[i]);
+        else if (!g_error_matches(errors[i], VB_ERROR, VB_ERROR_NOT_FOUND))
+            g_debug("locate %s: %s", vm, errors[i]->message);
+        g_clear_error(&errors[i]);
     }
     return ret;
 }

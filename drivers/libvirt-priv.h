@@ -91,7 +91,10 @@ void vb_lv_node_memory_fill(VbHostSample *sample, const virNodeMemoryStats *para
 
 /* --------------------------------------------------------- connections */
 
+typedef struct _VbLvAttempt VbLvAttempt;
+
 typedef struct {
+    gatomicrefcount refs;   /* the VbConn's, and one per call in flight */
     char *name;             /* as in the config */
     char *uri;              /* libvirt URI */
     char *pool;             /* the config pool it belongs to */
@@ -99,10 +102,15 @@ typedef struct {
     char **labels;          /* config labels, added to what the host reports */
     char *migration_host;   /* address for tcp:// migration URIs, or NULL */
     char *cpu_vendor;       /* config override of the reported vendor, or NULL */
-    guint timeout_seconds;  /* per connection attempt */
+    guint timeout_seconds;  /* per connection attempt, and per call (its deadline) */
     GMutex lock;            /* guards the fields below */
     virConnectPtr conn;     /* NULL while down */
     char *reason;           /* why down ("kvm3: cannot connect: ..."), or NULL */
+    VbLvAttempt *attempt;   /* the connection attempt in flight (at most one), or NULL */
+    guint failures;         /* attempts failed in a row (0 once connected) */
+    gint64 retry_at_us;     /* monotonic: no new attempt before this (backoff) */
+    guint hung;             /* calls past their deadline still waiting in libvirt */
+    gint64 hung_since_us;   /* monotonic: when the first of them missed its deadline */
     VbHostSample *prev;     /* the two latest samples, for snapshot load figures */
     VbHostSample *last;
 } VbLvHost;
@@ -125,18 +133,49 @@ gboolean vb_lv_error(GError **error, VbErrorCode code, const char *host, const c
 virConnectPtr vb_lv_open_uri(const char *host, const char *uri, guint timeout_seconds,
                              GError **error);
 
-/* A reference to @host's live connection, reopened when it dropped (transfer
- * full: close it when done). On failure the host is marked down with the
- * reason and NULL is returned with @error set. */
+/* A connection attempt that failed @failures times in a row waits this long
+ * before the next one: 1, 2, 4 ... seconds, at most VB_LV_BACKOFF_MAX_SECONDS. */
+#define VB_LV_BACKOFF_MAX_SECONDS 60
+guint vb_lv_backoff_seconds(guint failures);
+
+/* A reference to @host's live connection, opened when there is none
+ * (transfer full: close it when done). At most one attempt per host is in
+ * flight: a caller joins the one under way and waits at most until the
+ * host's timeout counted from that attempt's start; after a failed attempt
+ * the next waits its backoff. On failure NULL is returned with @error set
+ * (VB_ERROR_TIMEOUT: no answer yet; VB_ERROR_CONNECT: refused, or waiting
+ * for the next try) and the host's reason says why. */
 virConnectPtr vb_lv_host_connect(VbLvHost *host, GError **error);
 /* Forgets @host's connection and records why (the next call reconnects). */
 void vb_lv_host_mark_down(VbLvHost *host, const char *reason);
 VbLvHost *vb_lv_conn_host(VbConn *conn, const char *name);
+VbLvHost *vb_lv_host_ref(VbLvHost *host);
+void vb_lv_host_unref(VbLvHost *host);
 
-/* Runs @func(host, data) for every host of @conn in its own thread and waits
- * for all of them. */
-void vb_lv_foreach_host_parallel(VbConn *conn, void (*func)(VbLvHost *host, gpointer data),
-                                 gpointer data);
+/* Work done on one host in a call with a deadline: runs in a worker thread
+ * with a borrowed live connection of the host; returns a result (transfer
+ * full, never NULL on success) or NULL with @error set. It may still run
+ * after its caller gave up: @arg and @host stay valid until it returns. */
+typedef gpointer (*VbLvCallFunc)(VbLvHost *host, virConnectPtr conn, gpointer arg,
+                                 GError **error);
+
+/* Every libvirt call the executor and the collectors make goes through one
+ * of these: @func runs in a worker thread (connecting first when needed)
+ * and the caller waits at most the host's timeout, plus @extra_seconds, plus
+ * the timeout again when the host has no connection yet. Past it, the caller
+ * gets VB_ERROR_TIMEOUT "@host: not answering: no reply within N s" (also the
+ * host's reason); the worker is left to finish (its result is dropped with
+ * @result_free) and until it does, every new call to that host fails at once
+ * without a thread: threads and sockets stay bounded whatever a hung host
+ * does. @arg (owned, freed with @arg_free) is passed to @func. */
+gpointer vb_lv_host_call(VbLvHost *host, VbLvCallFunc func, gpointer arg, GDestroyNotify arg_free,
+                         GDestroyNotify result_free, guint extra_seconds, GError **error);
+
+/* vb_lv_host_call on every host of @conn at once, each with its own copy
+ * of @arg (a string, or NULL): @ret_results[i] and @ret_errors[i] (arrays of
+ * the number of hosts, zeroed by the caller) are host i's result or error. */
+void vb_lv_hosts_call(VbConn *conn, VbLvCallFunc func, const char *arg, GDestroyNotify result_free,
+                      gpointer *ret_results, GError **ret_errors);
 
 /* ------------------------------------------------------------ the ops */
 

@@ -171,19 +171,30 @@ vb_lv_sample_node_memory(VbLvHost *host, virConnectPtr conn, VbHostSample *sampl
     return TRUE;
 }
 
-/* Samples one host into a new VbHostSample (transfer full); a host that
- * cannot be reached or fails midway gives a sample with up FALSE and the
- * reason, and its connection is dropped so the next sample reconnects. */
+/* A sample of @host saying it is down, and why (transfer full). */
 static VbHostSample *
-vb_lv_sample_host(VbLvHost *host)
+vb_lv_sample_down(VbLvHost *host, const char *reason)
 {
-    g_autoptr(VbHostSample) sample = vb_host_sample_new(host->name);
-    g_autoptr(GError) error = NULL;
-    g_autoptr(virConnect) conn = vb_lv_host_connect(host, &error);
+    VbHostSample *sample = vb_host_sample_new(host->name);
 
     sample->timestamp_us = g_get_real_time();
     sample->monotonic_us = g_get_monotonic_time();
-    if (conn && vb_lv_sample_node_cpu(host, conn, sample, &error) &&
+    sample->reason = g_strdup(reason);
+    return sample;
+}
+
+/* Samples one host on @conn into a new VbHostSample (transfer full); a host
+ * that fails midway gives a sample with up FALSE and the reason, and its
+ * connection is dropped so the next sample reconnects. */
+static VbHostSample *
+vb_lv_sample_host(VbLvHost *host, virConnectPtr conn)
+{
+    g_autoptr(VbHostSample) sample = vb_host_sample_new(host->name);
+    g_autoptr(GError) error = NULL;
+
+    sample->timestamp_us = g_get_real_time();
+    sample->monotonic_us = g_get_monotonic_time();
+    if (vb_lv_sample_node_cpu(host, conn, sample, &error) &&
         vb_lv_sample_node_memory(host, conn, sample, &error) &&
         vb_lv_sample_guests(host, conn, sample, &error) &&
         vb_lv_storage_get(host, conn, &sample->storage_total_gib, &sample->storage_free_gib,
@@ -191,14 +202,8 @@ vb_lv_sample_host(VbLvHost *host)
         sample->up = TRUE;
         return g_steal_pointer(&sample);
     }
-    if (conn)
-        vb_lv_host_mark_down(host, error->message);
-    g_clear_pointer(&sample, vb_host_sample_free);
-    sample = vb_host_sample_new(host->name);
-    sample->timestamp_us = g_get_real_time();
-    sample->monotonic_us = g_get_monotonic_time();
-    sample->reason = g_strdup(error->message);
-    return g_steal_pointer(&sample);
+    vb_lv_host_mark_down(host, error->message);
+    return vb_lv_sample_down(host, error->message);
 }
 
 /* A deep copy of what a snapshot needs from a sample: host counters and the
@@ -223,20 +228,14 @@ vb_lv_sample_copy(const VbHostSample *src)
     return copy;
 }
 
-typedef struct {
-    VbConn *conn;
-    VbHostSample **results; /* one per host, in config order */
-} VbLvSampleRun;
-
-static void
-vb_lv_sample_task(VbLvHost *host, gpointer data)
+/* One host's sample, in a call with a deadline (never fails: a host that
+ * cannot be read gives a sample saying so). The host keeps a copy of its
+ * two latest samples for snapshots. */
+static gpointer
+vb_lv_sample_call(VbLvHost *host, virConnectPtr conn, gpointer arg, GError **error)
 {
-    VbLvSampleRun *run = data;
-    VbHostSample *sample = vb_lv_sample_host(host);
-    guint index = 0;
+    VbHostSample *sample = vb_lv_sample_host(host, conn);
 
-    g_ptr_array_find(run->conn->hosts, host, &index);
-    run->results[index] = sample;
     if (sample->up) {
         g_mutex_lock(&host->lock);
         vb_host_sample_free(host->prev);
@@ -244,17 +243,24 @@ vb_lv_sample_task(VbLvHost *host, gpointer data)
         host->last = vb_lv_sample_copy(sample);
         g_mutex_unlock(&host->lock);
     }
+    return sample;
 }
 
 VbSampleSet *
 vb_lv_sample(VbConn *conn, GError **error)
 {
     VbSampleSet *set = vb_sample_set_new();
-    g_autofree VbHostSample **results = g_new0(VbHostSample *, conn->hosts->len + 1);
-    VbLvSampleRun run = { conn, results };
+    guint n = conn->hosts->len;
+    g_autofree gpointer *results = g_new0(gpointer, n + 1);
+    g_autofree GError **errors = g_new0(GError *, n + 1);
 
-    vb_lv_foreach_host_parallel(conn, vb_lv_sample_task, &run);
-    for (guint i = 0; i < conn->hosts->len; i++)
+    vb_lv_hosts_call(conn, vb_lv_sample_call, NULL, (GDestroyNotify) vb_host_sample_free,
+                     results, errors);
+    for (guint i = 0; i < n; i++) {
+        if (!results[i])
+            results[i] = vb_lv_sample_down(g_ptr_array_index(conn->hosts, i), errors[i]->message);
+        g_clear_error(&errors[i]);
         g_ptr_array_add(set->hosts, results[i]);
+    }
     return set;
 }

@@ -460,6 +460,127 @@ START_TEST(test_reconnect_test_driver)
 }
 END_TEST
 
+/* ------------------------------------------- hung and failing hosts */
+
+/* Entries of a /proc/self folder (threads in task/, descriptors in fd/). */
+static guint
+proc_self_count(const char *what)
+{
+    g_autofree char *path = g_build_filename("/proc/self", what, NULL);
+    g_autoptr(GDir) dir = g_dir_open(path, 0, NULL);
+    guint n = 0;
+
+    ck_assert(dir != NULL);
+    while (g_dir_read_name(dir))
+        n++;
+    return n;
+}
+
+/* A listening socket in @dir that never accepts: connections wait in the
+ * kernel's backlog and libvirt waits for an answer forever, as with a
+ * libvirtd stopped by SIGSTOP. Returns its fd; *ret_uri is its URI. */
+static int
+silent_socket(const char *dir, char **ret_uri)
+{
+    g_autofree char *sock = g_build_filename(dir, "sock", NULL);
+    struct sockaddr_un addr = { .sun_family = AF_UNIX };
+    int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+
+    ck_assert_int_ge(fd, 0);
+    g_strlcpy(addr.sun_path, sock, sizeof(addr.sun_path));
+    ck_assert_int_eq(bind(fd, (struct sockaddr *) &addr, sizeof(addr)), 0);
+    ck_assert_int_eq(listen(fd, 64), 0);
+    *ret_uri = g_strdup_printf("qemu+unix:///system?socket=%s", sock);
+    return fd;
+}
+
+/* A host that never answers, sampled and snapshotted round after round (as
+ * the daemon does): one connection attempt stays in flight, every later
+ * round fails at once, and the process's threads and descriptors do not
+ * grow. (Before, each round left one more thread and socket behind.) */
+START_TEST(test_hung_host_bounded)
+{
+    g_autofree char *dir = g_dir_make_tmp("vb-drivers-XXXXXX", NULL);
+    VbConfig *config = test_driver_config();
+    VbConfigPool *pool = g_ptr_array_index(config->pools, 0);
+    VbConfigHost *t2 = g_ptr_array_index(pool->hosts, 1);
+    g_autoptr(GError) error = NULL;
+    int fd;
+    VbConn *conn;
+    guint threads = 0, fds = 0;
+
+    g_free(t2->uri);
+    fd = silent_socket(dir, &t2->uri);
+    config->connect_timeout_seconds = 1;
+    conn = vb_driver_libvirt.open(config, &error);
+    ck_assert_msg(conn != NULL, "%s", error ? error->message : "");
+    for (guint round = 0; round < 40; round++) {
+        g_autoptr(VbSampleSet) set = vb_driver_libvirt.sample(conn, &error);
+        g_autoptr(VbInventory) inv = vb_driver_libvirt.snapshot(conn, &error);
+        const VbHostSample *s2 = g_ptr_array_index(set->hosts, 1);
+        const VbHost *h2 = vb_inventory_get_host(inv, "t2");
+
+        ck_assert(!s2->up);
+        ck_assert_msg(g_str_has_prefix(s2->reason, "t2: cannot connect: timed out after 1 s"),
+                      "%s", s2->reason);
+        ck_assert_int_eq(h2->state, VB_HOST_STATE_DOWN);
+        ck_assert(((const VbHostSample *) g_ptr_array_index(set->hosts, 0))->up);
+        if (round == 2) {
+            g_usleep(200000); /* the round's finished workers exit */
+            threads = proc_self_count("task");
+            fds = proc_self_count("fd");
+        }
+    }
+    g_usleep(200000);
+    ck_assert_uint_le(proc_self_count("task"), threads);
+    ck_assert_uint_le(proc_self_count("fd"), fds);
+    vb_driver_libvirt.close(conn);
+    vb_config_free(config);
+    close(fd);
+}
+END_TEST
+
+/* A host that refuses connections is tried again only after its backoff,
+ * which doubles with each failure in a row (up to a minute). */
+START_TEST(test_connect_backoff)
+{
+    VbConfig *config = test_driver_config();
+    g_autoptr(GError) error = NULL;
+    VbConn *conn = vb_driver_libvirt.open(config, &error);
+    VbLvHost *t2 = vb_lv_conn_host(conn, "t2");
+    virConnectPtr c;
+
+    ck_assert_uint_eq(t2->failures, 1); /* open tried once */
+    c = vb_lv_host_connect(t2, &error);
+    ck_assert_ptr_null(c);
+    ck_assert_uint_eq(t2->failures, 1); /* backing off: not tried again */
+    ck_assert_int_eq(error->code, VB_ERROR_CONNECT);
+    ck_assert_msg(g_str_has_prefix(error->message, "t2: cannot connect: ") &&
+                  strstr(error->message, "(next try in 1 s)"), "%s", error->message);
+    g_clear_error(&error);
+    g_usleep(1100000);
+    ck_assert_ptr_null(vb_lv_host_connect(t2, &error));
+    ck_assert_uint_eq(t2->failures, 2);
+    ck_assert_msg(strstr(error->message, "(next try in 2 s)"), "%s", error->message);
+    g_clear_error(&error);
+    ck_assert_ptr_null(vb_lv_host_connect(t2, &error));
+    ck_assert_uint_eq(t2->failures, 2);
+    vb_driver_libvirt.close(conn);
+    vb_config_free(config);
+}
+END_TEST
+
+static const struct {
+    guint failures, seconds;
+} backoff_cases[] = { { 1, 1 }, { 2, 2 }, { 3, 4 }, { 6, 32 }, { 7, 60 }, { 1000, 60 } };
+
+START_TEST(test_backoff_seconds)
+{
+    ck_assert_uint_eq(vb_lv_backoff_seconds(backoff_cases[_i].failures),
+                      backoff_cases[_i].seconds);
+}
+END_TEST
+
 /* ------------------------------------------------- migration flags */
 
 #define VB_LV_BASE_FLAGS (VIR_MIGRATE_LIVE | VIR_MIGRATE_PEER2PEER | VIR_MIGRATE_PERSIST_DEST | \
@@ -598,6 +719,9 @@ drivers_suite(void)
     tcase_add_test(tc, test_snapshot_test_driver);
     tcase_add_test(tc, test_sample_test_driver);
     tcase_add_test(tc, test_reconnect_test_driver);
+    tcase_add_test(tc, test_hung_host_bounded);
+    tcase_add_test(tc, test_connect_backoff);
+    tcase_add_loop_test(tc, test_backoff_seconds, 0, G_N_ELEMENTS(backoff_cases));
     tcase_add_loop_test(tc, test_cold_move, 0, G_N_ELEMENTS(cold_cases));
     suite_add_tcase(s, tc);
     return s;
