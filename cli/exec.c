@@ -213,7 +213,7 @@ exec_exit_code(const VbExecReport *r)
 {
     if (r->unplaced > 0)
         return VB_EXIT_UNPLACEABLE;
-    return r->failed + r->aborted > 0 ? VB_EXIT_FAILURE : VB_EXIT_OK;
+    return r->failed + r->aborted + r->unknown > 0 ? VB_EXIT_FAILURE : VB_EXIT_OK;
 }
 
 static VbExecReport *

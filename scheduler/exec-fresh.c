@@ -87,6 +87,9 @@ exec_recheck(Exec *ex, VbInventory *inv, const ExecMove *m)
     VbMove move = { 0 };
     gboolean ok;
 
+    if (from && from->state == VB_HOST_STATE_DOWN)
+        return g_strdup_printf("%s: not started: its source %s is down (%s)", m->vm, m->from,
+                               from->state_reason ? from->state_reason : "no reason given");
     if (!vm)
         return g_strdup_printf("%s: guest no longer exists", m->vm);
     if (!from || !to)

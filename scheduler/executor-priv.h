@@ -59,6 +59,8 @@ void exec_sort_pending(Exec *ex);
 double exec_now(Exec *ex);
 /* Ends a move for good (finished, failed, aborted, skipped) into the report. */
 void exec_settle(Exec *ex, ExecMove *m);
+gboolean exec_error_unreachable(const GError *error);
+gboolean exec_leave_unknown(Exec *ex, ExecMove *m, const char *why, GError **error);
 
 /* exec-fresh.c */
 /* A fresh snapshot with the maintenance set and the running moves applied,

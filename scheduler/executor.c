@@ -30,7 +30,7 @@
 const char *const vb_exec_event_names[] = { "queued",  "started", "progress",
                                             "finished", "retry",  "failed",
                                             "aborted", "skipped", "unplaced",
-                                            NULL };
+                                            "unknown", NULL };
 G_STATIC_ASSERT(G_N_ELEMENTS(vb_exec_event_names) == VB_EXEC_EVENT_LAST + 1);
 
 /* ------------------------------------------------------------ bookkeeping */
@@ -324,6 +324,29 @@ exec_landed(Exec *ex, const ExecMove *m)
     return on_to && !on_from;
 }
 
+/* TRUE when @error says a host did not answer (no reply before its deadline,
+ * or no connection): what it did meanwhile is unknown. */
+gboolean
+exec_error_unreachable(const GError *error)
+{
+    return g_error_matches(error, VB_ERROR, VB_ERROR_TIMEOUT) ||
+           g_error_matches(error, VB_ERROR, VB_ERROR_CONNECT);
+}
+
+/* A move whose end nobody can tell now (its source stopped answering): it
+ * is journaled started with @why, so the next run reconciles it against the
+ * hosts once they answer; it leaves the run (its slot is free for the other
+ * moves, which go on) and the plan stays unfinished. */
+gboolean
+exec_leave_unknown(Exec *ex, ExecMove *m, const char *why, GError **error)
+{
+    if (!exec_set_state(ex, m, VB_MOVE_STATE_STARTED, VB_EXEC_UNKNOWN, why, error))
+        return FALSE;
+    exec_settle(ex, m);
+    ex->report->unknown++;
+    return TRUE;
+}
+
 /* How a move whose abort was asked for ended: a migration that landed
  * anyway (the abort came too late, or the driver lost track of its end) is
  * recorded as finished, the driver's locate being the truth; otherwise it
@@ -346,7 +369,10 @@ exec_abort_settle(Exec *ex, ExecMove *m, gboolean completed, const char *why, GE
  * goes on (libvirt refuses one once post-copy has begun; an unreachable
  * source) does not end the move: it is journaled as started again (a crash
  * now is reconciled against the hosts, not taken for an abort), keeps its
- * slot, and its end decides (@ret_kept TRUE: it stays in the running set). */
+ * slot, and its end decides (@ret_kept TRUE: it stays in the running set).
+ * An abort that gets no answer (the source does not answer) leaves the move
+ * unknown (exec_leave_unknown): waiting would hold the run for as long as
+ * the host hangs. */
 static gboolean
 exec_abort(Exec *ex, ExecMove *m, const char *why, gboolean *ret_kept, GError **error)
 {
@@ -368,6 +394,14 @@ exec_abort(Exec *ex, ExecMove *m, const char *why, gboolean *ret_kept, GError **
     vb_job_info_clear(&info);
     if (!running || exec_landed(ex, m))
         return exec_abort_settle(ex, m, completed, why, error);
+    if (!aborted && exec_error_unreachable(local)) {
+        g_autofree char *unknown = g_strdup_printf("%s; the abort got no answer (%s): its end is "
+                                                   "unknown, left started for the next run to "
+                                                   "reconcile once the host answers",
+                                                   why, local->message);
+
+        return exec_leave_unknown(ex, m, unknown, error);
+    }
     /* Refused, or accepted but not yet effective (libvirt's abort is
      * asynchronous, and one that comes during the switch-over may not stop
      * it): the job's end decides. */
@@ -569,10 +603,14 @@ exec_fill_pass(Exec *ex, VbInventory *inv, GError **error)
         g_ptr_array_remove_index(ex->pending, i);
         why = exec_recheck(ex, inv, m);
         if (why) {
+            const VbHost *from = vb_inventory_get_host(inv, m->from);
+
             if (!exec_set_state(ex, m, VB_MOVE_STATE_SKIPPED, VB_EXEC_SKIPPED, why, error))
                 return FALSE;
             exec_settle(ex, m);
-            g_ptr_array_add(ex->replan, g_strdup(m->vm));
+            /* Nothing to re-plan from a source that cannot be read. */
+            if (!from || from->state != VB_HOST_STATE_DOWN)
+                g_ptr_array_add(ex->replan, g_strdup(m->vm));
             continue;
         }
         if (!exec_start(ex, inv, m, error))
@@ -711,6 +749,8 @@ exec_loop(Exec *ex, GError **error)
         ex->opts->ops->sleep(ex->opts->conn, poll);
     }
     ex->report->ended_clock = exec_now(ex);
+    if (ex->report->unknown > 0)
+        ex->report->interrupted = TRUE; /* the plan stays unfinished: reconciled next run */
     if (!ex->report->interrupted && ex->opts->journal &&
         !vb_journal_plan_end(ex->opts->journal, ex->plan_id, exec_outcome_text(ex->report), error))
         return NULL;

@@ -11,7 +11,10 @@
  *             on the source with a migration in flight (job_find) -> the
  *             executor re-attaches and polls it; on the source without one
  *             -> the attempt failed (retried while retries are left); on no
- *             reachable host -> failed and reported, never re-started blindly;
+ *             reachable host -> failed and reported, never re-started blindly,
+ *             unless its source or destination is down now (it may be there):
+ *             then left started (unknown) and the plan unfinished, for a
+ *             later run to sort out once the host answers;
  *   ended     (finished, failed, aborted, skipped): kept as they are.
  * Then the ordinary loop finishes the plan, so no move is repeated and none
  * is forgotten. Every conclusion is journaled before the loop acts on it.
@@ -57,11 +60,35 @@ exec_locate(Exec *ex, const ExecMove *m, gboolean *ret_on_from, gboolean *ret_on
     return TRUE;
 }
 
+/* @ret_down: "HOST is down (reason)" when @m's source or destination cannot
+ * be read now (a host that does not answer may hold the guest), else NULL.
+ * FALSE only when the pool cannot be read at all. */
+static gboolean
+exec_move_host_down(Exec *ex, const ExecMove *m, char **ret_down, GError **error)
+{
+    g_autoptr(VbInventory) inv = ex->opts->ops->snapshot(ex->opts->conn, error);
+    const char *names[] = { m->from, m->to };
+
+    if (!inv)
+        return FALSE;
+    for (guint i = 0; i < G_N_ELEMENTS(names); i++) {
+        const VbHost *h = vb_inventory_get_host(inv, names[i]);
+
+        if (h && h->state == VB_HOST_STATE_DOWN) {
+            *ret_down = g_strdup_printf("%s is down (%s)", names[i],
+                                        h->state_reason ? h->state_reason : "no reason given");
+            return TRUE;
+        }
+    }
+    return TRUE;
+}
+
 static gboolean
 exec_reconcile_started(Exec *ex, ExecMove *m, GError **error)
 {
     const VbDriverOps *ops = ex->opts->ops;
     gboolean on_from = FALSE, on_to = FALSE;
+    g_autofree char *down = NULL;
     VbJob *job = NULL;
 
     if (!exec_locate(ex, m, &on_from, &on_to, error))
@@ -122,6 +149,15 @@ exec_reconcile_started(Exec *ex, ExecMove *m, GError **error)
         exec_settle(ex, m);
         return TRUE;
     }
+    if (exec_move_host_down(ex, m, &down, error) && down) {
+        g_autofree char *why = g_strdup_printf("after a restart the guest is on no reachable "
+                                               "host and %s: left started until it answers",
+                                               down);
+
+        return exec_leave_unknown(ex, m, why, error);
+    }
+    if (error && *error)
+        return FALSE;
     if (!exec_set_state(ex, m, VB_MOVE_STATE_FAILED, VB_EXEC_FAILED,
                         "after a restart the guest is on no reachable host: check its "
                         "source and destination by hand",

@@ -185,6 +185,8 @@ typedef enum {
     VB_EXEC_ABORTED,    /* past the timeout; guest stays on its source */
     VB_EXEC_SKIPPED,    /* no longer fits the fresh state */
     VB_EXEC_UNPLACED,   /* re-planning found no destination */
+    VB_EXEC_UNKNOWN,    /* a host of the move stopped answering: its end is
+                         * unknown; left started for the next run to reconcile */
     VB_EXEC_EVENT_LAST
 } VbExecEventKind;
 
@@ -235,6 +237,9 @@ typedef struct {
 
 typedef struct {
     guint finished, failed, aborted, skipped, unplaced;
+    guint unknown;             /* left started: a host stopped answering, so
+                                * their end is unknown (the plan stays
+                                * unfinished; the next run reconciles them) */
     guint replans;             /* times the planner was called again */
     guint max_running;         /* most migrations in flight at once */
     double started_clock;      /* driver clock at start */

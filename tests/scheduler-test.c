@@ -863,6 +863,84 @@ START_TEST(test_abort_refused)
 }
 END_TEST
 
+/* ------------------------------------------- an abort nobody answers */
+
+/* The source's libvirtd does not answer (stopped): the abort gets no reply
+ * before its deadline, as the libvirt driver reports it. */
+static gboolean
+unanswered_job_abort(VbConn *conn, VbJob *job, GError **error)
+{
+    g_set_error(error, VB_ERROR, VB_ERROR_TIMEOUT, "h0: not answering: no reply within 10 s");
+    return FALSE;
+}
+
+/* "slow" (about 100 s) times out at 60 s under a cap of 1 and its abort
+ * gets no answer: the run does not wait for a host that may never answer.
+ * "slow" is left started (unknown) at its timeout, "b" goes on and
+ * finishes, the run ends before "slow" lands and the plan stays unfinished;
+ * the next run (the source answering again) finds "slow" landed. Before,
+ * the run waited for the migration's end (600 s at most). */
+START_TEST(test_abort_unanswered)
+{
+    g_autoptr(VbInventory) inv = th_pool(2, 16, 65536, 100);
+    g_autoptr(VbPolicy) policy = vb_policy_new_default();
+    const char *pairs[] = { "slow", "h1", "b", "h1", NULL };
+    g_autoptr(VbPlan) plan = NULL;
+    g_autoptr(VbExecReport) r = NULL;
+    g_autoptr(VbExecReport) again = NULL;
+    g_autoptr(GError) error = NULL;
+    g_autoptr(VbJournalPlan) left = NULL;
+    VbDriverOps hung = vb_driver_sim;
+    VbExecOptions opts = { 0 };
+    VbExecOutcome *slow;
+    VbConn *conn;
+    ThDb db = { 0 };
+
+    hung.job_abort = unanswered_job_abort;
+    th_vm(inv, "h0", "slow", 1024, 0);
+    th_vm(inv, "h0", "b", 512, 0);
+    policy->migration.timeout_seconds = 60;
+    policy->migration.max_total = 1;
+    plan = th_plan(inv, policy, VB_PLAN_REBALANCE, NULL, pairs);
+    conn = vb_sim_conn_new(vb_inventory_copy(inv));
+    vb_sim_slow_migrations(conn, "slow", 10);
+    th_db_open(&db);
+    opts = (VbExecOptions){ .ops = &hung, .conn = conn, .policy = policy, .journal = db.journal,
+                            .now_unix = 1 };
+    r = vb_executor_run(&opts, inv, plan, &error);
+    ck_assert_msg(r, "%s", error ? error->message : "");
+    slow = outcome_of(r, "slow");
+    ck_assert_uint_eq(r->unknown, 1);
+    ck_assert_uint_eq(r->aborted, 0);
+    ck_assert_uint_eq(r->finished, 1);
+    ck_assert(r->interrupted);
+    ck_assert_int_eq(slow->state, VB_MOVE_STATE_STARTED);
+    ck_assert_msg(strstr(slow->message, "no reply within 10 s") &&
+                  strstr(slow->message, "left started"), "%s", slow->message);
+    ck_assert_double_lt(slow->ended_clock, 62);
+    ck_assert_int_eq(outcome_of(r, "b")->state, VB_MOVE_STATE_FINISHED);
+    ck_assert_double_lt(r->ended_clock, 90); /* not waiting for "slow" to land */
+    left = vb_journal_unfinished_plan(db.journal, NULL);
+    ck_assert_ptr_nonnull(left);
+    for (guint i = 0; i < left->moves->len; i++) {
+        VbJournalMove *m = g_ptr_array_index(left->moves, i);
+
+        ck_assert_int_eq(m->state, g_str_equal(m->vm, "slow") ? VB_MOVE_STATE_STARTED
+                                                              : VB_MOVE_STATE_FINISHED);
+    }
+    vb_driver_sim.sleep(conn, 1000);
+    opts.ops = &vb_driver_sim;
+    again = vb_executor_resume(&opts, &error);
+    ck_assert_msg(again, "%s", error ? error->message : "");
+    ck_assert_int_eq(outcome_of(again, "slow")->state, VB_MOVE_STATE_FINISHED);
+    ck_assert_str_eq(th_where(conn, "slow"), "h1");
+    ck_assert_ptr_null(vb_journal_unfinished_plan(db.journal, NULL));
+    ck_assert_uint_eq(vb_sim_n_migrations(conn), 2);
+    vb_driver_sim.close(conn);
+    th_db_close(&db);
+}
+END_TEST
+
 static Suite *
 scheduler_suite(void)
 {
@@ -879,6 +957,7 @@ scheduler_suite(void)
     tcase_add_test(tc, test_failed_after_landing);
     tcase_add_loop_test(tc, test_stop_drains, 0, G_N_ELEMENTS(drain_rows));
     tcase_add_loop_test(tc, test_abort_refused, 0, G_N_ELEMENTS(deaf_rows));
+    tcase_add_test(tc, test_abort_unanswered);
     tcase_add_test(tc, test_destination_down_replans);
     tcase_add_loop_test(tc, test_skip_when_no_longer_fits, 0, G_N_ELEMENTS(skip_has_alternative));
     tcase_add_test(tc, test_journal_before_acting);
