@@ -36,6 +36,8 @@ typedef enum {
     VB_EXIT_USAGE = 2,         /* the command line is wrong */
     VB_EXIT_INVALID_INPUT = 3, /* a policy, inventory or config file is wrong */
     VB_EXIT_UNPLACEABLE = 4,   /* a guest could not be placed anywhere */
+    VB_EXIT_INTERRUPTED = 6,   /* SIGTERM/SIGINT cut an acting command short, or
+                                * migrations were left running */
     VB_EXIT_LAST
 } VbExitCode;
 
@@ -157,13 +159,17 @@ gboolean vb_cli_parse_options(VbCliContext *ctx, int *argc, char ***argv, const 
 
 /* Options several commands take, as GOptionEntry initialisers (so that one
  * option reads the same in every command's --help): the journal database
- * (the acting commands), the move budget, and listing every host. */
+ * and the drain limit (the acting commands), the move budget, and listing
+ * every host. */
 #define VB_CLI_OPTION_DATABASE(var)                                                          \
     { "database", 0, 0, G_OPTION_ARG_FILENAME, &(var),                                     \
       "journal database (default: the config's)", "FILE" }
 #define VB_CLI_OPTION_MAX_MOVES(var)                                                         \
     { "max-moves", 0, 0, G_OPTION_ARG_INT, &(var),                                          \
       "plan at most N moves (default: the policy's max_migrations)", "N" }
+#define VB_CLI_OPTION_DRAIN_TIMEOUT(var)                                                     \
+    { "drain-timeout", 0, 0, G_OPTION_ARG_INT, &(var),                                      \
+      "on SIGTERM/SIGINT, abort migrations after S s (default 600)", "S" }
 #define VB_CLI_OPTION_ALL_HOSTS(var)                                                         \
     { "all-hosts", 0, 0, G_OPTION_ARG_NONE, &(var),                                         \
       "text: list every host (a big pool lists only hosts with moves, hotspots or not up)", \

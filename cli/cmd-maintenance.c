@@ -8,7 +8,8 @@
  * Maintenance is a row per host in the journal; every acting command marks
  * those hosts in its snapshot, so planners never place guests there. `exit
  * --move-back` moves the guests evacuated from the host back to it (each move
- * re-checked like any other: a guest that no longer fits stays where it is).
+ * re-checked like any other: a guest that no longer fits stays where it is);
+ * SIGTERM/SIGINT drain those moves as in `rebalance` (cmd-rebalance.c).
  */
 #include "config.h"
 
@@ -89,7 +90,8 @@ plan_move_back(VbCliExec *ex, const VbInventory *inv, const char *host, GError *
 }
 
 static int
-maintenance_exit(VbCliContext *ctx, const char *host, const char *database, gboolean back)
+maintenance_exit(VbCliContext *ctx, const char *host, const char *database, gboolean back,
+                 gint drain)
 {
     g_autoptr(GError) error = NULL;
     g_autoptr(VbInventory) inv = NULL;
@@ -98,6 +100,7 @@ maintenance_exit(VbCliContext *ctx, const char *host, const char *database, gboo
     gboolean was = FALSE;
     int rc = VB_EXIT_OK;
 
+    vb_cli_exec_catch_signals(drain); /* SIGTERM/SIGINT drain the moves back */
     if (!vb_cli_exec_open(&ex, ctx, database, TRUE, &error) ||
         !vb_journal_maintenance_exit(ex.journal, host, &was, &error)) {
         vb_cli_exec_close(&ex);
@@ -125,10 +128,12 @@ vb_cli_cmd_maintenance(VbCliContext *ctx, int argc, char **argv)
 {
     g_autofree char *database = NULL;
     gboolean back = FALSE;
+    gint drain = 600;
     const GOptionEntry entries[] = {
         { "move-back", 0, 0, G_OPTION_ARG_NONE, &back,
           "exit: move the guests evacuated from HOST back to it", NULL },
         VB_CLI_OPTION_DATABASE(database),
+        VB_CLI_OPTION_DRAIN_TIMEOUT(drain),
         { NULL, 0, 0, 0, NULL, NULL, NULL },
     };
     g_autoptr(VbStore) store = NULL;
@@ -144,7 +149,8 @@ vb_cli_cmd_maintenance(VbCliContext *ctx, int argc, char **argv)
                               entries, &rc))
         return rc;
     if (argc == 3 && strcmp(argv[1], "exit") == 0 && back)
-        return maintenance_exit(ctx, argv[2], database, back);
+        return drain < 0 ? vb_cli_usage_error("maintenance: --drain-timeout must be 0 or more")
+                         : maintenance_exit(ctx, argv[2], database, back, drain);
     if (!(argc == 2 && strcmp(argv[1], "list") == 0) &&
         !(argc == 3 && (strcmp(argv[1], "enter") == 0 || strcmp(argv[1], "exit") == 0)))
         return vb_cli_usage_error("maintenance: usage: maintenance list | enter HOST | "

@@ -8,6 +8,12 @@
  * fresh averaged snapshot with the hosts in maintenance marked, plan, show
  * the plan, and run it through the executor with progress on stderr.
  *
+ * SIGTERM/SIGINT (vb_cli_exec_catch_signals): no new migration starts, the
+ * running ones get --drain-timeout seconds (then are aborted; a second
+ * signal aborts them at once), and the report says the run was interrupted
+ * and lists what still runs (exit 6). A signal before the plan runs stops
+ * there: nothing is started.
+ *
  * Evacuation records the host in maintenance BEFORE planning (so a crash
  * after that point leaves it in maintenance, never half-used), and the
  * planner never places guests there until `maintenance exit HOST`. Guests
@@ -33,8 +39,28 @@ has_dry_run(int argc, char **argv)
     return FALSE;
 }
 
+/* TRUE when argv[*i] is one of the options only the acting commands know
+ * (--database FILE, --drain-timeout S); steps over its value. */
+static gboolean
+acting_only_option(int argc, char **argv, int *i)
+{
+    const char *const names[] = { "--database", "--drain-timeout" };
+
+    for (guint n = 0; n < G_N_ELEMENTS(names); n++) {
+        gsize len = strlen(names[n]);
+
+        if (strcmp(argv[*i], names[n]) == 0 && *i + 1 < argc) {
+            (*i)++;
+            return TRUE;
+        }
+        if (strncmp(argv[*i], names[n], len) == 0 && argv[*i][len] == '=')
+            return TRUE;
+    }
+    return FALSE;
+}
+
 /* Hands a --dry-run command line over to a planning command, without the
- * options only the acting commands know (--database FILE, and --dry-run
+ * options only the acting commands know (acting_only_option, and --dry-run
  * itself when @keep_dry_run is FALSE). */
 static int
 hand_over_dry_run(VbCliContext *ctx, int argc, char **argv, gboolean keep_dry_run,
@@ -43,11 +69,7 @@ hand_over_dry_run(VbCliContext *ctx, int argc, char **argv, gboolean keep_dry_ru
     g_autoptr(GPtrArray) args = g_ptr_array_new();
 
     for (int i = 0; i < argc; i++) {
-        if (strcmp(argv[i], "--database") == 0 && i + 1 < argc) {
-            i++;
-            continue;
-        }
-        if (g_str_has_prefix(argv[i], "--database="))
+        if (acting_only_option(argc, argv, &i))
             continue;
         if (!keep_dry_run && strcmp(argv[i], "--dry-run") == 0)
             continue;
@@ -117,15 +139,26 @@ run_plan(VbCliExec *ex, const VbInventory *inv, const VbPlan *plan)
     return rc;
 }
 
-/* Opens, resumes, snapshots: the common start of both commands. */
+/* Catches signals, opens, resumes, snapshots: the common start of both
+ * commands. NULL with *ret_exit set on an error or a signal. */
 static VbInventory *
-begin(VbCliExec *ex, VbCliContext *ctx, const char *database, int *ret_exit)
+begin(VbCliExec *ex, VbCliContext *ctx, const char *database, gint drain, int *ret_exit)
 {
     g_autoptr(GError) error = NULL;
     VbInventory *inv = NULL;
 
-    if (vb_cli_exec_open(ex, ctx, database, FALSE, &error) && vb_cli_exec_resume(ex, &error))
-        inv = vb_cli_exec_snapshot(ex, &error);
+    vb_cli_exec_catch_signals(drain);
+    if (!vb_cli_exec_open(ex, ctx, database, FALSE, &error) || !vb_cli_exec_resume(ex, &error)) {
+        *ret_exit = vb_cli_report_error(error);
+        return NULL;
+    }
+    if (vb_cli_exec_stopping()) {
+        fprintf(stderr, "virt-balancer: interrupted by SIGTERM/SIGINT before planning; "
+                        "nothing started\n");
+        *ret_exit = VB_EXIT_INTERRUPTED;
+        return NULL;
+    }
+    inv = vb_cli_exec_snapshot(ex, &error);
     if (!inv)
         *ret_exit = vb_cli_report_error(error);
     return inv;
@@ -136,11 +169,12 @@ vb_cli_cmd_rebalance(VbCliContext *ctx, int argc, char **argv)
 {
     g_autofree char *database = NULL;
     gboolean dry_run = FALSE;
-    gint max_moves = 0;
+    gint max_moves = 0, drain = 600;
     const GOptionEntry entries[] = {
         { "dry-run", 0, 0, G_OPTION_ARG_NONE, &dry_run, "print the plan; migrate nothing", NULL },
         VB_CLI_OPTION_MAX_MOVES(max_moves),
         VB_CLI_OPTION_DATABASE(database),
+        VB_CLI_OPTION_DRAIN_TIMEOUT(drain),
         { NULL, 0, 0, 0, NULL, NULL, NULL },
     };
     g_autoptr(VbInventory) inv = NULL;
@@ -156,15 +190,18 @@ vb_cli_cmd_rebalance(VbCliContext *ctx, int argc, char **argv)
                               "Plans moves toward the policy's goal and executes them: a "
                               "sliding window of\nlive migrations under the policy's caps, "
                               "longest first, each re-checked\nagainst fresh state before it "
-                              "starts. --dry-run prints the plan only.",
+                              "starts. --dry-run prints the plan only.\n"
+                              "SIGTERM/SIGINT: nothing new starts, running migrations get "
+                              "--drain-timeout\nseconds (0: no limit), a second signal aborts "
+                              "them; exit code 6.",
                               entries, &rc))
         return rc;
     if (argc > 1)
         return vb_cli_usage_error("rebalance: unexpected argument '%s'", argv[1]);
-    if (max_moves < 0)
-        return vb_cli_usage_error("rebalance: --max-moves must be 0 or more");
+    if (max_moves < 0 || drain < 0)
+        return vb_cli_usage_error("rebalance: --max-moves and --drain-timeout must be 0 or more");
     opts.max_moves = (guint) max_moves;
-    inv = begin(&ex, ctx, database, &rc);
+    inv = begin(&ex, ctx, database, drain, &rc);
     if (inv) {
         plan = vb_placement_rebalance(inv, ex.policy, &opts, &error);
         rc = plan ? run_plan(&ex, inv, plan) : vb_cli_report_error(error);
@@ -178,9 +215,11 @@ vb_cli_cmd_evacuate_run(VbCliContext *ctx, int argc, char **argv)
 {
     g_autofree char *database = NULL;
     gboolean dry_run = FALSE;
+    gint drain = 600;
     const GOptionEntry entries[] = {
         { "dry-run", 0, 0, G_OPTION_ARG_NONE, &dry_run, "print the plan; migrate nothing", NULL },
         VB_CLI_OPTION_DATABASE(database),
+        VB_CLI_OPTION_DRAIN_TIMEOUT(drain),
         { NULL, 0, 0, 0, NULL, NULL, NULL },
     };
     g_autoptr(VbInventory) inv = NULL;
@@ -196,13 +235,18 @@ vb_cli_cmd_evacuate_run(VbCliContext *ctx, int argc, char **argv)
                               "Puts HOST in maintenance (recorded in the database: nothing is "
                               "placed there\nuntil 'maintenance exit HOST') and moves every "
                               "guest off it. Guests that\ncannot go anywhere are listed with "
-                              "what refused them (exit code 4).",
+                              "what refused them (exit code 4).\n"
+                              "SIGTERM/SIGINT: nothing new starts, running migrations get "
+                              "--drain-timeout\nseconds (0: no limit), a second signal aborts "
+                              "them; exit code 6.",
                               entries, &rc))
         return rc;
     if (argc != 2)
         return vb_cli_usage_error("evacuate: %s; usage: evacuate HOST [--dry-run]",
                                   argc < 2 ? "no host given" : "too many arguments");
-    inv = begin(&ex, ctx, database, &rc);
+    if (drain < 0)
+        return vb_cli_usage_error("evacuate: --drain-timeout must be 0 or more");
+    inv = begin(&ex, ctx, database, drain, &rc);
     if (inv && !vb_inventory_get_host(inv, argv[1])) {
         rc = vb_cli_usage_error("evacuate: there is no host '%s' in %s", argv[1],
                                 ctx->source_name);

@@ -10,12 +10,15 @@
  *
  * Signals are caught with plain handlers that only set flags, because a
  * rebalance round runs the executor, which blocks the loop while migrations
- * run: the executor itself watches the SIGTERM flag (no new migration starts;
- * running ones get --drain-timeout seconds, then are aborted and their guests
- * stay on their sources), and the tick acts on the flags between rounds:
+ * run: the executor itself watches the SIGTERM/SIGINT count of cli/exec.c
+ * (no new migration starts; running ones get --drain-timeout seconds, then
+ * are aborted and their guests stay on their sources; a second signal aborts
+ * them at once), and the tick acts on the flags between rounds:
  *   SIGHUP   reload the config and the policy; a broken file is refused
  *            with its error in the log and the old one is kept;
- *   SIGTERM, SIGINT  finish (drain), release the lock, exit 0.
+ *   SIGTERM, SIGINT  finish (drain), release the lock, exit 0; exit 6 when
+ *            a migration whose abort was refused is left running (the
+ *            report lists it; the next run reconciles it).
  */
 #include "config.h"
 
@@ -23,16 +26,20 @@
 
 #include "cli/exec-priv.h"
 
-static gint run_stop;   /* SIGTERM/SIGINT seen */
+static gint run_stop;   /* --rounds reached */
 static gint run_reload; /* SIGHUP seen */
 
 static void
 run_on_signal(int sig)
 {
-    if (sig == SIGHUP)
-        g_atomic_int_set(&run_reload, 1);
-    else
-        g_atomic_int_set(&run_stop, 1);
+    (void) sig;
+    g_atomic_int_set(&run_reload, 1);
+}
+
+static gboolean
+run_stopping(void)
+{
+    return g_atomic_int_get(&run_stop) || vb_cli_exec_stopping();
 }
 
 typedef struct {
@@ -160,7 +167,7 @@ run_tick(gpointer data)
         g_atomic_int_set(&run_reload, 0);
         run_reload_files(d);
     }
-    if (g_atomic_int_get(&run_stop)) {
+    if (run_stopping()) {
         g_main_loop_quit(d->loop);
         return G_SOURCE_REMOVE;
     }
@@ -172,10 +179,11 @@ run_tick(gpointer data)
     if (now - d->last_rebalance_us >= (gint64) d->rebalance_interval * G_USEC_PER_SEC) {
         d->last_rebalance_us = now;
         run_rebalance(d);
-        if (d->max_rounds && ++d->rounds >= d->max_rounds)
+        d->rounds++;
+        if (d->max_rounds && d->rounds >= d->max_rounds)
             g_atomic_int_set(&run_stop, 1);
     }
-    if (g_atomic_int_get(&run_stop)) {
+    if (run_stopping()) {
         g_main_loop_quit(d->loop);
         return G_SOURCE_REMOVE;
     }
@@ -190,8 +198,6 @@ run_signals(void)
     sa.sa_handler = run_on_signal;
     sigemptyset(&sa.sa_mask);
     sa.sa_flags = SA_RESTART;
-    sigaction(SIGTERM, &sa, NULL);
-    sigaction(SIGINT, &sa, NULL);
     sigaction(SIGHUP, &sa, NULL);
 }
 
@@ -203,8 +209,6 @@ run_daemon(Daemon *d, VbCliContext *ctx, const char *database)
 
     if (!vb_cli_exec_open(&d->ex, ctx, database, FALSE, &error))
         return vb_cli_report_error(error);
-    d->ex.stop = &run_stop;
-    d->ex.drain_seconds = d->drain_seconds;
     run_log("started on %s (sample every %u s, rebalance every %u s); lock taken",
             ctx->source_name, d->sample_interval, d->rebalance_interval);
     if (!vb_cli_exec_resume(&d->ex, &error))
@@ -217,6 +221,11 @@ run_daemon(Daemon *d, VbCliContext *ctx, const char *database)
     if (run_tick(d) == G_SOURCE_CONTINUE)
         g_main_loop_run(d->loop);
     g_main_loop_unref(d->loop);
+    if (d->ex.left_running) {
+        run_log("stopped after %u rounds with migrations still running (see the report): "
+                "the next run reconciles them; lock released", d->rounds);
+        return VB_EXIT_INTERRUPTED;
+    }
     run_log("stopped after %u rounds; lock released", d->rounds);
     return VB_EXIT_OK;
 }
@@ -232,9 +241,7 @@ vb_cli_cmd_run(VbCliContext *ctx, int argc, char **argv)
           "seconds between samples (default: the config's)", "S" },
         { "rebalance-interval", 0, 0, G_OPTION_ARG_INT, &rebalance,
           "seconds between rebalances (default: the config's)", "S" },
-        { "drain-timeout", 0, 0, G_OPTION_ARG_INT, &drain,
-          "on SIGTERM, seconds running migrations may take before they are aborted "
-          "(default 600)", "S" },
+        VB_CLI_OPTION_DRAIN_TIMEOUT(drain),
         { "rounds", 0, 0, G_OPTION_ARG_INT, &rounds, "stop after N rebalances (tests)", "N" },
         { NULL, 0, 0, 0, NULL, NULL, NULL },
     };
@@ -265,6 +272,7 @@ vb_cli_cmd_run(VbCliContext *ctx, int argc, char **argv)
     d.drain_seconds = drain;
     g_atomic_int_set(&run_stop, 0);
     g_atomic_int_set(&run_reload, 0);
+    vb_cli_exec_catch_signals(d.drain_seconds);
     run_signals();
     rc = run_daemon(&d, ctx, database);
     vb_cli_exec_close(&d.ex);

@@ -66,6 +66,8 @@ static const char global_footer[] =
     "  2  usage error (bad option, unknown command, host or pool)\n"
     "  3  invalid input (a policy, inventory or config file is wrong or unreadable)\n"
     "  4  nothing placeable (evacuate left guests behind, place found no host)\n"
+    "  6  interrupted: SIGTERM/SIGINT stopped an acting command before its plan\n"
+    "     finished, or migrations were left running for the next run to reconcile\n"
     "\n"
     "Run 'virt-balancer COMMAND --help' for the options of a command.\n";
 

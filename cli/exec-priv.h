@@ -19,9 +19,19 @@ typedef struct {
     VbStore *journal_store;     /* owned when the journal has its own database */
     VbJournal *journal;
     const VbPolicy *policy;     /* borrowed from ctx (or the daemon) */
-    const gint *stop;           /* daemon: SIGTERM flag, or NULL */
-    double drain_seconds;       /* daemon: how long running migrations may go on */
+    const gint *stop;           /* SIGTERM/SIGINT count (vb_cli_exec_catch_signals), or NULL */
+    double drain_seconds;       /* after a stop: how long running migrations may go on */
+    gboolean left_running;      /* the last plan run left migrations running */
 } VbCliExec;
+
+/* Catches SIGTERM and SIGINT for the acting commands (call it before
+ * vb_cli_exec_open, which hands the flag to every executor run): the first
+ * signal stops new starts and gives running migrations @drain_seconds (0:
+ * until they end, each still bounded by the policy's timeout), a second one
+ * aborts them at once. Plain handlers that only count: the executor polls. */
+void vb_cli_exec_catch_signals(double drain_seconds);
+/* TRUE once SIGTERM/SIGINT was caught. */
+gboolean vb_cli_exec_stopping(void);
 
 /* Opens the pool of @ctx (--inventory, --config or the demo pool) and the
  * journal (@database, else the config's database, else the history's
@@ -47,7 +57,8 @@ VbInventory *vb_cli_exec_snapshot(VbCliExec *ex, GError **error);
 /* Runs @plan (made on @inv) with a progress display on stderr, then prints
  * the outcome (text or JSON) on ctx->out. Returns the exit code: 0 when every
  * move finished, 1 when some failed or were aborted, 4 when guests stayed
- * unplaced; an error is reported and its code returned. */
+ * unplaced, 6 (before the others) when a signal cut the run short; an error
+ * is reported and its code returned. */
 int vb_cli_exec_plan(VbCliExec *ex, const VbInventory *inv, const VbPlan *plan);
 
 /* Prints a report (text or JSON). */

@@ -7,16 +7,57 @@
  * the session's in-memory one (a simulated run). The acting lock is taken
  * before anything else, then a plan a crashed run left is finished first.
  *
+ * Signals: vb_cli_exec_catch_signals() installs SIGTERM/SIGINT handlers
+ * that only count (async-signal-safe); the executor polls the count between
+ * steps: 1 stops new starts and drains, 2 aborts what runs. Without it a
+ * signal kills the process with migrations in flight and nobody enforcing
+ * their timeout.
+ *
  * Progress: on a terminal, one line per running migration redrawn in place
  * under the log of starts and ends; otherwise plain log lines, one per event
  * but progress polls (which would flood a log).
  */
 #include "config.h"
 
+#include <signal.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "cli/exec-priv.h"
+
+/* ---------------------------------------------------------------- signals */
+
+static gint exec_signals;            /* SIGTERM/SIGINT seen */
+static gboolean exec_signals_caught; /* handlers installed */
+static double exec_drain_seconds;
+
+static void
+exec_on_signal(int sig)
+{
+    (void) sig;
+    g_atomic_int_inc(&exec_signals);
+}
+
+void
+vb_cli_exec_catch_signals(double drain_seconds)
+{
+    struct sigaction sa = { 0 };
+
+    g_atomic_int_set(&exec_signals, 0);
+    exec_drain_seconds = drain_seconds;
+    exec_signals_caught = TRUE;
+    sa.sa_handler = exec_on_signal;
+    sigemptyset(&sa.sa_mask);
+    sa.sa_flags = SA_RESTART;
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGINT, &sa, NULL);
+}
+
+gboolean
+vb_cli_exec_stopping(void)
+{
+    return g_atomic_int_get(&exec_signals) > 0;
+}
 
 /* ---------------------------------------------------------------- opening */
 
@@ -77,6 +118,10 @@ vb_cli_exec_open(VbCliExec *ex, VbCliContext *ctx, const char *database, gboolea
 
     memset(ex, 0, sizeof(*ex));
     ex->ctx = ctx;
+    if (exec_signals_caught) {
+        ex->stop = &exec_signals;
+        ex->drain_seconds = exec_drain_seconds;
+    }
     ex->policy = local ? NULL : vb_cli_context_get_policy(ctx, &local);
     if (local) {
         g_propagate_error(error, local);
@@ -139,7 +184,25 @@ typedef struct {
     GPtrArray *running; /* owned lines of running migrations, keyed by vm prefix */
     GPtrArray *vms;     /* owned vm names, same order */
     guint drawn;        /* lines of the block on screen */
+    guint starts;       /* migrations started so far */
+    guint signal_at;    /* tests: raise SIGTERM at this start (0: never) */
+    guint signals;      /* ... this many times */
 } Progress;
+
+/* VB_TEST_SIGTERM_AT_START=N[,K] (tests): the process sends itself SIGTERM
+ * K times (default 1) right after the Nth migration starts, through the
+ * real handler, at a point that does not depend on timing. */
+static void
+progress_test_signals(Progress *p)
+{
+    const char *env = g_getenv("VB_TEST_SIGTERM_AT_START");
+    g_auto(GStrv) parts = env ? g_strsplit(env, ",", 2) : NULL;
+
+    if (!parts || !parts[0])
+        return;
+    p->signal_at = (guint) g_ascii_strtoull(parts[0], NULL, 10);
+    p->signals = parts[1] ? (guint) g_ascii_strtoull(parts[1], NULL, 10) : 1;
+}
 
 static void
 progress_set(Progress *p, const char *vm, char *line)
@@ -183,6 +246,10 @@ progress_event(const VbExecEvent *ev, gpointer data)
 
     if (ev->kind == VB_EXEC_QUEUED)
         return;
+    if (ev->kind == VB_EXEC_STARTED && ++p->starts == p->signal_at) {
+        for (guint i = 0; i < p->signals; i++)
+            raise(SIGTERM);
+    }
     if (!p->tty) {
         if (ev->kind != VB_EXEC_PROGRESS) {
             log = vb_exec_event_describe(ev);
@@ -211,6 +278,8 @@ progress_event(const VbExecEvent *ev, gpointer data)
 static int
 exec_exit_code(const VbExecReport *r)
 {
+    if (r->stopped || r->still_running > 0)
+        return VB_EXIT_INTERRUPTED;
     if (r->unplaced > 0)
         return VB_EXIT_UNPLACEABLE;
     return r->failed + r->aborted + r->unknown > 0 ? VB_EXIT_FAILURE : VB_EXIT_OK;
@@ -226,6 +295,7 @@ exec_run(VbCliExec *ex, const VbInventory *inv, const VbPlan *plan, GError **err
 
     if (!maintenance)
         return NULL;
+    progress_test_signals(&p);
     p.running = g_ptr_array_new_with_free_func(g_free);
     p.vms = g_ptr_array_new_with_free_func(g_free);
     opts.ops = ex->session->ops;
@@ -255,8 +325,10 @@ vb_cli_exec_resume(VbCliExec *ex, GError **error)
         g_propagate_error(error, g_steal_pointer(&local));
         return FALSE;
     }
-    if (report)
+    if (report) {
+        ex->left_running = report->still_running > 0;
         vb_cli_print_report(ex->ctx, report, "Resumed an interrupted plan");
+    }
     return TRUE;
 }
 
@@ -270,6 +342,7 @@ vb_cli_exec_plan(VbCliExec *ex, const VbInventory *inv, const VbPlan *plan)
         return vb_cli_report_error(error);
     /* Guests the plan itself could not place count as unplaced too. */
     report->unplaced += plan->unplaced ? plan->unplaced->len : 0;
+    ex->left_running = report->still_running > 0;
     vb_cli_print_report(ex->ctx, report,
                         plan->kind == VB_PLAN_EVACUATE ? "Evacuation" : "Rebalance");
     return exec_exit_code(report);
@@ -292,6 +365,15 @@ print_report_json(VbCliContext *ctx, const VbExecReport *r, const char *title)
     vb_cli_json_add_int(b, "unplaced", r->unplaced);
     json_builder_set_member_name(b, "duration_seconds");
     json_builder_add_double_value(b, r->ended_clock - r->started_clock);
+    json_builder_set_member_name(b, "interrupted");
+    json_builder_add_boolean_value(b, r->stopped || r->still_running > 0);
+    json_builder_set_member_name(b, "stopped_after_seconds");
+    if (r->stopped_clock >= 0)
+        json_builder_add_double_value(b, r->stopped_clock - r->started_clock);
+    else
+        json_builder_add_null_value(b);
+    vb_cli_json_add_int(b, "not_started", r->not_started);
+    vb_cli_json_add_int(b, "still_running", r->still_running);
     json_builder_set_member_name(b, "moves");
     json_builder_begin_array(b);
     for (guint i = 0; i < r->outcomes->len; i++) {
@@ -315,6 +397,29 @@ print_report_json(VbCliContext *ctx, const VbExecReport *r, const char *title)
     fputs(text, ctx->out);
 }
 
+/* The line saying a run was cut short: by a signal (when, what it left), or
+ * with migrations left running. Nothing when it ran to its end. */
+static void
+print_report_stop(FILE *out, const VbExecReport *r)
+{
+    g_autofree char *after = NULL;
+
+    if (!r->stopped && r->still_running == 0)
+        return;
+    if (r->stopped_clock >= 0) {
+        after = vb_cli_duration_text(r->stopped_clock - r->started_clock);
+        fprintf(out, "Interrupted by SIGTERM/SIGINT after %s: %u queued move%s not started", after,
+                r->not_started, r->not_started == 1 ? "" : "s");
+    } else {
+        fprintf(out, "Interrupted");
+    }
+    if (r->still_running > 0)
+        fprintf(out, "; %u migration%s still running (listed below), journaled as started: the "
+                     "plan stays unfinished and the next run reconciles it",
+                r->still_running, r->still_running == 1 ? "" : "s");
+    fprintf(out, ".\n");
+}
+
 void
 vb_cli_print_report(VbCliContext *ctx, const VbExecReport *r, const char *title)
 {
@@ -325,9 +430,9 @@ vb_cli_print_report(VbCliContext *ctx, const VbExecReport *r, const char *title)
         print_report_json(ctx, r, title);
         return;
     }
-    fprintf(ctx->out, "%s: %u finished, %u failed, %u aborted, %u skipped, %u unplaced in %s%s\n",
-            title, r->finished, r->failed, r->aborted, r->skipped, r->unplaced, took,
-            r->stopped ? " (stopped: queued moves were not started)" : "");
+    fprintf(ctx->out, "%s: %u finished, %u failed, %u aborted, %u skipped, %u unplaced in %s\n",
+            title, r->finished, r->failed, r->aborted, r->skipped, r->unplaced, took);
+    print_report_stop(ctx->out, r);
     if (r->outcomes->len == 0)
         return;
     vb_cli_table_add(table, (const char *const[]){ "GUEST", "FROM", "TO", "OUTCOME", "TRIES",
@@ -335,9 +440,10 @@ vb_cli_print_report(VbCliContext *ctx, const VbExecReport *r, const char *title)
     for (guint i = 0; i < r->outcomes->len; i++) {
         const VbExecOutcome *o = g_ptr_array_index(r->outcomes, i);
         g_autofree char *tries = g_strdup_printf("%u", o->attempts);
+        const char *state = o->state == VB_MOVE_STATE_STARTED ? "running"
+                                                               : vb_move_state_names[o->state];
 
-        vb_cli_table_add(table, (const char *const[]){ o->vm, o->from, o->to,
-                                                        vb_move_state_names[o->state], tries,
+        vb_cli_table_add(table, (const char *const[]){ o->vm, o->from, o->to, state, tries,
                                                         o->message ? o->message : "" });
     }
     vb_cli_table_align_right(table, 4);

@@ -1,7 +1,8 @@
 /*
  * executor-priv.h: what the executor's files share (executor.c: the window
  * loop and caps; exec-fresh.c: re-checks and re-planning against fresh
- * state; reconcile.c: resuming a journaled plan after a crash).
+ * state; exec-stop.c: stopping and draining on request; reconcile.c:
+ * resuming a journaled plan after a crash).
  */
 #pragma once
 
@@ -73,6 +74,21 @@ char *exec_recheck(Exec *ex, VbInventory *inv, const ExecMove *m);
 /* Re-plans the queued and skipped guests on @inv. */
 gboolean exec_replan(Exec *ex, VbInventory *inv, GError **error);
 gint64 exec_now_unix(Exec *ex);
+
+/* executor.c: aborts @m (journaled first); @ret_kept TRUE when the abort
+ * was refused or has not taken effect and the move keeps its slot. */
+gboolean exec_abort(Exec *ex, ExecMove *m, const char *why, gboolean *ret_kept,
+                    GError **error);
+
+/* exec-stop.c */
+/* TRUE once a stop was requested (opts->stop set). */
+gboolean exec_stop_requested(Exec *ex);
+/* Handles a stop at one turn of the loop: drops the queue (journaled
+ * skipped) the first time, aborts the running moves past the drain limit or
+ * on a second signal. FALSE only when the journal fails. */
+gboolean exec_drain(Exec *ex, GError **error);
+/* Adds the moves still running to the report, state started. */
+void exec_report_running(Exec *ex);
 
 /* executor.c: the loop, shared by run and resume. */
 VbExecReport *exec_loop(Exec *ex, GError **error);

@@ -84,6 +84,7 @@ exec_new(const VbExecOptions *opts, VbPlanKind kind, const char *evacuated_host)
     ex->report = g_new0(VbExecReport, 1);
     ex->report->outcomes = g_ptr_array_new_with_free_func((GDestroyNotify) exec_outcome_free);
     ex->report->started_clock = exec_now(ex);
+    ex->report->stopped_clock = -1;
     return ex;
 }
 
@@ -373,7 +374,7 @@ exec_abort_settle(Exec *ex, ExecMove *m, gboolean completed, const char *why, GE
  * An abort that gets no answer (the source does not answer) leaves the move
  * unknown (exec_leave_unknown): waiting would hold the run for as long as
  * the host hangs. */
-static gboolean
+gboolean
 exec_abort(Exec *ex, ExecMove *m, const char *why, gboolean *ret_kept, GError **error)
 {
     const VbDriverOps *ops = ex->opts->ops;
@@ -586,13 +587,15 @@ exec_waits(Exec *ex, const VbInventory *inv, GHashTable *first, const ExecMove *
 }
 
 /* One pass over the queue against @inv; a move that no longer fits is
- * skipped and its guest marked for re-planning. */
+ * skipped and its guest marked for re-planning. A stop request ends the
+ * pass before the next start. */
 static gboolean
 exec_fill_pass(Exec *ex, VbInventory *inv, GError **error)
 {
     g_autoptr(GHashTable) first = exec_first_leaving(ex);
 
-    for (guint i = 0; i < ex->pending->len && ex->running->len < exec_total_cap(ex);) {
+    for (guint i = 0; i < ex->pending->len && ex->running->len < exec_total_cap(ex) &&
+                      !exec_stop_requested(ex);) {
         ExecMove *m = g_ptr_array_index(ex->pending, i);
         g_autofree char *why = NULL;
 
@@ -668,55 +671,6 @@ exec_fill(Exec *ex, GError **error)
 
 /* ------------------------------------------------------------------- loop */
 
-static gboolean
-exec_stop_requested(Exec *ex)
-{
-    return ex->opts->stop && g_atomic_int_get(ex->opts->stop);
-}
-
-/* Stop: nothing new starts; past the drain limit running ones are aborted.
- * Migrations whose abort is refused are left running, journaled as started:
- * the run ends interrupted (the plan stays unfinished for the next run). */
-static gboolean
-exec_drain(Exec *ex, double *stop_clock, GError **error)
-{
-    double limit = ex->opts->drain_seconds;
-
-    if (*stop_clock < 0) {
-        *stop_clock = exec_now(ex);
-        ex->report->stopped = ex->pending->len > 0;
-        g_ptr_array_set_size(ex->pending, 0);
-    }
-    if (limit <= 0 || exec_now(ex) - *stop_clock < limit)
-        return TRUE;
-    for (guint i = 0; i < ex->running->len;) {
-        ExecMove *m = g_ptr_array_index(ex->running, i);
-        gboolean ok, kept = FALSE;
-
-        if (m->abort_refused) {
-            i++;
-            continue;
-        }
-        g_ptr_array_remove_index(ex->running, i);
-        ok = exec_abort(ex, m, "stopping: drain limit reached, migration aborted", &kept, error);
-        if (kept) {
-            g_ptr_array_insert(ex->running, (gint) i++, m);
-            if (!ok)
-                return FALSE;
-            continue;
-        }
-        ex->opts->ops->job_free(m->job);
-        m->job = NULL;
-        if (!ok)
-            return FALSE;
-    }
-    if (ex->running->len > 0) {
-        ex->report->stopped = TRUE;
-        ex->report->interrupted = TRUE;
-    }
-    return TRUE;
-}
-
 static const char *
 exec_outcome_text(const VbExecReport *r)
 {
@@ -729,7 +683,6 @@ VbExecReport *
 exec_loop(Exec *ex, GError **error)
 {
     double poll = ex->opts->poll_seconds > 0 ? ex->opts->poll_seconds : 1.0;
-    double stop_clock = -1;
     VbExecReport *report;
 
     exec_sort_pending(ex);
@@ -737,7 +690,7 @@ exec_loop(Exec *ex, GError **error)
         if (!exec_poll_running(ex, error))
             return NULL;
         if (exec_stop_requested(ex)) {
-            if (!exec_drain(ex, &stop_clock, error))
+            if (!exec_drain(ex, error))
                 return NULL;
         } else if (!exec_fill(ex, error)) {
             return NULL;
@@ -751,6 +704,8 @@ exec_loop(Exec *ex, GError **error)
     ex->report->ended_clock = exec_now(ex);
     if (ex->report->unknown > 0)
         ex->report->interrupted = TRUE; /* the plan stays unfinished: reconciled next run */
+    if (ex->report->interrupted)
+        exec_report_running(ex);
     if (!ex->report->interrupted && ex->opts->journal &&
         !vb_journal_plan_end(ex->opts->journal, ex->plan_id, exec_outcome_text(ex->report), error))
         return NULL;

@@ -216,7 +216,9 @@ typedef struct {
     double poll_seconds;       /* between polls of running migrations; 0 = 1 s */
     VbExecEventFunc on_event;  /* may be NULL */
     gpointer user_data;
-    const gint *stop;          /* set (g_atomic_int) to start nothing new */
+    const gint *stop;          /* set (g_atomic_int) to 1 to start nothing new;
+                                * 2 or more (a second SIGTERM/SIGINT): the
+                                * drain limit is reached now */
     double drain_seconds;      /* after stop: running ones get this long, then
                                 * are aborted; 0 = wait for them */
     char **maintenance;        /* hosts treated as in maintenance in fresh state */
@@ -229,7 +231,8 @@ typedef struct {
 typedef struct {
     char *vm, *from, *to;
     VbMoveKind kind;
-    VbMoveState state;         /* finished, failed, aborted or skipped */
+    VbMoveState state;         /* finished, failed, aborted or skipped; started:
+                               * still running when the run was interrupted */
     guint attempts;
     double started_clock, ended_clock;
     char *message;
@@ -247,7 +250,13 @@ typedef struct {
     gboolean interrupted;      /* crash_after_starts fired, or a stop left a
                                 * migration whose abort was refused running:
                                 * the plan stays unfinished in the journal */
-    gboolean stopped;          /* stop was set: queued moves were not started */
+    gboolean stopped;          /* stop was set and cut the run short: queued
+                                * moves were not started, or running ones were
+                                * aborted or left running */
+    double stopped_clock;      /* driver clock when the stop was seen, < 0 never */
+    guint not_started;         /* queued moves dropped by the stop (skipped) */
+    guint still_running;       /* interrupted: migrations left running, listed
+                                * last in outcomes with state started */
     GPtrArray *outcomes;       /* owned VbExecOutcome *, in end order */
 } VbExecReport;
 

@@ -265,6 +265,39 @@ case_inventory(const char *dir, const char *source)
     return inv;
 }
 
+/* An acting command's report (docs/executor.md): the counts are those of
+ * the moves listed; moves still running (state "started") are counted in
+ * still_running and only in an interrupted run, whose stop time falls
+ * within its duration. */
+static void
+check_report_json(JsonObject *doc)
+{
+    const char *const counted[] = { "finished", "failed", "aborted", "skipped", "started" };
+    JsonArray *moves = json_object_get_array_member(doc, "moves");
+    guint n[G_N_ELEMENTS(counted)] = { 0 };
+    JsonNode *stopped = json_object_get_member(doc, "stopped_after_seconds");
+    gboolean interrupted = json_object_get_boolean_member(doc, "interrupted");
+
+    ck_assert_ptr_nonnull(moves);
+    for (guint i = 0; i < json_array_get_length(moves); i++) {
+        const char *state =
+            json_object_get_string_member(json_array_get_object_element(moves, i), "state");
+
+        for (guint c = 0; c < G_N_ELEMENTS(counted); c++)
+            n[c] += g_strcmp0(state, counted[c]) == 0;
+    }
+    for (guint c = 0; c + 1 < G_N_ELEMENTS(counted); c++)
+        ck_assert_int_eq(json_object_get_int_member(doc, counted[c]), n[c]);
+    ck_assert_int_eq(json_object_get_int_member(doc, "still_running"), n[4]);
+    ck_assert(interrupted || n[4] == 0);
+    ck_assert(interrupted || json_object_get_int_member(doc, "not_started") == 0);
+    ck_assert_ptr_nonnull(stopped);
+    if (!JSON_NODE_HOLDS_NULL(stopped))
+        ck_assert(json_node_get_double(stopped) >= 0 &&
+                  json_node_get_double(stopped) <=
+                      json_object_get_double_member(doc, "duration_seconds"));
+}
+
 static void
 check_json_output(const char *dir, const char *out)
 {
@@ -282,6 +315,8 @@ check_json_output(const char *dir, const char *out)
     if (strcmp(kind, "rebalance") == 0 || strcmp(kind, "evacuate") == 0) {
         inv = case_inventory(dir, json_object_get_string_member(doc, "source"));
         check_plan_json(inv, doc);
+    } else if (json_object_has_member(doc, "run")) {
+        check_report_json(doc);
     } else if (strcmp(kind, "place") == 0) {
         inv = case_inventory(dir, json_object_get_string_member(doc, "source"));
         check_place_json(inv, doc);

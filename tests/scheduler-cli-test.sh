@@ -3,8 +3,9 @@
 # (virtual time): evacuate with a cap of 2 (maintenance recorded, the pinned
 # guest reported, at most 2 migrations at once in the journal), maintenance
 # list/exit, history, rebalance --dry-run, unlock (a lock taken on another
-# host), and `run` (rounds, SIGHUP with a
-# broken policy keeps the old one, SIGTERM exits cleanly).
+# host), SIGTERM during --move-back, and `run` (rounds, SIGTERM during a
+# round, SIGHUP with a broken policy keeps the old one, SIGTERM exits
+# cleanly).
 # No timing is asserted: waits poll a log for up to 30 s.
 set -u
 
@@ -65,6 +66,30 @@ if command -v sqlite3 >/dev/null 2>&1; then
     fi
 fi
 
+# SIGTERM during `maintenance exit --move-back` (the sim runs in virtual
+# time, so the process signals itself right after the first start through
+# the real handler: VB_TEST_SIGTERM_AT_START): that move finishes (drain),
+# the others are not started, the report says so, exit 6, and the
+# evacuation record stays for a second --move-back. The pool file is the
+# one the evacuation left (each guest where the journal says it went).
+if command -v sqlite3 >/dev/null 2>&1; then
+    sqlite3 -separator ' ' "$db" "SELECT vm, to_host FROM evacuations WHERE from_host = 'h0'" |
+        while read -r vm to; do
+            echo "s/{name: $vm, host: h0,/{name: $vm, host: $to,/"
+        done >"$tmp/moved.sed"
+    sed -f "$tmp/moved.sed" "$data/pool.yaml" >"$tmp/after.yaml"
+    cp "$db" "$tmp/back.db"
+    VB_TEST_SIGTERM_AT_START=1 "$vb" --inventory "$tmp/after.yaml" --policy "$data/policy.yaml" \
+        maintenance exit h0 --move-back --drain-timeout 0 --database "$tmp/back.db" \
+        >"$tmp/back.out" 2>"$tmp/back.err"
+    rc=$?
+    [ "$rc" = 6 ] || fail "move-back after SIGTERM: exit $rc, expected 6: $(cat "$tmp/back.err")"
+    expect back.out "Rebalance: 1 finished, 0 failed, 0 aborted, 5 skipped"
+    expect back.out "Interrupted by SIGTERM/SIGINT after .*: 5 queued moves not started"
+    left=$(sqlite3 "$tmp/back.db" "SELECT count(*) FROM evacuations WHERE from_host = 'h0'")
+    [ "$left" = 6 ] || fail "an interrupted move-back cleared the evacuation record ($left left)"
+fi
+
 run mlist 0 maintenance list --database "$db"
 expect mlist.out "^h0$"
 run history 0 history --database "$db"
@@ -101,6 +126,14 @@ fi
 # One daemon round, then a clean exit.
 run rounds 0 run --rounds 1 --rebalance-interval 1 --sample-interval 1 --database "$db"
 expect rounds.err "stopped after 1 rounds"
+
+# SIGTERM in a round of `run`: the running migration drains, nothing else
+# starts, the round's report says so, and the daemon exits 0 (nothing left
+# running).
+VB_TEST_SIGTERM_AT_START=1 run runterm 0 run --rebalance-interval 1 --sample-interval 1 \
+    --database "$tmp/runterm.db"
+expect runterm.out "Interrupted by SIGTERM/SIGINT"
+expect runterm.err "stopped after 1 rounds; lock released"
 
 # SIGHUP with a broken policy keeps the old one; SIGTERM exits 0.
 cp "$data/policy.yaml" "$tmp/policy.yaml"

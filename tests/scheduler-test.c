@@ -720,17 +720,31 @@ END_TEST
 /* ---------------------------------------------------------- stopping */
 
 static gint stop_flag;
+static gint stop_signals; /* the value stop_after_first_start sets */
 
 static void
 stop_after_first_start(const VbExecEvent *ev, gpointer data)
 {
     if (ev->kind == VB_EXEC_STARTED)
-        g_atomic_int_set(&stop_flag, 1);
+        g_atomic_int_set(&stop_flag, stop_signals ? stop_signals : 1);
 }
 
-/* SIGTERM in `run`: nothing new starts; running migrations finish (drain 0
- * = wait for them) or are aborted past the drain limit. */
-static const double drain_rows[] = { 0, 5 };
+/* SIGTERM/SIGINT in an acting command or `run`: nothing new starts (the
+ * queued moves are journaled skipped, "not started", and the plan ends
+ * "stopped"); the running migration finishes (drain 0 = wait for it), or is
+ * aborted past the drain limit, or at once on a second signal (stop = 2).
+ * The report says when the stop came. */
+static const struct {
+    double drain;       /* drain_seconds */
+    gint signals;       /* value of the stop flag */
+    VbMoveState a;      /* how the running move "a" ends */
+    double ended_max;   /* the run ends by then (virtual s) */
+} drain_rows[] = {
+    { 0, 1, VB_MOVE_STATE_FINISHED, 1e9 },
+    { 5, 1, VB_MOVE_STATE_ABORTED, 6 },
+    { 0, 2, VB_MOVE_STATE_ABORTED, 1 },
+    { 600, 2, VB_MOVE_STATE_ABORTED, 1 },
+};
 
 START_TEST(test_stop_drains)
 {
@@ -739,8 +753,12 @@ START_TEST(test_stop_drains)
     const char *pairs[] = { "a", "h1", "b", "h1", "c", "h1", NULL };
     g_autoptr(VbPlan) plan = NULL;
     g_autoptr(VbExecReport) r = NULL;
+    g_autoptr(GPtrArray) history = NULL;
+    g_autoptr(GError) error = NULL;
+    VbJournalPlan *journaled;
     VbExecOptions opts = { 0 };
     VbConn *conn;
+    ThDb db = { 0 };
 
     th_vm(inv, "h0", "a", 4096, 0);
     th_vm(inv, "h0", "b", 2048, 0);
@@ -748,24 +766,45 @@ START_TEST(test_stop_drains)
     policy->migration.max_total = 1;
     plan = th_plan(inv, policy, VB_PLAN_REBALANCE, NULL, pairs);
     conn = vb_sim_conn_new(vb_inventory_copy(inv));
+    th_db_open(&db);
     g_atomic_int_set(&stop_flag, 0);
+    stop_signals = drain_rows[_i].signals;
     opts = (VbExecOptions){ .ops = &vb_driver_sim, .conn = conn, .policy = policy,
-                            .now_unix = 1, .stop = &stop_flag, .drain_seconds = drain_rows[_i],
+                            .journal = db.journal, .now_unix = 1, .stop = &stop_flag,
+                            .drain_seconds = drain_rows[_i].drain,
                             .on_event = stop_after_first_start };
-    r = vb_executor_run(&opts, inv, plan, NULL);
+    r = vb_executor_run(&opts, inv, plan, &error);
+    stop_signals = 0;
+    ck_assert_msg(r, "%s", error ? error->message : "");
     ck_assert(r->stopped);
+    ck_assert(!r->interrupted);
+    ck_assert_double_ge(r->stopped_clock, r->started_clock);
     ck_assert_uint_eq(vb_sim_n_migrations(conn), 1); /* b and c never started */
+    ck_assert_uint_eq(r->not_started, 2);
+    ck_assert_uint_eq(r->skipped, 2);
+    ck_assert_uint_eq(r->still_running, 0);
+    ck_assert_str_eq(outcome_of(r, "b")->message,
+                     "not started: the run was stopped (SIGTERM/SIGINT)");
+    ck_assert_int_eq(outcome_of(r, "a")->state, drain_rows[_i].a);
+    ck_assert_double_le(r->ended_clock, drain_rows[_i].ended_max);
+    vb_driver_sim.sleep(conn, 1000);
+    ck_assert_str_eq(th_where(conn, "a"),
+                     drain_rows[_i].a == VB_MOVE_STATE_FINISHED ? "h1" : "h0");
     ck_assert_str_eq(th_where(conn, "b"), "h0");
-    if (drain_rows[_i] == 0) {
-        ck_assert_uint_eq(r->finished, 1);
-        ck_assert_str_eq(th_where(conn, "a"), "h1");
-    } else {
-        ck_assert_uint_eq(r->aborted, 1);
-        ck_assert_double_le(r->ended_clock, drain_rows[_i] + 1);
-        vb_driver_sim.sleep(conn, 1000);
-        ck_assert_str_eq(th_where(conn, "a"), "h0");
+    /* The journal agrees: no move left queued, the plan ended "stopped" (so
+     * no later run takes the queued moves up), nothing left to reconcile. */
+    ck_assert_ptr_null(vb_journal_unfinished_plan(db.journal, NULL));
+    history = vb_journal_history(db.journal, 1, &error);
+    journaled = g_ptr_array_index(history, 0);
+    ck_assert_str_eq(journaled->outcome, "stopped");
+    for (guint i = 0; i < journaled->moves->len; i++) {
+        VbJournalMove *m = g_ptr_array_index(journaled->moves, i);
+
+        ck_assert_int_eq(m->state, g_str_equal(m->vm, "a") ? drain_rows[_i].a
+                                                           : VB_MOVE_STATE_SKIPPED);
     }
     vb_driver_sim.close(conn);
+    th_db_close(&db);
 }
 END_TEST
 
@@ -844,9 +883,15 @@ START_TEST(test_abort_refused)
         ck_assert_uint_eq(vb_sim_n_migrations(conn), 2);
         ck_assert_ptr_null(vb_journal_unfinished_plan(db.journal, NULL));
     } else {
+        VbExecOutcome *slow = outcome_of(r, "slow");
+
         ck_assert(r->interrupted && r->stopped);
         ck_assert_uint_eq(r->finished, 0);
         ck_assert_uint_eq(vb_sim_n_migrations(conn), 1);
+        /* The report lists the migration left running (it used to omit it). */
+        ck_assert_uint_eq(r->still_running, 1);
+        ck_assert_int_eq(slow->state, VB_MOVE_STATE_STARTED);
+        ck_assert_ptr_nonnull(strstr(slow->message, "still running"));
         left = vb_journal_unfinished_plan(db.journal, NULL);
         ck_assert_ptr_nonnull(left);
         for (guint i = 0; i < left->moves->len; i++) {
