@@ -7,3 +7,18 @@ out=$(./bench/vb-bench --sizes 10x200 --reps 1 --policy "$top/bench/bench-policy
 echo "$out"
 echo "$out" | grep -q '^| rebalance ' || { echo "smoke: no rebalance row" >&2; exit 1; }
 echo "$out" | grep -q '^| moves planned | [0-9]' || { echo "smoke: no move count" >&2; exit 1; }
+
+# The quality figures (bench/vb-quality) on small pools and a 2-hour replay:
+# every section must print its table. The optimum runs only where cbc is
+# installed; without it (and with --no-cbc) it must say so cleanly.
+q="--optimum-pools 6x60x1 --seconds 5 --hotspot-pools 12x240x3 --churn-pool 12x240x1 --churn-hours 2 --churn-intervals 1800"
+out=$(./bench/vb-quality $q)
+echo "$out"
+echo "$out" | grep -q '^| 6 hosts / 60 guests, 1 pool, seed 42 | [0-9]' ||
+    echo "$out" | grep -q '^optimum: skipped (cbc not installed)$' ||
+    { echo "smoke: no optimum row" >&2; exit 1; }
+echo "$out" | grep -q '^| hotspots created by the plan | [0-9]' || { echo "smoke: no hotspot row" >&2; exit 1; }
+echo "$out" | grep -q '^| of these, still broken after the plan | [0-9]' || { echo "smoke: no rule row" >&2; exit 1; }
+echo "$out" | grep -q '^| migrations per day | [0-9]' || { echo "smoke: no churn row" >&2; exit 1; }
+out=$(./bench/vb-quality $q --no-cbc --sections optimum)
+echo "$out" | grep -q '^optimum: skipped (cbc not installed)$' || { echo "smoke: no skip line" >&2; exit 1; }
