@@ -6,7 +6,11 @@
  * inventory is then assembled in config order by one thread, so the model
  * never sees concurrency. A host that cannot be read is DOWN with its reason
  * and no guests. A guest seen on two hosts (a migration in flight, or a stale
- * definition left behind) is listed once, where it runs.
+ * definition left behind) is listed once, where it runs. A guest active
+ * (running or paused) on two hosts at once, or in libvirt's failed post-copy
+ * state (paused on both hosts, its memory split between them), is marked
+ * on_two_hosts: the host it is listed on may be the wrong one, and the
+ * planners leave it alone.
  */
 #include "config.h"
 
@@ -20,6 +24,7 @@
 typedef struct {
     VbLvDomain *def;
     VbVmState state;
+    gboolean postcopy_failed; /* libvirt says a post-copy migration of it failed */
     double *disk_gib;        /* per def->disks entry */
 } VbLvGuestInfo;
 
@@ -100,6 +105,13 @@ vb_lv_storage_get(VbLvHost *host, virConnectPtr conn, double *ret_total_gib,
     return TRUE;
 }
 
+gboolean
+vb_lv_state_postcopy_failed(int state, int reason)
+{
+    return (state == VIR_DOMAIN_PAUSED && reason == VIR_DOMAIN_PAUSED_POSTCOPY_FAILED) ||
+           (state == VIR_DOMAIN_RUNNING && reason == VIR_DOMAIN_RUNNING_POSTCOPY_FAILED);
+}
+
 static VbVmState
 vb_lv_vm_state(int state)
 {
@@ -152,7 +164,7 @@ vb_lv_guest_read(VbLvHost *host, const virDomainStatsRecord *record, GError **er
     g_autofree char *xml = virDomainGetXMLDesc(record->dom, 0);
     g_autoptr(GError) local = NULL;
     VbLvGuestInfo *guest;
-    int state = VIR_DOMAIN_NOSTATE;
+    int state = VIR_DOMAIN_NOSTATE, reason = 0;
 
     if (!xml) {
         g_autofree char *what = g_strdup_printf("cannot read guest '%s'",
@@ -168,7 +180,9 @@ vb_lv_guest_read(VbLvHost *host, const virDomainStatsRecord *record, GError **er
         return NULL;
     }
     virTypedParamsGetInt(record->params, record->nparams, "state.state", &state);
+    virTypedParamsGetInt(record->params, record->nparams, "state.reason", &reason);
     guest->state = vb_lv_vm_state(state);
+    guest->postcopy_failed = vb_lv_state_postcopy_failed(state, reason);
     guest->disk_gib = g_new0(double, guest->def->disks->len + 1);
     for (guint i = 0; i < guest->def->disks->len; i++) {
         const VbLvDisk *disk = g_ptr_array_index(guest->def->disks, i);
@@ -359,14 +373,19 @@ vb_lv_add_guests(VbInventory *inv, VbConn *conn, VbLvHostInfo *infos, gboolean a
 
             if ((guest->state != VB_VM_STATE_SHUTOFF) != active)
                 continue;
-            if (vb_inventory_get_vm(inv, guest->def->name)) {
+            vm = vb_inventory_get_vm(inv, guest->def->name);
+            if (vm) {
                 g_debug("%s: guest '%s' is also on another host; listed once", host->name,
                         guest->def->name);
+                /* Active twice: the planners must not pick a side. */
+                vm->on_two_hosts |= active || guest->postcopy_failed;
                 continue;
             }
             vm = vb_inventory_add_vm(inv, vbhost, guest->def->name, &error);
-            if (vm)
+            if (vm) {
                 vb_lv_vm_fill(inv, host, vm, guest);
+                vm->on_two_hosts = guest->postcopy_failed;
+            }
         }
     }
 }

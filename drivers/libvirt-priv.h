@@ -192,6 +192,10 @@ void vb_lv_job_free(VbJob *job);
 unsigned int vb_lv_migrate_flags(gboolean copy_storage, const VbMigrationSettings *s,
                                  int state, int reason);
 VbJob *vb_lv_job_find(VbConn *conn, const char *vm, GError **error);
+/* TRUE when libvirt's @state/@reason of a guest say a post-copy migration of
+ * it failed (paused on the source, or paused/running on the destination,
+ * its memory split between the two): the snapshot marks it on_two_hosts. */
+gboolean vb_lv_state_postcopy_failed(int state, int reason);
 GPtrArray *vb_lv_locate(VbConn *conn, const char *vm, GError **error);
 
 /* Storage for guest disks on @host: the `default` pool's capacity and

@@ -219,6 +219,8 @@ static_breach(const Checker *c, const VbVm *vm, const VbHost *from, const VbHost
     const VbPolicy *policy = c->policy;
     gboolean evacuating = c->plan->kind == VB_PLAN_EVACUATE;
 
+    if (vm->on_two_hosts)
+        return "the guest is active on two hosts (a failed post-copy)";
     if ((vm->devices && vm->devices[0]) || vb_vm_has_tag(vm, VB_TAG_NO_MIGRATE))
         return "the guest is pinned (pass-through device or no-migrate)";
     if (in_list(policy->exclude_vms, vm->name) ||

@@ -5,11 +5,12 @@
  * vb_state_refusal() answers "may this guest go to that host, given
  * everything planned so far" against the working state, checking in a fixed
  * order and stopping at the first refusal, so a rejection always names one
- * constraint: guest-level ones first (pinned, excluded, cooldown), then the
- * destination's state, pool, hypervisor, CPU (vendor; every feature the
- * guest needs, its named model's included; a guest with its host's own CPU,
- * host-passthrough or maximum, only onto the same CPU model and features),
- * label rules, affinity, and the capacities (memory after the reserve, vCPUs under the overcommit, storage
+ * constraint: guest-level ones first (on two hosts, pinned, excluded,
+ * cooldown), then the destination's state, pool, hypervisor, CPU (vendor;
+ * every feature the guest needs, its named model's included; a guest with
+ * its host's own CPU, host-passthrough or maximum, only onto the same CPU
+ * model and features), label rules, affinity, and the capacities (memory
+ * after the reserve, vCPUs under the overcommit, storage
  * for copied disks: 3x free on the destination, 2x on the source).
  *
  * The fast path (@why == NULL) does no allocation: the planners call it for
@@ -42,6 +43,14 @@ guest_refusal(const VbState *st, const VbVm *vm, GString *why)
     g_autofree char *pinned = NULL;
 
     switch (st->fixed[vm->id]) {
+    case VB_REJECT_ON_TWO_HOSTS:
+        /* Planned from the host the snapshot happened to list it on, a move
+         * could start from the copy that does not hold its memory. */
+        return refuse(why, VB_REJECT_ON_TWO_HOSTS,
+                      "%s is running or paused on two hosts (paused on both after a failed "
+                      "post-copy, or a migration in flight): it is left alone until it runs "
+                      "on one",
+                      vm->name);
     case VB_REJECT_PINNED:
         if (why)
             vb_vm_is_pinned(vm, &pinned);

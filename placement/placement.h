@@ -54,6 +54,7 @@ typedef enum {
     VB_REJECT_COOLDOWN,
     VB_REJECT_AFFINITY,        /* a hard guest-guest rule */
     VB_REJECT_HOST_RULE,       /* a hard guest-host label rule */
+    VB_REJECT_ON_TWO_HOSTS,    /* active on two hosts (failed post-copy): left alone */
     VB_REJECT_LAST
 } VbRejectCode;
 

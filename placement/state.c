@@ -115,6 +115,8 @@ fixed_refusal(const VbState *st, const VbVm *vm, const VbBits *excluded_labels)
 {
     const VbPolicy *policy = st->policy;
 
+    if (vm->on_two_hosts)
+        return VB_REJECT_ON_TWO_HOSTS;
     if (vb_vm_is_pinned(vm, NULL))
         return VB_REJECT_PINNED;
     if (name_listed(policy->exclude_vms, vm->name) ||

@@ -550,10 +550,10 @@ load_pool(Loader *l, const VbYamlNode *map, GError **error)
 /* ----------------------------------------------------------------- guests */
 
 enum { VK_NAME, VK_HOST, VK_STATE, VK_VCPUS, VK_MEMORY, VK_CPU_USAGE, VK_DIRTY, VK_CPU,
-       VK_DISKS, VK_DEVICES, VK_TAGS, VK_LABELS, VK_LAST_MIGRATED, VK_LAST };
+       VK_DISKS, VK_DEVICES, VK_TAGS, VK_LABELS, VK_LAST_MIGRATED, VK_ON_TWO_HOSTS, VK_LAST };
 static const char *const vm_keys[] = {
     "name", "host", "state", "vcpus", "memory_mib", "cpu_usage", "dirty_rate_mib_s", "cpu",
-    "disks", "devices", "tags", "labels", "last_migrated", NULL
+    "disks", "devices", "tags", "labels", "last_migrated", "on_two_hosts", NULL
 };
 G_STATIC_ASSERT(G_N_ELEMENTS(vm_keys) == VK_LAST + 1);
 
@@ -683,6 +683,9 @@ load_vm_lists(Loader *l, VbVm *vm, const VbYamlNode **s, GError **error)
                                          G_MAXINT64, &last, error))
         return FALSE;
     vm->last_migrated = (gint64) last;
+    if (s[VK_ON_TWO_HOSTS] &&
+        !read_bool(l, s[VK_ON_TWO_HOSTS], "on_two_hosts", &vm->on_two_hosts, error))
+        return FALSE;
     return TRUE;
 }
 

@@ -326,6 +326,7 @@ copy_vm(VbVm *dst, const VbVm *src)
     dst->last_migrated = src->last_migrated;
     dst->cpu_mode = src->cpu_mode;
     dst->cpu_model = g_strdup(src->cpu_model);
+    dst->on_two_hosts = src->on_two_hosts;
 }
 
 static void

@@ -113,6 +113,9 @@ typedef struct {
     char *cpu_model;          /* custom/host-model: the named model (cpu_features hold its
                                * features); passthrough/maximum: the CPU model of the host it
                                * runs on; or NULL */
+    gboolean on_two_hosts;    /* running or paused on two hosts at once (a failed post-copy
+                               * leaves it paused on both, its memory split between them;
+                               * or a migration in flight): planners leave it alone */
 } VbVm;
 
 /* Migration costs measured from finished migrations (the journal's start and

@@ -408,6 +408,53 @@ START_TEST(test_snapshot_test_driver)
 }
 END_TEST
 
+/* A guest active on two hosts (both hosts are libvirt's one shared
+ * test:///default, whose guest "test" runs) is listed once and marked
+ * on_two_hosts, so no planner picks a side; a failed post-copy is told by
+ * libvirt's state reason (table). */
+START_TEST(test_snapshot_active_twice)
+{
+    VbConfig *config = test_driver_config();
+    VbConfigHost *t2 = g_ptr_array_index(((VbConfigPool *) g_ptr_array_index(config->pools, 0))->hosts, 1);
+    g_autoptr(GError) error = NULL;
+    VbConn *conn;
+    g_autoptr(VbInventory) inv = NULL;
+    VbVm *vm;
+
+    g_free(t2->uri);
+    t2->uri = g_strdup("test:///default");
+    conn = vb_driver_libvirt.open(config, &error);
+    ck_assert_msg(conn != NULL, "%s", error ? error->message : "");
+    inv = vb_driver_libvirt.snapshot(conn, &error);
+    ck_assert_msg(inv != NULL, "%s", error ? error->message : "");
+    ck_assert_uint_eq(inv->vms->len, 1);
+    vm = vb_inventory_get_vm(inv, "test");
+    ck_assert(vm->on_two_hosts);
+    vb_driver_libvirt.close(conn);
+    vb_config_free(config);
+}
+END_TEST
+
+static const struct {
+    int state, reason;
+    gboolean failed;
+} postcopy_cases[] = {
+    { VIR_DOMAIN_PAUSED, VIR_DOMAIN_PAUSED_POSTCOPY_FAILED, TRUE },
+    { VIR_DOMAIN_RUNNING, VIR_DOMAIN_RUNNING_POSTCOPY_FAILED, TRUE },
+    { VIR_DOMAIN_PAUSED, VIR_DOMAIN_PAUSED_POSTCOPY, FALSE },   /* in flight */
+    { VIR_DOMAIN_PAUSED, VIR_DOMAIN_PAUSED_USER, FALSE },
+    { VIR_DOMAIN_RUNNING, VIR_DOMAIN_RUNNING_BOOTED, FALSE },
+    { VIR_DOMAIN_SHUTOFF, VIR_DOMAIN_PAUSED_POSTCOPY_FAILED, FALSE }, /* same number, other state */
+};
+
+START_TEST(test_postcopy_failed_state)
+{
+    ck_assert_int_eq(vb_lv_state_postcopy_failed(postcopy_cases[_i].state,
+                                                 postcopy_cases[_i].reason),
+                     postcopy_cases[_i].failed);
+}
+END_TEST
+
 START_TEST(test_sample_test_driver)
 {
     VbConfig *config = test_driver_config();
@@ -708,6 +755,7 @@ drivers_suite(void)
     tcase_add_loop_test(tc, test_domstats, 0, G_N_ELEMENTS(domstats_cases));
     tcase_add_test(tc, test_node_stats);
     tcase_add_loop_test(tc, test_migrate_flags, 0, G_N_ELEMENTS(flag_cases));
+    tcase_add_loop_test(tc, test_postcopy_failed_state, 0, G_N_ELEMENTS(postcopy_cases));
     suite_add_tcase(s, tc);
     tc = tcase_create("connect");
     tcase_add_test(tc, test_connect_refused);
@@ -717,6 +765,7 @@ drivers_suite(void)
     suite_add_tcase(s, tc);
     tc = tcase_create("test-driver");
     tcase_add_test(tc, test_snapshot_test_driver);
+    tcase_add_test(tc, test_snapshot_active_twice);
     tcase_add_test(tc, test_sample_test_driver);
     tcase_add_test(tc, test_reconnect_test_driver);
     tcase_add_test(tc, test_hung_host_bounded);

@@ -32,6 +32,7 @@ const char *const pt_reject_names[] = {
     "cooldown",
     "affinity",
     "host-rule",
+    "on-two-hosts",
     "ok",
     NULL,
 };

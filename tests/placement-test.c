@@ -71,6 +71,8 @@ static const struct {
     { "mixed", "l2", POL_PLAIN, CONSTRAINT_NOW, VB_REJECT_LAST },
     { "local", "l2", POL_PLAIN, CONSTRAINT_NOW, VB_REJECT_STORAGE_DEST },
     { "net", "x", POL_CROSS, CONSTRAINT_NOW, VB_REJECT_LAST },
+    /* Paused on two hosts after a failed post-copy: left alone. */
+    { "split", "b", POL_PLAIN, CONSTRAINT_NOW, VB_REJECT_ON_TWO_HOSTS },
 };
 
 static VbPolicy *
