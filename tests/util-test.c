@@ -265,6 +265,35 @@ START_TEST(test_yaml_fast_data_files)
 }
 END_TEST
 
+/* vb_closest_word: a typo's likely meaning, or nothing. Swapping two
+ * neighbouring letters is one typo, as people make it. */
+static const struct {
+    const char *word;
+    const char *expected; /* NULL: no candidate is close enough */
+} closest[] = {
+    { "wbe-2", "web-2" },     /* swapped letters */
+    { "web2", "web-2" },      /* a missing dash */
+    { "WEB-1", "web-1" },     /* case does not count */
+    { "web-9", "web-1" },     /* one substitution: the first of equals wins */
+    { "ghost-1", NULL },      /* nothing alike */
+    { "db", NULL },           /* short words allow one edit: "db" -> "db-1" is two */
+    { "max_migratoins", "max_migrations" },
+    { "high_watre", "high_water" },
+};
+
+START_TEST(test_closest_word)
+{
+    static const char *const candidates[] = {
+        "web-1", "web-2", "db-1", "max_migrations", "high_water", NULL,
+    };
+    const char *got = vb_closest_word(closest[_i].word, candidates);
+
+    ck_assert_msg(g_strcmp0(got, closest[_i].expected) == 0, "'%s': got '%s', expected '%s'",
+                  closest[_i].word, got ? got : "(none)",
+                  closest[_i].expected ? closest[_i].expected : "(none)");
+}
+END_TEST
+
 static Suite *
 util_suite(void)
 {
@@ -279,6 +308,7 @@ util_suite(void)
     tcase_add_test(tc, test_yaml_typed_ok);
     tcase_add_loop_test(tc, test_yaml_fast_edges, 0, G_N_ELEMENTS(subset_docs));
     tcase_add_test(tc, test_yaml_fast_data_files);
+    tcase_add_loop_test(tc, test_closest_word, 0, G_N_ELEMENTS(closest));
     suite_add_tcase(s, tc);
     return s;
 }

@@ -256,45 +256,81 @@ vb_yaml_get_strv(const VbYamlDoc *doc, const VbYamlNode *node, const char *what,
     return TRUE;
 }
 
+/* Case-insensitive optimal-string-alignment distance: insertions, deletions,
+ * substitutions and swaps of two neighbouring letters cost 1 each ("wbe-2"
+ * is one typo away from "web-2", as a person sees it). Gives up as soon as
+ * the distance must exceed @bound and returns @bound + 1 then: a search for
+ * the closest of many names only needs to know "not closer than this". */
+static inline char
+lower(char c)
+{
+    return c >= 'A' && c <= 'Z' ? (char) (c - 'A' + 'a') : c;
+}
+
 static guint
-edit_distance(const char *a, const char *b)
+edit_distance(const char *a, const char *b, guint bound)
 {
     gsize la = strlen(a), lb = strlen(b);
-    g_autofree guint *row = g_new(guint, lb + 1);
+    guint stack[3 * 64];
+    g_autofree guint *heap = lb < 64 ? NULL : g_new(guint, 3 * (lb + 1));
+    guint *rows = heap ? heap : stack;
+    guint *before = rows, *prev = rows + lb + 1, *row = rows + 2 * (lb + 1);
+    guint prev_lowest = 0; /* row 0 holds 0 */
 
     for (gsize j = 0; j <= lb; j++)
-        row[j] = j;
+        prev[j] = j;
     for (gsize i = 1; i <= la; i++) {
-        guint diag = row[0];
+        char ca = lower(a[i - 1]), ca_before = i > 1 ? lower(a[i - 2]) : '\0';
+        guint *spare = before;
+        guint lowest;
 
-        row[0] = i;
+        row[0] = lowest = i;
         for (gsize j = 1; j <= lb; j++) {
-            guint up = row[j];
-            guint cost = g_ascii_tolower(a[i - 1]) == g_ascii_tolower(b[j - 1]) ? 0 : 1;
+            char cb = lower(b[j - 1]);
+            guint d = MIN(MIN(prev[j] + 1, row[j - 1] + 1), prev[j - 1] + (ca == cb ? 0 : 1));
 
-            row[j] = MIN(MIN(row[j] + 1, row[j - 1] + 1), diag + cost);
-            diag = up;
+            if (i > 1 && j > 1 && ca != cb && ca == lower(b[j - 2]) && ca_before == cb)
+                d = MIN(d, before[j - 2] + 1);
+            row[j] = d;
+            lowest = MIN(lowest, d);
         }
+        /* A cell is at least the lowest of the row above, or of the row two
+         * above plus one (a swap): past @bound for these, past it to the end. */
+        if (lowest > bound && prev_lowest + 1 > bound)
+            return bound + 1;
+        prev_lowest = lowest;
+        before = prev;
+        prev = row;
+        row = spare;
     }
-    return row[lb];
+    return prev[lb];
 }
 
 const char *
 vb_closest_word(const char *word, const char *const *candidates)
 {
     const char *best = NULL;
-    guint best_distance = G_MAXUINT;
-    guint limit = MAX(1, strlen(word) / 3);
+    gsize len = strlen(word);
+    guint limit = MAX(1, len / 3);
+    guint best_distance = limit + 1;
 
-    for (guint i = 0; candidates[i]; i++) {
-        guint d = edit_distance(word, candidates[i]);
+    for (guint i = 0; candidates[i] && best_distance > 0; i++) {
+        gsize other = strlen(candidates[i]);
+        guint d, gap = len > other ? len - other : other - len;
 
+        /* The distance is at least the length difference: a candidate that
+         * cannot be closer than the best so far (or than @limit, past which
+         * nothing is a likely typo) is not scored; ties keep the first. A
+         * pool of 200,000 guest names is searched this way. */
+        if (gap >= best_distance)
+            continue;
+        d = edit_distance(word, candidates[i], best_distance - 1);
         if (d < best_distance) {
             best_distance = d;
             best = candidates[i];
         }
     }
-    return best_distance <= limit ? best : NULL;
+    return best;
 }
 
 char *
