@@ -4,7 +4,8 @@ libvb_a_SOURCES += placement/placement.h placement/placement-priv.h \
 	placement/load.c placement/state.c placement/constraints.c \
 	placement/estimate.c placement/calibrate.c placement/plan.c placement/planners.c \
 	placement/rebalance.c placement/consolidate.c placement/evacuate.c \
-	placement/place.c placement/check.c
+	placement/place.c placement/check.c \
+	placement/rule-warnings.c
 
 check_PROGRAMS += tests/placement-test
 TESTS += tests/placement-test

@@ -165,6 +165,39 @@ GArray *vb_placement_place(const VbInventory *inv, const VbPolicy *policy,
 /* Host loads under @policy (an array of inv->hosts->len, transfer full). */
 VbHostLoad *vb_placement_host_loads(const VbInventory *inv, const VbPolicy *policy);
 
+/* Rules that do not hold on to the pool they are applied to: a name in a
+ * rule's `vms` that is no guest of @inv (a typo, or a guest gone), a label
+ * of its `vm_labels` that no guest carries, and a rule that concerns no guest
+ * at all (so it is not enforced). Nothing is refused for these: the planners
+ * simply find no such guest. */
+typedef enum {
+    VB_RULE_WARNING_NO_GUEST,      /* the rule concerns no guest of the pool */
+    VB_RULE_WARNING_UNKNOWN_GUEST, /* a name of `vms` is no guest of the pool */
+    VB_RULE_WARNING_UNKNOWN_LABEL, /* a label of `vm_labels` no guest carries */
+    VB_RULE_WARNING_LAST
+} VbRuleWarningKind;
+
+extern const char *const vb_rule_warning_kind_names[]; /* "no-guest", "unknown-guest",
+                                                        * "unknown-label", NULL */
+
+typedef struct {
+    VbRuleWarningKind kind;
+    guint rule;             /* index in policy->rules */
+    const char *name;       /* the guest or label (borrowed from the rule); NULL for no-guest */
+    const char *suggestion; /* the closest guest name or guest label of the pool
+                             * (borrowed from @inv), or NULL when none is close */
+    VbPolicyMark mark;      /* where @name (no-guest: the rule) is written; 0 when unknown */
+} VbRuleWarning;
+
+/* Every such finding, rule by rule in policy order; within a rule the
+ * no-guest finding first, then its unknown guests and labels in the order
+ * they are written (transfer full: GArray of VbRuleWarning, empty when all is
+ * well). The strings are borrowed: use the array while @inv and @policy
+ * live. Never fails. O(names in rules) lookups, plus one pass over the guests
+ * when a rule uses vm_labels, plus a did-you-mean scan of the guest names per
+ * unknown name. */
+GArray *vb_placement_rule_warnings(const VbInventory *inv, const VbPolicy *policy);
+
 /* Estimated seconds to migrate @vm from @from to @to by @kind: for a live
  * move, a setup and switch-over term (measured, inv->costs, else the policy's
  * migration.setup_seconds) plus memory over the bandwidth left after the

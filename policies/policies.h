@@ -56,6 +56,12 @@ typedef enum {
  * guarantees: a name, at least one guest or guest label, guest-guest rules
  * with two guests or a label and no host labels, host rules with host labels,
  * no name twice in a list, rule names unique. */
+/* Where something is written in the policy file (1-based; 0 when the policy
+ * was not read from a file, e.g. built by a test). */
+typedef struct {
+    guint line, column;
+} VbPolicyMark;
+
 typedef struct {
     char *name;           /* from the file, for reasons and errors */
     VbRuleKind kind;
@@ -64,6 +70,9 @@ typedef struct {
     char **vm_labels;     /* ...and every guest carrying any of these labels */
     char **host_labels;   /* host rules: the labels of the hosts concerned */
     guint line, column;   /* where the rule starts in the file */
+    VbPolicyMark *vm_marks;       /* where each name of @vms is written, same order;
+                                   * NULL when not loaded from a file */
+    VbPolicyMark *vm_label_marks; /* the same for @vm_labels */
 } VbRule;
 
 typedef struct {

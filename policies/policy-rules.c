@@ -9,7 +9,11 @@
  * hard ("must") rules that can never be met together are refused, as far as
  * the file alone shows it (by guest names, since which guests carry a label
  * is only known from the pool): two guests that must run both together and
- * apart, or a guest that must run on hosts it must also avoid.
+ * apart, or a guest that must run on hosts it must also avoid. Whether the
+ * names exist is the pool's business, not the file's; each name of vms and
+ * vm_labels keeps where it is written (VbRule.vm_marks, vm_label_marks) so
+ * that a name the pool lacks can be pointed at later
+ * (vb_placement_rule_warnings).
  *
  * Workload: hundreds of rules at most; the cross-rule check is quadratic in
  * the number of hard rules, which is fine at that size.
@@ -40,6 +44,29 @@ read_rule_names(VbPolicyLoad *load, const VbYamlNode *node, const char *prefix,
     if (!value)
         return TRUE;
     return vb_policy_read_names(load, value, what, noun, ret, error);
+}
+
+/* Where each of the @n names of key @key of rule @node is written: the items
+ * of a sequence, or the one scalar (a single name may be given bare). NULL
+ * when the key is absent or empty. (transfer full) */
+static VbPolicyMark *
+rule_name_marks(VbPolicyLoad *load, const VbYamlNode *node, const char *key, guint n)
+{
+    const VbYamlNode *value = vb_yaml_mapping_get(load->doc, node, key);
+    const VbYamlNode *item;
+    VbPolicyMark *marks;
+
+    if (!value || n == 0)
+        return NULL;
+    marks = g_new0(VbPolicyMark, n);
+    item = vb_yaml_node_kind(value) == VB_YAML_SEQUENCE ? vb_yaml_node_first(load->doc, value)
+                                                        : value;
+    for (guint i = 0; i < n && item; i++) {
+        marks[i].line = vb_yaml_node_line(item);
+        marks[i].column = vb_yaml_node_column(item);
+        item = item == value ? NULL : vb_yaml_node_next(load->doc, item);
+    }
+    return marks;
 }
 
 /* "an affinity", "a run-on": the kind with its article, for messages. */
@@ -160,6 +187,9 @@ read_rule(VbPolicyLoad *load, const VbYamlNode *node, guint index, GError **erro
         return NULL;
     if (!check_rule(load, node, prefix, rule, error))
         return NULL;
+    rule->vm_marks = rule_name_marks(load, node, "vms", rule->vms ? g_strv_length(rule->vms) : 0);
+    rule->vm_label_marks = rule_name_marks(load, node, "vm_labels",
+                                           rule->vm_labels ? g_strv_length(rule->vm_labels) : 0);
     /* Consumers may walk the lists without NULL checks. */
     if (!rule->vms)
         rule->vms = g_new0(char *, 1);

@@ -87,6 +87,8 @@ vb_policy_rule_free(VbRule *rule)
     g_strfreev(rule->vms);
     g_strfreev(rule->vm_labels);
     g_strfreev(rule->host_labels);
+    g_free(rule->vm_marks);
+    g_free(rule->vm_label_marks);
     g_free(rule);
 }
 

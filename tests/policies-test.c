@@ -18,7 +18,9 @@
 #include <math.h>
 #include <string.h>
 
+#include "placement/placement.h"
 #include "policies/policies-priv.h"
+#include "pool/pool.h"
 #include "tests/testutil.h"
 
 /* ------------------------------------------------------------ helpers */
@@ -440,6 +442,120 @@ START_TEST(test_loaded_values)
 }
 END_TEST
 
+/* --------------------------------------------- rules against a pool */
+
+/* The pool the rows below check rules against: guests web-1, web-2, db-1
+ * (label db), batch (label nightly); host kvm1 has label ssd (a host label,
+ * which no guest carries). */
+static const char rule_pool[] =
+    "pools:\n"
+    "  - name: p\n"
+    "    hosts:\n"
+    "      - {name: kvm1, hypervisor: kvm, cpu: {vendor: Intel, cores: 8}, memory_mib: 16384, storage: {total_gib: 100, free_gib: 100}, labels: [ssd]}\n"
+    "vms:\n"
+    "  - {name: web-1, host: kvm1, vcpus: 1, memory_mib: 1024}\n"
+    "  - {name: web-2, host: kvm1, vcpus: 1, memory_mib: 1024}\n"
+    "  - {name: db-1, host: kvm1, vcpus: 1, memory_mib: 1024, labels: [db]}\n"
+    "  - {name: batch, host: kvm1, vcpus: 1, memory_mib: 1024, labels: [nightly]}\n";
+
+/* One row: a policy and its findings against rule_pool, each as
+ * "kind rule name suggestion line:column" ("-" for none), in order. */
+static const struct {
+    const char *policy;
+    const char *expected[5];
+} rule_rows[] = {
+    /* The typo of the issue: one name unknown, the rule still has a guest. */
+    { "rules:\n"
+      "  - name: web-apart\n"
+      "    type: anti-affinity\n"
+      "    vms: [web-1, wbe-2]\n",
+      { "unknown-guest web-apart wbe-2 web-2 4:18" } },
+    /* Every name unknown: the rule concerns no guest, said first, at the rule. */
+    { "rules:\n"
+      "  - name: ghosts\n"
+      "    type: affinity\n"
+      "    vms:\n"
+      "      - ghost-1\n"
+      "      - web-3\n",
+      { "no-guest ghosts - - 2:5", "unknown-guest ghosts ghost-1 - 5:9",
+        "unknown-guest ghosts web-3 web-1 6:9" } },
+    /* A label no guest carries, even though a host does: no guest. */
+    { "rules: [{name: on-ssd, type: run-on, vm_labels: ssd, host_labels: ssd}]\n",
+      { "no-guest on-ssd - - 1:9", "unknown-label on-ssd ssd - 1:49" } },
+    /* A mistyped label, and one that guests carry: the rule holds on. */
+    { "rules: [{name: dbs, type: anti-affinity, vm_labels: [dbb, nightly]}]\n",
+      { "unknown-label dbs dbb db 1:54" } },
+    /* An unknown name next to a label that matches: one warning. */
+    { "rules: [{name: mix, type: avoid, vms: [nope], vm_labels: [db], host_labels: [ssd]}]\n",
+      { "unknown-guest mix nope - 1:40" } },
+    /* All names known, labels carried: nothing to say. */
+    { "rules:\n"
+      "  - {name: ok, type: anti-affinity, vms: [web-1, web-2]}\n"
+      "  - {name: ok2, type: run-on, vm_labels: [nightly], host_labels: [ssd]}\n",
+      { NULL } },
+    /* No rules at all. */
+    { "metrics: {cpu: 1}\n", { NULL } },
+};
+
+START_TEST(test_rule_warnings)
+{
+    g_autoptr(GError) error = NULL;
+    g_autoptr(VbInventory) inv = vb_inventory_load_data(rule_pool, strlen(rule_pool),
+                                                        "pool.yaml", &error);
+    g_autoptr(VbPolicy) policy = NULL;
+    g_autoptr(GArray) warnings = NULL;
+    guint n = 0;
+
+    ck_assert_msg(inv != NULL, "%s", error ? error->message : "");
+    policy = vb_policy_load_data(rule_rows[_i].policy, strlen(rule_rows[_i].policy),
+                                 "p.yaml", &error);
+    ck_assert_msg(policy != NULL, "%s", error ? error->message : "");
+    warnings = vb_placement_rule_warnings(inv, policy);
+    while (n < G_N_ELEMENTS(rule_rows[_i].expected) && rule_rows[_i].expected[n])
+        n++;
+    for (guint i = 0; i < MIN(n, warnings->len); i++) {
+        const VbRuleWarning *w = &g_array_index(warnings, VbRuleWarning, i);
+        const VbRule *rule = g_ptr_array_index(policy->rules, w->rule);
+        g_autofree char *got = g_strdup_printf(
+            "%s %s %s %s %u:%u", vb_rule_warning_kind_names[w->kind], rule->name,
+            w->name ? w->name : "-", w->suggestion ? w->suggestion : "-", w->mark.line,
+            w->mark.column);
+
+        ck_assert_msg(g_str_equal(got, rule_rows[_i].expected[i]), "row %d finding %u: got "
+                      "'%s', expected '%s'", _i, i, got, rule_rows[_i].expected[i]);
+    }
+    ck_assert_msg(warnings->len == n, "row %d: %u findings, expected %u", _i, warnings->len, n);
+}
+END_TEST
+
+/* A rule built in code (no file): findings point at the rule's own
+ * position, 0:0, and name no file position for its names. */
+START_TEST(test_rule_warnings_unmarked)
+{
+    g_autoptr(GError) error = NULL;
+    g_autoptr(VbInventory) inv = vb_inventory_load_data(rule_pool, strlen(rule_pool),
+                                                        "pool.yaml", &error);
+    g_autoptr(VbPolicy) policy = vb_policy_new_default();
+    g_autoptr(GArray) warnings = NULL;
+    VbRule *rule = g_new0(VbRule, 1);
+    const VbRuleWarning *w;
+
+    ck_assert_msg(inv != NULL, "%s", error ? error->message : "");
+    rule->name = g_strdup("r");
+    rule->vms = g_strsplit("web-1 wbe-2", " ", -1);
+    rule->vm_labels = g_new0(char *, 1);
+    rule->host_labels = g_new0(char *, 1);
+    g_ptr_array_add(policy->rules, rule);
+    warnings = vb_placement_rule_warnings(inv, policy);
+    ck_assert_uint_eq(warnings->len, 1);
+    w = &g_array_index(warnings, VbRuleWarning, 0);
+    ck_assert_int_eq(w->kind, VB_RULE_WARNING_UNKNOWN_GUEST);
+    ck_assert_str_eq(w->name, "wbe-2");
+    ck_assert_str_eq(w->suggestion, "web-2");
+    ck_assert_uint_eq(w->mark.line, 0);
+}
+END_TEST
+
 static Suite *
 policies_suite(void)
 {
@@ -469,6 +585,8 @@ policies_suite(void)
     tcase_add_loop_test(tc, test_fraction, 0, G_N_ELEMENTS(fractions));
     tcase_add_loop_test(tc, test_memory_reserve, 0, G_N_ELEMENTS(reserves));
     tcase_add_test(tc, test_loaded_values);
+    tcase_add_loop_test(tc, test_rule_warnings, 0, G_N_ELEMENTS(rule_rows));
+    tcase_add_test(tc, test_rule_warnings_unmarked);
     suite_add_tcase(suite, tc);
     return suite;
 }
