@@ -243,6 +243,24 @@ char *vb_cli_policy_text(const VbPolicy *policy);
 /* The "Unplaced guests" section of a plan (nothing when there are none). */
 void vb_cli_print_unplaced(FILE *out, const VbCliPlanView *view, gboolean color);
 
+/* Rules that do not match the pool (cli/render-warnings.c; the findings are
+ * vb_placement_rule_warnings()'s). The sentence of one finding, without and
+ * with its "file:line:column: " and an optional "@severity: " after it
+ * (transfer full); the "Warnings" section of a plan (nothing when there are
+ * none); the "warnings" member of a JSON document (an empty array when @inv
+ * is NULL). */
+char *vb_cli_rule_warning_text(const VbPolicy *policy, const VbRuleWarning *w);
+char *vb_cli_rule_warning_line(const VbPolicy *policy, const VbRuleWarning *w,
+                               const char *severity);
+void vb_cli_print_rule_warnings(FILE *out, const VbInventory *inv, const VbPolicy *policy,
+                                gboolean color);
+void vb_cli_json_add_rule_warnings(JsonBuilder *b, const VbInventory *inv,
+                                   const VbPolicy *policy);
+/* Each finding of @warnings on stderr as "virt-balancer: FILE:LINE:COLUMN:
+ * warning: ..." ("error" for rules matching no guest when @no_guest_is_error). */
+void vb_cli_report_rule_warnings(const VbPolicy *policy, const GArray *warnings,
+                                 gboolean no_guest_is_error);
+
 /* Aligned text tables: add rows of cells, then print with columns padded to
  * their widest cell. Cells may contain ANSI colour codes (not counted). */
 typedef struct _VbCliTable VbCliTable;

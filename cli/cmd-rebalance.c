@@ -120,6 +120,7 @@ run_plan(VbCliExec *ex, const VbInventory *inv, const VbPlan *plan)
 {
     g_autoptr(GError) error = NULL;
     VbPlanOptions opts = { .now = ex->ctx->now };
+    gboolean text = ex->ctx->format == VB_CLI_FORMAT_TEXT;
     int rc;
 
     if (!vb_placement_check_plan(inv, ex->policy, plan, &opts, &error)) {
@@ -128,6 +129,14 @@ run_plan(VbCliExec *ex, const VbInventory *inv, const VbPlan *plan)
         return VB_EXIT_FAILURE;
     }
     show_plan(ex, inv, plan);
+    /* Rules that do not match the pool; JSON output is the report: stderr. */
+    if (text) {
+        vb_cli_print_rule_warnings(ex->ctx->out, inv, ex->policy, ex->ctx->color);
+    } else {
+        g_autoptr(GArray) warnings = vb_placement_rule_warnings(inv, ex->policy);
+
+        vb_cli_report_rule_warnings(ex->policy, warnings, FALSE);
+    }
     if (plan->moves->len == 0) {
         if (ex->ctx->format == VB_CLI_FORMAT_TEXT)
             fprintf(ex->ctx->out, "Nothing to do.\n");

@@ -274,6 +274,7 @@ vb_cli_render_plan_json(const VbCliPlanView *view)
     vb_cli_json_add_string(b, "evacuated_host", plan->evacuated_host);
     vb_cli_json_add_string(b, "source", view->source_name);
     vb_cli_json_add_policy(b, view->policy);
+    vb_cli_json_add_rule_warnings(b, view->inv, view->policy);
     add_imbalance(b, plan);
     add_hosts(b, view);
     add_moves(b, view, &total);

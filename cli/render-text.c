@@ -3,7 +3,7 @@
  *
  * Layout, top to bottom: a header (what plan, from which snapshot, under
  * which policy, the imbalance before -> after, weighted and per metric), the
- * hosts before -> after, the moves in run order, the guests left unplaced
+ * rules that do not match the pool (render-warnings.c), the hosts before -> after, the moves in run order, the guests left unplaced
  * with per-host reasons (condensed: hosts refused for the same reason are
  * named together), and why the planner stopped.
  *
@@ -244,6 +244,7 @@ void
 vb_cli_render_plan_text(FILE *out, const VbCliPlanView *view, gboolean color)
 {
     print_header(out, view, color);
+    vb_cli_print_rule_warnings(out, view->inv, view->policy, color);
     print_hosts(out, view, color);
     print_moves(out, view, color);
     vb_cli_print_unplaced(out, view, color);

@@ -173,6 +173,34 @@ check_unplaced(const VbInventory *inv, JsonArray *unplaced, GHashTable *guests)
     }
 }
 
+/* Warnings: known kinds, each about a rule, with a sentence; an unknown
+ * guest is really not in the pool, and a suggestion really is. */
+static void
+check_warnings(const VbInventory *inv, JsonObject *doc)
+{
+    JsonArray *warnings;
+
+    ck_assert_msg(json_object_has_member(doc, "warnings"), "JSON lacks member 'warnings'");
+    warnings = json_object_get_array_member(doc, "warnings");
+    ck_assert_ptr_nonnull(warnings);
+    for (guint i = 0; i < json_array_get_length(warnings); i++) {
+        JsonObject *w = json_array_get_object_element(warnings, i);
+        const char *kind = json_object_get_string_member(w, "kind");
+        const char *name = json_object_get_string_member_with_default(w, "name", NULL);
+        const char *suggestion = json_object_get_string_member_with_default(w, "suggestion",
+                                                                            NULL);
+
+        ck_assert(g_strv_contains((const char *const *) vb_rule_warning_kind_names, kind));
+        ck_assert(*json_object_get_string_member(w, "rule") != '\0');
+        ck_assert(*json_object_get_string_member(w, "message") != '\0');
+        ck_assert_int_eq(name == NULL, g_str_equal(kind, "no-guest"));
+        if (g_str_equal(kind, "unknown-guest")) {
+            ck_assert_msg(vb_inventory_get_vm(inv, name) == NULL, "'%s' is a guest", name);
+            ck_assert(!suggestion || vb_inventory_get_vm(inv, suggestion) != NULL);
+        }
+    }
+}
+
 static void
 check_plan_json(const VbInventory *inv, JsonObject *doc)
 {
@@ -188,6 +216,7 @@ check_plan_json(const VbInventory *inv, JsonObject *doc)
     for (guint m = 0; m < VB_METRIC_LAST; m++)
         ck_assert_ptr_nonnull(member_object(per_metric, vb_metric_names[m]));
     ck_assert_ptr_nonnull(json_object_get_string_member(doc, "stop_reason"));
+    check_warnings(inv, doc);
     check_hosts(inv, json_object_get_array_member(doc, "hosts"));
     check_moves(inv, json_object_get_array_member(doc, "moves"), guests);
     check_unplaced(inv, json_object_get_array_member(doc, "unplaced"), guests);
@@ -320,8 +349,22 @@ check_json_output(const char *dir, const char *out)
     } else if (strcmp(kind, "place") == 0) {
         inv = case_inventory(dir, json_object_get_string_member(doc, "source"));
         check_place_json(inv, doc);
+    } else if (json_object_has_member(doc, "run")) {
+        /* The report of an acting run (docs/executor.md). */
+        ck_assert(json_object_get_int_member(doc, "finished") >= 0);
     } else {
+        const char *source = json_object_get_string_member_with_default(doc, "source", NULL);
+
         ck_assert_msg(json_object_get_boolean_member(doc, "valid"), "unknown JSON document");
+        /* policy check: the rules' findings against the pool, if one was given. */
+        if (source)
+            inv = case_inventory(dir, source);
+        else
+            ck_assert_uint_eq(json_array_get_length(json_object_get_array_member(doc,
+                                                                                 "warnings")),
+                              0);
+        if (inv)
+            check_warnings(inv, doc);
     }
 }
 
