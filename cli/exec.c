@@ -173,6 +173,8 @@ vb_cli_exec_snapshot(VbCliExec *ex, GError **error)
     if (!hosts)
         return NULL;
     vb_scheduler_apply_maintenance(inv, hosts);
+    if (!vb_scheduler_apply_costs(inv, ex->journal, ex->policy, error))
+        return NULL;
     return g_steal_pointer(&inv);
 }
 

@@ -217,8 +217,11 @@ void
 vb_placement_calibration_apply(VbInventory *inv, const VbCalibration *cal)
 {
     g_return_if_fail(inv != NULL && cal != NULL);
-    inv->costs.setup_measured = cal->setup_measured;
-    inv->costs.setup_seconds = cal->setup_measured ? cal->setup_seconds : 0.0;
+    /* Bandwidths measured against the policy's setup go with it: the
+     * estimate then reproduces the migrations it measured whatever policy
+     * it is later given. */
+    inv->costs.setup_measured = cal->setup_measured || cal->pairs->len > 0;
+    inv->costs.setup_seconds = inv->costs.setup_measured ? cal->setup_seconds : 0.0;
     g_clear_pointer(&inv->costs.pair_bandwidth, g_hash_table_unref);
     for (guint i = 0; i < cal->pairs->len; i++) {
         const VbPairBandwidth *pb = &g_array_index(cal->pairs, VbPairBandwidth, i);

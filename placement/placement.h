@@ -253,7 +253,9 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(VbCalibration, vb_calibration_free)
 VbCalibration *vb_placement_calibrate(const VbPolicy *policy, const VbObservedMigration *obs,
                                       guint n_obs);
 /* Writes @cal into @inv->costs (replacing what was there) for the estimate:
- * the setup when measured, and each pair whose host ids exist in @inv. */
+ * each pair whose host ids exist in @inv, and the setup when it was measured
+ * or when pairs were measured against it (then the policy's at calibration:
+ * the two go together). */
 void vb_placement_calibration_apply(VbInventory *inv, const VbCalibration *cal);
 
 /* Newest migrations per host pair that count, and the least that give a

@@ -125,7 +125,8 @@ typedef struct {
  * filled by the reader of the journal (scheduler/) through
  * vb_placement_calibration_apply(). */
 typedef struct {
-    gboolean setup_measured;    /* setup_seconds holds a measurement */
+    gboolean setup_measured;    /* setup_seconds is in force (measured, or the one the
+                                 * measured bandwidths were computed against) */
     double setup_seconds;       /* setup + switch-over of one live migration */
     GHashTable *pair_bandwidth; /* gint64 (from id << 32 | to id) -> double MiB/s, or NULL */
 } VbMigrationCosts;

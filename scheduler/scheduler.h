@@ -153,6 +153,34 @@ void vb_journal_event_free(VbJournalEvent *event);
  * of VbJournalEvent *). */
 GPtrArray *vb_journal_events(VbJournal *journal, gint64 plan, GError **error);
 
+/* Measured costs (journal-costs.c). A finished live migration's duration,
+ * from its last start to its end on the driver's clock. */
+typedef struct {
+    char *vm, *from, *to;
+    VbMoveKind kind;           /* live or live-storage */
+    double seconds;
+} VbJournalDuration;
+
+void vb_journal_duration_free(VbJournalDuration *d);
+/* The @limit newest finished live and live-storage migrations, newest first
+ * (transfer full GPtrArray of VbJournalDuration *). Left out: moves found
+ * finished by reconciliation (their end is when a restart noticed), and
+ * durations not in (0 s, 1 day]. */
+GPtrArray *vb_journal_durations(VbJournal *journal, guint limit, GError **error);
+/* Finished migrations the costs are measured from, at most. */
+#define VB_JOURNAL_COSTS_LIMIT 500
+/* vb_placement_calibrate() over the journal's durations, each measured
+ * against @inv (MiB moved: the guest's memory, plus its copied disks for
+ * live-storage; migrations of guests or hosts @inv lacks are left out)
+ * (transfer full). NULL with VB_ERROR_DATABASE when the journal cannot be
+ * read. */
+VbCalibration *vb_scheduler_costs_calibrate(VbJournal *journal, const VbInventory *inv,
+                                            const VbPolicy *policy, GError **error);
+/* The same, written into @inv->costs for the estimate
+ * (vb_placement_calibration_apply). */
+gboolean vb_scheduler_apply_costs(VbInventory *inv, VbJournal *journal, const VbPolicy *policy,
+                                  GError **error);
+
 /* Maintenance: a host stays in maintenance until it is taken out. */
 gboolean vb_journal_maintenance_enter(VbJournal *journal, const char *host,
                                       const char *reason, GError **error);

@@ -221,6 +221,36 @@ START_TEST(test_calibrated_estimate)
 }
 END_TEST
 
+/* Bandwidths measured against the policy's setup go with it: estimated under
+ * any policy afterwards, the lab's 64 MiB guest takes the median of what it
+ * took (4 s), not 64 / 25.6 s alone. */
+START_TEST(test_calibrated_setup_goes_with_pairs)
+{
+    g_autoptr(VbInventory) inv = vb_inventory_new();
+    g_autoptr(VbPolicy) at_calibration = vb_policy_new_default();
+    g_autoptr(VbPolicy) later = vb_policy_new_default();
+    g_autoptr(GArray) obs = parse_obs("0>1:64:2 0>1:64:3 0>1:64:4 0>1:64:5 0>1:64:6");
+    g_autoptr(VbCalibration) cal = NULL;
+    VbPool *pool = vb_inventory_add_pool(inv, "p", NULL);
+    VbHost *a = vb_inventory_add_host(inv, pool, "a", NULL);
+    VbHost *b = vb_inventory_add_host(inv, pool, "b", NULL);
+    VbVm *vm = vb_inventory_add_vm(inv, a, "g", NULL);
+
+    vm->memory_mib = 64;
+    at_calibration->migration.setup_seconds = 1.5;
+    later->migration.setup_seconds = 7;
+    cal = vb_placement_calibrate(at_calibration, (VbObservedMigration *) (void *) obs->data,
+                                 obs->len);
+    ck_assert(!cal->setup_measured);
+    vb_placement_calibration_apply(inv, cal);
+    ck_assert_double_eq_tol(vb_placement_estimate_seconds(inv, later, vm, a, b, VB_MOVE_LIVE),
+                            4.0, 1e-9);
+    /* A pair with no measurement takes the setup in force plus the nominal rate. */
+    ck_assert_double_eq_tol(vb_placement_estimate_seconds(inv, later, vm, b, a, VB_MOVE_LIVE),
+                            1.5 + 0.064, 1e-9);
+}
+END_TEST
+
 Suite *placement_costs_tcases(Suite *suite);
 
 Suite *
@@ -232,6 +262,7 @@ placement_costs_tcases(Suite *suite)
     tcase_add_test(tc, test_calibrate_newest);
     tcase_add_loop_test(tc, test_estimate_costs, 0, G_N_ELEMENTS(estimate_cost_rows));
     tcase_add_test(tc, test_calibrated_estimate);
+    tcase_add_test(tc, test_calibrated_setup_goes_with_pairs);
     suite_add_tcase(suite, tc);
     return suite;
 }

@@ -214,3 +214,5 @@ th_where(VbConn *conn, const char *vm)
 /* tests/scheduler-test-crash.c: crash recovery, the lock, maintenance and
  * the evacuation makespan; adds its cases to @s. */
 void scheduler_suite_crash(Suite *s);
+/* tests/scheduler-test-costs.c: migration costs measured from the journal. */
+void scheduler_suite_costs(Suite *s);

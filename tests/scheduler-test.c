@@ -1009,6 +1009,7 @@ scheduler_suite(void)
     tcase_add_loop_test(tc, test_snapshot_failures, 0, G_N_ELEMENTS(flaky_rows));
     suite_add_tcase(s, tc);
     scheduler_suite_crash(s);
+    scheduler_suite_costs(s);
     return s;
 }
 
