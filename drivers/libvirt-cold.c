@@ -11,6 +11,16 @@
  * was. Disks on shared storage (the pool says shared_storage, or a network
  * disk) are not copied.
  *
+ * A UEFI guest's NVRAM (os/nvram: its boot entries and Secure Boot keys) is a
+ * file on the source host, not a disk: without it the destination would
+ * start the guest from the firmware's blank template. It is copied in step
+ * (1) like a local disk (so it must be a volume of a storage pool, e.g. a dir
+ * pool over /var/lib/libvirt/qemu/nvram, on both hosts), and the source's is
+ * deleted in (4). With shared storage it is copied only when the destination
+ * does not see the same path (the NVRAM folder is usually local even when
+ * disks are shared), and a NVRAM in no storage pool is taken to be shared.
+ * Without shared storage a NVRAM in no pool refuses the move, naming the fix.
+ *
  * Limits: a local disk must be a volume of a storage pool that exists under
  * the same name on the destination, at the same path (the definition is not
  * rewritten); an existing volume of that name on the destination is never
@@ -168,6 +178,52 @@ vb_lv_copy_disks(virConnectPtr sconn, virConnectPtr dconn, const VbLvDomain *def
     return TRUE;
 }
 
+/* Copies the UEFI NVRAM of @def (see the top of the file); appends it to
+ * @copies when copied. */
+static gboolean
+vb_lv_copy_nvram(virConnectPtr sconn, virConnectPtr dconn, const VbLvDomain *def,
+                 gboolean shared_storage, GPtrArray *copies, char **ret_message)
+{
+    g_autoptr(virStorageVol) src = NULL;
+    VbLvVolCopy *copy;
+
+    if (!def->nvram)
+        return TRUE;
+    src = virStorageVolLookupByPath(sconn, def->nvram);
+    virResetLastError();
+    if (!src && shared_storage)
+        return TRUE;
+    if (!src) {
+        g_autofree char *folder = g_path_get_dirname(def->nvram);
+
+        g_free(*ret_message);
+        *ret_message = g_strdup_printf("its UEFI NVRAM %s is in no storage pool, so it cannot "
+                                       "be copied: define a dir pool over %s on every host "
+                                       "(virsh pool-define-as nvram dir --target %s; virsh "
+                                       "pool-start nvram)",
+                                       def->nvram, folder, folder);
+        return FALSE;
+    }
+    if (shared_storage) {
+        g_autoptr(virStorageVol) there = virStorageVolLookupByPath(dconn, def->nvram);
+
+        virResetLastError();
+        if (there)
+            return TRUE; /* the same file, on the shared storage */
+    }
+    copy = g_new0(VbLvVolCopy, 1);
+    copy->src = g_steal_pointer(&src);
+    g_ptr_array_add(copies, copy);
+    if (!vb_lv_vol_create(dconn, copy, ret_message) ||
+        !vb_lv_vol_transfer(sconn, dconn, copy, ret_message)) {
+        g_autofree char *why = *ret_message;
+
+        *ret_message = g_strdup_printf("UEFI NVRAM %s: %s", def->nvram, why ? why : "failed");
+        return FALSE;
+    }
+    return TRUE;
+}
+
 /* Deletes the source volumes (@source TRUE) or the destination copies. */
 static void
 vb_lv_delete_volumes(GPtrArray *copies, gboolean source)
@@ -230,6 +286,8 @@ vb_lv_cold_move(virDomainPtr dom, virConnectPtr dconn, gboolean shared_storage,
     }
     *ret_what = "cannot copy the disks of";
     if (!vb_lv_copy_disks(virDomainGetConnect(dom), dconn, def, shared_storage, copies,
+                          ret_message) ||
+        !vb_lv_copy_nvram(virDomainGetConnect(dom), dconn, def, shared_storage, copies,
                           ret_message)) {
         vb_lv_delete_volumes(copies, FALSE);
         return FALSE;

@@ -59,6 +59,7 @@ typedef struct {
     char **devices;     /* what pins it: "pci:0000:03:00.0", "usb:046d:c52b", "redirdev:usb" */
     char **tags;        /* metadata vb:tag texts */
     char **labels;      /* metadata vb:label texts */
+    char *nvram;        /* os/nvram: the UEFI variables file on its host, or NULL */
 } VbLvDomain;
 
 /* Parse captured XML (transfer full). Malformed XML or a missing required

@@ -224,6 +224,7 @@ vb_lv_domain_free(VbLvDomain *dom)
     g_strfreev(dom->devices);
     g_strfreev(dom->tags);
     g_strfreev(dom->labels);
+    g_free(dom->nvram);
     g_free(dom);
 }
 
@@ -466,5 +467,10 @@ vb_lv_domain_parse(const char *xml_text, GError **error)
     vb_lv_domain_devices(&xml, dom);
     dom->tags = vb_xml_strv(&xml, NULL, "/domain/metadata/vb:balancer/vb:tag");
     dom->labels = vb_xml_strv(&xml, NULL, "/domain/metadata/vb:balancer/vb:label");
+    /* <nvram>PATH</nvram>, or since libvirt 8.5 <nvram type='file'><source file=PATH/>. */
+    dom->nvram = vb_xml_string(&xml, NULL, "string(/domain/os/nvram/source/@file)");
+    if (!dom->nvram)
+        dom->nvram = vb_xml_string(&xml, NULL, "string(/domain/os/nvram[not(@type) or "
+                                                "@type='file'])");
     return g_steal_pointer(&dom);
 }
