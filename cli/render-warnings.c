@@ -31,6 +31,10 @@ vb_cli_rule_warning_text(const VbPolicy *policy, const VbRuleWarning *w)
     case VB_RULE_WARNING_UNKNOWN_GUEST:
         return g_strdup_printf("rule '%s' names guest '%s', which is not in the pool%s",
                                rule->name, w->name, hint);
+    case VB_RULE_WARNING_ONE_GUEST:
+        return g_strdup_printf("rule '%s' concerns only one guest of the pool (%s), so it has "
+                               "nothing to keep %s and is not enforced", rule->name, w->name,
+                               rule->kind == VB_RULE_VM_AFFINITY ? "together" : "apart");
     case VB_RULE_WARNING_UNKNOWN_LABEL:
         return g_strdup_printf("rule '%s' selects guests by label '%s', which no guest in the "
                                "pool carries%s", rule->name, w->name, hint);

@@ -167,30 +167,36 @@ VbHostLoad *vb_placement_host_loads(const VbInventory *inv, const VbPolicy *poli
 
 /* Rules that do not hold on to the pool they are applied to: a name in a
  * rule's `vms` that is no guest of @inv (a typo, or a guest gone), a label
- * of its `vm_labels` that no guest carries, and a rule that concerns no guest
- * at all (so it is not enforced). Nothing is refused for these: the planners
- * simply find no such guest. */
+ * of its `vm_labels` that no guest carries, a rule that concerns no guest
+ * at all, and an affinity or anti-affinity rule that concerns only one (both
+ * are not enforced: nothing to keep on or off hosts, together or apart).
+ * Nothing is refused for these: the planners simply find no such guest. */
 typedef enum {
     VB_RULE_WARNING_NO_GUEST,      /* the rule concerns no guest of the pool */
     VB_RULE_WARNING_UNKNOWN_GUEST, /* a name of `vms` is no guest of the pool */
     VB_RULE_WARNING_UNKNOWN_LABEL, /* a label of `vm_labels` no guest carries */
+    VB_RULE_WARNING_ONE_GUEST,     /* a guest-guest rule concerns one guest only */
     VB_RULE_WARNING_LAST
 } VbRuleWarningKind;
 
 extern const char *const vb_rule_warning_kind_names[]; /* "no-guest", "unknown-guest",
-                                                        * "unknown-label", NULL */
+                                                        * "unknown-label", "one-guest",
+                                                        * NULL */
 
 typedef struct {
     VbRuleWarningKind kind;
     guint rule;             /* index in policy->rules */
-    const char *name;       /* the guest or label (borrowed from the rule); NULL for no-guest */
+    const char *name;       /* the unknown guest or label (borrowed from the rule); for
+                             * one-guest the one guest (borrowed from @inv); NULL for
+                             * no-guest */
     const char *suggestion; /* the closest guest name or guest label of the pool
                              * (borrowed from @inv), or NULL when none is close */
-    VbPolicyMark mark;      /* where @name (no-guest: the rule) is written; 0 when unknown */
+    VbPolicyMark mark;      /* where @name (no-guest, one-guest: the rule) is written;
+                             * 0 when unknown */
 } VbRuleWarning;
 
 /* Every such finding, rule by rule in policy order; within a rule the
- * no-guest finding first, then its unknown guests and labels in the order
+ * no-guest or one-guest finding first, then its unknown guests and labels in the order
  * they are written (transfer full: GArray of VbRuleWarning, empty when all is
  * well). The strings are borrowed: use the array while @inv and @policy
  * live. Never fails. O(names in rules) lookups, plus one pass over the guests

@@ -10,10 +10,14 @@
  * `warnings`.
  *
  * Invariants: pure (no I/O); the findings borrow their strings from the
- * policy and the inventory; a rule is "matching no guest" exactly when the
- * planners' own resolution (resolve_rule in state.c) gives it no member.
+ * policy and the inventory; a rule is "matching no guest" (or one guest)
+ * exactly when the planners' own resolution (resolve_rule in state.c) gives
+ * it no member (one member). An affinity or anti-affinity rule with one
+ * member has nothing to keep together or apart: it is off as surely as one
+ * with none, which is what a typo in a two-guest rule does.
  * Workload: a hash lookup per name in the rules; one pass over the guests'
- * label sets when some rule uses vm_labels; for each unknown name, one
+ * label sets when some rule uses vm_labels (counting, per label, its
+ * carriers up to two and the first of them); for each unknown name, one
  * edit-distance scan of the candidates (all guest names, or the labels
  * guests carry) for the did-you-mean. The scans share a budget of
  * SUGGEST_BUDGET name comparisons per call, so that a policy written for
@@ -28,7 +32,7 @@
 #include "placement/placement.h"
 
 const char *const vb_rule_warning_kind_names[] = {
-    "no-guest", "unknown-guest", "unknown-label", NULL,
+    "no-guest", "unknown-guest", "unknown-label", "one-guest", NULL,
 };
 G_STATIC_ASSERT(G_N_ELEMENTS(vb_rule_warning_kind_names) == VB_RULE_WARNING_LAST + 1);
 
@@ -41,9 +45,11 @@ typedef struct {
     guint budget;              /* name comparisons left for suggestions */
     GStringChunk *chunk;       /* the copies @vm_names point into */
     const char **vm_names;     /* every guest name, NULL-terminated, or NULL until asked */
-    gboolean labels_known;     /* @guest_labels and @label_names are filled */
-    VbBits guest_labels;       /* label ids at least one guest carries */
-    const char **label_names;  /* their names, NULL-terminated */
+    gboolean labels_known;     /* the label fields below are filled */
+    guint8 *label_count;       /* per label id: guests carrying it, counted up to 2 */
+    guint *label_first;        /* per label id: the first guest carrying it */
+    const char **label_names;  /* the labels guests carry, NULL-terminated */
+    guint n_label_names;
 } Pool;
 
 static void
@@ -53,7 +59,8 @@ pool_clear(Pool *pool)
     if (pool->chunk)
         g_string_chunk_free(pool->chunk);
     g_free(pool->label_names);
-    vb_bits_clear(&pool->guest_labels);
+    g_free(pool->label_count);
+    g_free(pool->label_first);
 }
 
 /* The closest of @candidates (@n of them) to @name, or NULL when none is
@@ -87,38 +94,68 @@ pool_suggest_vm(Pool *pool, const char *name)
     return found ? vb_inventory_get_vm(pool->inv, found)->name : NULL;
 }
 
-/* The labels guests carry (hosts' labels share the table but do not count). */
+/* The labels guests carry (hosts' labels share the table but do not count):
+ * one pass over the guests, on first use. */
 static void
 pool_load_labels(Pool *pool)
 {
+    const VbInventory *inv = pool->inv;
+    guint n = vb_strtab_size(inv->labels);
     GPtrArray *names;
-    gint bit = -1;
 
     if (pool->labels_known)
         return;
-    names = g_ptr_array_new();
-    for (guint v = 0; v < pool->inv->vms->len; v++) {
-        const VbBits *labels = &vb_inventory_vm(pool->inv, v)->labels;
+    pool->label_count = g_new0(guint8, MAX(n, 1));
+    pool->label_first = g_new0(guint, MAX(n, 1));
+    for (guint v = 0; v < inv->vms->len; v++) {
+        const VbBits *labels = &vb_inventory_vm(inv, v)->labels;
 
-        for (gint b = vb_bits_next(labels, 0); b >= 0; b = vb_bits_next(labels, b + 1))
-            vb_bits_set(&pool->guest_labels, b);
+        for (gint b = vb_bits_next(labels, 0); b >= 0 && (guint) b < n;
+             b = vb_bits_next(labels, b + 1)) {
+            if (pool->label_count[b] == 0)
+                pool->label_first[b] = v;
+            pool->label_count[b] = MIN(pool->label_count[b] + 1, 2);
+        }
     }
-    while ((bit = vb_bits_next(&pool->guest_labels, bit + 1)) >= 0)
-        g_ptr_array_add(names, (gpointer) vb_strtab_name(pool->inv->labels, bit));
+    names = g_ptr_array_new();
+    for (guint b = 0; b < n; b++)
+        if (pool->label_count[b] > 0)
+            g_ptr_array_add(names, (gpointer) vb_strtab_name(inv->labels, b));
+    pool->n_label_names = names->len;
     g_ptr_array_add(names, NULL);
     pool->label_names = (const char **) g_ptr_array_free(names, FALSE);
     pool->labels_known = TRUE;
 }
 
-/* TRUE when some guest carries @label. */
-static gboolean
-pool_has_guest_label(Pool *pool, const char *label)
+/* Guests carrying @label, counted up to 2 (the first in @ret_first). */
+static guint
+pool_label_carriers(Pool *pool, const char *label, guint *ret_first)
 {
     guint id;
 
     pool_load_labels(pool);
-    return vb_strtab_lookup(pool->inv->labels, label, &id) &&
-           vb_bits_test(&pool->guest_labels, id);
+    if (!vb_strtab_lookup(pool->inv->labels, label, &id) || pool->label_count[id] == 0)
+        return 0;
+    *ret_first = pool->label_first[id];
+    return pool->label_count[id];
+}
+
+/* Adds guest @vm to the members seen so far (@members, at most 2 kept:
+ * beyond two the rule holds on to the pool, and who they are does not
+ * matter); @n_members counts them. */
+static void
+add_member(guint *members, guint *n_members, guint vm, guint count)
+{
+    if (*n_members >= 2)
+        return;
+    if (count >= 2) {
+        *n_members = 2;
+        return;
+    }
+    for (guint i = 0; i < *n_members; i++)
+        if (members[i] == vm)
+            return;
+    members[(*n_members)++] = vm;
 }
 
 static void
@@ -133,18 +170,25 @@ add_warning(GArray *out, VbRuleWarningKind kind, guint rule, const char *name,
     g_array_append_val(out, w);
 }
 
+static gboolean
+is_group_rule(const VbRule *rule)
+{
+    return rule->kind == VB_RULE_VM_AFFINITY || rule->kind == VB_RULE_VM_ANTI_AFFINITY;
+}
+
 /* The findings of rule number @r; appends them to @out. */
 static void
 check_rule(Pool *pool, const VbRule *rule, guint r, GArray *out)
 {
     guint first = out->len;
-    gboolean matched = FALSE;
+    guint members[2], n_members = 0;
 
     for (guint i = 0; rule->vms && rule->vms[i]; i++) {
         const char *name = rule->vms[i];
+        const VbVm *vm = vb_inventory_get_vm(pool->inv, name);
 
-        if (vb_inventory_get_vm(pool->inv, name)) {
-            matched = TRUE;
+        if (vm) {
+            add_member(members, &n_members, vm->id, 1);
             continue;
         }
         add_warning(out, VB_RULE_WARNING_UNKNOWN_GUEST, r, name, pool_suggest_vm(pool, name),
@@ -152,19 +196,21 @@ check_rule(Pool *pool, const VbRule *rule, guint r, GArray *out)
     }
     for (guint i = 0; rule->vm_labels && rule->vm_labels[i]; i++) {
         const char *label = rule->vm_labels[i];
+        guint carrier = 0, count = pool_label_carriers(pool, label, &carrier);
 
-        if (pool_has_guest_label(pool, label)) {
-            matched = TRUE;
+        if (count > 0) {
+            add_member(members, &n_members, carrier, count);
             continue;
         }
         add_warning(out, VB_RULE_WARNING_UNKNOWN_LABEL, r, label,
-                    pool_suggest(pool, label, pool->label_names,
-                                 vb_bits_count(&pool->guest_labels)),
+                    pool_suggest(pool, label, pool->label_names, pool->n_label_names),
                     rule->vm_label_marks, i, rule);
     }
-    if (!matched) {
+    if (n_members == 0 || (n_members == 1 && is_group_rule(rule))) {
         VbRuleWarning w = {
-            .kind = VB_RULE_WARNING_NO_GUEST, .rule = r,
+            .kind = n_members == 0 ? VB_RULE_WARNING_NO_GUEST : VB_RULE_WARNING_ONE_GUEST,
+            .rule = r,
+            .name = n_members == 0 ? NULL : vb_inventory_vm(pool->inv, members[0])->name,
             .mark = { rule->line, rule->column },
         };
 

@@ -194,6 +194,8 @@ check_warnings(const VbInventory *inv, JsonObject *doc)
         ck_assert(*json_object_get_string_member(w, "rule") != '\0');
         ck_assert(*json_object_get_string_member(w, "message") != '\0');
         ck_assert_int_eq(name == NULL, g_str_equal(kind, "no-guest"));
+        if (g_str_equal(kind, "one-guest"))
+            ck_assert_msg(vb_inventory_get_vm(inv, name) != NULL, "'%s' is no guest", name);
         if (g_str_equal(kind, "unknown-guest")) {
             ck_assert_msg(vb_inventory_get_vm(inv, name) == NULL, "'%s' is a guest", name);
             ck_assert(!suggestion || vb_inventory_get_vm(inv, suggestion) != NULL);

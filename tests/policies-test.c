@@ -445,8 +445,8 @@ END_TEST
 /* --------------------------------------------- rules against a pool */
 
 /* The pool the rows below check rules against: guests web-1, web-2, db-1
- * (label db), batch (label nightly); host kvm1 has label ssd (a host label,
- * which no guest carries). */
+ * and db-2 (label db), batch (label nightly); host kvm1 has label ssd (a
+ * host label, which no guest carries). */
 static const char rule_pool[] =
     "pools:\n"
     "  - name: p\n"
@@ -456,6 +456,7 @@ static const char rule_pool[] =
     "  - {name: web-1, host: kvm1, vcpus: 1, memory_mib: 1024}\n"
     "  - {name: web-2, host: kvm1, vcpus: 1, memory_mib: 1024}\n"
     "  - {name: db-1, host: kvm1, vcpus: 1, memory_mib: 1024, labels: [db]}\n"
+    "  - {name: db-2, host: kvm1, vcpus: 1, memory_mib: 1024, labels: [db]}\n"
     "  - {name: batch, host: kvm1, vcpus: 1, memory_mib: 1024, labels: [nightly]}\n";
 
 /* One row: a policy and its findings against rule_pool, each as
@@ -464,12 +465,24 @@ static const struct {
     const char *policy;
     const char *expected[5];
 } rule_rows[] = {
-    /* The typo of the issue: one name unknown, the rule still has a guest. */
+    /* The typo of the issue: one name unknown, and the anti-affinity rule
+     * is left with one guest, so it is off; said first, at the rule. */
     { "rules:\n"
       "  - name: web-apart\n"
       "    type: anti-affinity\n"
       "    vms: [web-1, wbe-2]\n",
-      { "unknown-guest web-apart wbe-2 web-2 4:18" } },
+      { "one-guest web-apart web-1 - 2:5", "unknown-guest web-apart wbe-2 web-2 4:18" } },
+    /* The same typo in a run-on rule: one guest is still something to keep
+     * on ssd hosts. */
+    { "rules: [{name: web-ssd, type: run-on, vms: [web-1, wbe-2], host_labels: ssd}]\n",
+      { "unknown-guest web-ssd wbe-2 web-2 1:52" } },
+    /* One guest by label; and one named guest that also carries the label
+     * (one guest, counted once). */
+    { "rules:\n"
+      "  - {name: solo, type: affinity, vm_labels: [nightly]}\n"
+      "  - {name: dup, type: anti-affinity, vms: [batch, gone], vm_labels: nightly}\n",
+      { "one-guest solo batch - 2:5", "one-guest dup batch - 3:5",
+        "unknown-guest dup gone - 3:51" } },
     /* Every name unknown: the rule concerns no guest, said first, at the rule. */
     { "rules:\n"
       "  - name: ghosts\n"
@@ -482,8 +495,8 @@ static const struct {
     /* A label no guest carries, even though a host does: no guest. */
     { "rules: [{name: on-ssd, type: run-on, vm_labels: ssd, host_labels: ssd}]\n",
       { "no-guest on-ssd - - 1:9", "unknown-label on-ssd ssd - 1:49" } },
-    /* A mistyped label, and one that guests carry: the rule holds on. */
-    { "rules: [{name: dbs, type: anti-affinity, vm_labels: [dbb, nightly]}]\n",
+    /* A mistyped label, and one that two guests carry: the rule holds on. */
+    { "rules: [{name: dbs, type: anti-affinity, vm_labels: [dbb, db]}]\n",
       { "unknown-label dbs dbb db 1:54" } },
     /* An unknown name next to a label that matches: one warning. */
     { "rules: [{name: mix, type: avoid, vms: [nope], vm_labels: [db], host_labels: [ssd]}]\n",
@@ -547,8 +560,12 @@ START_TEST(test_rule_warnings_unmarked)
     rule->host_labels = g_new0(char *, 1);
     g_ptr_array_add(policy->rules, rule);
     warnings = vb_placement_rule_warnings(inv, policy);
-    ck_assert_uint_eq(warnings->len, 1);
+    ck_assert_uint_eq(warnings->len, 2);
     w = &g_array_index(warnings, VbRuleWarning, 0);
+    ck_assert_int_eq(w->kind, VB_RULE_WARNING_ONE_GUEST); /* kind 0: affinity */
+    ck_assert_str_eq(w->name, "web-1");
+    ck_assert_uint_eq(w->mark.line, 0);
+    w = &g_array_index(warnings, VbRuleWarning, 1);
     ck_assert_int_eq(w->kind, VB_RULE_WARNING_UNKNOWN_GUEST);
     ck_assert_str_eq(w->name, "wbe-2");
     ck_assert_str_eq(w->suggestion, "web-2");
