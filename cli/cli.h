@@ -32,10 +32,11 @@ G_BEGIN_DECLS
 /* Exit codes; documented in docs/cli.md and `virt-balancer --help`. */
 typedef enum {
     VB_EXIT_OK = 0,
-    VB_EXIT_FAILURE = 1,       /* a runtime failure (host unreachable, ...) */
+    VB_EXIT_FAILURE = 1,       /* a runtime failure (a migration failed, ...) */
     VB_EXIT_USAGE = 2,         /* the command line is wrong */
     VB_EXIT_INVALID_INPUT = 3, /* a policy, inventory or config file is wrong */
     VB_EXIT_UNPLACEABLE = 4,   /* a guest could not be placed anywhere */
+    VB_EXIT_PARTIAL = 5,       /* done, but part of the pool could not be read (cli/partial.c) */
     VB_EXIT_INTERRUPTED = 6,   /* SIGTERM/SIGINT cut an acting command short, or
                                 * migrations were left running */
     VB_EXIT_LAST
@@ -61,6 +62,7 @@ typedef struct {
     char *inventory_path;    /* --inventory, or NULL */
     char *config_path;       /* --config, or NULL */
     char *policy_path;       /* --policy, or NULL */
+    char *database_path;     /* a command's --database (the journal), or NULL */
     VbCliFormat format;      /* --format */
     gboolean color;          /* stdout is a terminal and NO_COLOR is unset */
     gint64 now;              /* unix seconds used for cooldowns (VB_NOW overrides) */
@@ -99,6 +101,15 @@ VbPolicy *vb_cli_context_get_policy(VbCliContext *ctx, GError **error);
  * windowed averages in there). */
 VbInventory *vb_cli_inventory_from_config(VbCliContext *ctx, const VbConfig *config,
                                           GError **error);
+
+/* Marks in @inv the hosts of the journal's maintenance set, with their
+ * recorded reasons (vb_scheduler_apply_maintenance_list). The journal is
+ * --database (ctx->database_path); else @fallback when given (a store the
+ * command already opened: the config's database, or an in-memory one);
+ * else the config's database when that file exists; else there is none and
+ * nothing is marked. FALSE with the journal's error. */
+gboolean vb_cli_context_apply_maintenance(VbCliContext *ctx, VbInventory *inv,
+                                          VbStore *fallback, GError **error);
 
 /* Sets ctx->format from "text" or "json"; FALSE with VB_ERROR_USAGE. */
 gboolean vb_cli_context_set_format(VbCliContext *ctx, const char *name, GError **error);
@@ -175,12 +186,40 @@ gboolean vb_cli_parse_options(VbCliContext *ctx, int *argc, char ***argv, const 
       "text: list every host (a big pool lists only hosts with moves, hotspots or not up)", \
       NULL }
 
+#define VB_CLI_OPTION_FORCE(var)                                                             \
+    { "force", 0, 0, G_OPTION_ARG_NONE, &(var),                                             \
+      "evacuate a HOST that cannot be read: put it in maintenance as it is, move nothing",  \
+      NULL }
+
 /* Prints "virt-balancer: <message>" on stderr and returns the exit code for
  * @error's code (usage 2, invalid input 3, unplaceable 4, else 1). */
 int vb_cli_report_error(const GError *error);
 int vb_cli_exit_code(const GError *error);
 /* Prints "virt-balancer: <formatted message>" and returns VB_EXIT_USAGE. */
 int vb_cli_usage_error(const char *format, ...) G_GNUC_PRINTF(1, 2);
+
+/* --------------------------------------------------- partial views (partial.c) */
+
+/* Hosts of @inv that could not be read: `down` once the maintenance set is
+ * applied (hosts in maintenance are expected to be unreachable). */
+guint vb_cli_unreachable_count(const VbInventory *inv);
+/* @rc, or VB_EXIT_PARTIAL when @rc is VB_EXIT_OK and a host of @inv could
+ * not be read. */
+int vb_cli_partial_exit_code(const VbInventory *inv, int rc);
+/* Why @host could not be read, without the "HOST: " drivers put first
+ * (transfer none). */
+const char *vb_cli_unreachable_reason(const VbHost *host);
+/* Text: "Not read: N of M hosts could not be read; @consequence:" and one
+ * line per host with its pool and reason; nothing when every host was read. */
+void vb_cli_print_unreachable(FILE *out, const VbInventory *inv, const char *consequence,
+                              gboolean color);
+/* JSON member "unreachable": [{name, pool, reason}] (docs/plan-json.md). */
+void vb_cli_json_add_unreachable(JsonBuilder *b, const VbInventory *inv);
+/* Sets @error (VB_ERROR_CONNECT) to the refusal to evacuate @host, which
+ * could not be read (its guests' state is unknown), saying what to do. */
+void vb_cli_evacuate_refuse(const VbHost *host, gboolean dry_run, GError **error);
+/* What a plan does with the hosts it could not read (text). */
+#define VB_CLI_LEFT_OUT "the plan leaves them out (no guest moves to or from them)"
 
 /* ----------------------------------------------------------- renderers */
 

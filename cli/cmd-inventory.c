@@ -10,6 +10,11 @@
  * from and which window the load covers; the rest is vb_inventory_to_yaml().
  * YAML is the only format: `--format yaml` is accepted (and is the
  * default), text and JSON are refused.
+ *
+ * Hosts in the journal's maintenance set are written `maintenance` with the
+ * recorded reason, so a replay plans what the live pool would. Hosts that
+ * could not be read are written `down` with the reason, named in a comment
+ * and on stderr, and the exit code is 5 (cli/partial.c).
  */
 #include "config.h"
 
@@ -41,7 +46,10 @@ strip_yaml_format(int *argc, char **argv)
 int
 vb_cli_cmd_inventory(VbCliContext *ctx, int argc, char **argv)
 {
-    const GOptionEntry entries[] = { { NULL, 0, 0, 0, NULL, NULL, NULL } };
+    const GOptionEntry entries[] = {
+        VB_CLI_OPTION_DATABASE(ctx->database_path),
+        { NULL, 0, 0, 0, NULL, NULL, NULL },
+    };
     g_autoptr(VbCollectSession) session = NULL;
     g_autoptr(VbInventory) inv = NULL;
     g_autoptr(GError) error = NULL;
@@ -55,7 +63,9 @@ vb_cli_cmd_inventory(VbCliContext *ctx, int argc, char **argv)
                               "Writes the pool in the inventory format the sim driver reads "
                               "(docs/inventory.md),\nwith measured load averaged over the "
                               "configured window, so that a real pool\ncan be replayed with "
-                              "--inventory FILE. The only format is yaml.",
+                              "--inventory FILE. The only format is yaml.\nHosts in "
+                              "maintenance are written as such; when a host cannot be read\n"
+                              "the exit code is 5.",
                               entries, &rc))
         return rc;
     if (argc > 1)
@@ -66,11 +76,22 @@ vb_cli_cmd_inventory(VbCliContext *ctx, int argc, char **argv)
     if (!(session = vb_cli_collect_session(ctx, &rc)))
         return rc;
     inv = vb_collector_snapshot(session->collector, &w, &error);
-    if (!inv)
+    if (!inv || !vb_cli_context_apply_maintenance(ctx, inv, session->store, &error))
         return vb_cli_report_error(error);
     yaml = vb_inventory_to_yaml(inv);
     window = vb_window_describe(&w);
-    fprintf(ctx->out, "# virt-balancer inventory of %s\n# load: averages over the %s\n%s",
-            ctx->source_name, window, yaml);
-    return VB_EXIT_OK;
+    fprintf(ctx->out, "# virt-balancer inventory of %s\n# load: averages over the %s\n",
+            ctx->source_name, window);
+    for (guint h = 0; h < inv->hosts->len; h++) {
+        const VbHost *host = vb_inventory_host(inv, h);
+
+        if (host->state != VB_HOST_STATE_DOWN)
+            continue;
+        fprintf(ctx->out, "# not read: %s (state down below; its guests are unknown)\n",
+                host->name);
+        fprintf(stderr, "virt-balancer: %s could not be read: %s\n", host->name,
+                host->state_reason ? host->state_reason : "down");
+    }
+    fputs(yaml, ctx->out);
+    return vb_cli_partial_exit_code(inv, VB_EXIT_OK);
 }

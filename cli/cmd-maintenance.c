@@ -1,12 +1,15 @@
 /*
- * cmd-maintenance.c: `maintenance list|enter HOST|exit HOST [--move-back]`
- * and `history [--limit N]` (text, or JSON: {"plans": [{id, kind,
+ * cmd-maintenance.c: `maintenance list|enter HOST [--reason TEXT]|exit HOST
+ * [--move-back]` (list: text, or JSON {"maintenance": [{host, since,
+ * reason}]}, docs/plan-json.md) and `history [--limit N]` (text, or JSON: {"plans": [{id, kind,
  * evacuated_host, created, outcome, moves: [{vm, from, to, kind, state,
  * attempts, estimated_seconds, seconds, message}]}]}), both on the journal
  * database.
  *
- * Maintenance is a row per host in the journal; every acting command marks
- * those hosts in its snapshot, so planners never place guests there. `exit
+ * Maintenance is a row per host in the journal, with when and why; every
+ * command that reads the pool (plans, dry runs, place, status, inventory,
+ * the acting commands) marks those hosts in its snapshot with that reason,
+ * so planners never place guests there. `exit
  * --move-back` moves the guests evacuated from the host back to it (each move
  * re-checked like any other: a guest that no longer fits stays where it is);
  * SIGTERM/SIGINT drain those moves as in `rebalance` (cmd-rebalance.c).
@@ -17,18 +20,59 @@
 
 #include "cli/exec-priv.h"
 
+static void
+maintenance_list_json(FILE *out, const GPtrArray *list)
+{
+    g_autoptr(JsonBuilder) b = json_builder_new();
+    g_autofree char *text = NULL;
+
+    json_builder_begin_object(b);
+    json_builder_set_member_name(b, "maintenance");
+    json_builder_begin_array(b);
+    for (guint i = 0; i < list->len; i++) {
+        const VbMaintenance *m = g_ptr_array_index(list, i);
+        g_autoptr(GDateTime) since = g_date_time_new_from_unix_utc(m->since_us / G_USEC_PER_SEC);
+        g_autofree char *stamp = since ? g_date_time_format_iso8601(since) : NULL;
+
+        json_builder_begin_object(b);
+        vb_cli_json_add_string(b, "host", m->host);
+        vb_cli_json_add_string(b, "since", stamp);
+        vb_cli_json_add_string(b, "reason", m->reason);
+        json_builder_end_object(b);
+    }
+    json_builder_end_array(b);
+    json_builder_end_object(b);
+    text = vb_cli_json_finish(b);
+    fputs(text, out);
+}
+
 static int
 maintenance_list(VbJournal *journal, VbCliContext *ctx)
 {
     g_autoptr(GError) error = NULL;
-    g_auto(GStrv) hosts = vb_journal_maintenance_hosts(journal, &error);
+    g_autoptr(GPtrArray) list = vb_journal_maintenance_list(journal, &error);
+    g_autoptr(VbCliTable) table = vb_cli_table_new(3);
 
-    if (!hosts)
+    if (!list)
         return vb_cli_report_error(error);
-    if (!hosts[0])
+    if (ctx->format == VB_CLI_FORMAT_JSON) {
+        maintenance_list_json(ctx->out, list);
+        return VB_EXIT_OK;
+    }
+    if (list->len == 0) {
         fprintf(ctx->out, "No host is in maintenance.\n");
-    for (guint i = 0; hosts[i]; i++)
-        fprintf(ctx->out, "%s\n", hosts[i]);
+        return VB_EXIT_OK;
+    }
+    vb_cli_table_add(table, (const char *const[]){ "HOST", "SINCE", "REASON" });
+    for (guint i = 0; i < list->len; i++) {
+        const VbMaintenance *m = g_ptr_array_index(list, i);
+        g_autoptr(GDateTime) since = g_date_time_new_from_unix_local(m->since_us / G_USEC_PER_SEC);
+        g_autofree char *stamp = since ? g_date_time_format(since, "%Y-%m-%d %H:%M:%S") : NULL;
+
+        vb_cli_table_add(table, (const char *const[]){ m->host, stamp ? stamp : "-",
+                                                        m->reason ? m->reason : "" });
+    }
+    vb_cli_table_print(table, ctx->out, "");
     return VB_EXIT_OK;
 }
 
@@ -127,11 +171,15 @@ int
 vb_cli_cmd_maintenance(VbCliContext *ctx, int argc, char **argv)
 {
     g_autofree char *database = NULL;
+    g_autofree char *reason = NULL;
     gboolean back = FALSE;
     gint drain = 600;
     const GOptionEntry entries[] = {
         { "move-back", 0, 0, G_OPTION_ARG_NONE, &back,
           "exit: move the guests evacuated from HOST back to it", NULL },
+        { "reason", 0, 0, G_OPTION_ARG_STRING, &reason,
+          "enter: why HOST is in maintenance (shown by every command; default "
+          "\"entered by hand\")", "TEXT" },
         VB_CLI_OPTION_DATABASE(database),
         VB_CLI_OPTION_DRAIN_TIMEOUT(drain),
         { NULL, 0, 0, 0, NULL, NULL, NULL },
@@ -141,20 +189,27 @@ vb_cli_cmd_maintenance(VbCliContext *ctx, int argc, char **argv)
     g_autoptr(GError) error = NULL;
     int rc = VB_EXIT_OK;
 
-    if (!vb_cli_parse_options(ctx, &argc, &argv, "maintenance list | enter HOST | exit HOST "
-                              "[--move-back]",
-                              "Hosts in maintenance receive no guests from any plan. 'evacuate "
-                              "HOST' puts\nHOST in maintenance; 'exit' ends it, and with "
-                              "--move-back moves the guests\nthat were evacuated from it back.",
+    if (!vb_cli_parse_options(ctx, &argc, &argv, "maintenance list | enter HOST [--reason TEXT] "
+                              "| exit HOST [--move-back]",
+                              "Hosts in maintenance receive no guests from any plan, dry run or "
+                              "ranking;\nevery command shows them with the reason. 'evacuate "
+                              "HOST' puts HOST in\nmaintenance; 'exit' ends it, and with "
+                              "--move-back moves the guests that were\nevacuated from it back. "
+                              "'list --format json' gives {\"maintenance\": [{host,\nsince, "
+                              "reason}]}.",
                               entries, &rc))
         return rc;
+    if (reason && !(argc == 3 && strcmp(argv[1], "enter") == 0))
+        return vb_cli_usage_error("maintenance: --reason goes with 'enter HOST'");
+    if (reason && !*g_strstrip(reason))
+        return vb_cli_usage_error("maintenance: --reason needs a text");
     if (argc == 3 && strcmp(argv[1], "exit") == 0 && back)
         return drain < 0 ? vb_cli_usage_error("maintenance: --drain-timeout must be 0 or more")
                          : maintenance_exit(ctx, argv[2], database, back, drain);
     if (!(argc == 2 && strcmp(argv[1], "list") == 0) &&
         !(argc == 3 && (strcmp(argv[1], "enter") == 0 || strcmp(argv[1], "exit") == 0)))
-        return vb_cli_usage_error("maintenance: usage: maintenance list | enter HOST | "
-                                  "exit HOST [--move-back]");
+        return vb_cli_usage_error("maintenance: usage: maintenance list | enter HOST "
+                                  "[--reason TEXT] | exit HOST [--move-back]");
     journal = vb_cli_journal_open(ctx, database, &store, &error);
     if (!journal)
         return vb_cli_report_error(error);
@@ -169,9 +224,11 @@ vb_cli_cmd_maintenance(VbCliContext *ctx, int argc, char **argv)
                 argv[2]);
         return VB_EXIT_OK;
     }
-    if (!vb_journal_maintenance_enter(journal, argv[2], "entered by hand", &error))
+    if (!vb_journal_maintenance_enter(journal, argv[2], reason ? reason : "entered by hand",
+                                      &error))
         return vb_cli_report_error(error);
-    fprintf(ctx->out, "%s is in maintenance: no guest will be placed there.\n", argv[2]);
+    fprintf(ctx->out, "%s is in maintenance (%s): no guest will be placed there.\n", argv[2],
+            reason ? reason : "entered by hand");
     return VB_EXIT_OK;
 }
 

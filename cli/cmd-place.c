@@ -2,7 +2,8 @@
  * cmd-place.c: `place`: rank the hosts for a guest that does not exist yet,
  * like WLB's star ratings. Every host is listed, best first; hosts that
  * cannot take the guest come last with 0 stars and the constraint that
- * refused them. Exit code 4 when no host can take it.
+ * refused them. Exit code 4 when no host can take it. Hosts in the
+ * journal's maintenance set are refused like any host not up.
  */
 #include "config.h"
 
@@ -93,6 +94,7 @@ vb_cli_cmd_place(VbCliContext *ctx, int argc, char **argv)
         { "pool", 0, 0, G_OPTION_ARG_STRING, &args.pool, "only hosts of this pool", "P" },
         { "name", 0, 0, G_OPTION_ARG_STRING, &args.name,
           "its name, for affinity rules (default new-guest)", "NAME" },
+        VB_CLI_OPTION_DATABASE(ctx->database_path),
         { NULL, 0, 0, 0, NULL, NULL, NULL },
     };
     g_autoptr(GError) error = NULL;
@@ -105,7 +107,8 @@ vb_cli_cmd_place(VbCliContext *ctx, int argc, char **argv)
                               "[--pool P] [--name NAME]",
                               "Ranks every host for a new guest, best first, with a score "
                               "(0-100) and\nstars (0-5); hosts that cannot take it have 0 stars "
-                              "and the reason.\nThe exit code is 4 when no host can take it.",
+"and the reason.\nThe exit code is 4 when no host can take it. Hosts in maintenance "
+                              "(the\njournal's set) are refused with the recorded reason.",
                               entries, &rc))
         return rc;
     if (argc > 1)
@@ -113,7 +116,8 @@ vb_cli_cmd_place(VbCliContext *ctx, int argc, char **argv)
     if ((rc = check_args(&args, NULL, NULL)) != VB_EXIT_OK)
         return rc;
     if (!(policy = vb_cli_context_get_policy(ctx, &error)) ||
-        !(inv = vb_cli_context_get_inventory(ctx, &error)))
+        !(inv = vb_cli_context_get_inventory(ctx, &error)) ||
+        !vb_cli_context_apply_maintenance(ctx, inv, NULL, &error))
         return vb_cli_report_error(error);
     if ((rc = check_args(&args, inv, ctx->source_name)) != VB_EXIT_OK)
         return rc;

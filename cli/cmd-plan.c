@@ -6,20 +6,30 @@
  * constraint is a bug: it is reported, never shown as a valid plan), and
  * render it as text or JSON. Nothing is executed: executing an evacuation
  * needs the executor (scheduler/), which adds its own path here.
+ *
+ * The snapshot shows the journal's maintenance set (--database, else the
+ * config's database) with its reasons, so a dry run plans what the real run
+ * would. Hosts that could not be read are listed, and the exit code is then
+ * 5 (cli/partial.c). A dry-run evacuation of a host that could not be read
+ * is refused, --force or not: its guests' state is unknown, so there is no
+ * plan to show (the real `evacuate HOST --force` moves nothing either).
  */
 #include "config.h"
 
 #include "cli/cli.h"
 
-/* Loads the policy then the snapshot; returns FALSE with the error printed
- * and *ret_exit set. */
+/* Loads the policy then the snapshot (with the maintenance set applied
+ * unless @raw); returns FALSE with the error printed and *ret_exit set. */
 static gboolean
-load_inputs(VbCliContext *ctx, VbInventory **ret_inv, VbPolicy **ret_policy, int *ret_exit)
+load_inputs(VbCliContext *ctx, gboolean raw, VbInventory **ret_inv, VbPolicy **ret_policy,
+            int *ret_exit)
 {
     g_autoptr(GError) error = NULL;
     VbPolicy *policy = vb_cli_context_get_policy(ctx, &error);
     VbInventory *inv = policy ? vb_cli_context_get_inventory(ctx, &error) : NULL;
 
+    if (inv && !raw && !vb_cli_context_apply_maintenance(ctx, inv, NULL, &error))
+        inv = NULL;
     if (!inv) {
         *ret_exit = vb_cli_report_error(error);
         return FALSE;
@@ -63,6 +73,7 @@ vb_cli_cmd_plan(VbCliContext *ctx, int argc, char **argv)
     const GOptionEntry entries[] = {
         VB_CLI_OPTION_MAX_MOVES(max_moves),
         VB_CLI_OPTION_ALL_HOSTS(all_hosts),
+        VB_CLI_OPTION_DATABASE(ctx->database_path),
         { NULL, 0, 0, 0, NULL, NULL, NULL },
     };
     g_autoptr(VbPlan) plan = NULL;
@@ -75,7 +86,10 @@ vb_cli_cmd_plan(VbCliContext *ctx, int argc, char **argv)
     if (!vb_cli_parse_options(ctx, &argc, &argv, "plan [--max-moves N] [--all-hosts]",
                               "Prints the moves that would bring each pool toward the "
                               "policy's goal, in\nthe order they would run, with hosts "
-                              "before and after. Nothing is migrated.",
+                              "before and after. Nothing is migrated.\nHosts in "
+                              "maintenance (the journal's set) receive nothing. Hosts that\n"
+                              "could not be read are listed and left out; the exit code is "
+                              "then 5.",
                               entries, &rc))
         return rc;
     if (argc > 1)
@@ -83,24 +97,27 @@ vb_cli_cmd_plan(VbCliContext *ctx, int argc, char **argv)
     if (max_moves < 0)
         return vb_cli_usage_error("plan: --max-moves must be 0 or more, not %d", max_moves);
     opts.max_moves = (guint) max_moves;
-    if (!load_inputs(ctx, &inv, &policy, &rc))
+    if (!load_inputs(ctx, FALSE, &inv, &policy, &rc))
         return rc;
     plan = vb_placement_rebalance(inv, policy, &opts, &error);
     if (!plan)
         return vb_cli_report_error(error);
-    return show_plan(ctx, inv, policy, plan, &opts, all_hosts);
+    return vb_cli_partial_exit_code(inv, show_plan(ctx, inv, policy, plan, &opts, all_hosts));
 }
 
 int
 vb_cli_cmd_evacuate(VbCliContext *ctx, int argc, char **argv)
 {
-    gboolean dry_run = FALSE, all_hosts = FALSE;
+    gboolean dry_run = FALSE, all_hosts = FALSE, force = FALSE;
     const GOptionEntry entries[] = {
         { "dry-run", 0, 0, G_OPTION_ARG_NONE, &dry_run,
           "print the evacuation plan; migrate nothing", NULL },
         VB_CLI_OPTION_ALL_HOSTS(all_hosts),
+        VB_CLI_OPTION_FORCE(force),
+        VB_CLI_OPTION_DATABASE(ctx->database_path),
         { NULL, 0, 0, 0, NULL, NULL, NULL },
     };
+    g_autoptr(GError) refusal = NULL;
     g_autoptr(VbPlan) plan = NULL;
     g_autoptr(GError) error = NULL;
     VbPlanOptions opts = { .now = ctx->now };
@@ -111,7 +128,8 @@ vb_cli_cmd_evacuate(VbCliContext *ctx, int argc, char **argv)
     if (!vb_cli_parse_options(ctx, &argc, &argv, "evacuate HOST --dry-run",
                               "Plans a destination for every guest of HOST, biggest first, "
                               "as one plan.\nGuests that cannot go anywhere are listed with, "
-                              "per host, what refused them;\nthe exit code is then 4.",
+                              "per host, what refused them;\nthe exit code is then 4. A HOST "
+                              "that cannot be read is refused (exit 1)\nunless --force.",
                               entries, &rc))
         return rc;
     if (argc != 2)
@@ -120,16 +138,22 @@ vb_cli_cmd_evacuate(VbCliContext *ctx, int argc, char **argv)
     if (!dry_run)
         return vb_cli_usage_error("evacuate: executing an evacuation needs the executor, "
                                   "which is not built yet; use --dry-run to see the plan");
-    if (!load_inputs(ctx, &inv, &policy, &rc))
+    if (!load_inputs(ctx, TRUE, &inv, &policy, &rc))
         return rc;
     if (!vb_inventory_get_host(inv, argv[1]))
         return vb_cli_usage_error("evacuate: there is no host '%s' in %s", argv[1],
                                   ctx->source_name);
+    if (vb_inventory_get_host(inv, argv[1])->state == VB_HOST_STATE_DOWN) {
+        vb_cli_evacuate_refuse(vb_inventory_get_host(inv, argv[1]), TRUE, &refusal);
+        return vb_cli_report_error(refusal);
+    }
+    if (!vb_cli_context_apply_maintenance(ctx, inv, NULL, &error))
+        return vb_cli_report_error(error);
     plan = vb_placement_evacuate(inv, policy, argv[1], &opts, &error);
     if (!plan)
         return vb_cli_report_error(error);
     rc = show_plan(ctx, inv, policy, plan, &opts, all_hosts);
     if (rc == VB_EXIT_OK && plan->unplaced->len > 0)
         rc = VB_EXIT_UNPLACEABLE;
-    return rc;
+    return vb_cli_partial_exit_code(inv, rc);
 }

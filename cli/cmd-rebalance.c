@@ -18,6 +18,12 @@
  * after that point leaves it in maintenance, never half-used), and the
  * planner never places guests there until `maintenance exit HOST`. Guests
  * that could not be moved are listed with, per host, what refused them.
+ *
+ * Partial views (cli/partial.c): hosts the snapshot could not read are
+ * listed and the exit code is 5 when all else went well. A host that could
+ * not be read is not evacuated (its guests' state is unknown) and nothing
+ * is recorded, unless --force: then it is put in maintenance with a reason
+ * saying so, and nothing is moved.
  */
 #include "config.h"
 
@@ -40,11 +46,12 @@ has_dry_run(int argc, char **argv)
 }
 
 /* TRUE when argv[*i] is one of the options only the acting commands know
- * (--database FILE, --drain-timeout S); steps over its value. */
+ * (--drain-timeout S; the planning commands take --database too, for the
+ * maintenance set); steps over its value. */
 static gboolean
 acting_only_option(int argc, char **argv, int *i)
 {
-    const char *const names[] = { "--database", "--drain-timeout" };
+    const char *const names[] = { "--drain-timeout" };
 
     for (guint n = 0; n < G_N_ELEMENTS(names); n++) {
         gsize len = strlen(names[n]);
@@ -114,6 +121,17 @@ show_plan(VbCliExec *ex, const VbInventory *inv, const VbPlan *plan)
     vb_cli_table_print(table, out, "  ");
 }
 
+/* JSON: the report of a run that moved nothing, so that scripts still get
+ * a document (and its list of the hosts @inv could not read). */
+static void
+print_nothing(VbCliExec *ex, const VbInventory *inv, const char *title)
+{
+    VbExecReport none = { .outcomes = g_ptr_array_new(), .stopped_clock = -1 };
+
+    vb_cli_print_report_on(ex->ctx, &none, title, inv);
+    g_ptr_array_unref(none.outcomes);
+}
+
 /* Checks @plan with the independent checker, shows and runs it. */
 static int
 run_plan(VbCliExec *ex, const VbInventory *inv, const VbPlan *plan)
@@ -138,9 +156,15 @@ run_plan(VbCliExec *ex, const VbInventory *inv, const VbPlan *plan)
         vb_cli_report_rule_warnings(ex->policy, warnings, FALSE);
     }
     if (plan->moves->len == 0) {
-        if (ex->ctx->format == VB_CLI_FORMAT_TEXT)
-            fprintf(ex->ctx->out, "Nothing to do.\n");
-        return plan->unplaced->len > 0 ? VB_EXIT_UNPLACEABLE : VB_EXIT_OK;
+        if (ex->ctx->format == VB_CLI_FORMAT_TEXT) {
+            fprintf(ex->ctx->out, vb_cli_unreachable_count(inv) ? "Nothing to do among the "
+                                  "hosts that could be read.\n" : "Nothing to do.\n");
+            vb_cli_print_unreachable(ex->ctx->out, inv, VB_CLI_LEFT_OUT, ex->ctx->color);
+        } else {
+            print_nothing(ex, inv, plan->kind == VB_PLAN_EVACUATE ? "Evacuation" : "Rebalance");
+        }
+        return vb_cli_partial_exit_code(inv, plan->unplaced->len > 0 ? VB_EXIT_UNPLACEABLE
+                                                                     : VB_EXIT_OK);
     }
     rc = vb_cli_exec_plan(ex, inv, plan);
     if (rc == VB_EXIT_OK && plan->unplaced->len > 0)
@@ -219,14 +243,44 @@ vb_cli_cmd_rebalance(VbCliContext *ctx, int argc, char **argv)
     return rc;
 }
 
+/* `evacuate HOST` of a host the snapshot could not read: refused, nothing
+ * changed; with @force, HOST is put in maintenance with a reason that says
+ * so and nothing is moved (its guests cannot be reached). */
+static int
+evacuate_unread(VbCliExec *ex, const VbInventory *inv, const char *host, gboolean force)
+{
+    g_autoptr(GError) error = NULL;
+    g_autofree char *reason = NULL;
+    const VbHost *h = vb_inventory_get_host(inv, host);
+
+    if (!force) {
+        vb_cli_evacuate_refuse(h, FALSE, &error);
+        return vb_cli_report_error(error);
+    }
+    reason = g_strdup_printf("evacuate --force while it could not be read (%s); its guests "
+                             "were not moved", vb_cli_unreachable_reason(h));
+    if (!vb_journal_maintenance_enter(ex->journal, host, reason, &error))
+        return vb_cli_report_error(error);
+    if (ex->ctx->format == VB_CLI_FORMAT_TEXT)
+        fprintf(ex->ctx->out, "%s could not be read: put in maintenance as --force asked; "
+                              "nothing was moved (its guests' state is unknown).\n"
+                              "%s stays in maintenance until 'virt-balancer maintenance exit "
+                              "%s'.\n", host, host, host);
+    else
+        print_nothing(ex, inv, "Evacuation");
+    /* What was done is all --force asked for; but HOST was not read. */
+    return VB_EXIT_PARTIAL;
+}
+
 int
 vb_cli_cmd_evacuate_run(VbCliContext *ctx, int argc, char **argv)
 {
     g_autofree char *database = NULL;
-    gboolean dry_run = FALSE;
+    gboolean dry_run = FALSE, force = FALSE;
     gint drain = 600;
     const GOptionEntry entries[] = {
         { "dry-run", 0, 0, G_OPTION_ARG_NONE, &dry_run, "print the plan; migrate nothing", NULL },
+        VB_CLI_OPTION_FORCE(force),
         VB_CLI_OPTION_DATABASE(database),
         VB_CLI_OPTION_DRAIN_TIMEOUT(drain),
         { NULL, 0, 0, 0, NULL, NULL, NULL },
@@ -240,18 +294,22 @@ vb_cli_cmd_evacuate_run(VbCliContext *ctx, int argc, char **argv)
 
     if (has_dry_run(argc, argv))
         return hand_over_dry_run(ctx, argc, argv, TRUE, vb_cli_cmd_evacuate);
-    if (!vb_cli_parse_options(ctx, &argc, &argv, "evacuate HOST [--dry-run]",
+    if (!vb_cli_parse_options(ctx, &argc, &argv, "evacuate HOST [--dry-run] [--force]",
                               "Puts HOST in maintenance (recorded in the database: nothing is "
                               "placed there\nuntil 'maintenance exit HOST') and moves every "
                               "guest off it. Guests that\ncannot go anywhere are listed with "
-                              "what refused them (exit code 4).\n"
+                              "what refused them (exit code 4).\nA HOST that cannot be read "
+                              "is refused and nothing changes (exit 1): its\nguests' state is "
+                              "unknown; --force puts it in maintenance anyway and moves\n"
+                              "nothing (exit 5). Other hosts that cannot be read are listed "
+                              "(exit 5).\n"
                               "SIGTERM/SIGINT: nothing new starts, running migrations get "
                               "--drain-timeout\nseconds (0: no limit), a second signal aborts "
                               "them; exit code 6.",
                               entries, &rc))
         return rc;
     if (argc != 2)
-        return vb_cli_usage_error("evacuate: %s; usage: evacuate HOST [--dry-run]",
+        return vb_cli_usage_error("evacuate: %s; usage: evacuate HOST [--dry-run] [--force]",
                                   argc < 2 ? "no host given" : "too many arguments");
     if (drain < 0)
         return vb_cli_usage_error("evacuate: --drain-timeout must be 0 or more");
@@ -259,6 +317,8 @@ vb_cli_cmd_evacuate_run(VbCliContext *ctx, int argc, char **argv)
     if (inv && !vb_inventory_get_host(inv, argv[1])) {
         rc = vb_cli_usage_error("evacuate: there is no host '%s' in %s", argv[1],
                                 ctx->source_name);
+    } else if (inv && ex.unread && g_strv_contains((const char *const *) ex.unread, argv[1])) {
+        rc = evacuate_unread(&ex, inv, argv[1], force);
     } else if (inv) {
         if (vb_journal_maintenance_enter(ex.journal, argv[1], "evacuated", &error))
             plan = vb_placement_evacuate(inv, ex.policy, argv[1], &opts, &error);

@@ -19,6 +19,10 @@
  *   SIGTERM, SIGINT  finish (drain), release the lock, exit 0; exit 6 when
  *            a migration whose abort was refused is left running (the
  *            report lists it; the next run reconciles it).
+ *
+ * A round whose snapshot could not read some hosts (not in maintenance)
+ * says so in the log, naming each with its reason: its plan leaves them
+ * out (cli/partial.c); the daemon itself goes on.
  */
 #include "config.h"
 
@@ -122,6 +126,33 @@ run_reload_files(Daemon *d)
     run_log("reload: policy %s in force", path);
 }
 
+/* Logs the hosts of @inv that could not be read, if any. */
+static void
+run_log_unread(const VbInventory *inv)
+{
+    g_autoptr(GString) list = g_string_new(NULL);
+    guint n = vb_cli_unreachable_count(inv);
+
+    if (n == 0)
+        return;
+    for (guint h = 0; h < inv->hosts->len; h++) {
+        const VbHost *host = vb_inventory_host(inv, h);
+
+        const char *why = host->state_reason ? host->state_reason : "down";
+
+        if (host->state != VB_HOST_STATE_DOWN)
+            continue;
+        if (list->len)
+            g_string_append(list, "; ");
+        /* Drivers' reasons start with the host's name; do not say it twice. */
+        if (!g_str_has_prefix(why, host->name))
+            g_string_append_printf(list, "%s: ", host->name);
+        g_string_append(list, why);
+    }
+    run_log("partial view: %u of %u hosts could not be read, this round's plan leaves them "
+            "out: %s", n, inv->hosts->len, list->str);
+}
+
 static void
 run_rebalance(Daemon *d)
 {
@@ -141,6 +172,7 @@ run_rebalance(Daemon *d)
         return;
     }
     inv = vb_cli_exec_snapshot(&d->ex, &error); /* after the resume: what it moved */
+    run_log_unread(inv);
     if (inv)
         plan = vb_placement_rebalance(inv, d->ex.policy, &opts, &error);
     if (!plan) {

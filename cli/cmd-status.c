@@ -10,6 +10,11 @@
  * samples the file into an in-memory database, so the averages equal the
  * file's usage. Text for people, JSON (documented in docs/collectors.md) for
  * scripts.
+ *
+ * Hosts in the journal's maintenance set (--database, else the history's
+ * database) show as `maintenance` with the recorded reason, even when they
+ * cannot be read. A host that cannot be read and is not in maintenance makes
+ * the view partial: it is listed, and the exit code is 5 (cli/partial.c).
  */
 #include "config.h"
 
@@ -73,6 +78,8 @@ host_state(const VbInventory *inv, const VbHostHistory *h)
 {
     const VbHost *host = vb_inventory_get_host(inv, h->host);
 
+    if (host && host->state == VB_HOST_STATE_MAINTENANCE)
+        return vb_host_state_to_string(VB_HOST_STATE_MAINTENANCE);
     if (!h->up)
         return vb_host_state_to_string(VB_HOST_STATE_DOWN);
     return vb_host_state_to_string(host ? host->state : VB_HOST_STATE_UP);
@@ -84,6 +91,28 @@ host_pool(const VbInventory *inv, const VbHostHistory *h)
     const VbHost *host = vb_inventory_get_host(inv, h->host);
 
     return host ? vb_inventory_pool(inv, host->pool)->name : "-";
+}
+
+/* Why @h is down or in maintenance, or NULL (transfer none). */
+static const char *
+host_reason(const VbInventory *inv, const VbHostHistory *h)
+{
+    const VbHost *host = vb_inventory_get_host(inv, h->host);
+
+    if (host && host->state == VB_HOST_STATE_MAINTENANCE)
+        return host->state_reason;
+    return !h->up ? h->reason : (host ? host->state_reason : NULL);
+}
+
+/* Hosts that could not be read and are not in maintenance. */
+static guint
+count_unread(const VbInventory *inv, const GPtrArray *hosts)
+{
+    guint n = 0;
+
+    for (guint i = 0; i < hosts->len; i++)
+        n += g_str_equal(host_state(inv, g_ptr_array_index(hosts, i)), "down");
+    return n;
 }
 
 static void
@@ -126,8 +155,7 @@ print_text(FILE *out, const char *source, const VbInventory *inv, const GPtrArra
     vb_cli_table_print(table, out, "");
     for (guint i = 0; i < hosts->len; i++) {
         const VbHostHistory *h = g_ptr_array_index(hosts, i);
-        const VbHost *host = vb_inventory_get_host(inv, h->host);
-        const char *why = !h->up ? h->reason : (host ? host->state_reason : NULL);
+        const char *why = host_reason(inv, h);
 
         /* Drivers' reasons start with the host's name; do not say it twice. */
         if (why && g_str_has_prefix(why, h->host) && g_str_has_prefix(why + strlen(h->host), ": "))
@@ -135,6 +163,9 @@ print_text(FILE *out, const char *source, const VbInventory *inv, const GPtrArra
         if (why)
             fprintf(out, "  %s (%s): %s\n", h->host, host_state(inv, h), why);
     }
+    if (count_unread(inv, hosts) > 0)
+        fprintf(out, "\nPartial: %u of %u hosts could not be read (down above); their load "
+                     "and guests are unknown\n", count_unread(inv, hosts), hosts->len);
 }
 
 /* ------------------------------------------------------------------ JSON */
@@ -165,8 +196,7 @@ add_load(JsonBuilder *b, const char *name, const VbLoad *l, gboolean known, gboo
 static void
 add_host_json(JsonBuilder *b, const VbInventory *inv, const VbHostHistory *h)
 {
-    const VbHost *host = vb_inventory_get_host(inv, h->host);
-    const char *why = !h->up ? h->reason : (host ? host->state_reason : NULL);
+    const char *why = host_reason(inv, h);
 
     json_builder_begin_object(b);
     vb_cli_json_add_string(b, "name", h->host);
@@ -208,6 +238,25 @@ render_json(const char *source, const VbInventory *inv, const GPtrArray *hosts,
     for (guint i = 0; i < hosts->len; i++)
         add_host_json(b, inv, g_ptr_array_index(hosts, i));
     json_builder_end_array(b);
+    json_builder_set_member_name(b, "unreachable");
+    json_builder_begin_array(b);
+    for (guint i = 0; i < hosts->len; i++) {
+        const VbHostHistory *h = g_ptr_array_index(hosts, i);
+        const char *why;
+
+        if (!g_str_equal(host_state(inv, h), "down"))
+            continue;
+        json_builder_begin_object(b);
+        vb_cli_json_add_string(b, "name", h->host);
+        vb_cli_json_add_string(b, "pool", host_pool(inv, h));
+        why = host_reason(inv, h);
+        /* Drivers' reasons start with the host's name; do not say it twice. */
+        if (why && g_str_has_prefix(why, h->host) && g_str_has_prefix(why + strlen(h->host), ": "))
+            why += strlen(h->host) + 2;
+        vb_cli_json_add_string(b, "reason", why);
+        json_builder_end_object(b);
+    }
+    json_builder_end_array(b);
     json_builder_end_object(b);
     root = json_builder_get_root(b);
     json_generator_set_root(gen, root);
@@ -217,20 +266,6 @@ render_json(const char *source, const VbInventory *inv, const GPtrArray *hosts,
 }
 
 /* --------------------------------------------------------------- command */
-
-/* Hosts put in maintenance by `evacuate` are recorded in the journal, which
- * shares the history's database: show them as such. */
-static gboolean
-apply_maintenance(VbStore *store, VbInventory *inv, GError **error)
-{
-    g_autoptr(VbJournal) journal = vb_journal_open(store, error);
-    g_auto(GStrv) hosts = NULL;
-
-    if (!journal || !(hosts = vb_journal_maintenance_hosts(journal, error)))
-        return FALSE;
-    vb_scheduler_apply_maintenance(inv, hosts);
-    return TRUE;
-}
 
 /* @hosts (VbHostHistory *, by name) re-ordered as the snapshot lists its
  * hosts (pool by pool), hosts the snapshot does not know last. */
@@ -273,7 +308,10 @@ order_like_inventory(GPtrArray *hosts, const VbInventory *inv)
 int
 vb_cli_cmd_status(VbCliContext *ctx, int argc, char **argv)
 {
-    const GOptionEntry entries[] = { { NULL, 0, 0, 0, NULL, NULL, NULL } };
+    const GOptionEntry entries[] = {
+        VB_CLI_OPTION_DATABASE(ctx->database_path),
+        { NULL, 0, 0, 0, NULL, NULL, NULL },
+    };
     g_autoptr(VbCollectSession) session = NULL;
     g_autoptr(VbInventory) inv = NULL;
     g_autoptr(GPtrArray) hosts = NULL;
@@ -284,7 +322,9 @@ vb_cli_cmd_status(VbCliContext *ctx, int argc, char **argv)
     if (!vb_cli_parse_options(ctx, &argc, &argv, "status",
                               "Samples every host now and shows its state (and why it is "
                               "down), its latest\nload and its load averaged over the "
-                              "configured window, and its guests.",
+                              "configured window, and its guests.\nHosts in maintenance show "
+                              "the recorded reason. When a host cannot be read\n(and is not "
+                              "in maintenance) the exit code is 5.",
                               entries, &rc))
         return rc;
     if (argc > 1)
@@ -293,7 +333,7 @@ vb_cli_cmd_status(VbCliContext *ctx, int argc, char **argv)
         return rc;
     if (!vb_collector_refresh(session->collector, &error) ||
         !(inv = session->ops->snapshot(session->conn, &error)) ||
-        !apply_maintenance(session->store, inv, &error) ||
+        !vb_cli_context_apply_maintenance(ctx, inv, session->store, &error) ||
         !(hosts = vb_history_hosts(session->store, 0, session->window_seconds, &w, &error)))
         return vb_cli_report_error(error);
     hosts = order_like_inventory(g_steal_pointer(&hosts), inv);
@@ -304,5 +344,5 @@ vb_cli_cmd_status(VbCliContext *ctx, int argc, char **argv)
     } else {
         print_text(ctx->out, ctx->source_name, inv, hosts, &w);
     }
-    return VB_EXIT_OK;
+    return count_unread(inv, hosts) > 0 ? VB_EXIT_PARTIAL : VB_EXIT_OK;
 }

@@ -9,7 +9,10 @@
  *   config     --config FILE; else $VIRT_BALANCER_CONFIG or
  *              /etc/virt-balancer/virt-balancer.yaml when that file exists;
  *              never consulted when --inventory is given;
- *   policy     --policy FILE; else the config's policy; else the defaults.
+ *   policy     --policy FILE; else the config's policy; else the defaults;
+ *   maintenance  the journal of --database; else the store the command has
+ *              open; else the config's database when it exists: every
+ *              command shows and honours the same maintenance set.
  * Invariant: a getter that failed once leaves nothing cached, and a cached
  * object is never replaced, so pointers handed out stay valid.
  */
@@ -19,6 +22,7 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "scheduler/scheduler.h"
 
 VbCliContext *
 vb_cli_context_new(void)
@@ -42,6 +46,7 @@ vb_cli_context_free(VbCliContext *ctx)
     g_free(ctx->inventory_path);
     g_free(ctx->config_path);
     g_free(ctx->policy_path);
+    g_free(ctx->database_path);
     vb_config_free(ctx->config);
     vb_policy_free(ctx->policy);
     vb_inventory_free(ctx->inventory);
@@ -159,4 +164,41 @@ vb_cli_context_get_policy(VbCliContext *ctx, GError **error)
     else
         ctx->policy = vb_policy_new_default();
     return ctx->policy;
+}
+
+gboolean
+vb_cli_context_apply_maintenance(VbCliContext *ctx, VbInventory *inv, VbStore *fallback,
+                                 GError **error)
+{
+    g_autoptr(VbStore) own = NULL;
+    g_autoptr(VbJournal) journal = NULL;
+    g_autoptr(GPtrArray) list = NULL;
+    g_autoptr(GError) local = NULL;
+    VbStore *store = fallback;
+
+    if (ctx->database_path) {
+        store = own = vb_store_open(ctx->database_path, error);
+        if (!own)
+            return FALSE;
+    } else if (!fallback) {
+        VbConfig *config = ctx->inventory_path ? NULL : vb_cli_context_get_config(ctx, &local);
+
+        if (local) {
+            g_propagate_error(error, g_steal_pointer(&local));
+            return FALSE;
+        }
+        /* A database that does not exist has no host in maintenance; a
+         * command that only reads does not create it. */
+        if (!config || !config->database || !g_file_test(config->database, G_FILE_TEST_EXISTS))
+            return TRUE;
+        store = own = vb_store_open(config->database, error);
+        if (!own)
+            return FALSE;
+    }
+    journal = vb_journal_open(store, error);
+    list = journal ? vb_journal_maintenance_list(journal, error) : NULL;
+    if (!list)
+        return FALSE;
+    vb_scheduler_apply_maintenance_list(inv, list);
+    return TRUE;
 }

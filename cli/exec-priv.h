@@ -22,6 +22,8 @@ typedef struct {
     const gint *stop;           /* SIGTERM/SIGINT count (vb_cli_exec_catch_signals), or NULL */
     double drain_seconds;       /* after a stop: how long running migrations may go on */
     gboolean left_running;      /* the last plan run left migrations running */
+    char **unread;              /* hosts the last snapshot could not read, in maintenance
+                                 * or not (owned, NULL-terminated) */
 } VbCliExec;
 
 /* Catches SIGTERM and SIGINT for the acting commands (call it before
@@ -51,7 +53,8 @@ VbJournal *vb_cli_journal_open(VbCliContext *ctx, const char *database, VbStore 
 gboolean vb_cli_exec_resume(VbCliExec *ex, GError **error);
 
 /* The pool now, averaged over the window, with the hosts in maintenance
- * marked (transfer full). */
+ * marked with their reasons (transfer full); ex->unread names the hosts it
+ * could not read. */
 VbInventory *vb_cli_exec_snapshot(VbCliExec *ex, GError **error);
 
 /* Runs @plan (made on @inv) with a progress display on stderr, then prints
@@ -63,4 +66,8 @@ int vb_cli_exec_plan(VbCliExec *ex, const VbInventory *inv, const VbPlan *plan);
 
 /* Prints a report (text or JSON). */
 void vb_cli_print_report(VbCliContext *ctx, const VbExecReport *report, const char *title);
+/* The same for a report of a plan made on @inv (may be NULL): text and JSON
+ * also list the hosts @inv could not read (cli/partial.c). */
+void vb_cli_print_report_on(VbCliContext *ctx, const VbExecReport *report, const char *title,
+                            const VbInventory *inv);
 

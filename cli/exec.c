@@ -159,20 +159,28 @@ vb_cli_exec_close(VbCliExec *ex)
     g_clear_pointer(&ex->journal, vb_journal_free);
     g_clear_pointer(&ex->journal_store, vb_store_free);
     g_clear_pointer(&ex->session, vb_collect_session_free);
+    g_clear_pointer(&ex->unread, g_strfreev);
 }
 
 VbInventory *
 vb_cli_exec_snapshot(VbCliExec *ex, GError **error)
 {
     g_autoptr(VbInventory) inv = vb_collector_snapshot(ex->session->collector, NULL, error);
-    g_auto(GStrv) hosts = NULL;
+    g_autoptr(GPtrArray) list = NULL;
+    g_autoptr(GStrvBuilder) unread = g_strv_builder_new();
 
     if (!inv)
         return NULL;
-    hosts = vb_journal_maintenance_hosts(ex->journal, error);
-    if (!hosts)
+    list = vb_journal_maintenance_list(ex->journal, error);
+    if (!list)
         return NULL;
-    vb_scheduler_apply_maintenance(inv, hosts);
+    for (guint h = 0; h < inv->hosts->len; h++) {
+        if (vb_inventory_host(inv, h)->state == VB_HOST_STATE_DOWN)
+            g_strv_builder_add(unread, vb_inventory_host(inv, h)->name);
+    }
+    g_strfreev(ex->unread);
+    ex->unread = g_strv_builder_end(unread);
+    vb_scheduler_apply_maintenance_list(inv, list);
     if (!vb_scheduler_apply_costs(inv, ex->journal, ex->policy, error))
         return NULL;
     return g_steal_pointer(&inv);
@@ -345,15 +353,16 @@ vb_cli_exec_plan(VbCliExec *ex, const VbInventory *inv, const VbPlan *plan)
     /* Guests the plan itself could not place count as unplaced too. */
     report->unplaced += plan->unplaced ? plan->unplaced->len : 0;
     ex->left_running = report->still_running > 0;
-    vb_cli_print_report(ex->ctx, report,
-                        plan->kind == VB_PLAN_EVACUATE ? "Evacuation" : "Rebalance");
-    return exec_exit_code(report);
+    vb_cli_print_report_on(ex->ctx, report,
+                           plan->kind == VB_PLAN_EVACUATE ? "Evacuation" : "Rebalance", inv);
+    return vb_cli_partial_exit_code(inv, exec_exit_code(report));
 }
 
 /* ----------------------------------------------------------------- report */
 
 static void
-print_report_json(VbCliContext *ctx, const VbExecReport *r, const char *title)
+print_report_json(VbCliContext *ctx, const VbExecReport *r, const char *title,
+                  const VbInventory *inv)
 {
     g_autoptr(JsonBuilder) b = json_builder_new();
     g_autofree char *text = NULL;
@@ -394,6 +403,8 @@ print_report_json(VbCliContext *ctx, const VbExecReport *r, const char *title)
         json_builder_end_object(b);
     }
     json_builder_end_array(b);
+    if (inv)
+        vb_cli_json_add_unreachable(b, inv);
     json_builder_end_object(b);
     text = vb_cli_json_finish(b);
     fputs(text, ctx->out);
@@ -425,13 +436,21 @@ print_report_stop(FILE *out, const VbExecReport *r)
 void
 vb_cli_print_report(VbCliContext *ctx, const VbExecReport *r, const char *title)
 {
+    vb_cli_print_report_on(ctx, r, title, NULL);
+}
+
+void
+vb_cli_print_report_on(VbCliContext *ctx, const VbExecReport *r, const char *title,
+                       const VbInventory *inv)
+{
     g_autoptr(VbCliTable) table = vb_cli_table_new(6);
     g_autofree char *took = vb_cli_duration_text(r->ended_clock - r->started_clock);
 
     if (ctx->format == VB_CLI_FORMAT_JSON) {
-        print_report_json(ctx, r, title);
+        print_report_json(ctx, r, title, inv);
         return;
     }
+    vb_cli_print_unreachable(ctx->out, inv, VB_CLI_LEFT_OUT, ctx->color);
     fprintf(ctx->out, "%s: %u finished, %u failed, %u aborted, %u skipped, %u unplaced in %s\n",
             title, r->finished, r->failed, r->aborted, r->skipped, r->unplaced, took);
     print_report_stop(ctx->out, r);

@@ -3,7 +3,7 @@
 # the renderers and helpers directly as well as run the program.
 noinst_LIBRARIES += libvbcli.a
 libvbcli_a_SOURCES = cli/cli.h cli/commands.c cli/context.c cli/options.c \
-	cli/source.c cli/table.c cli/cmd-plan.c cli/cmd-place.c cli/cmd-policy.c \
+	cli/source.c cli/table.c cli/partial.c cli/cmd-plan.c cli/cmd-place.c cli/cmd-policy.c \
 	cli/render-text.c cli/render-unplaced.c cli/render-place.c cli/render-json.c \
 	cli/render-warnings.c
 nodist_libvbcli_a_SOURCES = cli/demo-resource.c

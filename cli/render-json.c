@@ -277,6 +277,7 @@ vb_cli_render_plan_json(const VbCliPlanView *view)
     vb_cli_json_add_rule_warnings(b, view->inv, view->policy);
     add_imbalance(b, plan);
     add_hosts(b, view);
+    vb_cli_json_add_unreachable(b, view->inv);
     add_moves(b, view, &total);
     json_builder_set_member_name(b, "unplaced");
     json_builder_begin_array(b);

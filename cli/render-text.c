@@ -3,9 +3,12 @@
  *
  * Layout, top to bottom: a header (what plan, from which snapshot, under
  * which policy, the imbalance before -> after, weighted and per metric), the
- * rules that do not match the pool (render-warnings.c), the hosts before -> after, the moves in run order, the guests left unplaced
+ * rules that do not match the pool (render-warnings.c), the hosts before
+ * -> after, the moves in run order, the guests left unplaced
  * with per-host reasons (condensed: hosts refused for the same reason are
- * named together), and why the planner stopped.
+ * named together), and why the planner stopped. Hosts that could not be
+ * read are listed under the header and the last line says the plan is
+ * partial (cli/partial.c).
  *
  * Every column is aligned (cli/table.c). Colour only when the caller says so
  * (stdout is a terminal and NO_COLOR is unset); without it the output is
@@ -245,8 +248,12 @@ vb_cli_render_plan_text(FILE *out, const VbCliPlanView *view, gboolean color)
 {
     print_header(out, view, color);
     vb_cli_print_rule_warnings(out, view->inv, view->policy, color);
+    vb_cli_print_unreachable(out, view->inv, VB_CLI_LEFT_OUT, color);
     print_hosts(out, view, color);
     print_moves(out, view, color);
     vb_cli_print_unplaced(out, view, color);
     fprintf(out, "\nStopped: %s\n", view->plan->stop_reason ? view->plan->stop_reason : "done");
+    if (vb_cli_unreachable_count(view->inv) > 0)
+        fprintf(out, "Partial: true only of the hosts that could be read (see \"Not read\" "
+                     "above)\n");
 }

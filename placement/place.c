@@ -185,8 +185,9 @@ host_refusal(const Placing *pl, const VbHost *h, GString *why)
     const VbPool *pool = vb_inventory_pool(st->inv, h->pool);
 
     if (h->state != VB_HOST_STATE_UP)
-        return refuse(why, VB_REJECT_HOST_NOT_UP, "%s is %s", h->name,
-                      h->state == VB_HOST_STATE_MAINTENANCE ? "in maintenance" : "down");
+        return refuse(why, VB_REJECT_HOST_NOT_UP, "%s is %s%s%s", h->name,
+                      h->state == VB_HOST_STATE_MAINTENANCE ? "in maintenance" : "down",
+                      h->state_reason ? ": " : "", h->state_reason ? h->state_reason : "");
     if (st->excluded[h->id])
         return refuse(why, VB_REJECT_HOST_EXCLUDED, "%s is excluded by the policy", h->name);
     if (spec->pool && strcmp(spec->pool, pool->name) != 0)

@@ -338,6 +338,64 @@ vb_scheduler_apply_maintenance(VbInventory *inv, char *const *hosts)
     }
 }
 
+void
+vb_maintenance_free(VbMaintenance *m)
+{
+    if (!m)
+        return;
+    g_free(m->host);
+    g_free(m->reason);
+    g_free(m);
+}
+
+GPtrArray *
+vb_journal_maintenance_list(VbJournal *journal, GError **error)
+{
+    sqlite3_stmt *st = vb_store_prepare(
+        journal->store, "SELECT host, since_us, reason FROM maintenance ORDER BY host", error);
+    g_autoptr(GPtrArray) out = g_ptr_array_new_with_free_func((GDestroyNotify) vb_maintenance_free);
+    int rc;
+
+    if (!st)
+        return NULL;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        VbMaintenance *m = g_new0(VbMaintenance, 1);
+
+        m->host = g_strdup((const char *) sqlite3_column_text(st, 0));
+        m->since_us = sqlite3_column_int64(st, 1);
+        m->reason = g_strdup((const char *) sqlite3_column_text(st, 2));
+        g_ptr_array_add(out, m);
+    }
+    sqlite3_reset(st);
+    if (rc != SQLITE_DONE) {
+        vb_store_error(journal->store, error, "cannot read the maintenance set");
+        return NULL;
+    }
+    return g_steal_pointer(&out);
+}
+
+void
+vb_scheduler_apply_maintenance_list(VbInventory *inv, const GPtrArray *list)
+{
+    for (guint i = 0; list && i < list->len; i++) {
+        const VbMaintenance *m = g_ptr_array_index(list, i);
+        VbHost *host = vb_inventory_get_host(inv, m->host);
+        const char *reason = m->reason && *m->reason ? m->reason : "no reason given";
+        char *text;
+
+        if (!host)
+            continue;
+        if (host->state == VB_HOST_STATE_DOWN)
+            text = g_strdup_printf("%s; cannot be read: %s", reason,
+                                   host->state_reason ? host->state_reason : "down");
+        else
+            text = g_strdup(reason);
+        host->state = VB_HOST_STATE_MAINTENANCE;
+        g_free(host->state_reason);
+        host->state_reason = text;
+    }
+}
+
 /* ----------------------------------------------------------- evacuations */
 
 gboolean

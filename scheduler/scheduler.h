@@ -192,6 +192,26 @@ char **vb_journal_maintenance_hosts(VbJournal *journal, GError **error);
 /* Sets every host of @hosts present in @inv to MAINTENANCE (unless down). */
 void vb_scheduler_apply_maintenance(VbInventory *inv, char *const *hosts);
 
+/* One host of the maintenance set, as recorded. */
+typedef struct {
+    char *host;      /* host name */
+    gint64 since_us; /* when it entered (unix microseconds) */
+    char *reason;    /* why, as given to vb_journal_maintenance_enter (may be NULL) */
+} VbMaintenance;
+
+/* Accepts NULL. */
+void vb_maintenance_free(VbMaintenance *m);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(VbMaintenance, vb_maintenance_free)
+/* The maintenance set with reasons, sorted by host (transfer full GPtrArray
+ * of VbMaintenance *). NULL with VB_ERROR_DATABASE when it cannot be read. */
+GPtrArray *vb_journal_maintenance_list(VbJournal *journal, GError **error);
+/* Marks every host of @list (VbMaintenance *) present in @inv as in
+ * maintenance, its state_reason the recorded reason. A host the snapshot has
+ * down (it could not be read) is in maintenance too, its reason saying both:
+ * an admin who took it out of service expects it unreachable, so it is no
+ * longer counted as a part of the pool that could not be read. */
+void vb_scheduler_apply_maintenance_list(VbInventory *inv, const GPtrArray *list);
+
 /* Evacuations: where each evacuated guest went, for moving it back. */
 gboolean vb_journal_evacuated_add(VbJournal *journal, const char *vm, const char *from,
                                   const char *to, gint64 plan, GError **error);

@@ -13,7 +13,8 @@
  * json-glib and checked against docs/plan-json.md and the inventory the case
  * used: every move's guest exists and sits on `from`, from != to, a guest
  * appears at most once, every host has before/after loads, an evacuation
- * accounts for every guest of the host, a ranking lists each host once.
+ * accounts for every guest of the host, a ranking lists each host once,
+ * `unreachable` lists exactly the hosts the inventory has down.
  *
  * Units: the table printer, durations, and the error -> exit code mapping.
  */
@@ -203,6 +204,31 @@ check_warnings(const VbInventory *inv, JsonObject *doc)
     }
 }
 
+/* "unreachable" names exactly the hosts the inventory has down (no case
+ * has a maintenance set), in inventory order, with their pool and reason. */
+static void
+check_unreachable(const VbInventory *inv, JsonArray *unreachable)
+{
+    guint next = 0;
+
+    ck_assert_ptr_nonnull(unreachable);
+    for (guint h = 0; h < inv->hosts->len; h++) {
+        const VbHost *host = vb_inventory_host(inv, h);
+        JsonObject *u;
+
+        if (host->state != VB_HOST_STATE_DOWN)
+            continue;
+        ck_assert_msg(next < json_array_get_length(unreachable), "down host '%s' not listed in "
+                      "unreachable", host->name);
+        u = json_array_get_object_element(unreachable, next++);
+        ck_assert_str_eq(json_object_get_string_member(u, "name"), host->name);
+        ck_assert_str_eq(json_object_get_string_member(u, "pool"),
+                         vb_inventory_pool(inv, host->pool)->name);
+        ck_assert(*json_object_get_string_member(u, "reason") != '\0');
+    }
+    ck_assert_uint_eq(json_array_get_length(unreachable), next);
+}
+
 static void
 check_plan_json(const VbInventory *inv, JsonObject *doc)
 {
@@ -220,6 +246,7 @@ check_plan_json(const VbInventory *inv, JsonObject *doc)
     ck_assert_ptr_nonnull(json_object_get_string_member(doc, "stop_reason"));
     check_warnings(inv, doc);
     check_hosts(inv, json_object_get_array_member(doc, "hosts"));
+    check_unreachable(inv, json_object_get_array_member(doc, "unreachable"));
     check_moves(inv, json_object_get_array_member(doc, "moves"), guests);
     check_unplaced(inv, json_object_get_array_member(doc, "unplaced"), guests);
     if (g_strcmp0(json_object_get_string_member(doc, "kind"), "evacuate") == 0) {

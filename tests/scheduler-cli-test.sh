@@ -6,6 +6,10 @@
 # host), SIGTERM during --move-back, and `run` (rounds, SIGTERM during a
 # round, SIGHUP with a broken policy keeps the old one, SIGTERM exits
 # cleanly).
+# Issue 9: the maintenance set (with its reason) is shown and honoured by
+# every command, dry runs included; hosts that cannot be read give exit 5
+# and are listed; evacuating one is refused and changes nothing (--force
+# records it).
 # No timing is asserted: waits poll a log for up to 30 s.
 set -u
 
@@ -30,11 +34,12 @@ fail() {
     failed=1
 }
 
-# run NAME EXPECTED_EXIT ARGS...: runs virt-balancer, keeps stdout/stderr.
+# run NAME EXPECTED_EXIT ARGS...: runs virt-balancer on pool.yaml (or on
+# $pool when set), keeps stdout/stderr.
 run() {
     name=$1 want=$2
     shift 2
-    "$vb" --inventory "$data/pool.yaml" --policy "$data/policy.yaml" "$@" \
+    "$vb" --inventory "$data/${pool:-pool.yaml}" --policy "$data/policy.yaml" "$@" \
         >"$tmp/$name.out" 2>"$tmp/$name.err"
     got=$?
     [ "$got" = "$want" ] || fail "$name: exit $got, expected $want; stderr: $(cat "$tmp/$name.err")"
@@ -43,6 +48,14 @@ run() {
 expect() {
     grep -q -- "$2" "$tmp/$1" || fail "$1 lacks '$2': $(cat "$tmp/$1")"
 }
+
+# refute FILE TEXT: FILE must not hold TEXT.
+refute() {
+    if grep -q -- "$2" "$tmp/$1"; then fail "$1 holds '$2': $(cat "$tmp/$1")"; fi
+}
+
+# status samples twice when the history is empty: keep the gap short.
+export VIRT_BALANCER_SAMPLE_GAP=0.2
 
 [ -x "$vb" ] || { echo "SKIP: $vb not built"; exit 77; }
 "$vb" --help 2>/dev/null | grep -q "maintenance" ||
@@ -91,7 +104,7 @@ if command -v sqlite3 >/dev/null 2>&1; then
 fi
 
 run mlist 0 maintenance list --database "$db"
-expect mlist.out "^h0$"
+expect mlist.out "^h0 .* evacuated$"
 run history 0 history --database "$db"
 expect history.out "evacuate h0"
 expect history.out "finished"
@@ -105,6 +118,8 @@ run mexit 0 maintenance exit h0 --database "$db"
 expect mexit.out "h0 is out of maintenance"
 run mlist2 0 maintenance list --database "$db"
 expect mlist2.out "No host is in maintenance"
+run mlist2json 0 maintenance list --format json --database "$db"
+expect mlist2json.out '"maintenance" : \[\]'
 run usage 2 maintenance frobnicate
 run nodb 2 history
 
@@ -159,6 +174,81 @@ rc=$?
 daemon=
 [ "$rc" = 0 ] || fail "daemon exited $rc after SIGTERM"
 expect daemon.err "lock released"
+
+# ---- Maintenance is one truth: h2 entered by hand with a reason. Without
+# it every planner sends guests to h2 (the least loaded host with h1, h3).
+mdb="$tmp/maint.db"
+run menter 0 maintenance enter h2 --reason "BIOS update" --database "$mdb"
+expect menter.out "h2 is in maintenance (BIOS update)"
+run mlistjson 0 maintenance list --format json --database "$mdb"
+expect mlistjson.out '"host" : "h2"'
+expect mlistjson.out '"reason" : "BIOS update"'
+expect mlistjson.out '"since" : "20'
+run mreason 2 maintenance exit h2 --reason "oops" --database "$mdb"
+run mplan 0 --format json plan --database "$mdb"
+expect mplan.out '"to" : "h1"'
+refute mplan.out '"to" : "h2"'
+expect mplan.out '"state_reason" : "BIOS update"'
+run mdry 0 --format json rebalance --dry-run --database "$mdb"
+expect mdry.out '"to" : "h1"'
+refute mdry.out '"to" : "h2"'
+run mdrytext 0 rebalance --dry-run --database "$mdb"
+expect mdrytext.out "h2 .* maintenance: BIOS update"
+run mevac 4 --format json evacuate h0 --dry-run --database "$mdb"
+expect mevac.out '"to" : "h1"'
+refute mevac.out '"to" : "h2"'
+run mplace 0 place --vcpus 1 --memory-mib 512 --database "$mdb"
+expect mplace.out "h2 is in maintenance: BIOS update"
+refute mplace.out "1  h2"
+run mstatus 0 status --database "$mdb"
+expect mstatus.out "^h2 .* maintenance "
+expect mstatus.out "h2 (maintenance): BIOS update"
+run minv 0 inventory --database "$mdb"
+expect minv.out 'name: h2, .*state: maintenance, state_reason: "BIOS update"'
+
+# ---- A partial view. Every host unreachable: nothing may look like success.
+pdb="$tmp/partial.db"
+pool=pool-all-down.yaml
+run pplan 5 plan --database "$pdb"
+expect pplan.out "Not read: 4 of 4 hosts could not be read"
+expect pplan.out "h0 (pool rack): cannot connect: no such socket"
+run pplanjson 5 --format json plan --database "$pdb"
+expect pplanjson.out '"unreachable" : \['
+expect pplanjson.out '"reason" : "cannot connect: no such socket"'
+run preb 5 rebalance --database "$pdb"
+expect preb.out "Nothing to do among the hosts that could be read"
+expect preb.out "h3 (pool rack): cannot connect"
+run prebjson 5 --format json rebalance --database "$pdb"
+expect prebjson.out '"name" : "h1"'
+run pstatus 5 status --database "$pdb"
+expect pstatus.out "Partial: 4 of 4 hosts could not be read"
+run pstatusjson 5 --format json status --database "$pdb"
+expect pstatusjson.out '"unreachable" : \['
+run pinv 5 inventory --database "$pdb"
+expect pinv.out "# not read: h0"
+# Evacuating an unreachable host is refused and changes nothing.
+run pevac 1 evacuate h0 --database "$pdb"
+expect pevac.err "h0 cannot be read (cannot connect: no such socket): its guests' state is unknown"
+refute pevac.out "Nothing to do"
+run pevacdry 1 evacuate h0 --dry-run --database "$pdb"
+run plist 0 maintenance list --database "$pdb"
+expect plist.out "No host is in maintenance"
+run phist 0 history --database "$pdb"
+expect phist.out "No plan was executed yet"
+# --force records that the admin accepts it: h0 in maintenance, nothing moved.
+run pforce 5 evacuate h0 --force --database "$pdb"
+expect pforce.out "nothing was moved"
+run plist2 0 maintenance list --database "$pdb"
+expect plist2.out "^h0 .*evacuate --force while it could not be read (cannot connect: no such socket)"
+# A host in maintenance is expected to be unreachable: no longer "not read".
+run pplan2 5 plan --database "$pdb"
+expect pplan2.out "Not read: 3 of 4 hosts"
+expect pplan2.out "h0 .* maintenance: evacuate --force"
+# One host down: the daemon's round says so in its log.
+pool=pool-h3-down.yaml
+run pround 0 run --rounds 1 --rebalance-interval 1 --sample-interval 1 --database "$tmp/round.db"
+expect pround.err "partial view: 1 of 4 hosts could not be read, this round's plan leaves them out: h3: cannot connect"
+pool=
 
 [ $failed = 0 ] && echo "PASS: scheduler CLI"
 exit $failed
