@@ -25,17 +25,6 @@ typedef struct {
     gboolean *received; /* per host: took guests in this plan */
 } Consolidation;
 
-static gboolean
-fits_under_high_water(const VbState *st, guint vm, guint to)
-{
-    for (guint m = 0; m < VB_METRIC_LAST; m++) {
-        if (st->weight[m] > 0 &&
-            st->load[to].load[m] + vb_state_metric_share(st, vm, to, m) > st->policy->high_water)
-            return FALSE;
-    }
-    return TRUE;
-}
-
 /* The fullest host of the pool that takes @vm under high-water, or G_MAXUINT. */
 static guint
 best_fit(const Consolidation *c, const VbPoolOrder *po, guint vm, guint from)
@@ -47,7 +36,7 @@ best_fit(const Consolidation *c, const VbPoolOrder *po, guint vm, guint from)
 
         if (d == from || c->freed[d])
             continue;
-        if (!fits_under_high_water(st, vm, d))
+        if (!vb_state_fits_under_high_water(st, vm, d))
             continue;
         if (vb_state_refusal(st, vm, d, NULL) == VB_REJECT_LAST)
             return d;
@@ -119,6 +108,9 @@ vb_rebalance_consolidate(VbState *st, VbPlan *plan, guint budget)
 
     c.freed = g_new0(gboolean, MAX(st->n_hosts, 1));
     c.received = g_new0(gboolean, MAX(st->n_hosts, 1));
+    /* Hosts that took repair or relief moves are not emptied. */
+    for (guint i = 0; i < plan->moves->len; i++)
+        c.received[g_array_index(plan->moves, VbMove, i).to] = TRUE;
     for (guint p = 0; p < st->n_pools; p++) {
         const VbPoolOrder *po = &st->pools[p];
         g_autofree guint *candidates = g_memdup2(po->order, sizeof(guint) * MAX(po->n, 1));
@@ -145,7 +137,7 @@ vb_rebalance_consolidate(VbState *st, VbPlan *plan, guint budget)
     else
         stop = g_strdup(budget_short ? "the budget is too small to free a whole host"
                                      : "no host below low-water can be emptied");
-    vb_plan_finish(plan, st, stop);
+    vb_plan_finish(plan, st, !budget_short, stop);
     g_free(c.freed);
     g_free(c.received);
 }

@@ -338,6 +338,12 @@ soft_broken(const VbState *st, guint r, guint vm, guint host)
     }
 }
 
+gboolean
+vb_state_rule_holds(const VbState *st, guint r, guint vm, guint host)
+{
+    return !soft_broken(st, r, vm, host);
+}
+
 int
 vb_state_soft_breaks(const VbState *st, guint vm, guint to)
 {
@@ -351,6 +357,36 @@ vb_state_soft_breaks(const VbState *st, guint vm, guint to)
         delta += soft_broken(st, r, vm, to) - soft_broken(st, r, vm, st->vm_host[vm]);
     }
     return delta;
+}
+
+double
+vb_state_soft_weight(const VbState *st, guint vm, guint to)
+{
+    double delta = 0;
+
+    for (guint i = st->rule_start[vm]; i < st->rule_start[vm + 1]; i++) {
+        guint r = st->rule_index[i];
+        const VbRule *rule = st->rules[r].rule;
+
+        if (rule->hard)
+            continue;
+        delta += rule->weight * (soft_broken(st, r, vm, to) - soft_broken(st, r, vm, st->vm_host[vm]));
+    }
+    return delta;
+}
+
+double
+vb_state_soft_broken_weight(const VbState *st, guint vm)
+{
+    double broken = 0;
+
+    for (guint i = st->rule_start[vm]; i < st->rule_start[vm + 1]; i++) {
+        guint r = st->rule_index[i];
+
+        if (!st->rules[r].rule->hard && soft_broken(st, r, vm, st->vm_host[vm]))
+            broken += st->rules[r].rule->weight;
+    }
+    return broken;
 }
 
 VbMoveKind

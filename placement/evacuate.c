@@ -5,7 +5,9 @@
  * The host is treated as in maintenance (never a destination, out of the
  * imbalance); cooldowns do not hold guests back, everything else does.
  * Guests go biggest memory first, each to the feasible host with the lowest
- * weighted load after the move, given every move planned before it: same
+ * weighted load after the move among those that stay at or under high_water
+ * on every watched metric (only when none does, as a last resort, to one
+ * that goes above it, and the move's reason says so), given every move planned before it: same
  * pool first (hosts scanned from the coolest, stopping when even the pool's
  * biggest host could not end lower than the best found), other pools only
  * when the policy allows cross-pool moves (then as storage migration).
@@ -34,9 +36,10 @@ typedef struct {
                                 * reason NULL when not known yet */
 } Evacuation;
 
-/* Best destination for @vm in @pool: lowest load after the move. */
+/* Best destination for @vm in @pool: lowest load after the move; with
+ * @under_hw only hosts that stay at or under high_water. */
 static guint
-best_in_pool(const VbState *st, guint pool, guint vm, double *best_after)
+best_in_pool(const VbState *st, guint pool, guint vm, gboolean under_hw, double *best_after)
 {
     const VbPoolOrder *po = &st->pools[pool];
     double b_lo = 0;
@@ -53,8 +56,9 @@ best_in_pool(const VbState *st, guint pool, guint vm, double *best_after)
         if (st->load[d].weighted + b_lo >= *best_after)
             break;
         after = st->load[d].weighted + vb_state_share(st, vm, d) +
-                VB_SOFT_PENALTY * MAX(0, vb_state_soft_breaks(st, vm, d));
-        if (after >= *best_after || vb_state_refusal(st, vm, d, NULL) != VB_REJECT_LAST)
+                MAX(0.0, vb_state_soft_weight(st, vm, d));
+        if (after >= *best_after || (under_hw && !vb_state_fits_under_high_water(st, vm, d)) ||
+            vb_state_refusal(st, vm, d, NULL) != VB_REJECT_LAST)
             continue;
         *best_after = after;
         best = d;
@@ -63,19 +67,30 @@ best_in_pool(const VbState *st, guint pool, guint vm, double *best_after)
 }
 
 static guint
-best_destination(const VbState *st, guint vm)
+best_destination_where(const VbState *st, guint vm, gboolean under_hw)
 {
     guint own = vb_inventory_host(st->inv, st->vm_host[vm])->pool;
     double after = G_MAXDOUBLE;
-    guint best = best_in_pool(st, own, vm, &after);
+    guint best = best_in_pool(st, own, vm, under_hw, &after);
 
     for (guint p = 0; best == G_MAXUINT && st->policy->allow_cross_pool && p < st->n_pools; p++) {
-        guint d = p == own ? G_MAXUINT : best_in_pool(st, p, vm, &after);
+        guint d = p == own ? G_MAXUINT : best_in_pool(st, p, vm, under_hw, &after);
 
         if (d != G_MAXUINT)
             best = d;
     }
     return best;
+}
+
+/* A host that stays under high_water; only when there is none, as the last
+ * resort of an evacuation (every guest must leave), one that goes above it:
+ * the move's reason and the plan's hotspots say so. */
+static guint
+best_destination(const VbState *st, guint vm)
+{
+    guint best = best_destination_where(st, vm, TRUE);
+
+    return best != G_MAXUINT ? best : best_destination_where(st, vm, FALSE);
 }
 
 /* Plans @vm to @to; @group names the affinity rule it moves with, or NULL. */
@@ -85,6 +100,7 @@ add_move(Evacuation *e, guint vm, guint to, const char *group)
     VbState *st = e->st;
     g_autofree char *what = vb_describe_vm(vb_inventory_vm(st->inv, vm));
     double before = st->load[to].weighted;
+    gboolean over = !vb_state_fits_under_high_water(st, vm, to);
     char *reason;
 
     vb_plan_add_move(e->plan, st, vm, to, 0, NULL);
@@ -101,6 +117,15 @@ add_move(Evacuation *e, guint vm, guint to, const char *group)
                             "takes it (load %.2f -> %.2f)",
                             vb_inventory_host(st->inv, e->host)->name, what,
                             vb_inventory_host(st->inv, to)->name, before, st->load[to].weighted);
+    if (over) {
+        char *more = g_strdup_printf("%s; no host that takes it stays under high-water %.2f, so "
+                                     "%s goes above it (the last resort of an evacuation)",
+                                     reason, st->policy->high_water,
+                                     vb_inventory_host(st->inv, to)->name);
+
+        g_free(reason);
+        reason = more;
+    }
     g_array_index(e->plan->moves, VbMove, e->plan->moves->len - 1).reason = reason;
 }
 
@@ -170,15 +195,17 @@ whole_group(const VbState *st, guint vm)
     return G_MAXUINT;
 }
 
-/* TRUE when every member of @members can go to @h together. */
+/* TRUE when every member of @members can go to @h together (with
+ * @under_hw: and @h stays at or under high_water). */
 static gboolean
-group_fits(VbState *st, const GArray *members, guint h, guint from)
+group_fits(VbState *st, const GArray *members, guint h, guint from, gboolean under_hw)
 {
     guint done = 0;
     gboolean ok;
 
     while (done < members->len &&
-           vb_state_refusal(st, g_array_index(members, guint, done), h, NULL) == VB_REJECT_LAST)
+           vb_state_refusal(st, g_array_index(members, guint, done), h, NULL) == VB_REJECT_LAST &&
+           (!under_hw || vb_state_fits_under_high_water(st, g_array_index(members, guint, done), h)))
         vb_state_apply(st, g_array_index(members, guint, done++), h);
     ok = done == members->len;
     while (done > 0) {
@@ -189,7 +216,8 @@ group_fits(VbState *st, const GArray *members, guint h, guint from)
 }
 
 /* Places the whole group of rule @r on the coolest host of its pool that
- * takes all of it; TRUE when placed. */
+ * takes all of it and stays under high_water (only when none does, as a
+ * last resort, one that goes above it); TRUE when placed. */
 static gboolean
 place_group(Evacuation *e, guint r)
 {
@@ -197,10 +225,10 @@ place_group(Evacuation *e, guint r)
     const GArray *members = st->rules[r].members;
     const VbPoolOrder *po = &st->pools[vb_inventory_host(st->inv, e->host)->pool];
 
-    for (guint i = 0; i < po->n; i++) {
-        guint h = po->order[i];
+    for (guint i = 0; i < 2 * po->n; i++) {
+        guint h = po->order[i % po->n];
 
-        if (!group_fits(st, members, h, e->host))
+        if (!group_fits(st, members, h, e->host, i < po->n))
             continue;
         for (guint k = 0; k < members->len; k++)
             add_move(e, g_array_index(members, guint, k), h, st->rules[r].rule->name);
@@ -276,6 +304,6 @@ vb_placement_evacuate(const VbInventory *inv, const VbPolicy *policy, const char
     else
         stop = g_strdup_printf("%u of %u guests of %s cannot be placed", e.plan->unplaced->len, n,
                                host->name);
-    vb_plan_finish(e.plan, st, stop);
+    vb_plan_finish(e.plan, st, e.plan->unplaced->len == 0, stop);
     return e.plan;
 }

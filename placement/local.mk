@@ -3,6 +3,7 @@
 libvb_a_SOURCES += placement/placement.h placement/placement-priv.h \
 	placement/load.c placement/state.c placement/constraints.c \
 	placement/estimate.c placement/calibrate.c placement/plan.c placement/planners.c \
+	placement/objectives.c placement/repair.c placement/relieve.c \
 	placement/rebalance.c placement/consolidate.c placement/evacuate.c \
 	placement/place.c placement/check.c \
 	placement/rule-warnings.c

@@ -87,6 +87,11 @@ typedef struct {
     guint *rule_start;      /* n_vms + 1 offsets into rule_index (CSR) */
     guint *rule_index;      /* rule numbers concerning each guest */
 
+    double *noise_var;      /* per host: variance of its weighted load's noise,
+                             * or NULL when the planner does not use it */
+    char **rule_note;       /* per rule: why a violation stays, or how it was mended */
+    char **host_note;       /* per host: why it stays above high_water */
+
     VbPoolOrder *pools;     /* n_pools */
     VbRuleRef *rules;       /* policy->rules->len */
     guint n_rules;
@@ -134,12 +139,58 @@ VbMoveKind vb_state_move_kind(const VbState *st, guint vm, guint to);
  * by name ("avx512f, avx512vnni and 4 more"); nothing when none is missing. */
 void vb_cpu_append_missing(GString *why, const VbInventory *inv, const VbBits *need,
                            const VbBits *have);
+/* TRUE when rule @r (either enforcement) holds for @vm were it on @host. */
+gboolean vb_state_rule_holds(const VbState *st, guint r, guint vm, guint host);
+
+/* objectives.c: hotspots, rule violations and the plan's report of them. */
+/* TRUE when @vm on @to leaves @to at or under high_water on every watched
+ * metric (weight > 0). */
+gboolean vb_state_fits_under_high_water(const VbState *st, guint vm, guint to);
+/* Sum over watched metrics of how far @host is above high_water (0: not hot). */
+double vb_state_hot_excess(const VbState *st, guint host);
+/* Weight of the should rules @vm would newly break on @to minus the weight of
+ * those the move mends (negative: the move earns). */
+double vb_state_soft_weight(const VbState *st, guint vm, guint to);
+/* Weight of the should rules @vm breaks where it is now. */
+double vb_state_soft_broken_weight(const VbState *st, guint vm);
+/* The rules the working placement breaks (transfer full: owned VbViolation *). */
+GPtrArray *vb_state_violations(const VbState *st, gboolean hard);
+/* Replaces the note of rule @r or host @h (takes @text). */
+void vb_state_note_rule(VbState *st, guint r, char *text);
+void vb_state_note_host(VbState *st, guint h, char *text);
+/* Estimated seconds of moving @vm from its working host to @to, and what
+ * that costs in load a move must gain (cost_per_minute per minute). */
+double vb_state_move_seconds(const VbState *st, guint vm, guint to);
+double vb_state_move_cost(const VbState *st, guint vm, guint to);
+/* Pooled imbalance of the working loads (the weighted within-pool std dev). */
+double vb_state_total_imbalance(const VbState *st);
+/* Plans and applies @vm -> @to with @reason (taken); its gain is the
+ * imbalance it removes (negative when it adds some). */
+void vb_state_add_move(VbState *st, VbPlan *plan, guint vm, guint to, char *reason);
+/* Standard deviation of the noise of @host's weighted load (0 without a model). */
+double vb_state_noise(const VbState *st, guint host);
+/* Starts the noise model (rebalance): per host, the variance of its weighted
+ * load from each guest's CPU fluctuating by the policy's cpu_noise. */
+void vb_state_init_noise(VbState *st);
+
+/* Moves the noise of @vm from @from to @to (state.c calls it). */
+void vb_state_noise_move(VbState *st, guint vm, guint from, guint to);
+/* The rule breaks before the plan (vb_plan_new) and the report after it:
+ * violations settled, hotspots, target_met, stop reason (vb_plan_finish). */
+void vb_plan_census(VbPlan *plan, const VbState *st);
+void vb_plan_report(VbPlan *plan, const VbState *st, gboolean goal_met, const char *stop_reason);
+
+/* repair.c / relieve.c: the first two objectives. */
+void vb_repair_rules(VbState *st, VbPlan *plan, guint budget, gboolean hard);
+void vb_relieve_hotspots(VbState *st, VbPlan *plan, guint budget);
 
 /* plan.c: building plans. */
 VbPlan *vb_plan_new(const VbState *st, VbPlanKind kind);
 void vb_plan_add_move(VbPlan *plan, const VbState *st, guint vm, guint to,
                       double gain, char *reason);
-void vb_plan_finish(VbPlan *plan, const VbState *st, const char *stop_reason);
+/* @goal_met: the planner's own goal holds (balance: every pool within
+ * target; evacuate: every guest placed); @stop_reason says how it stopped. */
+void vb_plan_finish(VbPlan *plan, const VbState *st, gboolean goal_met, const char *stop_reason);
 char *vb_describe_vm(const VbVm *vm);
 /* @host's guest ids, most memory first, ties by id (transfer full). */
 GArray *vb_host_vms_biggest_first(const VbInventory *inv, const VbHost *host);

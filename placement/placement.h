@@ -11,6 +11,14 @@
  * And one checker, written separately from the planners, that replays a plan
  * and reports the first hard constraint it breaks.
  *
+ * Objectives, in this order, in every planner and every report: (1) mend
+ * the must rules the current placement breaks, (2) relieve every host above
+ * high_water on any watched metric (weight > 0), (3) the goal (balance or
+ * consolidate). No move pushes a host above high_water on a watched metric
+ * (an evacuation may, as a last resort, and says so), none breaks a must
+ * rule, none breaks a should rule unless it mends rules of more weight.
+ * "target met" means all three hold after the plan.
+ *
  * Load model: each host has a load per metric (cpu, memory, disk) as a
  * fraction of its capacity, measured or allocated as the policy says; its
  * weighted load is sum(weight[m] * load[m]) / sum(weight). Imbalance is the
@@ -88,6 +96,29 @@ typedef struct {
     double weighted;             /* weighted load */
 } VbHostLoad;
 
+/* A rule the placement breaks: before the plan (every entry), and whether
+ * the plan mends it. Guest-guest rules give one entry per host holding
+ * members together (anti-affinity) or one for the whole split group
+ * (affinity); host rules one per guest on a wrong host. */
+typedef struct {
+    guint rule;            /* index in policy->rules */
+    GArray *vms;           /* guint guest ids concerned */
+    GArray *hosts;         /* guint host ids they were on */
+    gboolean repaired;     /* no longer broken after the plan */
+    char *reason;          /* how it was mended, or why it could not be */
+} VbViolation;
+
+/* A host above high_water on one metric, before or after the plan. */
+typedef struct {
+    guint host;
+    VbMetric metric;
+    double before, after;  /* that metric's load */
+    char *reason;          /* why it stays above, or NULL when relieved */
+} VbHotspot;
+
+void vb_violation_free(VbViolation *v);
+void vb_hotspot_free(VbHotspot *h);
+
 typedef enum {
     VB_PLAN_REBALANCE,
     VB_PLAN_EVACUATE,
@@ -107,6 +138,12 @@ typedef struct {
     double metric_imbalance_before[VB_METRIC_LAST];
     double metric_imbalance_after[VB_METRIC_LAST];
     char *stop_reason;        /* why the planner stopped ("target met", "budget used", ...) */
+    GPtrArray *violations;    /* owned VbViolation *: rules broken before, or NULL */
+    GPtrArray *created;       /* owned VbViolation *: should rules the plan breaks anew, or NULL */
+    GPtrArray *hotspots;      /* owned VbHotspot *: (host, metric) above high_water
+                               * before or after, or NULL */
+    gboolean target_met;      /* no hotspot, no broken must rule, every pool within
+                               * target_imbalance (balance) after the plan */
 } VbPlan;
 
 void vb_plan_free(VbPlan *plan);

@@ -42,6 +42,12 @@ vb_plan_free(VbPlan *plan)
     g_free(plan->before);
     g_free(plan->after);
     g_free(plan->stop_reason);
+    if (plan->violations)
+        g_ptr_array_unref(plan->violations);
+    if (plan->created)
+        g_ptr_array_unref(plan->created);
+    if (plan->hotspots)
+        g_ptr_array_unref(plan->hotspots);
     g_free(plan);
 }
 
@@ -58,6 +64,7 @@ vb_plan_new(const VbState *st, VbPlanKind kind)
     plan->before = g_memdup2(st->load, sizeof(VbHostLoad) * MAX(st->n_hosts, 1));
     vb_loads_imbalance(st->inv, plan->before, st->participates, &plan->imbalance_before,
                        plan->metric_imbalance_before);
+    vb_plan_census(plan, st);
     return plan;
 }
 
@@ -82,16 +89,16 @@ vb_plan_add_move(VbPlan *plan, const VbState *st, guint vm, guint to, double gai
     g_array_append_val(plan->moves, move);
 }
 
-/* Records the loads after the plan and why the planner stopped. */
+/* Records the loads after the plan, what it leaves broken or hot, and why
+ * the planner stopped. */
 void
-vb_plan_finish(VbPlan *plan, const VbState *st, const char *stop_reason)
+vb_plan_finish(VbPlan *plan, const VbState *st, gboolean goal_met, const char *stop_reason)
 {
     g_free(plan->after);
     plan->after = g_memdup2(st->load, sizeof(VbHostLoad) * MAX(st->n_hosts, 1));
     vb_loads_imbalance(st->inv, plan->after, st->participates, &plan->imbalance_after,
                        plan->metric_imbalance_after);
-    g_free(plan->stop_reason);
-    plan->stop_reason = g_strdup(stop_reason);
+    vb_plan_report(plan, st, goal_met, stop_reason);
 }
 
 /* "web-4 (4 vCPU, 8 GiB)" (transfer full). */

@@ -60,6 +60,7 @@ typedef struct {
     double a, b_lo, b_hi; /* current guest's shares */
     double ls;            /* source load */
     double term1;         /* (Ls - a)^2 - Ls^2 */
+    double soft_broken;   /* weight of the should rules the guest breaks now */
 } Search;
 
 static double
@@ -148,6 +149,29 @@ retarget_allowed(Rebalance *rb, guint vm, guint orig, guint from, guint to, gboo
     return ok;
 }
 
+/* What a move between @from and @to must gain at least, before its cost:
+ * min_improvement, and noise_margin standard deviations of the noise of the
+ * two hosts' load difference (differences within the noise are not moved). */
+static double
+hysteresis(const VbState *st, guint from, guint to)
+{
+    double sf = vb_state_noise(st, from), sd = vb_state_noise(st, to);
+
+    return MAX(st->policy->min_improvement, st->policy->noise_margin * sqrt(sf * sf + sd * sd));
+}
+
+/* The move's ds scaled by the share of its pair gain left after its cost
+ * (1 when moves cost nothing), or 0 when the gain does not pay for it. */
+static double
+worth(const VbState *st, guint vm, guint to, double ds, double gain, double need)
+{
+    double cost = vb_state_move_cost(st, vm, to);
+
+    if (gain - cost < need || gain <= 0)
+        return 0;
+    return ds * (gain - cost) / gain;
+}
+
 static void
 scan_destinations(Search *s, guint vm, guint from, Candidate *best)
 {
@@ -158,7 +182,7 @@ scan_destinations(Search *s, guint vm, guint from, Candidate *best)
     for (guint i = 0; i < po->n && i < VB_REBALANCE_MAX_SCAN; i++) {
         guint d = po->order[i];
         double ld = st->load[d].weighted;
-        double b, ds, seconds, need;
+        double b, ds, seconds, need, soft, gain;
         gboolean relocate = FALSE;
 
         if (d == from)
@@ -170,11 +194,18 @@ scan_destinations(Search *s, guint vm, guint from, Candidate *best)
         ds = s->term1 + 2 * ld * b + b * b - mean_term(po, s->a, b);
         if (ds >= 0 || (best->found && ds > best->ds * 0.99))
             continue;
-        need =
-            st->policy->min_improvement + VB_SOFT_PENALTY * MAX(0, vb_state_soft_breaks(st, vm, d));
-        if (pair_gain(s->ls, ld, s->a, b) < need)
+        /* No should rule broken unless the move mends more weight; what
+         * it mends lowers the gain it needs. A guest breaking one moves only
+         * to mend it (else the move is spent and the rule stays broken). */
+        soft = vb_state_soft_weight(st, vm, d);
+        if (soft > 0 || (soft == 0 && s->soft_broken > 0))
             continue;
-        if (!beats(st, best, vm, from, d, ds, &seconds))
+        need = hysteresis(st, from, d) + soft;
+        gain = pair_gain(s->ls, ld, s->a, b);
+        if (gain < need || !vb_state_fits_under_high_water(st, vm, d))
+            continue;
+        ds = worth(st, vm, d, ds, gain, need);
+        if (ds >= 0 || !beats(st, best, vm, from, d, ds, &seconds))
             continue;
         if (st->moved[vm] ? !retarget_allowed(s->rb, vm, vb_inventory_vm(st->inv, vm)->host, from,
                                               d, &relocate)
@@ -196,6 +227,7 @@ scan_guest(Search *s, guint vm, guint from, Candidate *best)
     s->b_lo = guest_share_at(st, vm, po->cap_max);
     s->b_hi = guest_share_at(st, vm, po->cap_min);
     s->term1 = (s->ls - s->a) * (s->ls - s->a) - s->ls * s->ls;
+    s->soft_broken = vb_state_soft_broken_weight(st, vm);
     scan_destinations(s, vm, from, best);
 }
 
@@ -266,23 +298,6 @@ append_why_source(GString *out, const VbState *st, guint host, double mean)
                                vb_inventory_host(st->inv, host)->name, load->weighted, mean);
 }
 
-static double
-total_imbalance(const VbState *st)
-{
-    double dev = 0;
-    guint n = 0;
-
-    for (guint p = 0; p < st->n_pools; p++) {
-        const VbPoolOrder *po = &st->pools[p];
-
-        if (po->n == 0)
-            continue;
-        dev += MAX(0.0, po->sum_sq - po->sum * po->sum / po->n);
-        n += po->n;
-    }
-    return n > 0 ? sqrt(dev / n) : 0.0;
-}
-
 static void
 note_arrival(Rebalance *rb, guint vm, guint to)
 {
@@ -340,7 +355,7 @@ retarget(Rebalance *rb, const Candidate *c, guint pool, double pool_before, doub
                              vb_state_pool_imbalance(st, pool));
     g_free(move->reason);
     move->reason = reason;
-    move->gain += total_before - total_imbalance(st);
+    move->gain += total_before - vb_state_total_imbalance(st);
     note_arrival(rb, c->vm, c->to);
 }
 
@@ -352,7 +367,7 @@ take(Rebalance *rb, const Candidate *c)
     guint pool = vb_inventory_host(st->inv, c->from)->pool;
     const VbPoolOrder *po = &st->pools[pool];
     double pool_before = vb_state_pool_imbalance(st, pool);
-    double total_before = total_imbalance(st);
+    double total_before = vb_state_total_imbalance(st);
     g_autofree char *what = vb_describe_vm(vb_inventory_vm(st->inv, c->vm));
     GString *reason;
     guint n_moves = plan->moves->len;
@@ -370,7 +385,7 @@ take(Rebalance *rb, const Candidate *c)
                            vb_inventory_pool(st->inv, pool)->name, pool_before,
                            vb_state_pool_imbalance(st, pool));
     g_array_index(plan->moves, VbMove, n_moves).reason = g_string_free(reason, FALSE);
-    g_array_index(plan->moves, VbMove, n_moves).gain = total_before - total_imbalance(st);
+    g_array_index(plan->moves, VbMove, n_moves).gain = total_before - vb_state_total_imbalance(st);
     rb->move_index[c->vm] = n_moves;
     rb->last_left[c->from] = (gint) n_moves;
     note_arrival(rb, c->vm, c->to);
@@ -398,11 +413,44 @@ rebalance_clear(Rebalance *rb)
     g_free(rb->move_index);
 }
 
+/* Moves planned outside the balance loop, from index @first on (repairs,
+ * reliefs): their guests may be sent elsewhere instead (retarget), under
+ * the same constraints, so that a second run on the result finds nothing
+ * left to do. */
+static void
+adopt_moves(Rebalance *rb, guint first)
+{
+    for (guint k = first; k < rb->plan->moves->len; k++) {
+        const VbMove *move = &g_array_index(rb->plan->moves, VbMove, k);
+
+        rb->last_left[move->from] = (gint) k;
+        rb->move_index[move->vm] = k;
+        note_arrival(rb, move->vm, move->to);
+    }
+}
+
+/* Should rules worth mending, when balancing has nothing left to do; TRUE
+ * when it planned moves (balancing goes on after them). */
+static gboolean
+mend_soft_rules(Rebalance *rb, Candidate *cache, guint budget)
+{
+    guint before = rb->plan->moves->len;
+
+    vb_repair_rules(rb->st, rb->plan, budget, FALSE);
+    if (rb->plan->moves->len == before)
+        return FALSE;
+    adopt_moves(rb, before);
+    for (guint p = 0; p < rb->st->n_pools; p++)
+        cache[p] = best_in_pool(rb, p);
+    return TRUE;
+}
+
 void
 vb_rebalance_balance(VbState *st, VbPlan *plan, guint budget)
 {
     g_autofree Candidate *cache = g_new0(Candidate, MAX(st->n_pools, 1));
     g_autofree char *stop = NULL;
+    gboolean met = FALSE;
     Rebalance rb = {
         .st = st,
         .plan = plan,
@@ -416,6 +464,10 @@ vb_rebalance_balance(VbState *st, VbPlan *plan, guint budget)
 
     for (guint h = 0; h < st->n_hosts; h++)
         rb.last_left[h] = -1;
+    /* Moves of the earlier objectives (repairs, reliefs): their guests may
+     * be sent elsewhere instead (retarget), under the same constraints, so
+     * that a second run on the result finds nothing left to do. */
+    adopt_moves(&rb, 0);
     for (guint p = 0; p < st->n_pools; p++)
         cache[p] = best_in_pool(&rb, p);
     for (;; steps++) {
@@ -423,8 +475,11 @@ vb_rebalance_balance(VbState *st, VbPlan *plan, guint budget)
         guint pool;
 
         if (all_within_target(st)) {
-            stop = g_strdup_printf("target met: every pool's imbalance is within %.3f",
+            if (mend_soft_rules(&rb, cache, budget))
+                continue;
+            stop = g_strdup_printf("every pool's imbalance is within %.3f",
                                    st->policy->target_imbalance);
+            met = TRUE;
             break;
         }
         if (plan->moves->len >= budget || steps >= max_steps) {
@@ -436,8 +491,11 @@ vb_rebalance_balance(VbState *st, VbPlan *plan, guint budget)
                 best = &cache[p];
         }
         if (!best) {
-            stop = g_strdup_printf("no move brings two hosts closer by the minimum "
-                                   "improvement %.3f",
+            if (mend_soft_rules(&rb, cache, budget))
+                continue;
+            stop = g_strdup_printf("no move brings two hosts closer by more than the "
+                                   "minimum improvement %.3f, the noise of their loads and "
+                                   "its own cost",
                                    st->policy->min_improvement);
             break;
         }
@@ -445,6 +503,6 @@ vb_rebalance_balance(VbState *st, VbPlan *plan, guint budget)
         take(&rb, best);
         cache[pool] = best_in_pool(&rb, pool);
     }
-    vb_plan_finish(plan, st, stop);
+    vb_plan_finish(plan, st, met, stop);
     rebalance_clear(&rb);
 }

@@ -218,6 +218,7 @@ init_rules(VbState *st)
 
     st->n_rules = st->policy->rules ? st->policy->rules->len : 0;
     st->rules = g_new0(VbRuleRef, MAX(st->n_rules, 1));
+    st->rule_note = g_new0(char *, MAX(st->n_rules, 1));
     /* Ranking states without rules have no per-guest arrays at all. */
     st->rule_start = st->vm_host ? g_new0(guint, st->n_vms + 1) : NULL;
     st->rule_count = g_hash_table_new(g_direct_hash, g_direct_equal);
@@ -330,6 +331,7 @@ state_build(const VbInventory *inv, const VbPolicy *policy, gint64 now, guint ev
     st->storage_free = g_new0(double, MAX(st->n_hosts, 1));
     st->storage_credit = g_new0(double, MAX(st->n_hosts, 1));
     st->pos = g_new0(guint, MAX(st->n_hosts, 1));
+    st->host_note = g_new0(char *, MAX(st->n_hosts, 1));
     /* Per-guest arrays: a ranking state needs them only for rule members,
      * and zeroing them is most of what a place call would cost. */
     if (orders || (policy->rules && policy->rules->len > 0)) {
@@ -395,6 +397,13 @@ vb_state_free(VbState *st)
     g_free(st->vm_host);
     g_free(st->moved);
     g_free(st->fixed);
+    g_free(st->noise_var);
+    for (guint r = 0; st->rule_note && r < st->n_rules; r++)
+        g_free(st->rule_note[r]);
+    g_free(st->rule_note);
+    for (guint h = 0; st->host_note && h < st->n_hosts; h++)
+        g_free(st->host_note[h]);
+    g_free(st->host_note);
     vb_bits_clear(&st->excluded_labels);
     g_free(st);
 }
@@ -505,6 +514,7 @@ vb_state_apply(VbState *st, guint vm, guint to)
     shift_load(st, vm, to, 1, vb_vm_copied_gib(st->inv, v, vb_inventory_host(st->inv, to)->pool),
                vb_vm_started_by_move(st->policy, v));
     shift_capacity(st, vm, from, to, 1);
+    vb_state_noise_move(st, vm, from, to);
     st->vm_host[vm] = to;
     st->moved[vm] = TRUE;
 }
@@ -521,6 +531,7 @@ vb_state_unapply(VbState *st, guint vm, guint from)
     shift_load(st, vm, to, -1, vb_vm_copied_gib(st->inv, v, vb_inventory_host(st->inv, to)->pool),
                vb_vm_started_by_move(st->policy, v));
     shift_load(st, vm, from, 1, st->demand[vm * VB_METRIC_LAST + VB_METRIC_DISK], FALSE);
+    vb_state_noise_move(st, vm, to, from);
     st->vm_host[vm] = from;
     st->moved[vm] = FALSE;
 }

@@ -12,6 +12,8 @@ G_BEGIN_DECLS
 
 /* Longest duration any key accepts: 30 days. */
 #define VB_POLICY_MAX_DURATION (30u * 24u * 3600u)
+/* Weight of a should rule that does not give one. */
+#define VB_RULE_DEFAULT_WEIGHT 0.05
 
 /* Parses a duration: plain seconds ("90") or numbers with units s, m, h, d,
  * largest first, each unit at most once ("30s", "10m", "1h30m", "2d").
@@ -26,6 +28,8 @@ char *vb_policy_format_duration(guint64 seconds);
 /* Parses a fraction: a number ("0.8") or a percentage ("80%"). The result is
  * the fraction (0.8 for both). Range is the caller's business. */
 gboolean vb_policy_parse_fraction(const char *text, double *ret_fraction);
+/* Appends the shortest text that reads back as exactly @value. */
+void vb_policy_append_number(GString *out, double value);
 
 /* The loader's state while reading one document. */
 typedef struct {

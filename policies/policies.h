@@ -66,6 +66,8 @@ typedef struct {
     char *name;           /* from the file, for reasons and errors */
     VbRuleKind kind;
     gboolean hard;        /* "must" (never broken) or "should" (a score penalty) */
+    double weight;        /* should: what breaking it costs and mending it earns,
+                           * in units of load (default 0.05); must: 0 */
     char **vms;           /* guest names the rule applies to (may be empty) */
     char **vm_labels;     /* ...and every guest carrying any of these labels */
     char **host_labels;   /* host rules: the labels of the hosts concerned */
@@ -99,7 +101,10 @@ typedef struct {
     double high_water;            /* 0..1: a host above it is a hotspot */
     double consolidate_low_water; /* consolidate: hosts below it are emptied */
     double target_imbalance;      /* std dev of weighted load below which nothing is done */
-    double min_improvement;       /* imbalance a move must remove at least */
+    double min_improvement;       /* load two hosts must end closer by, at least */
+    double cpu_noise;             /* assumed relative fluctuation of a guest's CPU use */
+    double noise_margin;          /* standard deviations of load noise a move must beat */
+    double cost_per_minute;       /* extra gain a move needs per minute it takes */
     guint max_migrations;         /* per-run budget; 0 = no moves */
     guint cooldown_seconds;       /* a guest moved this recently stays put */
     guint64 memory_reserve_mib;   /* kept free on every host */

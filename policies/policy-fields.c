@@ -143,6 +143,9 @@ static const VbField threshold_fields[] = {
     { "low_water", FIELD_FRACTION, P(consolidate_low_water), 0, 0.99 },
     { "target_imbalance", FIELD_FRACTION, P(target_imbalance), 0, 1 },
     { "min_improvement", FIELD_FRACTION, P(min_improvement), 0, 0.5 },
+    { "cpu_noise", FIELD_FRACTION, P(cpu_noise), 0, 1 },
+    { "noise_margin", FIELD_DOUBLE, P(noise_margin), 0, 10 },
+    { "cost_per_minute", FIELD_DOUBLE, P(cost_per_minute), 0, 1 },
     { NULL },
 };
 
@@ -448,8 +451,8 @@ vb_policy_check_whole(VbPolicyLoad *load, GError **error)
 /* ------------------------------------------------------------ writing */
 
 /* Shortest text that reads back as exactly @value. */
-static void
-append_number(GString *out, double value)
+void
+vb_policy_append_number(GString *out, double value)
 {
     char buf[G_ASCII_DTOSTR_BUF_SIZE];
 
@@ -475,10 +478,10 @@ append_field(GString *out, const VbPolicy *policy, const VbField *field)
         break;
     case FIELD_DOUBLE:
     case FIELD_FRACTION:
-        append_number(out, *(const double *) slot);
+        vb_policy_append_number(out, *(const double *) slot);
         break;
     case FIELD_PERCENT:
-        append_number(out, *(const double *) slot);
+        vb_policy_append_number(out, *(const double *) slot);
         g_string_append_c(out, '%');
         break;
     case FIELD_DURATION:

@@ -1,7 +1,8 @@
 /*
  * policy-rules.c: reading and checking affinity and label rules.
  *
- * A rule is a mapping {name, type, enforce, vms, vm_labels, host_labels}.
+ * A rule is a mapping {name, type, enforce, weight, vms, vm_labels,
+ * host_labels}; weight belongs to should rules only.
  * Besides the checks every key gets (types, unknown keys), a rule must make
  * sense on its own: it names guests, a guest-guest rule names a group (two
  * guests or a label) and no host labels, a host rule names host labels, no
@@ -23,7 +24,7 @@
 #include "policies/policies-priv.h"
 
 static const char *const rule_keys[] = {
-    "name", "type", "enforce", "vms", "vm_labels", "host_labels", NULL,
+    "name", "type", "enforce", "weight", "vms", "vm_labels", "host_labels", NULL,
 };
 
 static gboolean
@@ -93,6 +94,24 @@ rule_prefix(VbPolicyLoad *load, const VbYamlNode *node, guint index)
     return g_strdup_printf("rules[%u]", index + 1);
 }
 
+/* Reads the weight of a should rule (default VB_RULE_DEFAULT_WEIGHT); a
+ * must rule is never broken, so a weight there is a mistake. */
+static gboolean
+read_rule_weight(VbPolicyLoad *load, const VbYamlNode *node, const char *prefix, VbRule *rule,
+                 GError **error)
+{
+    const VbYamlNode *weight = vb_yaml_mapping_get(load->doc, node, "weight");
+    g_autofree char *what = g_strdup_printf("%s.weight", prefix);
+
+    rule->weight = rule->hard ? 0 : VB_RULE_DEFAULT_WEIGHT;
+    if (!weight)
+        return TRUE;
+    if (rule->hard)
+        return vb_yaml_error(error, load->doc, weight, "%s: a must rule is never broken, so "
+                             "it has no weight; remove it or use enforce: should", what);
+    return vb_yaml_get_double(load->doc, weight, what, 0, 1, &rule->weight, error);
+}
+
 /* Reads name, type and enforce; @ret_prefix becomes "rules[NAME]". */
 static gboolean
 read_rule_head(VbPolicyLoad *load, const VbYamlNode *node, guint index, VbRule *rule,
@@ -136,6 +155,8 @@ read_rule_head(VbPolicyLoad *load, const VbYamlNode *node, guint index, VbRule *
         return FALSE;
     rule->kind = kind;
     rule->hard = must == 0;
+    if (!read_rule_weight(load, node, prefix, rule, error))
+        return FALSE;
     *ret_prefix = g_steal_pointer(&prefix);
     return TRUE;
 }

@@ -48,6 +48,11 @@ append_rule(GString *out, const VbRule *rule)
     g_string_append_printf(out, "\n    type: %s\n    enforce: %s\n",
                            vb_rule_kind_names[rule->kind],
                            vb_rule_enforce_names[rule->hard ? 0 : 1]);
+    if (!rule->hard) {
+        g_string_append(out, "    weight: ");
+        vb_policy_append_number(out, rule->weight);
+        g_string_append_c(out, '\n');
+    }
     /* Empty lists are left out: a guest-guest rule takes no host_labels key. */
     if (rule->vms && rule->vms[0])
         append_names(out, "    ", "vms", rule->vms);

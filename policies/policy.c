@@ -63,6 +63,9 @@ vb_policy_new_default(void)
     policy->consolidate_low_water = 0.20;
     policy->target_imbalance = 0.05;
     policy->min_improvement = 0.005;
+    policy->cpu_noise = 0.05;
+    policy->noise_margin = 2.0;
+    policy->cost_per_minute = 0.005;
     policy->max_migrations = 20;
     policy->cooldown_seconds = 30 * 60;
     policy->memory_reserve_mib = 2048;

@@ -167,6 +167,6 @@ pt_oracle_rebalance(const VbInventory *inv, const VbPolicy *policy, const VbPlan
         vb_plan_add_move(plan, st, best.vm, best.to, 0, g_strdup("oracle"));
         vb_state_apply(st, best.vm, best.to);
     }
-    vb_plan_finish(plan, st, "oracle");
+    vb_plan_finish(plan, st, FALSE, "oracle");
     return plan;
 }

@@ -1,0 +1,321 @@
+/*
+ * relieve.c: the second objective: relieve every host above high_water on
+ * any watched metric (weight > 0), before the goal's own moves.
+ *
+ * Hot hosts are taken hottest first (the sum over watched metrics of how far
+ * each is above high_water). While one stays hot, the planner moves out the
+ * guest that lowers that excess most (ties within 1%: the destination left
+ * least loaded), to a host of its pool that every hard constraint allows,
+ * that stays at or under high_water on every watched metric, and where no
+ * should rule gets broken. When no single move will do, it makes room first:
+ * a guest of the would-be destination goes to a third host (under the same
+ * conditions), then the hot host's guest takes its place: a chain of two
+ * ordered moves, each safe on its own (the executor keeps plan order,
+ * vb_plan_waits_for). A host nothing relieves gets a note saying why: the
+ * guests themselves, or what the pool's hosts lack.
+ *
+ * Since no move pushes a host above high_water, the hot set only shrinks:
+ * each host is visited once. Cost per relief: O(guests of the hot host *
+ * VB_RELIEVE_SCAN); per chain attempt O(8 * 16 * guests of a destination *
+ * VB_RELIEVE_SCAN); hot hosts are few in practice.
+ */
+#include "config.h"
+
+#include "placement/placement-priv.h"
+
+/* Destinations looked at per guest, coolest first. */
+#define VB_RELIEVE_SCAN 64
+/* Chains: hot host's guests and would-be destinations tried. */
+#define VB_CHAIN_GUESTS 8
+#define VB_CHAIN_DESTS 16
+
+typedef struct {
+    gboolean found;
+    guint vm, to;
+    double relief; /* excess removed from the hot host */
+    double after;  /* weighted load of the destination after */
+} Relief;
+
+/* Excess of @host the departure of @vm removes. */
+static double
+relief_of(const VbState *st, guint vm, guint host)
+{
+    double relief = 0;
+
+    for (guint m = 0; m < VB_METRIC_LAST; m++) {
+        double over = st->load[host].load[m] - st->policy->high_water;
+
+        if (st->weight[m] > 0 && over > 0)
+            relief += MIN(over, vb_state_metric_share(st, vm, host, m));
+    }
+    return relief;
+}
+
+/* Movable guests now on @host (its own, not moved yet). */
+static GArray *
+movable_guests(const VbState *st, guint host)
+{
+    const VbHost *h = vb_inventory_host(st->inv, host);
+    GArray *out = g_array_new(FALSE, FALSE, sizeof(guint));
+
+    for (guint i = 0; i < h->vms->len; i++) {
+        guint vm = g_array_index(h->vms, guint, i);
+
+        if (st->vm_host[vm] == host && !st->moved[vm] && st->fixed[vm] == VB_REJECT_LAST)
+            g_array_append_val(out, vm);
+    }
+    return out;
+}
+
+/* Every test a relief destination passes: hard constraints, high-water,
+ * no should rule broken anew, and a guest breaking one now moves only to
+ * mend it (as in balancing). */
+static gboolean
+safe_destination(const VbState *st, guint vm, guint to)
+{
+    double soft;
+
+    if (to == st->vm_host[vm] || !vb_state_fits_under_high_water(st, vm, to) ||
+        vb_state_refusal(st, vm, to, NULL) != VB_REJECT_LAST)
+        return FALSE;
+    soft = vb_state_soft_weight(st, vm, to);
+    return soft < 0 || (soft == 0 && vb_state_soft_broken_weight(st, vm) == 0);
+}
+
+/* The coolest safe destination of @vm's pool other than @not_this, or G_MAXUINT. */
+static guint
+first_safe(const VbState *st, guint vm, guint not_this)
+{
+    const VbPoolOrder *po = &st->pools[vb_inventory_host(st->inv, st->vm_host[vm])->pool];
+
+    for (guint i = 0; i < po->n && i < VB_RELIEVE_SCAN; i++) {
+        guint d = po->order[i];
+
+        if (d != not_this && safe_destination(st, vm, d))
+            return d;
+    }
+    return G_MAXUINT;
+}
+
+static gboolean
+better(const Relief *c, const Relief *best)
+{
+    if (!best->found || c->relief > best->relief * 1.01)
+        return TRUE;
+    if (c->relief < best->relief * 0.99)
+        return FALSE;
+    return c->after < best->after;
+}
+
+static Relief
+best_single(const VbState *st, guint host, const GArray *guests)
+{
+    Relief best = {0};
+
+    for (guint i = 0; i < guests->len; i++) {
+        guint vm = g_array_index(guests, guint, i);
+        Relief c = {TRUE, vm, G_MAXUINT, relief_of(st, vm, host), 0};
+
+        if (c.relief <= 0 || (best.found && c.relief < best.relief * 0.99))
+            continue;
+        c.to = first_safe(st, vm, G_MAXUINT);
+        if (c.to == G_MAXUINT)
+            continue;
+        c.after = st->load[c.to].weighted + vb_state_share(st, vm, c.to);
+        if (better(&c, &best))
+            best = c;
+    }
+    return best;
+}
+
+/* "kvm3 is above high-water (memory 0.92 > 0.80)" */
+static char *
+why_hot(const VbState *st, guint host)
+{
+    guint hot = VB_METRIC_LAST;
+
+    for (guint m = 0; m < VB_METRIC_LAST; m++) {
+        if (st->weight[m] > 0 && (hot == VB_METRIC_LAST || st->load[host].load[m] > st->load[host].load[hot]))
+            hot = m;
+    }
+    return g_strdup_printf("%s is above high-water (%s %.2f > %.2f)",
+                           vb_inventory_host(st->inv, host)->name, vb_metric_names[hot],
+                           st->load[host].load[hot], st->policy->high_water);
+}
+
+static void
+take_single(VbState *st, VbPlan *plan, guint host, const Relief *r)
+{
+    g_autofree char *hot = why_hot(st, host);
+    g_autofree char *what = vb_describe_vm(vb_inventory_vm(st->inv, r->vm));
+    const char *to = vb_inventory_host(st->inv, r->to)->name;
+
+    vb_state_add_move(st, plan, r->vm, r->to,
+             g_strdup_printf("%s: moving %s to %s relieves it; %s stays under high-water", hot,
+                             what, to, to));
+}
+
+/* Makes room on @d for @vm by sending one of @d's guests to a third host;
+ * on success both moves are in the plan, room first. */
+static gboolean
+chain_through(VbState *st, VbPlan *plan, guint host, guint vm, guint d)
+{
+    g_autoptr(GArray) there = movable_guests(st, d);
+
+    for (guint i = 0; i < there->len; i++) {
+        guint w = g_array_index(there, guint, i);
+        guint e = first_safe(st, w, host);
+        gboolean fits;
+
+        if (e == G_MAXUINT)
+            continue;
+        vb_state_apply(st, w, e);
+        fits = safe_destination(st, vm, d);
+        vb_state_unapply(st, w, d);
+        if (!fits)
+            continue;
+        {
+            g_autofree char *hot = why_hot(st, host);
+            g_autofree char *what_w = vb_describe_vm(vb_inventory_vm(st->inv, w));
+            g_autofree char *what_v = vb_describe_vm(vb_inventory_vm(st->inv, vm));
+            const char *dn = vb_inventory_host(st->inv, d)->name;
+
+            vb_state_add_move(st, plan, w, e,
+                     g_strdup_printf("%s: moving %s from %s to %s makes room on %s for %s",
+                                     hot, what_w, dn, vb_inventory_host(st->inv, e)->name, dn,
+                                     vb_inventory_vm(st->inv, vm)->name));
+            vb_state_add_move(st, plan, vm, d,
+                     g_strdup_printf("%s: moving %s to %s, in the room the move before made, "
+                                     "relieves it",
+                                     hot, what_v, dn));
+        }
+        return TRUE;
+    }
+    return FALSE;
+}
+
+static gint
+cmp_relief_desc(gconstpointer a, gconstpointer b, gpointer data)
+{
+    const double *relief = data;
+    double ra = relief[*(const guint *) a], rb = relief[*(const guint *) b];
+
+    return ra != rb ? (ra > rb ? -1 : 1) : (*(const guint *) a < *(const guint *) b ? -1 : 1);
+}
+
+static gboolean
+try_chain(VbState *st, VbPlan *plan, guint host, GArray *guests)
+{
+    const VbPoolOrder *po = &st->pools[vb_inventory_host(st->inv, host)->pool];
+    g_autofree double *relief = g_new0(double, MAX(st->n_vms, 1));
+
+    for (guint i = 0; i < guests->len; i++) {
+        guint vm = g_array_index(guests, guint, i);
+
+        relief[vm] = relief_of(st, vm, host);
+    }
+    g_array_sort_with_data(guests, cmp_relief_desc, relief);
+    for (guint i = 0; i < guests->len && i < VB_CHAIN_GUESTS; i++) {
+        guint vm = g_array_index(guests, guint, i);
+
+        if (relief[vm] <= 0)
+            break;
+        for (guint k = 0; k < po->n && k < VB_CHAIN_DESTS; k++) {
+            guint d = po->order[k];
+
+            if (d != host && chain_through(st, plan, host, vm, d))
+                return TRUE;
+        }
+    }
+    return FALSE;
+}
+
+/* Why nothing relieves @host: its guests, or what its pool's hosts lack for
+ * the guest that would relieve it most. */
+static char *
+why_stuck(const VbState *st, guint host, const GArray *guests)
+{
+    const VbHost *h = vb_inventory_host(st->inv, host);
+    const VbPoolOrder *po = &st->pools[h->pool];
+    g_autoptr(GString) example = g_string_new(NULL);
+    guint refused = 0, too_hot = 0, soft = 0, best = G_MAXUINT;
+    double best_relief = 0;
+
+    for (guint i = 0; i < guests->len; i++) {
+        guint vm = g_array_index(guests, guint, i);
+
+        if (relief_of(st, vm, host) > best_relief) {
+            best_relief = relief_of(st, vm, host);
+            best = vm;
+        }
+    }
+    if (best == G_MAXUINT)
+        return g_strdup_printf("none of its guests may move (pinned, excluded, cooling down "
+                               "or already moved)");
+    for (guint i = 0; i < po->n; i++) {
+        guint d = po->order[i];
+
+        if (d == host)
+            continue;
+        if (vb_state_refusal(st, best, d, refused == 0 ? example : NULL) != VB_REJECT_LAST)
+            refused++;
+        else if (!vb_state_fits_under_high_water(st, best, d))
+            too_hot++;
+        else
+            soft++;
+    }
+    return g_strdup_printf("no host in pool %s takes %s under high-water: %u would go above it, "
+                           "%u refuse it%s%s%s, %u would break a should rule",
+                           vb_inventory_pool(st->inv, h->pool)->name,
+                           vb_inventory_vm(st->inv, best)->name, too_hot, refused,
+                           refused ? " (" : "", example->str, refused ? ")" : "", soft);
+}
+
+static gint
+cmp_excess_desc(gconstpointer a, gconstpointer b, gpointer data)
+{
+    const VbState *st = data;
+    double ea = vb_state_hot_excess(st, *(const guint *) a);
+    double eb = vb_state_hot_excess(st, *(const guint *) b);
+
+    return ea != eb ? (ea > eb ? -1 : 1) : (*(const guint *) a < *(const guint *) b ? -1 : 1);
+}
+
+/* Relieves @host until it is not hot, or notes why it stays. */
+static void
+relieve_host(VbState *st, VbPlan *plan, guint budget, guint host)
+{
+    while (vb_state_hot_excess(st, host) > 0) {
+        g_autoptr(GArray) guests = movable_guests(st, host);
+        Relief r;
+
+        if (plan->moves->len >= budget) {
+            vb_state_note_host(st, host, g_strdup_printf("the budget of %u moves was used first",
+                                                         budget));
+            return;
+        }
+        r = best_single(st, host, guests);
+        if (r.found) {
+            take_single(st, plan, host, &r);
+            continue;
+        }
+        if (plan->moves->len + 2 <= budget && try_chain(st, plan, host, guests))
+            continue;
+        vb_state_note_host(st, host, why_stuck(st, host, guests));
+        return;
+    }
+}
+
+void
+vb_relieve_hotspots(VbState *st, VbPlan *plan, guint budget)
+{
+    g_autoptr(GArray) hot = g_array_new(FALSE, FALSE, sizeof(guint));
+
+    for (guint h = 0; h < st->n_hosts; h++) {
+        if (st->participates[h] && vb_state_hot_excess(st, h) > 0)
+            g_array_append_val(hot, h);
+    }
+    g_array_sort_with_data(hot, cmp_excess_desc, st);
+    for (guint i = 0; i < hot->len; i++)
+        relieve_host(st, plan, budget, g_array_index(hot, guint, i));
+}
