@@ -429,6 +429,10 @@ report_hotspots(VbPlan *plan, const VbState *st, GString *remains, guint *n_rema
                                               "it empties (plan or rebalance relieves it)"
                                             : "no move relieves it");
             g_ptr_array_add(plan->hotspots, spot);
+            /* An evacuation answers for the hotspots it makes; those it
+             * found stay in the list with their reason. */
+            if (plan->kind == VB_PLAN_EVACUATE && spot->before > hw)
+                continue;
             if (spot->after > hw && !counted && (*n_remaining)++ < 3)
                 g_string_append_printf(remains, "%s%s stays above high-water on %s (%.2f > %.2f): %s",
                                        remains->len ? "; " : "", vb_inventory_host(st->inv, h)->name,
