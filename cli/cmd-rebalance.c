@@ -224,6 +224,8 @@ vb_cli_cmd_rebalance(VbCliContext *ctx, int argc, char **argv)
                               "sliding window of\nlive migrations under the policy's caps, "
                               "longest first, each re-checked\nagainst fresh state before it "
                               "starts. --dry-run prints the plan only.\n"
+                              "Hosts in maintenance receive nothing. Hosts that cannot be read "
+                              "are listed\nand left out; the exit code is then 5.\n"
                               "SIGTERM/SIGINT: nothing new starts, running migrations get "
                               "--drain-timeout\nseconds (0: no limit), a second signal aborts "
                               "them; exit code 6.",

@@ -286,7 +286,9 @@ vb_cli_cmd_run(VbCliContext *ctx, int argc, char **argv)
                               "The periodic rebalancer: samples the pool and rebalances it at "
                               "the config's\nintervals. SIGHUP reloads the config and policy "
                               "(a broken file is refused and\nthe old one kept); SIGTERM lets "
-                              "running migrations finish and exits.",
+                              "running migrations finish and exits.\nA round that cannot read "
+                              "some hosts logs 'partial view: ...' naming them\nwith the "
+                              "reason; its plan leaves them out.",
                               entries, &rc))
         return rc;
     if (argc > 1)
