@@ -167,6 +167,31 @@ maintenance_exit(VbCliContext *ctx, const char *host, const char *database, gboo
     return rc;
 }
 
+/* `maintenance enter HOST [--reason TEXT]` (@enter) or `exit HOST` without
+ * --move-back: one row of the journal. */
+static int
+maintenance_set(VbJournal *journal, VbCliContext *ctx, gboolean enter, const char *host,
+                const char *reason)
+{
+    g_autoptr(GError) error = NULL;
+    gboolean was = FALSE;
+
+    if (!enter) {
+        if (!vb_journal_maintenance_exit(journal, host, &was, &error))
+            return vb_cli_report_error(error);
+        fprintf(ctx->out, was ? "%s is out of maintenance.\n" : "%s was not in maintenance.\n",
+                host);
+        return VB_EXIT_OK;
+    }
+    if (!reason)
+        reason = "entered by hand";
+    if (!vb_journal_maintenance_enter(journal, host, reason, &error))
+        return vb_cli_report_error(error);
+    fprintf(ctx->out, "%s is in maintenance (%s): no guest will be placed there.\n", host,
+            reason);
+    return VB_EXIT_OK;
+}
+
 int
 vb_cli_cmd_maintenance(VbCliContext *ctx, int argc, char **argv)
 {
@@ -215,21 +240,7 @@ vb_cli_cmd_maintenance(VbCliContext *ctx, int argc, char **argv)
         return vb_cli_report_error(error);
     if (argc == 2)
         return maintenance_list(journal, ctx);
-    if (strcmp(argv[1], "exit") == 0) {
-        gboolean was = FALSE;
-
-        if (!vb_journal_maintenance_exit(journal, argv[2], &was, &error))
-            return vb_cli_report_error(error);
-        fprintf(ctx->out, was ? "%s is out of maintenance.\n" : "%s was not in maintenance.\n",
-                argv[2]);
-        return VB_EXIT_OK;
-    }
-    if (!vb_journal_maintenance_enter(journal, argv[2], reason ? reason : "entered by hand",
-                                      &error))
-        return vb_cli_report_error(error);
-    fprintf(ctx->out, "%s is in maintenance (%s): no guest will be placed there.\n", argv[2],
-            reason ? reason : "entered by hand");
-    return VB_EXIT_OK;
+    return maintenance_set(journal, ctx, strcmp(argv[1], "enter") == 0, argv[2], reason);
 }
 
 /* ---------------------------------------------------------------- history */

@@ -274,6 +274,34 @@ evacuate_unread(VbCliExec *ex, const VbInventory *inv, const char *host, gboolea
     return VB_EXIT_PARTIAL;
 }
 
+/* `evacuate HOST` of a host the snapshot read: HOST in maintenance first,
+ * then its plan run; guests left behind listed with what refused them. */
+static int
+evacuate_read(VbCliExec *ex, const VbInventory *inv, const char *host)
+{
+    VbCliContext *ctx = ex->ctx;
+    g_autoptr(VbPlan) plan = NULL;
+    g_autoptr(GError) error = NULL;
+    VbPlanOptions opts = { .now = ctx->now };
+    int rc;
+
+    if (vb_journal_maintenance_enter(ex->journal, host, "evacuated", &error))
+        plan = vb_placement_evacuate(inv, ex->policy, host, &opts, &error);
+    if (!plan)
+        return vb_cli_report_error(error);
+    rc = run_plan(ex, inv, plan);
+    if (plan->unplaced->len > 0 && ctx->format == VB_CLI_FORMAT_TEXT) {
+        VbCliPlanView view = { .inv = inv, .policy = ex->policy, .plan = plan,
+                               .source_name = ctx->source_name };
+
+        vb_cli_print_unplaced(ctx->out, &view, ctx->color);
+    }
+    if (ctx->format == VB_CLI_FORMAT_TEXT)
+        fprintf(ctx->out, "%s stays in maintenance until 'virt-balancer maintenance exit %s'.\n",
+                host, host);
+    return rc;
+}
+
 int
 vb_cli_cmd_evacuate_run(VbCliContext *ctx, int argc, char **argv)
 {
@@ -288,9 +316,6 @@ vb_cli_cmd_evacuate_run(VbCliContext *ctx, int argc, char **argv)
         { NULL, 0, 0, 0, NULL, NULL, NULL },
     };
     g_autoptr(VbInventory) inv = NULL;
-    g_autoptr(VbPlan) plan = NULL;
-    g_autoptr(GError) error = NULL;
-    VbPlanOptions opts = { .now = ctx->now };
     VbCliExec ex = { 0 };
     int rc = VB_EXIT_OK;
 
@@ -322,18 +347,7 @@ vb_cli_cmd_evacuate_run(VbCliContext *ctx, int argc, char **argv)
     } else if (inv && ex.unread && g_strv_contains((const char *const *) ex.unread, argv[1])) {
         rc = evacuate_unread(&ex, inv, argv[1], force);
     } else if (inv) {
-        if (vb_journal_maintenance_enter(ex.journal, argv[1], "evacuated", &error))
-            plan = vb_placement_evacuate(inv, ex.policy, argv[1], &opts, &error);
-        rc = plan ? run_plan(&ex, inv, plan) : vb_cli_report_error(error);
-        if (plan && plan->unplaced->len > 0 && ctx->format == VB_CLI_FORMAT_TEXT) {
-            VbCliPlanView view = { .inv = inv, .policy = ex.policy, .plan = plan,
-                                   .source_name = ctx->source_name };
-
-            vb_cli_print_unplaced(ctx->out, &view, ctx->color);
-        }
-        if (plan && ctx->format == VB_CLI_FORMAT_TEXT)
-            fprintf(ctx->out, "%s stays in maintenance until 'virt-balancer maintenance exit "
-                              "%s'.\n", argv[1], argv[1]);
+        rc = evacuate_read(&ex, inv, argv[1]);
     }
     vb_cli_exec_close(&ex);
     return rc;
