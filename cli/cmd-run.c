@@ -55,6 +55,7 @@ typedef struct {
     guint max_rounds;           /* 0: until stopped */
     double drain_seconds;       /* SIGTERM: running migrations get this long */
     guint rounds;
+    char *rule_warnings;        /* the rule warnings last logged, one per line, or NULL */
     gint64 last_sample_us, last_rebalance_us;
     int exit_code;
 } Daemon;
@@ -153,6 +154,36 @@ run_log_unread(const VbInventory *inv)
             "out: %s", n, inv->hosts->len, list->str);
 }
 
+/* Logs the rules that do not match the pool (vb_placement_rule_warnings),
+ * each as "FILE:LINE:COLUMN: warning: ...", when they differ from what the
+ * previous round logged (a round every few minutes must not repeat them),
+ * and says so once when they are gone. */
+static void
+run_log_rule_warnings(Daemon *d, const VbInventory *inv)
+{
+    g_autoptr(GArray) warnings = vb_placement_rule_warnings(inv, d->ex.policy);
+    g_autoptr(GString) text = g_string_new(NULL);
+
+    for (guint i = 0; i < warnings->len; i++) {
+        g_autofree char *line = vb_cli_rule_warning_line(
+            d->ex.policy, &g_array_index(warnings, VbRuleWarning, i), "warning");
+
+        g_string_append_printf(text, "%s\n", line);
+    }
+    if (g_strcmp0(text->str, d->rule_warnings ? d->rule_warnings : "") == 0)
+        return;
+    if (text->len == 0)
+        run_log("every rule matches guests of the pool again");
+    else {
+        g_auto(GStrv) lines = g_strsplit(text->str, "\n", -1);
+
+        for (guint i = 0; lines[i] && lines[i][0]; i++)
+            run_log("%s", lines[i]);
+    }
+    g_free(d->rule_warnings);
+    d->rule_warnings = g_string_free(g_steal_pointer(&text), FALSE);
+}
+
 static void
 run_rebalance(Daemon *d)
 {
@@ -173,8 +204,10 @@ run_rebalance(Daemon *d)
     }
     inv = vb_cli_exec_snapshot(&d->ex, &error); /* after the resume: what it moved */
     run_log_unread(inv);
-    if (inv)
+    if (inv) {
+        run_log_rule_warnings(d, inv);
         plan = vb_placement_rebalance(inv, d->ex.policy, &opts, &error);
+    }
     if (!plan) {
         run_log("rebalance skipped: %s", error->message);
         return;
@@ -311,5 +344,6 @@ vb_cli_cmd_run(VbCliContext *ctx, int argc, char **argv)
     rc = run_daemon(&d, ctx, database);
     vb_cli_exec_close(&d.ex);
     vb_policy_free(d.policy);
+    g_free(d.rule_warnings);
     return rc;
 }

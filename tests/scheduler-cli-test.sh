@@ -5,7 +5,7 @@
 # list/exit, history, rebalance --dry-run, unlock (a lock taken on another
 # host), SIGTERM during --move-back, and `run` (rounds, SIGTERM during a
 # round, SIGHUP with a broken policy keeps the old one, SIGTERM exits
-# cleanly).
+# cleanly, rules matching no guest logged once).
 # Issue 9: the maintenance set (with its reason) is shown and honoured by
 # every command, dry runs included; hosts that cannot be read give exit 5
 # and are listed; evacuating one is refused and changes nothing (--force
@@ -249,6 +249,17 @@ pool=pool-h3-down.yaml
 run pround 0 run --rounds 1 --rebalance-interval 1 --sample-interval 1 --database "$tmp/round.db"
 expect pround.err "partial view: 1 of 4 hosts could not be read, this round's plan leaves them out: h3: cannot connect"
 pool=
+
+# A rule that matches no guest of the pool is logged by `run`, once while it
+# stays so (two rounds, one line).
+printf 'rules:\n  - {name: typo, type: anti-affinity, vms: [wbe0, wbe1]}\n' >"$tmp/typo.yaml"
+"$vb" --inventory "$data/pool.yaml" --policy "$tmp/typo.yaml" run --rounds 2 \
+    --rebalance-interval 1 --sample-interval 1 --database "$tmp/typo.db" \
+    >"$tmp/typo.out" 2>"$tmp/typo.err" || fail "run with a typo rule: exit $?"
+expect typo.err "warning: rule 'typo' matches no guest in the pool"
+expect typo.err "names guest 'wbe0', which is not in the pool (did you mean 'web0'?)"
+n=$(grep -c "rule 'typo' matches no guest" "$tmp/typo.err")
+[ "$n" = 1 ] || fail "run logged the rule warning $n times in 2 rounds, expected once"
 
 [ $failed = 0 ] && echo "PASS: scheduler CLI"
 exit $failed
