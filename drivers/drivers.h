@@ -127,8 +127,10 @@ typedef struct {
     double (*now)(VbConn *conn);
     void (*sleep)(VbConn *conn, double seconds);
     /* Optional (may be NULL): the migration of @vm in flight from this
-     * program or another one (transfer full), or NULL without an error when
-     * none runs. Used to re-attach to a migration after a crash. */
+     * program or another one (transfer full), or NULL when none runs: with
+     * an error naming a host that does not answer (it may hold the
+     * migration), without one when every host answered. Used to re-attach
+     * to a migration after a crash. */
     VbJob *(*job_find)(VbConn *conn, const char *vm, GError **error);
 } VbDriverOps;
 
