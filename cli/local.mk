@@ -11,7 +11,7 @@ libvbcli_a_SOURCES += cli/cmd-status.c cli/cmd-inventory.c
 libvbcli_a_SOURCES += cli/exec-priv.h cli/exec.c cli/cmd-rebalance.c cli/cmd-maintenance.c cli/cmd-run.c
 libvbcli_a_SOURCES += cli/cmd-unlock.c
 
-bin_PROGRAMS += virt-balancer
+sbin_PROGRAMS += virt-balancer
 virt_balancer_SOURCES = cli/main.c
 virt_balancer_LDADD = libvbcli.a $(VB_LIBS)
 

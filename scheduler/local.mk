@@ -14,7 +14,6 @@ tests_scheduler_test_LDADD = $(VB_TEST_LIBS)
 tests_sim_test_SOURCES = tests/sim-test.c tests/testutil.h
 tests_sim_test_CFLAGS = $(VB_TEST_CFLAGS)
 tests_sim_test_LDADD = $(VB_TEST_LIBS)
-EXTRA_DIST += contrib/virt-balancer.service
 # The acting commands end to end on a simulated pool (needs the virt-balancer binary).
 TESTS += tests/scheduler-cli-test.sh
 EXTRA_DIST += tests/scheduler-cli-test.sh
