@@ -239,6 +239,10 @@ typedef struct {
 void vb_cli_render_plan_text(FILE *out, const VbCliPlanView *view, gboolean color);
 /* The JSON document of docs/plan-json.md (transfer full, ends with a newline). */
 char *vb_cli_render_plan_json(const VbCliPlanView *view);
+/* render-objectives.c: the plan's target_met, rule_violations and hotspots
+ * (JSON members, docs/plan-json.md), and the same as text sections. */
+void vb_cli_json_add_objectives(JsonBuilder *b, const VbCliPlanView *view);
+void vb_cli_print_objectives(FILE *out, const VbCliPlanView *view, gboolean color);
 
 typedef struct {
     const VbInventory *inv;

@@ -285,6 +285,7 @@ vb_cli_render_plan_json(const VbCliPlanView *view)
         add_unplaced_one(b, view->inv, g_ptr_array_index(plan->unplaced, i));
     json_builder_end_array(b);
     vb_cli_json_add_string(b, "stop_reason", plan->stop_reason);
+    vb_cli_json_add_objectives(b, view);
     json_builder_set_member_name(b, "summary");
     json_builder_begin_object(b);
     vb_cli_json_add_int(b, "moves", plan->moves->len);

@@ -6,7 +6,8 @@
  * rules that do not match the pool (render-warnings.c), the hosts before
  * -> after, the moves in run order, the guests left unplaced
  * with per-host reasons (condensed: hosts refused for the same reason are
- * named together), and why the planner stopped. Hosts that could not be
+ * named together), the rules broken before the plan and the hotspots
+ * before -> after (render-objectives.c), and why the planner stopped. Hosts that could not be
  * read are listed under the header and the last line says the plan is
  * partial (cli/partial.c).
  *
@@ -252,6 +253,7 @@ vb_cli_render_plan_text(FILE *out, const VbCliPlanView *view, gboolean color)
     print_hosts(out, view, color);
     print_moves(out, view, color);
     vb_cli_print_unplaced(out, view, color);
+    vb_cli_print_objectives(out, view, color);
     fprintf(out, "\nStopped: %s\n", view->plan->stop_reason ? view->plan->stop_reason : "done");
     if (vb_cli_unreachable_count(view->inv) > 0)
         fprintf(out, "Partial: true only of the hosts that could be read (see \"Not read\" "

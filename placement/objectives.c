@@ -409,7 +409,8 @@ report_hotspots(VbPlan *plan, const VbState *st, GString *remains, guint *n_rema
     for (guint h = 0; h < st->n_hosts; h++) {
         gboolean counted = FALSE;
 
-        if (!st->participates[h])
+        /* The host an evacuation empties is relieved by it: listed too. */
+        if (!st->participates[h] && h != st->evacuated)
             continue;
         for (guint m = 0; m < VB_METRIC_LAST; m++) {
             VbHotspot *spot;

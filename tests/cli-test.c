@@ -14,13 +14,16 @@
  * used: every move's guest exists and sits on `from`, from != to, a guest
  * appears at most once, every host has before/after loads, an evacuation
  * accounts for every guest of the host, a ranking lists each host once,
- * `unreachable` lists exactly the hosts the inventory has down.
+ * `unreachable` lists exactly the hosts the inventory has down, `hotspots`
+ * agree with the hosts' loads and `target_met` is never true with a hotspot
+ * or a must rule left broken.
  *
  * Units: the table printer, durations, and the error -> exit code mapping.
  */
 #include "config.h"
 
 #include <json-glib/json-glib.h>
+#include <math.h>
 #include <string.h>
 #include <sys/wait.h>
 
@@ -229,6 +232,89 @@ check_unreachable(const VbInventory *inv, JsonArray *unreachable)
     ck_assert_uint_eq(json_array_get_length(unreachable), next);
 }
 
+/* Member @metric of host @name's "before" or "after" load in the document. */
+static double
+host_load(JsonObject *doc, const char *name, const char *when, const char *metric)
+{
+    JsonArray *hosts = json_object_get_array_member(doc, "hosts");
+
+    for (guint i = 0; i < json_array_get_length(hosts); i++) {
+        JsonObject *h = json_array_get_object_element(hosts, i);
+
+        if (g_strcmp0(json_object_get_string_member(h, "name"), name) == 0)
+            return json_object_get_double_member(member_object(h, when), metric);
+    }
+    ck_assert_msg(FALSE, "hotspot of unknown host '%s'", name);
+    return 0;
+}
+
+/* hotspots.before/after list exactly the (host, metric) pairs whose load in
+ * hosts[] is above high_water on a watched metric; target_met is never true
+ * with a hotspot or a must rule left broken; violations name known guests. */
+static void
+check_objectives(const VbInventory *inv, JsonObject *doc)
+{
+    JsonObject *policy = member_object(doc, "policy");
+    JsonObject *weights = member_object(policy, "weights");
+    double hw = json_object_get_double_member(policy, "high_water");
+    JsonObject *spots = member_object(doc, "hotspots");
+    JsonObject *rules = member_object(doc, "rule_violations");
+    JsonArray *hosts = json_object_get_array_member(doc, "hosts");
+    gboolean met = json_object_get_boolean_member(doc, "target_met");
+    gboolean evacuate = g_strcmp0(json_object_get_string_member(doc, "kind"), "evacuate") == 0;
+    guint must_left = 0, answered = 0;
+
+    for (int a = 0; a <= 1; a++) {
+        const char *when = a ? "after" : "before";
+        JsonArray *list = json_object_get_array_member(spots, when);
+        guint expected = 0;
+
+        for (guint i = 0; i < json_array_get_length(list); i++) {
+            JsonObject *h = json_array_get_object_element(list, i);
+            const char *name = json_object_get_string_member(h, "host");
+            const char *metric = json_object_get_string_member(h, "metric");
+            double load = json_object_get_double_member(h, "load");
+
+            ck_assert_msg(load > hw, "%s hotspot %s %s at %g, under high water", when, name,
+                          metric, load);
+            ck_assert(fabs(load - host_load(doc, name, when, metric)) < 1e-3);
+            ck_assert(!a || *json_object_get_string_member(h, "reason"));
+            /* An evacuation answers only for the hotspots it creates. */
+            answered += a && (!evacuate || json_object_get_boolean_member(h, "created"));
+        }
+        for (guint i = 0; i < json_array_get_length(hosts); i++) {
+            JsonObject *h = json_array_get_object_element(hosts, i);
+
+            if (g_strcmp0(json_object_get_string_member(h, "state"), "up") != 0)
+                continue;
+            for (guint m = 0; m < VB_METRIC_LAST; m++)
+                expected += json_object_get_double_member(weights, vb_metric_names[m]) > 0 &&
+                            json_object_get_double_member(member_object(h, when),
+                                                          vb_metric_names[m]) > hw;
+        }
+        ck_assert_uint_eq(json_array_get_length(list), expected);
+
+    }
+    for (int a = 0; a <= 1; a++) {
+        JsonArray *list = json_object_get_array_member(rules, a ? "after" : "before");
+
+        for (guint i = 0; i < json_array_get_length(list); i++) {
+            JsonObject *v = json_array_get_object_element(list, i);
+            JsonArray *vms = json_object_get_array_member(v, "guests");
+
+            ck_assert(json_array_get_length(vms) > 0);
+            for (guint k = 0; k < json_array_get_length(vms); k++)
+                ck_assert(vb_inventory_get_vm(inv, json_array_get_string_element(vms, k)));
+            ck_assert(!a || !json_object_get_boolean_member(v, "repaired"));
+            must_left += a && g_strcmp0(json_object_get_string_member(v, "strength"),
+                                        "must") == 0;
+        }
+    }
+    ck_assert_msg(!(met && answered > 0), "target met with a hotspot left");
+    ck_assert_msg(!(met && must_left > 0), "target met with a must rule broken");
+    (void) inv;
+}
+
 static void
 check_plan_json(const VbInventory *inv, JsonObject *doc)
 {
@@ -249,6 +335,7 @@ check_plan_json(const VbInventory *inv, JsonObject *doc)
     check_unreachable(inv, json_object_get_array_member(doc, "unreachable"));
     check_moves(inv, json_object_get_array_member(doc, "moves"), guests);
     check_unplaced(inv, json_object_get_array_member(doc, "unplaced"), guests);
+    check_objectives(inv, doc);
     if (g_strcmp0(json_object_get_string_member(doc, "kind"), "evacuate") == 0) {
         const VbHost *host = vb_inventory_get_host(inv, evacuated);
 
@@ -531,6 +618,40 @@ new_unplaced(const VbInventory *inv, const char *vm, const char *reason)
 
 /* Loads rise with the host id before, and are flat after (transfer full:
  * vb_plan_free). */
+/* The fixed plan's hotspots (every watched metric of an up host above the
+ * default high water 0.80, all relieved) and one must rule it mends. */
+static void
+add_objectives(VbPlan *plan, const VbInventory *inv)
+{
+    VbViolation *v = g_new0(VbViolation, 1);
+    guint web1 = vb_inventory_get_vm(inv, "web1")->id;
+
+    plan->hotspots = g_ptr_array_new_with_free_func((GDestroyNotify) vb_hotspot_free);
+    for (guint h = 0; h < plan->n_hosts; h++) {
+        for (guint m = 0; m < VB_METRIC_LAST; m++) {
+            VbHotspot *spot;
+
+            if (vb_inventory_host(inv, h)->state != VB_HOST_STATE_UP ||
+                plan->before[h].load[m] <= 0.8)
+                continue;
+            spot = g_new0(VbHotspot, 1);
+            spot->host = h;
+            spot->metric = m;
+            spot->before = plan->before[h].load[m];
+            spot->after = plan->after[h].load[m];
+            g_ptr_array_add(plan->hotspots, spot);
+        }
+    }
+    plan->violations = g_ptr_array_new_with_free_func((GDestroyNotify) vb_violation_free);
+    v->vms = g_array_new(FALSE, FALSE, sizeof(guint));
+    v->hosts = g_array_new(FALSE, FALSE, sizeof(guint));
+    g_array_append_val(v->vms, web1);
+    g_array_append_val(v->hosts, vb_inventory_vm(inv, web1)->host);
+    v->repaired = TRUE;
+    v->reason = g_strdup("mended by the plan's moves");
+    g_ptr_array_add(plan->violations, v);
+}
+
 static VbPlan *
 fixed_plan(const VbInventory *inv, VbPlanKind kind)
 {
@@ -570,6 +691,7 @@ fixed_plan(const VbInventory *inv, VbPlanKind kind)
     add_rejection(u, inv, "edge1", VB_REJECT_OTHER_POOL, "pool edge is not rack1");
     add_rejection(u, inv, "edge2", VB_REJECT_OTHER_POOL, "pool edge is not rack1");
     g_ptr_array_add(plan->unplaced, u);
+    add_objectives(plan, inv);
     plan->stop_reason = g_strdup("budget used");
     return plan;
 }
@@ -593,13 +715,23 @@ START_TEST(test_render_fixed_plan)
     g_autoptr(VbInventory) inv = load_fixed_inventory();
     g_autoptr(VbPolicy) policy = vb_policy_new_default();
     VbPlan *plan = fixed_plan(inv, _i == 0 ? VB_PLAN_REBALANCE : VB_PLAN_EVACUATE);
+    VbRule *rule = g_new0(VbRule, 1);
+
+    /* The rule the fixed plan's violation names (index 0). */
+    rule->name = g_strdup("web-apart");
+    rule->kind = VB_RULE_VM_ANTI_AFFINITY;
+    rule->hard = TRUE;
+    rule->vms = g_strsplit("web1,web2", ",", -1);
+    g_ptr_array_add(policy->rules, rule);
     VbCliPlanView view = { .inv = inv, .policy = policy, .plan = plan, .source_name = "../inventories/hot.yaml" };
     g_autofree char *dir = vb_test_data_path("cli/render");
-    g_autofree char *text = render_text_to_string(&view);
-    g_autofree char *json = vb_cli_render_plan_json(&view);
+    g_autofree char *text = NULL;
+    g_autofree char *json = NULL;
     g_autofree char *text_name = g_strconcat(fixed_kinds[_i], ".txt", NULL);
     g_autofree char *json_name = g_strconcat(fixed_kinds[_i], ".json", NULL);
 
+    text = render_text_to_string(&view);
+    json = vb_cli_render_plan_json(&view);
     check_json_output(dir, json);
     compare_in(fixed_kinds[_i], dir, text_name, text);
     compare_in(fixed_kinds[_i], dir, json_name, json);

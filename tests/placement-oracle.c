@@ -61,6 +61,34 @@ pt_load_policy(const char *rel)
     return policy;
 }
 
+/* The plan's objectives: broken rules (by index: the oracle has no policy),
+ * hotspots before -> after, and target met. */
+static void
+pt_objectives_to_text(GString *out, const VbInventory *inv, const VbPlan *plan)
+{
+    for (guint i = 0; plan->violations && i < plan->violations->len; i++) {
+        const VbViolation *v = g_ptr_array_index(plan->violations, i);
+
+        g_string_append_printf(out, "violation rule %u (%u guests): %s: %s\n", v->rule,
+                               v->vms ? v->vms->len : 0, v->repaired ? "repaired" : "left",
+                               v->reason ? v->reason : "");
+    }
+    for (guint i = 0; plan->created && i < plan->created->len; i++) {
+        const VbViolation *v = g_ptr_array_index(plan->created, i);
+
+        g_string_append_printf(out, "created rule %u: %s\n", v->rule, v->reason ? v->reason : "");
+    }
+    for (guint i = 0; plan->hotspots && i < plan->hotspots->len; i++) {
+        const VbHotspot *h = g_ptr_array_index(plan->hotspots, i);
+
+        g_string_append_printf(out, "hotspot %s %s: %.3f -> %.3f%s%s\n",
+                               vb_inventory_host(inv, h->host)->name, vb_metric_names[h->metric],
+                               h->before, h->after, h->reason ? ": " : "",
+                               h->reason ? h->reason : "");
+    }
+    g_string_append_printf(out, "target met: %s\n", plan->target_met ? "yes" : "no");
+}
+
 char *
 pt_plan_to_text(const VbInventory *inv, const VbPlan *plan)
 {
@@ -96,6 +124,7 @@ pt_plan_to_text(const VbInventory *inv, const VbPlan *plan)
         g_string_append_printf(out, "host %s: %.3f -> %.3f\n", vb_inventory_host(inv, h)->name,
                                plan->before[h].weighted, plan->after[h].weighted);
     }
+    pt_objectives_to_text(out, inv, plan);
     return g_string_free(out, FALSE);
 }
 
