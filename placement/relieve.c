@@ -11,13 +11,21 @@
  * a guest of the would-be destination goes to a third host (under the same
  * conditions), then the hot host's guest takes its place: a chain of two
  * ordered moves, each safe on its own (the executor keeps plan order,
- * vb_plan_waits_for). A host nothing relieves gets a note saying why: the
- * guests themselves, or what the pool's hosts lack.
+ * vb_plan_waits_for). When no chain will do either, two guests exchange
+ * hosts: a guest of a cooler host comes to the hot one first (every hard
+ * constraint holds there; the hot host may carry it a moment above
+ * high-water, being above it already), then the hot host's guest takes its
+ * place, under high-water; the swap is taken only when it leaves the hot
+ * host with less excess and no metric newly above high_water (a host hot on
+ * CPU and one hot on memory exchanging a CPU-heavy and a memory-heavy
+ * guest). A host nothing relieves gets a note saying why: the guests
+ * themselves, or what the pool's hosts lack.
  *
  * Since no move pushes a host above high_water, the hot set only shrinks:
  * each host is visited once. Cost per relief: O(guests of the hot host *
  * VB_RELIEVE_SCAN); per chain attempt O(8 * 16 * guests of a destination *
- * VB_RELIEVE_SCAN); hot hosts are few in practice.
+ * VB_RELIEVE_SCAN); per swap attempt O(8 * 16 * guests of a destination)
+ * state updates; hot hosts are few in practice.
  */
 #include "config.h"
 
@@ -230,6 +238,105 @@ try_chain(VbState *st, VbPlan *plan, guint host, GArray *guests)
     return FALSE;
 }
 
+/* Whether @k may come to the hot @host as the first half of a swap: every
+ * hard constraint and should rule holds (the host is hot already; the
+ * swap's second half takes more away than @k brings, see swap_gain). */
+static gboolean
+swap_in_allowed(const VbState *st, guint k, guint host)
+{
+    double soft;
+
+    if (vb_state_refusal(st, k, host, NULL) != VB_REJECT_LAST)
+        return FALSE;
+    soft = vb_state_soft_weight(st, k, host);
+    return soft < 0 || (soft == 0 && vb_state_soft_broken_weight(st, k) == 0);
+}
+
+/* Excess of @host removed by swapping @vm (on @host) with @k (on @d), or 0
+ * when the swap is not safe at both steps: @k to @host first (hard
+ * constraints), then @vm to @d (every test of a relief destination), and
+ * afterwards no metric of @host above high_water that was not before. */
+static double
+swap_gain(VbState *st, guint host, guint vm, guint d, guint k)
+{
+    double before = vb_state_hot_excess(st, host), after = before;
+    gboolean newly_hot = FALSE;
+    gboolean hot_before[VB_METRIC_LAST];
+
+    if (!swap_in_allowed(st, k, host))
+        return 0;
+    for (guint m = 0; m < VB_METRIC_LAST; m++)
+        hot_before[m] = st->load[host].load[m] > st->policy->high_water;
+    vb_state_apply(st, k, host);
+    if (safe_destination(st, vm, d)) {
+        vb_state_apply(st, vm, d);
+        after = vb_state_hot_excess(st, host);
+        for (guint m = 0; m < VB_METRIC_LAST; m++)
+            newly_hot = newly_hot || (st->weight[m] > 0 && !hot_before[m] &&
+                                      st->load[host].load[m] > st->policy->high_water);
+        vb_state_unapply(st, vm, host);
+    }
+    vb_state_unapply(st, k, d);
+    return newly_hot ? 0 : before - after;
+}
+
+static void
+take_swap(VbState *st, VbPlan *plan, guint host, guint vm, guint d, guint k)
+{
+    g_autofree char *hot = why_hot(st, host);
+    g_autofree char *what_k = vb_describe_vm(vb_inventory_vm(st->inv, k));
+    g_autofree char *what_v = vb_describe_vm(vb_inventory_vm(st->inv, vm));
+    const char *hn = vb_inventory_host(st->inv, host)->name;
+    const char *dn = vb_inventory_host(st->inv, d)->name;
+    const char *vn = vb_inventory_vm(st->inv, vm)->name;
+
+    vb_state_add_move(st, plan, k, host,
+             g_strdup_printf("%s: a swap: moving %s from %s to %s first, so that %s can take "
+                             "its place on %s", hot, what_k, dn, hn, vn, dn));
+    vb_state_add_move(st, plan, vm, d,
+             g_strdup_printf("%s: a swap: moving %s to %s, in exchange for %s, relieves it; "
+                             "%s stays under high-water",
+                             hot, what_v, dn, vb_inventory_vm(st->inv, k)->name, dn));
+}
+
+/* Two guests exchanging hosts, for when neither a single move nor a chain
+ * will do (a host hot on CPU and one hot on memory relieve each other):
+ * the hot host's guests that relieve it most, the pool's coolest hosts, and
+ * on each the guest whose exchange removes the most excess. */
+static gboolean
+try_swap(VbState *st, VbPlan *plan, guint host, GArray *guests)
+{
+    const VbPoolOrder *po = &st->pools[vb_inventory_host(st->inv, host)->pool];
+
+    for (guint i = 0; i < guests->len && i < VB_CHAIN_GUESTS; i++) {
+        guint vm = g_array_index(guests, guint, i);
+
+        for (guint n = 0; n < po->n && n < VB_CHAIN_DESTS; n++) {
+            guint d = po->order[n], best = G_MAXUINT;
+            g_autoptr(GArray) there = NULL;
+            double best_gain = 0;
+
+            if (d == host)
+                continue;
+            there = movable_guests(st, d);
+            for (guint j = 0; j < there->len; j++) {
+                guint k = g_array_index(there, guint, j);
+                double gain = swap_gain(st, host, vm, d, k);
+
+                if (gain > best_gain + 1e-9) {
+                    best_gain = gain;
+                    best = k;
+                }
+            }
+            if (best != G_MAXUINT) {
+                take_swap(st, plan, host, vm, d, best);
+                return TRUE;
+            }
+        }
+    }
+    return FALSE;
+}
+
 /* Why nothing relieves @host: its guests, or what its pool's hosts lack for
  * the guest that would relieve it most. */
 static char *
@@ -299,7 +406,8 @@ relieve_host(VbState *st, VbPlan *plan, guint budget, guint host)
             take_single(st, plan, host, &r);
             continue;
         }
-        if (plan->moves->len + 2 <= budget && try_chain(st, plan, host, guests))
+        if (plan->moves->len + 2 <= budget &&
+            (try_chain(st, plan, host, guests) || try_swap(st, plan, host, guests)))
             continue;
         vb_state_note_host(st, host, why_stuck(st, host, guests));
         return;
