@@ -124,11 +124,11 @@ show_plan(VbCliExec *ex, const VbInventory *inv, const VbPlan *plan)
 /* JSON: the report of a run that moved nothing, so that scripts still get
  * a document (and its list of the hosts @inv could not read). */
 static void
-print_nothing(VbCliExec *ex, const VbInventory *inv, const char *title)
+print_nothing(VbCliExec *ex, const VbInventory *inv, const VbPlan *plan, const char *title)
 {
     VbExecReport none = { .outcomes = g_ptr_array_new(), .stopped_clock = -1 };
 
-    vb_cli_print_report_on(ex->ctx, &none, title, inv);
+    vb_cli_print_report_on(ex->ctx, &none, title, inv, ex->policy, plan);
     g_ptr_array_unref(none.outcomes);
 }
 
@@ -155,13 +155,27 @@ run_plan(VbCliExec *ex, const VbInventory *inv, const VbPlan *plan)
 
         vb_cli_report_rule_warnings(ex->policy, warnings, FALSE);
     }
+    if (text) {
+        VbCliPlanView view = { .inv = inv, .policy = ex->policy, .plan = plan };
+
+        vb_cli_print_objectives(ex->ctx->out, &view, ex->ctx->color);
+        if (plan->moves->len > 0)
+            fprintf(ex->ctx->out, "Plan: %s\n", plan->stop_reason);
+    }
     if (plan->moves->len == 0) {
-        if (ex->ctx->format == VB_CLI_FORMAT_TEXT) {
+        if (text && !plan->target_met) {
+            /* Hotspots or broken rules remain that no move mends: say so. */
+            fprintf(ex->ctx->out, "No move helps%s: %s\n",
+                    vb_cli_unreachable_count(inv) ? " among the hosts that could be read" : "",
+                    plan->stop_reason);
+            vb_cli_print_unreachable(ex->ctx->out, inv, VB_CLI_LEFT_OUT, ex->ctx->color);
+        } else if (text) {
             fprintf(ex->ctx->out, vb_cli_unreachable_count(inv) ? "Nothing to do among the "
                                   "hosts that could be read.\n" : "Nothing to do.\n");
             vb_cli_print_unreachable(ex->ctx->out, inv, VB_CLI_LEFT_OUT, ex->ctx->color);
         } else {
-            print_nothing(ex, inv, plan->kind == VB_PLAN_EVACUATE ? "Evacuation" : "Rebalance");
+            print_nothing(ex, inv, plan,
+                          plan->kind == VB_PLAN_EVACUATE ? "Evacuation" : "Rebalance");
         }
         return vb_cli_partial_exit_code(inv, plan->unplaced->len > 0 ? VB_EXIT_UNPLACEABLE
                                                                      : VB_EXIT_OK);
@@ -269,7 +283,7 @@ evacuate_unread(VbCliExec *ex, const VbInventory *inv, const char *host, gboolea
                               "%s stays in maintenance until 'virt-balancer maintenance exit "
                               "%s'.\n", host, host, host);
     else
-        print_nothing(ex, inv, "Evacuation");
+        print_nothing(ex, inv, NULL, "Evacuation");
     /* What was done is all --force asked for; but HOST was not read. */
     return VB_EXIT_PARTIAL;
 }

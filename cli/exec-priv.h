@@ -67,7 +67,11 @@ int vb_cli_exec_plan(VbCliExec *ex, const VbInventory *inv, const VbPlan *plan);
 /* Prints a report (text or JSON). */
 void vb_cli_print_report(VbCliContext *ctx, const VbExecReport *report, const char *title);
 /* The same for a report of a plan made on @inv (may be NULL): text and JSON
- * also list the hosts @inv could not read (cli/partial.c). */
+ * also list the hosts @inv could not read (cli/partial.c); with @plan (made
+ * under @policy; may be NULL) the JSON has the plan's own answer in "plan":
+ * its stop_reason, target_met, rule_violations and hotspots (what the plan
+ * expected, docs/plan-json.md), the text shows them before the moves run. */
 void vb_cli_print_report_on(VbCliContext *ctx, const VbExecReport *report, const char *title,
-                            const VbInventory *inv);
+                            const VbInventory *inv, const VbPolicy *policy,
+                            const VbPlan *plan);
 

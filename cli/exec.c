@@ -354,15 +354,30 @@ vb_cli_exec_plan(VbCliExec *ex, const VbInventory *inv, const VbPlan *plan)
     report->unplaced += plan->unplaced ? plan->unplaced->len : 0;
     ex->left_running = report->still_running > 0;
     vb_cli_print_report_on(ex->ctx, report,
-                           plan->kind == VB_PLAN_EVACUATE ? "Evacuation" : "Rebalance", inv);
+                           plan->kind == VB_PLAN_EVACUATE ? "Evacuation" : "Rebalance", inv,
+                           ex->policy, plan);
     return vb_cli_partial_exit_code(inv, exec_exit_code(report));
 }
 
 /* ----------------------------------------------------------------- report */
 
+/* "plan": what the plan that ran answered for (render-objectives.c). */
+static void
+add_plan_answer(JsonBuilder *b, const VbInventory *inv, const VbPolicy *policy,
+                const VbPlan *plan)
+{
+    VbCliPlanView view = { .inv = inv, .policy = policy, .plan = plan };
+
+    json_builder_set_member_name(b, "plan");
+    json_builder_begin_object(b);
+    vb_cli_json_add_string(b, "stop_reason", plan->stop_reason);
+    vb_cli_json_add_objectives(b, &view);
+    json_builder_end_object(b);
+}
+
 static void
 print_report_json(VbCliContext *ctx, const VbExecReport *r, const char *title,
-                  const VbInventory *inv)
+                  const VbInventory *inv, const VbPolicy *policy, const VbPlan *plan)
 {
     g_autoptr(JsonBuilder) b = json_builder_new();
     g_autofree char *text = NULL;
@@ -405,6 +420,8 @@ print_report_json(VbCliContext *ctx, const VbExecReport *r, const char *title,
     json_builder_end_array(b);
     if (inv)
         vb_cli_json_add_unreachable(b, inv);
+    if (inv && policy && plan)
+        add_plan_answer(b, inv, policy, plan);
     json_builder_end_object(b);
     text = vb_cli_json_finish(b);
     fputs(text, ctx->out);
@@ -436,18 +453,18 @@ print_report_stop(FILE *out, const VbExecReport *r)
 void
 vb_cli_print_report(VbCliContext *ctx, const VbExecReport *r, const char *title)
 {
-    vb_cli_print_report_on(ctx, r, title, NULL);
+    vb_cli_print_report_on(ctx, r, title, NULL, NULL, NULL);
 }
 
 void
 vb_cli_print_report_on(VbCliContext *ctx, const VbExecReport *r, const char *title,
-                       const VbInventory *inv)
+                       const VbInventory *inv, const VbPolicy *policy, const VbPlan *plan)
 {
     g_autoptr(VbCliTable) table = vb_cli_table_new(6);
     g_autofree char *took = vb_cli_duration_text(r->ended_clock - r->started_clock);
 
     if (ctx->format == VB_CLI_FORMAT_JSON) {
-        print_report_json(ctx, r, title, inv);
+        print_report_json(ctx, r, title, inv, policy, plan);
         return;
     }
     vb_cli_print_unreachable(ctx->out, inv, VB_CLI_LEFT_OUT, ctx->color);

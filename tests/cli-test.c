@@ -437,6 +437,15 @@ check_report_json(JsonObject *doc)
     ck_assert(interrupted || n[4] == 0);
     ck_assert(interrupted || json_object_get_int_member(doc, "not_started") == 0);
     ck_assert_ptr_nonnull(stopped);
+    if (json_object_has_member(doc, "plan")) {
+        JsonObject *plan = member_object(doc, "plan");
+
+        ck_assert_int_eq(json_object_get_boolean_member(plan, "target_met"),
+                         g_str_has_prefix(json_object_get_string_member(plan, "stop_reason"),
+                                          "target met"));
+        ck_assert_ptr_nonnull(member_object(plan, "hotspots"));
+        ck_assert_ptr_nonnull(member_object(plan, "rule_violations"));
+    }
     if (!JSON_NODE_HOLDS_NULL(stopped))
         ck_assert(json_node_get_double(stopped) >= 0 &&
                   json_node_get_double(stopped) <=
