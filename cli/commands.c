@@ -95,7 +95,9 @@ vb_cli_cmd_help(VbCliContext *ctx, int argc, char **argv)
     char *help_argv[] = { NULL, (char *) "--help", NULL };
     g_autofree char *text = NULL;
 
-    if (argc < 2 || strcmp(argv[1], "help") == 0) {
+    /* `help --help` is the global help too: every command answers --help. */
+    if (argc < 2 || strcmp(argv[1], "help") == 0 || strcmp(argv[1], "--help") == 0 ||
+        strcmp(argv[1], "-h") == 0) {
         text = vb_cli_global_help();
         fputs(text, ctx->out);
         return VB_EXIT_OK;

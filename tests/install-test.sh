@@ -5,7 +5,8 @@
 # the example config and default policy in sysconfdir, kept when changed and
 # reinstalled over; docs and examples under docdir, where the installed
 # binary can run the simulated example; `make uninstall` removes everything
-# but a config the admin changed.
+# but a config the admin changed. The man pages are installed with this
+# build's docdir in them.
 set -u
 
 builddir=${VB_BUILDDIR:-$(pwd)}
@@ -38,6 +39,7 @@ sbindir=$(makevar sbindir)
 sysconfdir=$(makevar sysconfdir)
 docdir=$(makevar docdir)
 unitdir=$(makevar systemdsystemunitdir)
+mandir=$(makevar mandir)
 
 vb_make install
 
@@ -85,6 +87,16 @@ for f in README.md docs/cli.md docs/config.md examples/virt-balancer.yaml \
 done
 "$root$vb" --config "$root$docdir/examples/sim-config.yaml" plan >"$tmp/plan.out" 2>&1 ||
     { cat "$tmp/plan.out"; fail "installed sim example does not plan"; }
+
+# --- man pages, paths substituted
+for page in man8/virt-balancer.8 man5/virt-balancer.yaml.5 man5/virt-balancer-policy.5; do
+    if [ ! -s "$root$mandir/$page" ]; then
+        fail "no $mandir/$page"
+    elif grep -n '@[a-zA-Z_]*@' "$root$mandir/$page"; then
+        fail "$page keeps unsubstituted @...@"
+    fi
+done
+grep -qF "$docdir/" "$root$mandir/man8/virt-balancer.8" || fail "virt-balancer.8 does not name $docdir"
 
 # --- uninstall keeps only the changed config
 vb_make uninstall
