@@ -212,12 +212,15 @@ run_rebalance(Daemon *d)
         run_log("rebalance skipped: %s", error->message);
         return;
     }
+    /* "balanced" only when the target is met: hotspots and broken must
+     * rules that no move mends are said, every round. */
     if (plan->moves->len == 0) {
-        run_log("balanced enough: %s", plan->stop_reason ? plan->stop_reason : "no move");
+        run_log("%s: %s", plan->target_met ? "balanced enough" : "no move helps",
+                plan->stop_reason ? plan->stop_reason : "no move");
         return;
     }
-    run_log("rebalancing: %u moves, imbalance %.3f -> %.3f", plan->moves->len,
-            plan->imbalance_before, plan->imbalance_after);
+    run_log("rebalancing: %u moves, imbalance %.3f -> %.3f; plan: %s", plan->moves->len,
+            plan->imbalance_before, plan->imbalance_after, plan->stop_reason);
     vb_cli_exec_plan(&d->ex, inv, plan);
 }
 

@@ -5,7 +5,8 @@
 # list/exit, history, rebalance --dry-run, unlock (a lock taken on another
 # host), SIGTERM during --move-back, and `run` (rounds, SIGTERM during a
 # round, SIGHUP with a broken policy keeps the old one, SIGTERM exits
-# cleanly, rules matching no guest logged once).
+# cleanly, rules matching no guest logged once, a hotspot no move relieves
+# logged as such).
 # Issue 9: the maintenance set (with its reason) is shown and honoured by
 # every command, dry runs included; hosts that cannot be read give exit 5
 # and are listed; evacuating one is refused and changes nothing (--force
@@ -260,6 +261,14 @@ expect typo.err "warning: rule 'typo' matches no guest in the pool"
 expect typo.err "names guest 'wbe0', which is not in the pool (did you mean 'web0'?)"
 n=$(grep -c "rule 'typo' matches no guest" "$tmp/typo.err")
 [ "$n" = 1 ] || fail "run logged the rule warning $n times in 2 rounds, expected once"
+
+# A round whose hot host no move relieves says so, not "balanced enough".
+stuck="$srcdir/tests/data/placement/scenarios/objective-hot-stuck"
+"$vb" --inventory "$stuck/inventory.yaml" --policy "$stuck/policy.yaml" run --rounds 1 \
+    --rebalance-interval 1 --sample-interval 1 --database "$tmp/stuck.db" \
+    >"$tmp/stuck.out" 2>"$tmp/stuck.err" || fail "run on a stuck hotspot: exit $?"
+expect stuck.err "no move helps: .*kvm1 stays above high-water on memory"
+refute stuck.err "balanced enough"
 
 [ $failed = 0 ] && echo "PASS: scheduler CLI"
 exit $failed
