@@ -280,6 +280,9 @@ const char *vb_cli_paint(gboolean color, const char *code);
 /* "42s", "3m05s", "1h02m" (transfer full). */
 char *vb_cli_duration_text(double seconds);
 /* A counted metric (weight > 0) or the weighted load above high_water. */
+/* What @move costs under @policy (cost_per_minute times its estimated
+ * minutes), in the units of VbMove.gain. */
+double vb_cli_move_cost(const VbPolicy *policy, const VbMove *move);
 gboolean vb_cli_host_is_hotspot(const VbPolicy *policy, const VbHostLoad *load);
 /* "FILE (goal balance, load measured, ...)" (transfer full). */
 char *vb_cli_policy_text(const VbPolicy *policy);

@@ -150,6 +150,7 @@ vb_cli_json_add_policy(JsonBuilder *b, const VbPolicy *policy)
     json_builder_end_object(b);
     add_double(b, "high_water", policy->high_water, 1e6);
     add_double(b, "target_imbalance", policy->target_imbalance, 1e6);
+    add_double(b, "cost_per_minute", policy->cost_per_minute, 1e6);
     json_builder_end_object(b);
 }
 
@@ -229,6 +230,7 @@ add_moves(JsonBuilder *b, const VbCliPlanView *view, double *ret_total)
         vb_cli_json_add_string(b, "kind", vb_move_kind_names[move->kind]);
         add_double(b, "estimated_seconds", move->estimated_seconds, 10);
         add_double(b, "gain", move->gain, 1e6);
+        add_double(b, "cost", vb_cli_move_cost(view->policy, move), 1e6);
         vb_cli_json_add_string(b, "reason", move->reason);
         json_builder_end_object(b);
         *ret_total += move->estimated_seconds;

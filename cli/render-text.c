@@ -44,6 +44,13 @@ vb_cli_duration_text(double seconds)
     return g_strdup_printf("%ldh%02ldm", s / 3600, (s % 3600) / 60);
 }
 
+double
+vb_cli_move_cost(const VbPolicy *policy, const VbMove *move)
+{
+    return policy->cost_per_minute > 0 ? policy->cost_per_minute * move->estimated_seconds / 60.0
+                                       : 0.0;
+}
+
 gboolean
 vb_cli_host_is_hotspot(const VbPolicy *policy, const VbHostLoad *load)
 {
@@ -192,7 +199,9 @@ print_hosts(FILE *out, const VbCliPlanView *view, gboolean color)
 
 /* -------------------------------------------------------------- moves */
 
-/* One row of the moves table; the GAIN cell only for rebalance plans. */
+/* One row of the moves table; the GAIN and COST cells only for rebalance
+ * plans (COST: what the policy's cost_per_minute charges for the estimate,
+ * in the units of GAIN, which the planner already weighed against it). */
 static void
 add_move_row(VbCliTable *table, const VbCliPlanView *view, guint i, gboolean gains)
 {
@@ -200,11 +209,13 @@ add_move_row(VbCliTable *table, const VbCliPlanView *view, guint i, gboolean gai
     g_autofree char *n = g_strdup_printf("%u", i + 1);
     g_autofree char *est = vb_cli_duration_text(move->estimated_seconds);
     g_autofree char *gain = g_strdup_printf("%.3f", move->gain);
+    g_autofree char *cost = g_strdup_printf("%.3f", vb_cli_move_cost(view->policy, move));
     const char *row[] = {
         n, vb_inventory_vm(view->inv, move->vm)->name,
         vb_inventory_host(view->inv, move->from)->name,
         vb_inventory_host(view->inv, move->to)->name,
-        vb_move_kind_names[move->kind], est, gains ? gain : move->reason, move->reason,
+        vb_move_kind_names[move->kind], est, gains ? gain : move->reason,
+        gains ? cost : NULL, move->reason,
     };
 
     vb_cli_table_add(table, row);
@@ -215,9 +226,9 @@ print_moves(FILE *out, const VbCliPlanView *view, gboolean color)
 {
     const VbPlan *plan = view->plan;
     gboolean gains = plan->kind == VB_PLAN_REBALANCE;
-    g_autoptr(VbCliTable) table = vb_cli_table_new(gains ? 8 : 7);
+    g_autoptr(VbCliTable) table = vb_cli_table_new(gains ? 9 : 7);
     const char *head[] = { "#", "GUEST", "FROM", "TO", "KIND", "ESTIMATE",
-                           gains ? "GAIN" : "REASON", "REASON" };
+                           gains ? "GAIN" : "REASON", gains ? "COST" : NULL, "REASON" };
     double total = 0;
     g_autofree char *total_text = NULL;
 
@@ -229,8 +240,10 @@ print_moves(FILE *out, const VbCliPlanView *view, gboolean color)
     vb_cli_table_add(table, head);
     vb_cli_table_align_right(table, 0);
     vb_cli_table_align_right(table, 5);
-    if (gains)
+    if (gains) {
         vb_cli_table_align_right(table, 6);
+        vb_cli_table_align_right(table, 7);
+    }
     for (guint i = 0; i < plan->moves->len; i++) {
         add_move_row(table, view, i, gains);
         total += g_array_index(plan->moves, VbMove, i).estimated_seconds;

@@ -134,6 +134,24 @@ check_hosts(const VbInventory *inv, JsonArray *hosts)
 }
 
 /* Moves: real guests, on their source, to another real host, once each. */
+/* Every move's cost is the policy's cost_per_minute times its estimate. */
+static void
+check_costs(JsonObject *doc)
+{
+    JsonArray *moves = json_object_get_array_member(doc, "moves");
+    double per_minute = json_object_get_double_member(member_object(doc, "policy"),
+                                                      "cost_per_minute");
+
+    for (guint i = 0; i < json_array_get_length(moves); i++) {
+        JsonObject *m = json_array_get_object_element(moves, i);
+        double want = per_minute * json_object_get_double_member(m, "estimated_seconds") / 60;
+
+        ck_assert_msg(fabs(json_object_get_double_member(m, "cost") - want) <= 1e-5 + want * 0.01,
+                      "move %u costs %g, expected %g", i + 1,
+                      json_object_get_double_member(m, "cost"), want);
+    }
+}
+
 static void
 check_moves(const VbInventory *inv, JsonArray *moves, GHashTable *guests)
 {
@@ -336,6 +354,7 @@ check_plan_json(const VbInventory *inv, JsonObject *doc)
     check_moves(inv, json_object_get_array_member(doc, "moves"), guests);
     check_unplaced(inv, json_object_get_array_member(doc, "unplaced"), guests);
     check_objectives(inv, doc);
+    check_costs(doc);
     if (g_strcmp0(json_object_get_string_member(doc, "kind"), "evacuate") == 0) {
         const VbHost *host = vb_inventory_get_host(inv, evacuated);
 
