@@ -149,6 +149,9 @@ int vb_cli_cmd_maintenance(VbCliContext *ctx, int argc, char **argv);  /* cmd-ma
 int vb_cli_cmd_history(VbCliContext *ctx, int argc, char **argv);      /* cmd-maintenance.c */
 int vb_cli_cmd_run(VbCliContext *ctx, int argc, char **argv);          /* cmd-run.c */
 int vb_cli_cmd_unlock(VbCliContext *ctx, int argc, char **argv);       /* cmd-unlock.c */
+/* `__complete hosts`: the bash completion's helper, not in the table (cmd-complete.c). */
+#define VB_CLI_COMPLETE_COMMAND "__complete"
+int vb_cli_cmd_complete(VbCliContext *ctx, int argc, char **argv);
 
 /* Opens the pool the context names for collecting (cmd-status.c): the
  * driver, the history database and a collector. Prints errors and returns

@@ -82,6 +82,8 @@ main(int argc, char **argv)
     }
     if (argc < 2)
         return vb_cli_usage_error("no command given; run 'virt-balancer --help' for the list");
+    if (strcmp(argv[1], VB_CLI_COMPLETE_COMMAND) == 0)
+        return vb_cli_cmd_complete(ctx, argc - 1, argv + 1);
     command = vb_cli_command_find(argv[1]);
     if (!command)
         return vb_cli_usage_error("unknown command '%s'; run 'virt-balancer --help' for the list",

@@ -4,9 +4,11 @@
 #   $(sysconfdir)/virt-balancer/virt-balancer.yaml  the example config, only if absent
 #   $(sysconfdir)/virt-balancer/policy.yaml         the default policy, only if absent
 #   $(docdir)/README.md, docs/*.md, examples/*.yaml, policies/examples/*.yaml
+#   $(bashcompletiondir)/virt-balancer               the bash completion
 # The docs folder mirrors the source tree so that relative links and the
 # examples' relative paths (sim-config.yaml -> ../policies/examples/) still work.
-EXTRA_DIST += contrib/debian-deps.sh contrib/lsan.supp contrib/virt-balancer.service.in
+EXTRA_DIST += contrib/debian-deps.sh contrib/lsan.supp contrib/virt-balancer.service.in \
+	contrib/virt-balancer.bash-completion
 
 # Make-time substitution (not configure's): the values stay overridable with
 # `make prefix=...` and are fully expanded.
@@ -32,10 +34,20 @@ contrib/virt-balancer.service: $(srcdir)/contrib/virt-balancer.service.in Makefi
 vb_confdir = $(sysconfdir)/virt-balancer
 VB_DOC_GLOBS = README.md docs/*.md examples/*.yaml policies/examples/*.yaml
 
-install-data-local: vb-install-docs
-uninstall-local: vb-uninstall-docs vb-uninstall-config
+install-data-local: vb-install-docs vb-install-completion
+uninstall-local: vb-uninstall-docs vb-uninstall-config vb-uninstall-completion
 install-data-hook: vb-install-config
-.PHONY: vb-install-docs vb-uninstall-docs vb-install-config vb-uninstall-config
+.PHONY: vb-install-docs vb-uninstall-docs vb-install-config vb-uninstall-config \
+	vb-install-completion vb-uninstall-completion
+
+# bash-completion loads a command's completion from a file named after it.
+vb-install-completion:
+	$(MKDIR_P) $(DESTDIR)$(bashcompletiondir)
+	$(INSTALL_DATA) $(srcdir)/contrib/virt-balancer.bash-completion \
+	  $(DESTDIR)$(bashcompletiondir)/virt-balancer
+
+vb-uninstall-completion:
+	rm -f $(DESTDIR)$(bashcompletiondir)/virt-balancer
 
 vb-install-docs:
 	@cd $(srcdir) && for f in $(VB_DOC_GLOBS); do \
@@ -72,8 +84,10 @@ vb-uninstall-config:
 	-@rmdir $(DESTDIR)$(vb_confdir) 2>/dev/null || :
 
 DISTCHECK_CONFIGURE_FLAGS = \
-	--with-systemdsystemunitdir='$$dc_install_base/lib/systemd/system'
+	--with-systemdsystemunitdir='$$dc_install_base/lib/systemd/system' \
+	--with-bash-completion-dir='$$dc_install_base/share/bash-completion/completions'
 
-# make install into a temporary DESTDIR, checked file by file.
-TESTS += tests/install-test.sh
-EXTRA_DIST += tests/install-test.sh
+# make install into a temporary DESTDIR, checked file by file; the bash
+# completion driven in bash against the built program.
+TESTS += tests/install-test.sh tests/completion-test.sh
+EXTRA_DIST += tests/install-test.sh tests/completion-test.sh

@@ -12,7 +12,7 @@ EXTRA_DIST += $(VB_MAN_SCD)
 CLEANFILES += $(nodist_man_MANS)
 
 vb_scdoc = $(AM_V_GEN)$(MKDIR_P) man && \
-	$(vb_edit) $(srcdir)/$@.scd | $(SCDOC) > $@.tmp && mv $@.tmp $@
+	{ $(vb_edit) $(srcdir)/$@.scd | $(SCDOC) > $@.tmp && mv $@.tmp $@; } || { rm -f $@.tmp; exit 1; }
 man/virt-balancer.8: $(srcdir)/man/virt-balancer.8.scd Makefile
 	$(vb_scdoc)
 man/virt-balancer.yaml.5: $(srcdir)/man/virt-balancer.yaml.5.scd Makefile

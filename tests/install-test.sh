@@ -6,7 +6,7 @@
 # reinstalled over; docs and examples under docdir, where the installed
 # binary can run the simulated example; `make uninstall` removes everything
 # but a config the admin changed. The man pages are installed with this
-# build's docdir in them.
+# build's docdir in them; the bash completion is where bash-completion looks.
 set -u
 
 builddir=${VB_BUILDDIR:-$(pwd)}
@@ -40,6 +40,7 @@ sysconfdir=$(makevar sysconfdir)
 docdir=$(makevar docdir)
 unitdir=$(makevar systemdsystemunitdir)
 mandir=$(makevar mandir)
+compdir=$(makevar bashcompletiondir)
 
 vb_make install
 
@@ -97,6 +98,14 @@ for page in man8/virt-balancer.8 man5/virt-balancer.yaml.5 man5/virt-balancer-po
     fi
 done
 grep -qF "$docdir/" "$root$mandir/man8/virt-balancer.8" || fail "virt-balancer.8 does not name $docdir"
+
+# --- bash completion, under the command's name, loadable by bash
+comp="$root$compdir/virt-balancer"
+if [ ! -f "$comp" ]; then
+    fail "no bash completion at $compdir/virt-balancer"
+elif command -v bash >/dev/null; then
+    bash -c ". '$comp' && complete -p virt-balancer" >/dev/null || fail "bash cannot load $comp"
+fi
 
 # --- uninstall keeps only the changed config
 vb_make uninstall
