@@ -13,13 +13,20 @@
  * migration applies the missing steps and the new version in one
  * transaction, so a failing step leaves the database as it was.
  *
+ * The database holds host and guest names, the migration history and the
+ * lock holder: a folder it creates is 0700 and a file it creates 0600,
+ * whatever the umask (SQLite gives the -wal and -shm files the database
+ * file's mode). Existing files and folders keep their modes.
+ *
  * This is the one file (with scheduler/journal.c) that speaks
  * sqlite3_errmsg: every failure becomes VB_ERROR_DATABASE naming the path.
  */
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "collectors/collectors.h"
 
@@ -45,16 +52,25 @@ stmt_finalize(gpointer stmt)
     sqlite3_finalize(stmt);
 }
 
-/* Creates the folder that will hold @path, when it is a file path. */
+/* Whether @path names a file of its own (not :memory:, a URI or "", the
+ * temporary database). */
+static gboolean
+store_is_file(const char *path)
+{
+    return *path && strcmp(path, ":memory:") != 0 && !g_str_has_prefix(path, "file:");
+}
+
+/* Creates the folder that will hold @path (0700, with any missing parents),
+ * when it is a file path. */
 static gboolean
 store_make_parent(const char *path, GError **error)
 {
     g_autofree char *dir = NULL;
 
-    if (strcmp(path, ":memory:") == 0 || g_str_has_prefix(path, "file:"))
+    if (!store_is_file(path))
         return TRUE;
     dir = g_path_get_dirname(path);
-    if (g_mkdir_with_parents(dir, 0750) < 0) {
+    if (g_mkdir_with_parents(dir, 0700) < 0) {
         int err = errno;
 
         g_set_error(error, VB_ERROR, VB_ERROR_IO, "%s: cannot create folder %s: %s",
@@ -62,6 +78,22 @@ store_make_parent(const char *path, GError **error)
         return FALSE;
     }
     return TRUE;
+}
+
+/* Creates @path empty and 0600 when it does not exist, so that SQLite (which
+ * creates files 0644 less the umask) finds it there; an empty file is a new
+ * database to SQLite. Defensive: a failure here is left for sqlite3_open_v2
+ * to report with its own words, as before. */
+static void
+store_precreate(const char *path)
+{
+    int fd;
+
+    if (!store_is_file(path))
+        return;
+    fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (fd >= 0)
+        close(fd);
 }
 
 static const char store_setup_sql[] =
@@ -83,6 +115,7 @@ vb_store_open(const char *path, GError **error)
     store->stmts = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, stmt_finalize);
     if (!store_make_parent(path, error))
         return NULL;
+    store_precreate(path);
     rc = sqlite3_open_v2(path, &store->db,
                          SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_URI, NULL);
     if (rc != SQLITE_OK) {

@@ -8,6 +8,7 @@
 
 #include <glib/gstdio.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "collectors/collectors.h"
 #include "tests/collectors-test.h"
@@ -150,6 +151,60 @@ START_TEST(test_store_file_reopen)
         ck_assert_int_eq(g_rmdir(subsub), 0);
         ck_assert_int_eq(g_rmdir(dir), 0);
     }
+}
+END_TEST
+
+/* mode_of PATH: its permission bits, or -1 when it cannot be stat'ed. */
+static int
+mode_of(const char *path)
+{
+    GStatBuf st;
+
+    return g_stat(path, &st) == 0 ? (int) (st.st_mode & 07777) : -1;
+}
+
+/* The database holds host and guest names: created 0600 (its -wal and -shm
+ * too) in folders created 0700, even under a permissive umask; an existing
+ * file keeps its mode. */
+START_TEST(test_store_file_modes)
+{
+    g_autoptr(GError) error = NULL;
+    g_autofree char *dir = g_dir_make_tmp("vb-store-XXXXXX", &error);
+    g_autofree char *top = g_build_filename(dir, "var", NULL);
+    g_autofree char *sub = g_build_filename(top, "virt-balancer", NULL);
+    g_autofree char *path = g_build_filename(sub, "state.db", NULL);
+    g_autofree char *wal = g_strconcat(path, "-wal", NULL);
+    g_autofree char *shm = g_strconcat(path, "-shm", NULL);
+    g_autofree char *old = g_build_filename(dir, "old.db", NULL);
+    mode_t umask_before = umask(022);
+
+    {
+        g_autoptr(VbStore) store = vb_store_open(path, &error);
+
+        ck_assert_msg(store != NULL, "%s", error ? error->message : "");
+        ck_assert(vb_store_migrate(store, "demo", demo_steps, 2, &error));
+        ck_assert_int_eq(mode_of(path), 0600);
+        ck_assert_int_eq(mode_of(wal), 0600);
+        ck_assert_int_eq(mode_of(shm), 0600);
+        ck_assert_int_eq(mode_of(sub), 0700);
+        ck_assert_int_eq(mode_of(top), 0700);
+    }
+    ck_assert(g_file_set_contents(old, "", 0, &error));
+    ck_assert_int_eq(g_chmod(old, 0640), 0);
+    {
+        g_autoptr(VbStore) store = vb_store_open(old, &error);
+
+        ck_assert_msg(store != NULL, "%s", error ? error->message : "");
+        ck_assert_int_eq(mode_of(old), 0640);
+    }
+    umask(umask_before);
+    g_unlink(path);
+    g_unlink(wal);
+    g_unlink(shm);
+    g_unlink(old);
+    ck_assert_int_eq(g_rmdir(sub), 0);
+    ck_assert_int_eq(g_rmdir(top), 0);
+    ck_assert_int_eq(g_rmdir(dir), 0);
 }
 END_TEST
 
@@ -487,6 +542,7 @@ collectors_suite(void)
     tcase_add_test(tc, test_store_refuses_newer_schema);
     tcase_add_test(tc, test_store_file_reopen);
     tcase_add_test(tc, test_store_unwritable);
+    tcase_add_test(tc, test_store_file_modes);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("usage");
