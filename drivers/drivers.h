@@ -132,6 +132,15 @@ typedef struct {
      * migration), without one when every host answered. Used to re-attach
      * to a migration after a crash. */
     VbJob *(*job_find)(VbConn *conn, const char *vm, GError **error);
+    /* Optional (may be NULL): removes what an interrupted cold move of @vm
+     * from @from to @to left on @to: the partial disk copies this driver
+     * marked as its own while copying and that no guest on @to uses, never
+     * anything else (docs/libvirt.md). For a guest defined on @from and not
+     * on @to. Returns what it removed, NULL-terminated (transfer full; empty
+     * when nothing was left), or NULL with an error when a host cannot be
+     * read. */
+    char **(*cold_cleanup)(VbConn *conn, const char *vm, const char *from, const char *to,
+                           GError **error);
 } VbDriverOps;
 
 /* Every registered driver, NULL-terminated. */
@@ -168,6 +177,13 @@ VbConn *vb_sim_conn_new(VbInventory *inv);
 void vb_sim_fail_host_at(VbConn *conn, const char *host, double at);
 void vb_sim_fail_migrations(VbConn *conn, const char *vm, guint times);
 void vb_sim_slow_migrations(VbConn *conn, const char *vm, double factor);
+/* Sim only: the program that copies the disks of cold moves is killed (a
+ * crash of virt-balancer): every cold move in flight stops, its guest on its
+ * source, leaving the part of its local disks already copied on its
+ * destination; a cold move of that guest there fails until cold_cleanup.
+ * vb_sim_n_partial_copies counts the copies left. */
+void vb_sim_kill_copier(VbConn *conn);
+guint vb_sim_n_partial_copies(VbConn *conn);
 /* Sim only: migrations started since open (all outcomes), for tests. */
 guint vb_sim_n_migrations(VbConn *conn);
 

@@ -11,6 +11,11 @@
  * was. Disks on shared storage (the pool says shared_storage, or a network
  * disk) are not copied.
  *
+ * A process killed while copying deletes nothing: each copy therefore carries
+ * a marker volume from its creation until (2), the proof that it is a partial
+ * copy of this program's, and step (1) first sweeps such leftovers of the
+ * same guest from the destination (libvirt-partial.c), so a retry succeeds.
+ *
  * A UEFI guest's NVRAM (os/nvram: its boot entries and Secure Boot keys) is a
  * file on the source host, not a disk: without it the destination would
  * start the guest from the firmware's blank template. It is copied in step
@@ -24,8 +29,9 @@
  * Limits: a local disk must be a volume of a storage pool that exists under
  * the same name on the destination, at the same path (the definition is not
  * rewritten); an existing volume of that name on the destination is never
- * overwritten. Both connections are the worker's own, so a long copy never
- * blocks the hosts' shared connections.
+ * overwritten (nor deleted, unless marked as this program's partial copy).
+ * Both connections are the worker's own, so a long copy never blocks the
+ * hosts' shared connections.
  */
 #include "config.h"
 
@@ -35,13 +41,13 @@
 
 #define VB_LV_COPY_CHUNK (1024 * 1024)
 
-G_DEFINE_AUTOPTR_CLEANUP_FUNC(virStorageVol, virStorageVolFree)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(virStream, virStreamFree)
 
 /* One local disk being copied. */
 typedef struct {
     virStorageVolPtr src;    /* on the source */
     virStorageVolPtr dst;    /* created on the destination, or NULL */
+    gboolean marked;         /* dst carries its partial-copy marker */
 } VbLvVolCopy;
 
 static void
@@ -66,8 +72,7 @@ vb_lv_cold_fail(char **ret_message, const char *what)
     return FALSE;
 }
 
-/* The source volume of @disk (transfer full), or NULL with @ret_message. */
-static virStorageVolPtr
+virStorageVolPtr
 vb_lv_disk_volume(virConnectPtr sconn, const VbLvDisk *disk, char **ret_message)
 {
     g_autofree char *what = g_strdup_printf("disk %s (%s) is in no storage pool, cannot copy it",
@@ -107,12 +112,18 @@ vb_lv_vol_create(virConnectPtr dconn, VbLvVolCopy *copy, char **ret_message)
     xml = virStorageVolGetXMLDesc(copy->src, 0);
     format = xml ? vb_lv_volume_format(xml) : NULL;
     g_free(xml);
-    xml = g_strdup_printf("<volume><name>%s</name><capacity unit='bytes'>%llu</capacity>"
-                          "<allocation>0</allocation><target><format type='%s'/></target></volume>",
-                          name, info.capacity, format ? format : "raw");
+    xml = g_markup_printf_escaped("<volume><name>%s</name><capacity unit='bytes'>%llu</capacity>"
+                                  "<allocation>0</allocation><target><format type='%s'/></target>"
+                                  "</volume>",
+                                  name, info.capacity, format ? format : "raw");
     copy->dst = virStorageVolCreateXML(dpool, xml, 0);
     if (!copy->dst)
         return vb_lv_cold_fail(ret_message, "cannot create the volume on the destination");
+    /* Created just now (libvirt never overwrites): ours, so marked as a
+     * partial copy until the guest is defined on it (libvirt-partial.c). */
+    copy->marked = vb_lv_partial_mark(dpool, copy->dst, ret_message);
+    if (!copy->marked)
+        return FALSE;
     spath = virStorageVolGetPath(copy->src);
     dpath = virStorageVolGetPath(copy->dst);
     if (g_strcmp0(spath, dpath) != 0) {
@@ -208,6 +219,14 @@ vb_lv_copy_nvram(virConnectPtr sconn, virConnectPtr dconn, const VbLvDomain *def
         g_autoptr(virStorageVol) there = virStorageVolLookupByPath(dconn, def->nvram);
 
         virResetLastError();
+        if (there && vb_lv_partial_is_marked(there)) {
+            g_free(*ret_message);
+            *ret_message = g_strdup_printf("UEFI NVRAM %s: the destination holds a partial copy "
+                                           "of it, left by an interrupted move and still in use "
+                                           "or not checked (marker %s" VB_LV_PARTIAL_SUFFIX ")",
+                                           def->nvram, def->nvram);
+            return FALSE;
+        }
         if (there)
             return TRUE; /* the same file, on the shared storage */
     }
@@ -224,7 +243,8 @@ vb_lv_copy_nvram(virConnectPtr sconn, virConnectPtr dconn, const VbLvDomain *def
     return TRUE;
 }
 
-/* Deletes the source volumes (@source TRUE) or the destination copies. */
+/* Deletes the source volumes (@source TRUE) or the destination copies (each
+ * before its marker: one that cannot be deleted stays marked for a sweep). */
 static void
 vb_lv_delete_volumes(GPtrArray *copies, gboolean source)
 {
@@ -232,11 +252,46 @@ vb_lv_delete_volumes(GPtrArray *copies, gboolean source)
         VbLvVolCopy *copy = g_ptr_array_index(copies, i);
         virStorageVolPtr vol = source ? copy->src : copy->dst;
 
-        if (vol && virStorageVolDelete(vol, 0) < 0)
+        if (!source && vol && copy->marked)
+            vb_lv_partial_delete_copy(vol);
+        else if (vol && virStorageVolDelete(vol, 0) < 0)
             g_debug("cannot delete volume %s: %s", virStorageVolGetName(vol),
                     virGetLastErrorMessage());
         virResetLastError();
     }
+}
+
+/* The guest is defined on the destination, on its copies: unmarked. */
+static void
+vb_lv_unmark_copies(GPtrArray *copies)
+{
+    for (guint i = 0; i < copies->len; i++) {
+        VbLvVolCopy *copy = g_ptr_array_index(copies, i);
+
+        if (copy->dst && copy->marked)
+            vb_lv_partial_unmark(copy->dst);
+        copy->marked = FALSE;
+    }
+}
+
+/* Before copying: removes what an interrupted move of the same guest left on
+ * the destination (its own marked, unused copies: libvirt-partial.c), which
+ * would make the copy fail on "volume exists" at every retry. A sweep that
+ * cannot read the destination's guests removes nothing; the copy then says
+ * what is in the way. */
+static void
+vb_lv_sweep_leftovers(virConnectPtr sconn, virConnectPtr dconn, const VbLvDomain *def,
+                      gboolean shared_storage)
+{
+    g_autoptr(GPtrArray) refs = vb_lv_cold_volumes(sconn, def, shared_storage);
+    g_autoptr(GPtrArray) removed = g_ptr_array_new_with_free_func(g_free);
+    g_autofree char *message = NULL;
+
+    if (!vb_lv_cold_sweep(dconn, refs, removed, &message))
+        g_debug("%s: leftovers of an earlier copy not checked: %s", def->name, message);
+    for (guint i = 0; i < removed->len; i++)
+        g_debug("%s: removed the partial copy %s left by an interrupted move", def->name,
+                (const char *) g_ptr_array_index(removed, i));
 }
 
 /* Undefines @dom keeping its NVRAM and dropping its metadata; a driver that
@@ -284,6 +339,7 @@ vb_lv_cold_move(virDomainPtr dom, virConnectPtr dconn, gboolean shared_storage,
         *ret_message = g_strdup(error->message);
         return FALSE;
     }
+    vb_lv_sweep_leftovers(virDomainGetConnect(dom), dconn, def, shared_storage);
     *ret_what = "cannot copy the disks of";
     if (!vb_lv_copy_disks(virDomainGetConnect(dom), dconn, def, shared_storage, copies,
                           ret_message) ||
@@ -299,6 +355,9 @@ vb_lv_cold_move(virDomainPtr dom, virConnectPtr dconn, gboolean shared_storage,
         vb_lv_delete_volumes(copies, FALSE);
         return FALSE;
     }
+    /* The copies are the guest's disks now: a sweep would keep them anyway
+     * (the guest names them), and a marker must not outlive a partial copy. */
+    vb_lv_unmark_copies(copies);
     *ret_what = "cannot undefine on the source, after defining on the destination,";
     if (vb_lv_undefine(dom) < 0) {
         *ret_message = g_strdup(virGetLastErrorMessage());

@@ -629,4 +629,5 @@ const VbDriverOps vb_driver_libvirt = {
     .now = vb_lv_now,
     .sleep = vb_lv_sleep,
     .job_find = vb_lv_job_find,
+    .cold_cleanup = vb_lv_cold_cleanup,
 };

@@ -26,6 +26,7 @@ G_BEGIN_DECLS
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(virConnect, virConnectClose)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(virDomain, virDomainFree)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(virStoragePool, virStoragePoolFree)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(virStorageVol, virStorageVolFree)
 
 /* ------------------------------------------------------------ XML parsing */
 
@@ -212,6 +213,59 @@ gboolean vb_lv_storage_get(VbLvHost *host, virConnectPtr conn, double *ret_total
  * @ret_message why (transfer full; NULL: libvirt's last error). */
 gboolean vb_lv_cold_move(virDomainPtr dom, virConnectPtr dconn, gboolean shared_storage,
                          gboolean start_after, const char **ret_what, char **ret_message);
+
+/* ------------------------------------------------ partial copies */
+
+/* A cold move marks each volume it creates on the destination with a second,
+ * empty volume beside it, named like it plus this suffix, from just after
+ * the copy is created until the guest is defined there (libvirt-partial.c). */
+#define VB_LV_PARTIAL_SUFFIX ".vb-partial"
+
+/* A volume a cold move copies: its storage pool and name, and its path,
+ * which the copy has too on the destination. */
+typedef struct {
+    char *pool;
+    char *name;
+    char *path;
+} VbLvVolRef;
+
+void vb_lv_vol_ref_free(VbLvVolRef *ref);
+
+/* The source volume of @disk (transfer full), or NULL with @ret_message. */
+virStorageVolPtr vb_lv_disk_volume(virConnectPtr sconn, const VbLvDisk *disk, char **ret_message);
+
+/* The volumes a cold move of @def copies from @sconn (VbLvVolRef *, transfer
+ * full): its local disks unless @shared_storage, and its UEFI NVRAM; those in
+ * no storage pool are left out (the move itself refuses them). Cannot fail. */
+GPtrArray *vb_lv_cold_volumes(virConnectPtr sconn, const VbLvDomain *def, gboolean shared_storage);
+
+/* Marks @vol, just created in @pool, as a partial copy of this program; on
+ * failure sets @ret_message (transfer full). A marker already there (left by
+ * an interrupted clean-up) is kept as it is. */
+gboolean vb_lv_partial_mark(virStoragePoolPtr pool, virStorageVolPtr vol, char **ret_message);
+/* Deletes the marked copy @vol, then its marker; FALSE (logged) when one
+ * stays (a copy that cannot be deleted keeps its marker for a later sweep). */
+gboolean vb_lv_partial_delete_copy(virStorageVolPtr vol);
+/* TRUE when @vol carries a marker (a partial copy, or unknown: never taken
+ * for a complete file). */
+gboolean vb_lv_partial_is_marked(virStorageVolPtr vol);
+/* Removes the marker of @vol (the guest now uses it). Cannot fail: one left
+ * behind is only logged (a later sweep still finds @vol used). */
+void vb_lv_partial_unmark(virStorageVolPtr vol);
+
+/* Removes from @dconn the partial copies of @refs left by an interrupted cold
+ * move: a volume is deleted only when its marker is there, it is at the
+ * path of @refs, and no guest defined or running on @dconn names it (its
+ * path or its name anywhere in their XML); then its marker goes. Appends
+ * "pool/name" of each removed copy to @removed (may be NULL). FALSE with
+ * @ret_message (transfer full) when the guests of @dconn cannot all be read:
+ * then nothing was removed. */
+gboolean vb_lv_cold_sweep(virConnectPtr dconn, GPtrArray *refs, GPtrArray *removed,
+                          char **ret_message);
+
+/* The driver op cold_cleanup (drivers.h). */
+char **vb_lv_cold_cleanup(VbConn *conn, const char *vm, const char *from, const char *to,
+                          GError **error);
 
 /* Load figures for the snapshot from the host's two latest samples: host CPU
  * usage (0 without two samples) and memory in use; guest CPU usage by name. */

@@ -23,6 +23,15 @@
  * a guest's cpu time by cpu_usage * vcpus * elapsed, so the collectors' delta
  * math gives back the usage in the inventory.
  *
+ * Partial copies: vb_sim_kill_copier() plays a crash of the program that
+ * copies the disks of cold moves (on real hosts it copies them itself, so they
+ * stop with it): each cold move in flight ends there, its guest still on its
+ * source, and the part of its local disks already copied stays on the
+ * destination, using its storage. A later cold move of that guest to that
+ * host fails ("exists") until cold_cleanup removes the copy. (The libvirt
+ * driver also sweeps its own leftovers before each copy; the sim does not,
+ * so tests see what the executor's reconciliation does by itself.)
+ *
  * Invariants: conn->clock only grows; a migration is RUNNING until its end
  * (or failure, or abort) time has been reached by the clock; at most one
  * RUNNING migration per guest.
@@ -50,6 +59,11 @@ typedef struct {
     gboolean done;
 } SimFault;
 
+typedef struct {
+    char *vm, *host;        /* a partial copy of vm's local disks on host */
+    double gib;             /* the storage it uses there */
+} SimPartial;
+
 struct _VbConn {
     VbInventory *inv;       /* the simulated pool, owned */
     VbPolicy *policy;       /* for estimates; migration settings per request */
@@ -60,6 +74,7 @@ struct _VbConn {
     GHashTable *fail_times; /* vm name -> remaining injected failures */
     GHashTable *slow;       /* vm name -> slow-down factor * 1000 */
     GArray *busy_ns;        /* double per host id: cumulative busy time */
+    GPtrArray *partial;     /* owned SimPartial *: copies left by a killed copier */
 };
 
 struct _VbJob {
@@ -77,6 +92,16 @@ sim_migration_free(gpointer data)
     g_free(m->to);
     g_free(m->message);
     g_free(m);
+}
+
+static void
+sim_partial_free(gpointer data)
+{
+    SimPartial *p = data;
+
+    g_free(p->vm);
+    g_free(p->host);
+    g_free(p);
 }
 
 static void
@@ -101,6 +126,7 @@ vb_sim_conn_new(VbInventory *inv)
     conn->fail_times = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
     conn->slow = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
     conn->busy_ns = g_array_new(FALSE, TRUE, sizeof(double));
+    conn->partial = g_ptr_array_new_with_free_func(sim_partial_free);
     g_array_set_size(conn->busy_ns, inv->hosts->len);
     return conn;
 }
@@ -132,6 +158,7 @@ sim_close(VbConn *conn)
     g_hash_table_unref(conn->fail_times);
     g_hash_table_unref(conn->slow);
     g_array_unref(conn->busy_ns);
+    g_ptr_array_unref(conn->partial);
     g_free(conn);
 }
 
@@ -416,6 +443,19 @@ sim_check_request(VbConn *conn, const VbMigrationRequest *req, VbMoveKind *ret_k
     return vm;
 }
 
+/* The partial copy of @vm's disks on @host, or -1. */
+static gint
+sim_partial_index(VbConn *conn, const char *vm, const char *host)
+{
+    for (guint i = 0; i < conn->partial->len; i++) {
+        const SimPartial *p = g_ptr_array_index(conn->partial, i);
+
+        if (g_strcmp0(p->vm, vm) == 0 && g_strcmp0(p->host, host) == 0)
+            return (gint) i;
+    }
+    return -1;
+}
+
 static VbJob *
 sim_migrate_start(VbConn *conn, const VbMigrationRequest *req, GError **error)
 {
@@ -431,6 +471,13 @@ sim_migrate_start(VbConn *conn, const VbMigrationRequest *req, GError **error)
     vm = sim_check_request(conn, req, &kind, error);
     if (!vm)
         return NULL;
+    if (kind == VB_MOVE_COLD && sim_partial_index(conn, vm->name, req->to) >= 0) {
+        g_set_error(error, VB_ERROR, VB_ERROR_MIGRATION,
+                    "%s: cannot copy the disks of %s: a volume of the same name exists (a "
+                    "partial copy left by an interrupted move)",
+                    req->to, vm->name);
+        return NULL;
+    }
     if (req->settings)
         conn->policy->migration = *req->settings;
     seconds = vb_placement_estimate_seconds(conn->inv, conn->policy, vm,
@@ -523,6 +570,32 @@ sim_job_find(VbConn *conn, const char *vm, GError **error)
     return job;
 }
 
+/* Removes the partial copy of @vm on @to, giving its storage back. */
+static char **
+sim_cold_cleanup(VbConn *conn, const char *vm, const char *from, const char *to,
+                 GError **error)
+{
+    GPtrArray *removed = g_ptr_array_new();
+    gint i = sim_partial_index(conn, vm, to);
+
+    if (!vb_inventory_get_host(conn->inv, from) || !vb_inventory_get_host(conn->inv, to)) {
+        g_set_error(error, VB_ERROR, VB_ERROR_NOT_FOUND, "cannot clean up after '%s': unknown host",
+                    vm);
+        g_ptr_array_unref(removed);
+        return NULL;
+    }
+    if (i >= 0) {
+        SimPartial *p = g_ptr_array_index(conn->partial, i);
+        VbHost *host = vb_inventory_get_host(conn->inv, to);
+
+        host->storage_free_gib = MIN(host->storage_total_gib, host->storage_free_gib + p->gib);
+        g_ptr_array_add(removed, g_strdup_printf("%s-disks", vm));
+        g_ptr_array_remove_index(conn->partial, i);
+    }
+    g_ptr_array_add(removed, NULL);
+    return (char **) g_ptr_array_free(removed, FALSE);
+}
+
 /* A guest is where the inventory says until its migration completes (the
  * destination's incoming copy is not defined there yet, as with libvirt). */
 static GPtrArray *
@@ -573,6 +646,40 @@ vb_sim_slow_migrations(VbConn *conn, const char *vm, double factor)
     g_hash_table_insert(conn->slow, g_strdup(vm), GUINT_TO_POINTER((guint) (factor * 1000)));
 }
 
+void
+vb_sim_kill_copier(VbConn *conn)
+{
+    sim_advance(conn, conn->clock);
+    for (guint i = 0; i < conn->migrations->len; i++) {
+        SimMigration *m = g_ptr_array_index(conn->migrations, i);
+        const VbVm *vm = vb_inventory_get_vm(conn->inv, m->vm);
+        VbHost *to = vb_inventory_get_host(conn->inv, m->to);
+        double done, gib;
+
+        if (m->state != VB_JOB_RUNNING || m->kind != VB_MOVE_COLD)
+            continue;
+        m->state = VB_JOB_FAILED;
+        m->message = g_strdup("the program copying its disks was killed");
+        done = (conn->clock - m->start) / MAX(m->end - m->start, 0.001);
+        gib = vb_vm_local_disk_gib(vm) * CLAMP(done, 0.0, 1.0);
+        if (vb_vm_local_disk_gib(vm) > 0 && sim_partial_index(conn, m->vm, m->to) < 0) {
+            SimPartial *p = g_new0(SimPartial, 1);
+
+            p->vm = g_strdup(m->vm);
+            p->host = g_strdup(m->to);
+            p->gib = MIN(gib, to->storage_free_gib);
+            to->storage_free_gib -= p->gib;
+            g_ptr_array_add(conn->partial, p);
+        }
+    }
+}
+
+guint
+vb_sim_n_partial_copies(VbConn *conn)
+{
+    return conn->partial->len;
+}
+
 guint
 vb_sim_n_migrations(VbConn *conn)
 {
@@ -593,4 +700,5 @@ const VbDriverOps vb_driver_sim = {
     .now = sim_now,
     .sleep = sim_sleep,
     .job_find = sim_job_find,
+    .cold_cleanup = sim_cold_cleanup,
 };

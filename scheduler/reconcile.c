@@ -10,7 +10,11 @@
  *             person to keep one copy;
  *             on the source with a migration in flight (job_find) -> the
  *             executor re-attaches and polls it; on the source without one
- *             -> the attempt failed (retried while retries are left); on no
+ *             -> the attempt failed (retried while retries are left); a cold
+ *             move's partial disk copies on the destination (the copy died
+ *             with the program) are removed first by the driver's
+ *             cold_cleanup, which only removes what it marked as its own and
+ *             no guest uses, and what it removed is journaled; on no
  *             reachable host -> failed and reported, never re-started blindly,
  *             unless its source or destination is down now (it may be there):
  *             then left started (unknown) and the plan unfinished, for a
@@ -83,6 +87,32 @@ exec_move_host_down(Exec *ex, const ExecMove *m, char **ret_down, GError **error
     return TRUE;
 }
 
+/* An interrupted cold move of @m, found with its guest on its source only:
+ * the driver removes the partial copies it left on the destination (which
+ * would make every retry fail, and use the destination's storage). Returns
+ * what to add to the journal's message (transfer full), or NULL when nothing
+ * was left. Cannot fail: a clean-up that cannot run is said, and the retry's
+ * own move tries again. */
+static char *
+exec_cold_cleanup(Exec *ex, const ExecMove *m)
+{
+    const VbDriverOps *ops = ex->opts->ops;
+    g_autoptr(GError) local = NULL;
+    g_auto(GStrv) removed = NULL;
+    g_autofree char *list = NULL;
+
+    if (m->kind != VB_MOVE_COLD || !ops->cold_cleanup)
+        return NULL;
+    removed = ops->cold_cleanup(ex->opts->conn, m->vm, m->from, m->to, &local);
+    if (!removed)
+        return g_strdup_printf("its partial copies on %s not checked: %s", m->to,
+                               local->message);
+    if (!removed[0])
+        return NULL;
+    list = g_strjoinv(", ", removed);
+    return g_strdup_printf("removed its partial copies on %s: %s", m->to, list);
+}
+
 static gboolean
 exec_reconcile_started(Exec *ex, ExecMove *m, GError **error)
 {
@@ -135,16 +165,21 @@ exec_reconcile_started(Exec *ex, ExecMove *m, GError **error)
         return TRUE;
     }
     if (on_from) {
+        g_autofree char *cleaned = exec_cold_cleanup(ex, m);
+        g_autofree char *why = NULL;
+
         m->started_clock = exec_now(ex);
         if (m->attempts <= ex->opts->policy->migration.max_retries) {
-            if (!exec_set_state(ex, m, VB_MOVE_STATE_QUEUED, VB_EXEC_RETRY,
-                                "interrupted by a restart; guest still on its source", error))
+            why = g_strdup_printf("interrupted by a restart; guest still on its source%s%s",
+                                  cleaned ? "; " : "", cleaned ? cleaned : "");
+            if (!exec_set_state(ex, m, VB_MOVE_STATE_QUEUED, VB_EXEC_RETRY, why, error))
                 return FALSE;
             g_ptr_array_add(ex->pending, m);
             return TRUE;
         }
-        if (!exec_set_state(ex, m, VB_MOVE_STATE_FAILED, VB_EXEC_FAILED,
-                            "interrupted by a restart and out of retries", error))
+        why = g_strdup_printf("interrupted by a restart and out of retries%s%s",
+                              cleaned ? "; " : "", cleaned ? cleaned : "");
+        if (!exec_set_state(ex, m, VB_MOVE_STATE_FAILED, VB_EXEC_FAILED, why, error))
             return FALSE;
         exec_settle(ex, m);
         return TRUE;

@@ -761,19 +761,25 @@ static const struct {
     gboolean shared;         /* the pool has shared storage */
     gboolean src_volume;     /* the NVRAM is a volume on the source */
     gboolean dst_volume;     /* a volume at the same path on the destination */
+    guint markers;           /* partial-copy markers beside it: 1 on the destination, 2 both */
     gboolean ok;
     const char *message;     /* prefix of the failure message */
 } nvram_cases[] = {
-    { FALSE, TRUE, FALSE, FALSE, "UEFI NVRAM /nvram/c1_VARS.fd: cannot open the volume streams" },
-    { FALSE, FALSE, FALSE, FALSE, "its UEFI NVRAM /nvram/c1_VARS.fd is in no storage pool" },
-    { FALSE, TRUE, TRUE, FALSE, "UEFI NVRAM /nvram/c1_VARS.fd: cannot create the volume" },
-    { TRUE, TRUE, TRUE, TRUE, NULL },   /* the same shared file: nothing to copy */
-    { TRUE, FALSE, FALSE, TRUE, NULL }, /* in no pool, shared storage: taken as shared */
-    { TRUE, TRUE, FALSE, FALSE, "UEFI NVRAM /nvram/c1_VARS.fd: cannot open the volume streams" },
+    { FALSE, TRUE, FALSE, 0, FALSE, "UEFI NVRAM /nvram/c1_VARS.fd: cannot open the volume streams" },
+    { FALSE, FALSE, FALSE, 0, FALSE, "its UEFI NVRAM /nvram/c1_VARS.fd is in no storage pool" },
+    { FALSE, TRUE, TRUE, 0, FALSE, "UEFI NVRAM /nvram/c1_VARS.fd: cannot create the volume" },
+    { TRUE, TRUE, TRUE, 0, TRUE, NULL },   /* the same shared file: nothing to copy */
+    { TRUE, FALSE, FALSE, 0, TRUE, NULL }, /* in no pool, shared storage: taken as shared */
+    { TRUE, TRUE, FALSE, 0, FALSE, "UEFI NVRAM /nvram/c1_VARS.fd: cannot open the volume streams" },
+    /* A partial copy left by a killed move is not the shared file: removed
+     * and copied again (before: taken for the shared file, the guest moved
+     * onto a truncated NVRAM); one the source sees marked too is refused. */
+    { TRUE, TRUE, TRUE, 1, FALSE, "UEFI NVRAM /nvram/c1_VARS.fd: cannot open the volume streams" },
+    { TRUE, TRUE, TRUE, 2, FALSE, "UEFI NVRAM /nvram/c1_VARS.fd: the destination holds a partial" },
 };
 
 static void
-nvram_pool(virConnectPtr conn, gboolean volume)
+nvram_pool(virConnectPtr conn, gboolean volume, gboolean marker)
 {
     virStoragePoolPtr pool = virStoragePoolCreateXML(
         conn, "<pool type='dir'><name>nvram</name><target><path>/nvram</path></target></pool>", 0);
@@ -783,6 +789,12 @@ nvram_pool(virConnectPtr conn, gboolean volume)
     if (volume) {
         vol = virStorageVolCreateXML(pool, "<volume><name>c1_VARS.fd</name>"
                                            "<capacity>131072</capacity></volume>", 0);
+        ck_assert(vol != NULL);
+        virStorageVolFree(vol);
+    }
+    if (marker) {
+        vol = virStorageVolCreateXML(pool, "<volume><name>c1_VARS.fd.vb-partial</name>"
+                                           "<capacity>512</capacity></volume>", 0);
         ck_assert(vol != NULL);
         virStorageVolFree(vol);
     }
@@ -799,8 +811,8 @@ START_TEST(test_cold_move_nvram)
     const char *what = NULL;
     gboolean ok;
 
-    nvram_pool(src, nvram_cases[_i].src_volume);
-    nvram_pool(dst, nvram_cases[_i].dst_volume);
+    nvram_pool(src, nvram_cases[_i].src_volume, nvram_cases[_i].markers == 2);
+    nvram_pool(dst, nvram_cases[_i].dst_volume, nvram_cases[_i].markers >= 1);
     dom = virDomainDefineXML(src, "<domain type='test'><name>c1</name><memory>65536</memory>"
                                   "<vcpu>1</vcpu><os><type>hvm</type><loader readonly='yes' "
                                   "type='pflash'>/usr/share/OVMF/OVMF_CODE.fd</loader>"
@@ -816,10 +828,11 @@ START_TEST(test_cold_move_nvram)
     on_dst = virDomainLookupByName(dst, "c1");
     ck_assert((on_src != NULL) == !ok);
     ck_assert((on_dst != NULL) == ok);
-    /* A failed move leaves on the destination only what was there before. */
+    /* A failed move leaves on the destination only what was there before,
+     * less a partial copy it removed. */
     left = virStorageVolLookupByPath(dst, "/nvram/c1_VARS.fd");
     if (!ok)
-        ck_assert((left != NULL) == nvram_cases[_i].dst_volume);
+        ck_assert((left != NULL) == (nvram_cases[_i].dst_volume && nvram_cases[_i].markers != 1));
     virResetLastError();
     if (left)
         virStorageVolFree(left);
@@ -836,6 +849,232 @@ START_TEST(test_cold_move_nvram)
         g_unlink(path);
     }
     g_rmdir(dir);
+}
+END_TEST
+
+/* Leftovers of a cold move killed while copying (libvirt-partial.c). Two
+ * private test:// hosts with a dir pool "default" at /images; guest c1 (shut
+ * off) on the source with disk /images/c1.qcow2; on the destination what the
+ * row says. A killed copy leaves the copy and its marker c1.qcow2.vb-partial
+ * (row 0): it is removed, by the driver op cold_cleanup and by the next move
+ * before it copies; without the fix every retry failed on "exists" (the
+ * move rows 0 and 4 fail without it). Anything not proven ours is kept: a
+ * volume without marker (1), one a guest of the destination names as a disk
+ * (2) or as a CD-ROM the domain parser leaves out (3), any disk with shared
+ * storage (5), one whose marker the source sees too (6: a folder shared by
+ * the hosts, where the "copy" is the source's own file). libvirt's test driver cannot stream bytes, so a move that gets
+ * past the volume's creation fails at the streams and undoes its copy. */
+static const struct {
+    const char *src_volumes;  /* on the source, comma-separated (c1.qcow2 first) */
+    const char *dst_volumes;  /* on the destination */
+    const char *dst_disk;     /* a <disk> of a guest "other" on the destination */
+    gboolean shared;          /* the pool has shared storage */
+    const char *removed;      /* what cold_cleanup says it removed */
+    const char *left;         /* destination volumes after it */
+    const char *move_message; /* prefix of the move's failure (NULL: it moves) */
+    const char *move_left;    /* destination volumes after the move */
+} leftover_cases[] = {
+    { "c1.qcow2", "c1.qcow2,c1.qcow2.vb-partial", NULL, FALSE, "default/c1.qcow2", "",
+      "cannot open the volume streams", "" },
+    { "c1.qcow2", "c1.qcow2", NULL, FALSE, "", "c1.qcow2", "cannot create the volume on the destination",
+      "c1.qcow2" },
+    { "c1.qcow2", "c1.qcow2,c1.qcow2.vb-partial",
+      "<disk type='file' device='disk'><source file='/images/c1.qcow2'/>"
+      "<target dev='vda'/></disk>",
+      FALSE, "", "c1.qcow2,c1.qcow2.vb-partial", "cannot create the volume on the destination",
+      "c1.qcow2,c1.qcow2.vb-partial" },
+    { "c1.qcow2", "c1.qcow2,c1.qcow2.vb-partial",
+      "<disk type='file' device='cdrom'><source file='/images/c1.qcow2'/>"
+      "<target dev='hdc'/><readonly/></disk>",
+      FALSE, "", "c1.qcow2,c1.qcow2.vb-partial", "cannot create the volume on the destination",
+      "c1.qcow2,c1.qcow2.vb-partial" },
+    { "c1.qcow2", "c1.qcow2.vb-partial", NULL, FALSE, "", "", "cannot open the volume streams",
+      "" },
+    { "c1.qcow2", "c1.qcow2,c1.qcow2.vb-partial", NULL, TRUE, "", "c1.qcow2,c1.qcow2.vb-partial",
+      NULL, "c1.qcow2,c1.qcow2.vb-partial" },
+    { "c1.qcow2,c1.qcow2.vb-partial", "c1.qcow2,c1.qcow2.vb-partial", NULL, FALSE, "",
+      "c1.qcow2,c1.qcow2.vb-partial", "cannot create the volume on the destination",
+      "c1.qcow2,c1.qcow2.vb-partial" },
+};
+
+static gint
+leftover_name_cmp(gconstpointer a, gconstpointer b)
+{
+    return strcmp(*(const char *const *) a, *(const char *const *) b);
+}
+
+static virStoragePoolPtr
+leftover_pool(virConnectPtr conn, const char *volumes)
+{
+    virStoragePoolPtr pool = virStoragePoolCreateXML(
+        conn, "<pool type='dir'><name>default</name><target><path>/images</path></target></pool>",
+        0);
+    g_auto(GStrv) names = g_strsplit(volumes, ",", -1);
+
+    ck_assert(pool != NULL);
+    for (guint i = 0; names[i] && *names[i]; i++) {
+        g_autofree char *xml = g_strdup_printf("<volume><name>%s</name>"
+                                               "<capacity>1048576</capacity></volume>",
+                                               names[i]);
+        virStorageVolPtr vol = virStorageVolCreateXML(pool, xml, 0);
+
+        ck_assert_msg(vol != NULL, "%s", virGetLastErrorMessage());
+        virStorageVolFree(vol);
+    }
+    return pool;
+}
+
+/* Row @i's hosts: guest c1 on @src (returned, transfer full), the
+ * leftovers and guest "other" on @dst. */
+static virDomainPtr
+leftover_setup(virConnectPtr src, virConnectPtr dst, int i)
+{
+    g_autofree char *other = NULL;
+    virDomainPtr dom;
+
+    virStoragePoolFree(leftover_pool(src, leftover_cases[i].src_volumes));
+    virStoragePoolFree(leftover_pool(dst, leftover_cases[i].dst_volumes));
+    dom = virDomainDefineXML(src, "<domain type='test'><name>c1</name><memory>65536</memory>"
+                                  "<vcpu>1</vcpu><os><type>hvm</type></os><devices>"
+                                  "<disk type='file' device='disk'><driver name='qemu' "
+                                  "type='qcow2'/><source file='/images/c1.qcow2'/>"
+                                  "<target dev='vda'/></disk></devices></domain>");
+    ck_assert_msg(dom != NULL, "%s", virGetLastErrorMessage());
+    if (leftover_cases[i].dst_disk) {
+        virDomainPtr o;
+
+        other = g_strdup_printf("<domain type='test'><name>other</name><memory>65536</memory>"
+                                "<vcpu>1</vcpu><os><type>hvm</type></os><devices>%s</devices>"
+                                "</domain>",
+                                leftover_cases[i].dst_disk);
+        o = virDomainDefineXML(dst, other);
+        ck_assert_msg(o != NULL, "%s", virGetLastErrorMessage());
+        virDomainFree(o);
+    }
+    return dom;
+}
+
+/* The volumes of @conn's pool "default", sorted, comma-separated. */
+static char *
+leftover_volumes(virConnectPtr conn)
+{
+    virStoragePoolPtr pool = virStoragePoolLookupByName(conn, "default");
+    g_autoptr(GPtrArray) names = g_ptr_array_new_with_free_func(g_free);
+    virStorageVolPtr *vols = NULL;
+    int n;
+
+    ck_assert(pool != NULL);
+    ck_assert(virStoragePoolRefresh(pool, 0) == 0);
+    n = virStoragePoolListAllVolumes(pool, &vols, 0);
+    ck_assert_int_ge(n, 0);
+    for (int i = 0; i < n; i++) {
+        g_ptr_array_add(names, g_strdup(virStorageVolGetName(vols[i])));
+        virStorageVolFree(vols[i]);
+    }
+    free(vols);
+    virStoragePoolFree(pool);
+    g_ptr_array_sort(names, leftover_name_cmp);
+    g_ptr_array_add(names, NULL);
+    return g_strjoinv(",", (char **) names->pdata);
+}
+
+static VbConfig *
+leftover_config(const char *dir, gboolean shared)
+{
+    VbConfig *config = g_new0(VbConfig, 1);
+    VbConfigPool *pool = g_new0(VbConfigPool, 1);
+
+    config->driver = g_strdup("libvirt");
+    config->connect_timeout_seconds = 5;
+    config->pools = g_ptr_array_new_with_free_func((GDestroyNotify) vb_config_pool_free);
+    pool->name = g_strdup("p1");
+    pool->shared_storage = shared;
+    pool->hosts = g_ptr_array_new_with_free_func((GDestroyNotify) vb_config_host_free);
+    for (guint i = 0; i < 2; i++) {
+        VbConfigHost *h = g_new0(VbConfigHost, 1);
+        g_autofree char *path = g_build_filename(dir, i ? "dst.xml" : "src.xml", NULL);
+
+        ck_assert(g_file_set_contents(path, "<node/>", -1, NULL));
+        h->name = g_strdup(i ? "dst" : "src");
+        h->uri = g_strdup_printf("test://%s", path);
+        g_ptr_array_add(pool->hosts, h);
+    }
+    g_ptr_array_add(config->pools, pool);
+    return config;
+}
+
+static void
+leftover_rmdir(const char *dir)
+{
+    for (guint i = 0; i < 2; i++) {
+        g_autofree char *path = g_build_filename(dir, i ? "dst.xml" : "src.xml", NULL);
+
+        g_unlink(path);
+    }
+    g_rmdir(dir);
+}
+
+START_TEST(test_cold_cleanup)
+{
+    g_autofree char *dir = g_dir_make_tmp("vb-cold-XXXXXX", NULL);
+    VbConfig *config = leftover_config(dir, leftover_cases[_i].shared);
+    g_autoptr(GError) error = NULL;
+    VbConn *conn = vb_driver_libvirt.open(config, &error);
+    virConnectPtr src, dst;
+    g_auto(GStrv) removed = NULL;
+    g_autofree char *joined = NULL, *left = NULL;
+
+    ck_assert_msg(conn != NULL, "%s", error ? error->message : "");
+    src = vb_lv_host_connect(vb_lv_conn_host(conn, "src"), &error);
+    dst = vb_lv_host_connect(vb_lv_conn_host(conn, "dst"), &error);
+    ck_assert(src && dst);
+    virDomainFree(leftover_setup(src, dst, _i));
+    removed = vb_driver_libvirt.cold_cleanup(conn, "c1", "src", "dst", &error);
+    ck_assert_msg(removed != NULL, "row %d: %s", _i, error ? error->message : "");
+    joined = g_strjoinv(",", removed);
+    ck_assert_msg(strcmp(joined, leftover_cases[_i].removed) == 0, "row %d: removed '%s'", _i,
+                  joined);
+    left = leftover_volumes(dst);
+    ck_assert_msg(strcmp(left, leftover_cases[_i].left) == 0, "row %d: left '%s'", _i, left);
+    /* The source is never touched. */
+    g_free(left);
+    left = leftover_volumes(src);
+    ck_assert_str_eq(left, leftover_cases[_i].src_volumes);
+    /* A guest the source does not have: an error, nothing removed. */
+    ck_assert_ptr_null(vb_driver_libvirt.cold_cleanup(conn, "nobody", "src", "dst", &error));
+    ck_assert_int_eq(error->code, VB_ERROR_NOT_FOUND);
+    virConnectClose(src);
+    virConnectClose(dst);
+    vb_driver_libvirt.close(conn);
+    vb_config_free(config);
+    leftover_rmdir(dir);
+}
+END_TEST
+
+START_TEST(test_cold_retry)
+{
+    g_autofree char *dir = g_dir_make_tmp("vb-cold-XXXXXX", NULL);
+    virConnectPtr src = cold_test_host(dir, "src.xml"), dst = cold_test_host(dir, "dst.xml");
+    virDomainPtr dom = leftover_setup(src, dst, _i);
+    g_autofree char *message = NULL, *left = NULL;
+    const char *what = NULL;
+    gboolean ok;
+
+    ok = vb_lv_cold_move(dom, dst, leftover_cases[_i].shared, FALSE, &what, &message);
+    if (leftover_cases[_i].move_message) {
+        ck_assert_msg(!ok, "row %d: moved", _i);
+        ck_assert_msg(g_str_has_prefix(message, leftover_cases[_i].move_message), "row %d: %s",
+                      _i, message);
+    } else {
+        ck_assert_msg(ok, "row %d: %s %s", _i, what, message ? message : "");
+    }
+    virResetLastError();
+    left = leftover_volumes(dst);
+    ck_assert_msg(strcmp(left, leftover_cases[_i].move_left) == 0, "row %d: left '%s'", _i, left);
+    virDomainFree(dom);
+    virConnectClose(src);
+    virConnectClose(dst);
+    leftover_rmdir(dir);
 }
 END_TEST
 
@@ -867,6 +1106,8 @@ drivers_suite(void)
     tcase_add_loop_test(tc, test_backoff_seconds, 0, G_N_ELEMENTS(backoff_cases));
     tcase_add_loop_test(tc, test_cold_move, 0, G_N_ELEMENTS(cold_cases));
     tcase_add_loop_test(tc, test_cold_move_nvram, 0, G_N_ELEMENTS(nvram_cases));
+    tcase_add_loop_test(tc, test_cold_cleanup, 0, G_N_ELEMENTS(leftover_cases));
+    tcase_add_loop_test(tc, test_cold_retry, 0, G_N_ELEMENTS(leftover_cases));
     suite_add_tcase(s, tc);
     return s;
 }

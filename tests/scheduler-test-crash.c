@@ -114,6 +114,99 @@ START_TEST(test_crash_reconcile)
 }
 END_TEST
 
+/* ------------------------------------------ cold move killed mid-copy */
+
+typedef struct {
+    guint cleaned;          /* events saying partial copies were removed */
+} ColdCounts;
+
+static void
+count_cleaned(const VbExecEvent *ev, gpointer data)
+{
+    ColdCounts *c = data;
+
+    if (ev->message && strstr(ev->message, "removed its partial copies on "))
+        c->cleaned++;
+}
+
+/* Two shut-off guests with 20 GiB of local disk each are cold-moved off h0;
+ * the program is killed while it copies them (vb_sim_kill_copier), leaving a
+ * partial copy of each on its destination. Reconciliation has the driver
+ * remove them (and journals it) before the retry: row 0 (retries left) moves
+ * both; row 1 (no retries) fails both moves but still removes the copies,
+ * the guests staying defined on their source. Without the clean-up every
+ * retry failed on "a volume of the same name exists" (row 0: nothing moved)
+ * and the copies stayed (row 1). */
+static const struct {
+    guint max_retries;
+    guint finished;
+} cold_rows[] = { { 2, 2 }, { 0, 0 } };
+
+START_TEST(test_crash_cold_copy)
+{
+    g_autoptr(VbInventory) inv = th_pool(3, 16, 65536, 100);
+    g_autoptr(VbPolicy) policy = vb_policy_new_default();
+    const char *const pairs[] = { "c0", "h1", "c1", "h2", NULL };
+    g_autoptr(VbPlan) plan = NULL;
+    g_autoptr(VbExecReport) r1 = NULL;
+    g_autoptr(VbExecReport) r2 = NULL;
+    g_autoptr(GError) error = NULL;
+    ColdCounts counts = { 0 };
+    VbExecOptions opts = { 0 };
+    VbInventory *sim;
+    VbJournal *restarted;
+    VbConn *conn;
+    ThDb db = { 0 };
+
+    vb_inventory_get_pool(inv, "p")->shared_storage = FALSE;
+    for (guint i = 0; i < 2; i++) {
+        g_autofree char *name = g_strdup_printf("c%u", i);
+
+        th_vm(inv, "h0", name, 1024, 20)->state = VB_VM_STATE_SHUTOFF;
+    }
+    policy->migration.max_retries = cold_rows[_i].max_retries;
+    plan = th_plan(inv, policy, VB_PLAN_EVACUATE, "h0", pairs);
+    ck_assert_int_eq(g_array_index(plan->moves, VbMove, 0).kind, VB_MOVE_COLD);
+    conn = vb_sim_conn_new(vb_inventory_copy(inv));
+    sim = vb_sim_conn_inventory(conn);
+    th_db_open(&db);
+    opts = (VbExecOptions){ .ops = &vb_driver_sim, .conn = conn, .policy = policy,
+                            .journal = db.journal, .now_unix = 1, .crash_after_starts = 2 };
+    r1 = vb_executor_run(&opts, inv, plan, &error);
+    ck_assert_msg(r1, "%s", error ? error->message : "");
+    ck_assert(r1->interrupted);
+    /* Half way through the copies (about 205 s each), the program dies. */
+    vb_driver_sim.sleep(conn, 100);
+    vb_sim_kill_copier(conn);
+    ck_assert_uint_eq(vb_sim_n_partial_copies(conn), 2);
+    ck_assert(vb_inventory_get_host(sim, "h1")->storage_free_gib < 995);
+    restarted = vb_journal_open(db.store, &error);
+    ck_assert_msg(restarted, "%s", error ? error->message : "");
+    opts.journal = restarted;
+    opts.crash_after_starts = 0;
+    opts.on_event = count_cleaned;
+    opts.user_data = &counts;
+    r2 = vb_executor_resume(&opts, &error);
+    ck_assert_msg(r2, "%s", error ? error->message : "");
+    ck_assert_uint_eq(r2->finished, cold_rows[_i].finished);
+    ck_assert_uint_eq(counts.cleaned, 2);
+    ck_assert_uint_eq(vb_sim_n_partial_copies(conn), 0);
+    /* Each guest defined exactly once: moved, or still on its source. */
+    for (guint i = 0; i < 2; i++) {
+        g_autoptr(GPtrArray) locs = vb_driver_sim.locate(conn, pairs[2 * i], NULL);
+
+        ck_assert_uint_eq(locs->len, 1);
+        ck_assert_str_eq(((VbVmLocation *) g_ptr_array_index(locs, 0))->host,
+                         cold_rows[_i].finished ? pairs[2 * i + 1] : "h0");
+    }
+    if (!cold_rows[_i].finished)
+        ck_assert_double_eq(vb_inventory_get_host(sim, "h1")->storage_free_gib, 1000);
+    vb_journal_free(restarted);
+    vb_driver_sim.close(conn);
+    th_db_close(&db);
+}
+END_TEST
+
 /* ----------------------------------------------------------------- lock */
 
 START_TEST(test_lock_held)
@@ -463,6 +556,7 @@ scheduler_suite_crash(Suite *s)
 
     tcase_add_loop_test(tc, test_crash_reconcile, 0, G_N_ELEMENTS(crash_gaps));
     tcase_add_loop_test(tc, test_reconcile_defined_twice, 0, G_N_ELEMENTS(twice_rows));
+    tcase_add_loop_test(tc, test_crash_cold_copy, 0, G_N_ELEMENTS(cold_rows));
     tcase_add_test(tc, test_lock_held);
     tcase_add_test(tc, test_lock_stale_dead_process);
     tcase_add_test(tc, test_lock_stale_reboot);
