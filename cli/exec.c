@@ -292,7 +292,7 @@ exec_exit_code(const VbExecReport *r)
         return VB_EXIT_INTERRUPTED;
     if (r->unplaced > 0)
         return VB_EXIT_UNPLACEABLE;
-    return r->failed + r->aborted + r->unknown > 0 ? VB_EXIT_FAILURE : VB_EXIT_OK;
+    return r->failed + r->aborted + r->unknown + r->host_down > 0 ? VB_EXIT_FAILURE : VB_EXIT_OK;
 }
 
 static VbExecReport *
@@ -388,6 +388,7 @@ print_report_json(VbCliContext *ctx, const VbExecReport *r, const char *title,
     vb_cli_json_add_int(b, "failed", r->failed);
     vb_cli_json_add_int(b, "aborted", r->aborted);
     vb_cli_json_add_int(b, "skipped", r->skipped);
+    vb_cli_json_add_int(b, "source_down", r->host_down);
     vb_cli_json_add_int(b, "unplaced", r->unplaced);
     json_builder_set_member_name(b, "duration_seconds");
     json_builder_add_double_value(b, r->ended_clock - r->started_clock);
@@ -471,6 +472,10 @@ vb_cli_print_report_on(VbCliContext *ctx, const VbExecReport *r, const char *tit
     fprintf(ctx->out, "%s: %u finished, %u failed, %u aborted, %u skipped, %u unplaced in %s\n",
             title, r->finished, r->failed, r->aborted, r->skipped, r->unplaced, took);
     print_report_stop(ctx->out, r);
+    if (r->host_down > 0)
+        fprintf(ctx->out, "%u move%s not started: the source stopped answering; those guests "
+                          "stay where they were (exit 1).\n",
+                r->host_down, r->host_down == 1 ? "" : "s");
     if (r->outcomes->len == 0)
         return;
     vb_cli_table_add(table, (const char *const[]){ "GUEST", "FROM", "TO", "OUTCOME", "TRIES",

@@ -611,9 +611,12 @@ exec_fill_pass(Exec *ex, VbInventory *inv, GError **error)
             if (!exec_set_state(ex, m, VB_MOVE_STATE_SKIPPED, VB_EXEC_SKIPPED, why, error))
                 return FALSE;
             exec_settle(ex, m);
-            /* Nothing to re-plan from a source that cannot be read. */
+            /* Nothing to re-plan from a source that cannot be read; the
+             * guest stays there, which the report counts as a failure. */
             if (!from || from->state != VB_HOST_STATE_DOWN)
                 g_ptr_array_add(ex->replan, g_strdup(m->vm));
+            else
+                ex->report->host_down++;
             continue;
         }
         if (!exec_start(ex, inv, m, error))

@@ -291,6 +291,9 @@ typedef struct {
     guint unknown;             /* left started: a host stopped answering, so
                                 * their end is unknown (the plan stays
                                 * unfinished; the next run reconciles them) */
+    guint host_down;           /* skipped because their source stopped
+                                * answering: the guest stays where it was
+                                * (counted in skipped too; a failure) */
     guint replans;             /* times the planner was called again */
     guint max_running;         /* most migrations in flight at once */
     double started_clock;      /* driver clock at start */

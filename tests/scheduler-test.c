@@ -454,6 +454,50 @@ START_TEST(test_destination_down_replans)
 }
 END_TEST
 
+/* The host being evacuated stops answering during the first migration:
+ * the queued moves are skipped as "source down" and counted in host_down
+ * (the CLI exits 1 on it); a destination lost instead is re-planned around
+ * and counts none. */
+static const struct {
+    const char *lost;
+    gboolean counted;
+} down_rows[] = {
+    { "h0", TRUE },
+    { "h1", FALSE },
+};
+
+START_TEST(test_source_down_counted)
+{
+    g_autoptr(VbInventory) inv = th_pool(3, 16, 65536, 100);
+    g_autoptr(VbPolicy) policy = vb_policy_new_default();
+    const char *pairs[] = { "a", "h1", "b", "h1", "c", "h1", NULL };
+    g_autoptr(VbPlan) plan = NULL;
+    g_autoptr(VbExecReport) r = NULL;
+    VbExecOptions opts = { 0 };
+    VbConn *conn;
+
+    th_vm(inv, "h0", "a", 4096, 0);
+    th_vm(inv, "h0", "b", 3072, 0);
+    th_vm(inv, "h0", "c", 2048, 0);
+    policy->migration.max_total = 1;
+    plan = th_plan(inv, policy, VB_PLAN_EVACUATE, "h0", pairs);
+    conn = vb_sim_conn_new(vb_inventory_copy(inv));
+    vb_sim_fail_host_at(conn, down_rows[_i].lost, 5); /* during the first migration */
+    opts = (VbExecOptions){ .ops = &vb_driver_sim, .conn = conn, .policy = policy, .now_unix = 1 };
+    r = vb_executor_run(&opts, inv, plan, NULL);
+    ck_assert_ptr_nonnull(r);
+    if (down_rows[_i].counted) {
+        ck_assert_uint_ge(r->host_down, 2);
+        ck_assert_str_eq(outcome_of(r, "c")->message,
+                         "c: not started: its source h0 is down (simulated failure at 5.0 s)");
+    } else {
+        ck_assert_uint_eq(r->host_down, 0);
+    }
+    ck_assert_uint_le(r->host_down, r->skipped);
+    vb_driver_sim.close(conn);
+}
+END_TEST
+
 /* The destination filled up after planning: the move is skipped with the
  * checker's reason; with another host it is re-planned there, without one
  * the guest stays and is reported unplaced. */
@@ -1005,6 +1049,7 @@ scheduler_suite(void)
     tcase_add_test(tc, test_abort_unanswered);
     tcase_add_test(tc, test_destination_down_replans);
     tcase_add_loop_test(tc, test_skip_when_no_longer_fits, 0, G_N_ELEMENTS(skip_has_alternative));
+    tcase_add_loop_test(tc, test_source_down_counted, 0, G_N_ELEMENTS(down_rows));
     tcase_add_test(tc, test_journal_before_acting);
     tcase_add_loop_test(tc, test_snapshot_failures, 0, G_N_ELEMENTS(flaky_rows));
     suite_add_tcase(s, tc);
