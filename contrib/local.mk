@@ -88,6 +88,7 @@ DISTCHECK_CONFIGURE_FLAGS = \
 	--with-bash-completion-dir='$$dc_install_base/share/bash-completion/completions'
 
 # make install into a temporary DESTDIR, checked file by file; the bash
-# completion driven in bash against the built program.
-TESTS += tests/install-test.sh tests/completion-test.sh
-EXTRA_DIST += tests/install-test.sh tests/completion-test.sh
+# completion driven in bash against the built program; the unit's hardening
+# (systemd-analyze security at most 3.0; skipped without systemd-analyze).
+TESTS += tests/install-test.sh tests/completion-test.sh tests/unit-security-test.sh
+EXTRA_DIST += tests/install-test.sh tests/completion-test.sh tests/unit-security-test.sh
