@@ -4,7 +4,8 @@
  *
  * A VbCollector borrows a driver connection, its ops and a store. Sampling
  * asks the driver for one VbSampleSet (the driver samples every host
- * concurrently), records it and prunes rows past retention. A snapshot asks
+ * concurrently), records it, rolls it up and prunes each level past its
+ * retention. A snapshot asks
  * the driver for the pool's topology and replaces its measured load with
  * the averages over the window, so that planning never acts on one noisy
  * sample. When the window holds no CPU interval yet (first run), or the last
@@ -30,7 +31,7 @@ struct _VbCollector {
     const VbDriverOps *ops;    /* borrowed */
     VbStore *store;            /* borrowed */
     guint window_seconds;      /* averages over this */
-    guint retention_seconds;   /* rows older than this are deleted */
+    VbHistoryRetention keep;   /* how long each level of the history stays */
     guint fresh_seconds;       /* a newest sample older than this is stale */
     double bootstrap_gap_s;    /* between the two first samples */
 };
@@ -48,10 +49,11 @@ vb_collector_new(VbConn *conn, const VbDriverOps *ops, VbStore *store, const VbC
     /* Zero means "not set" (a hand-built config): the defaults apply. */
     c->window_seconds = config->window_seconds ? config->window_seconds
                                                : VB_COLLECT_DEFAULT_WINDOW_S;
-    c->retention_seconds = config->retention_seconds ? config->retention_seconds
-                                                     : VB_COLLECT_DEFAULT_RETENTION_S;
     /* Retention shorter than the window would delete what planning needs. */
-    c->retention_seconds = MAX(c->retention_seconds, c->window_seconds);
+    vb_history_retention_init(&c->keep, c->window_seconds,
+                              MAX(config->retention_seconds ? config->retention_seconds
+                                                            : VB_COLLECT_DEFAULT_RETENTION_S,
+                                  c->window_seconds));
     /* With a daemon sampling every interval the history is always fresh;
      * without one, a snapshot samples before using the window. */
     c->fresh_seconds = config->sample_interval_seconds
@@ -80,17 +82,18 @@ vb_collector_sample(VbCollector *collector, GError **error)
 {
     g_autoptr(VbSampleSet) set = collector->ops->sample(collector->conn, error);
     gint64 now_us = 0;
-    guint deleted = 0;
+    VbHistoryPruned pruned;
 
     if (!set)
         return FALSE;
     if (!vb_history_record(collector->store, set, error) ||
         !vb_history_latest_time(collector->store, &now_us, error))
         return FALSE;
-    if (!vb_history_prune(collector->store, now_us, collector->retention_seconds, &deleted,
-                          error))
+    if (!vb_history_prune(collector->store, now_us, &collector->keep, &pruned, error))
         return FALSE;
-    g_debug("sampled %u hosts, pruned %u old samples", set->hosts->len, deleted);
+    g_debug("sampled %u hosts, pruned %u raw samples, %u 5-minute and %u hourly rows",
+            set->hosts->len, pruned.samples, pruned.rows[VB_HISTORY_FIVE_MIN],
+            pruned.rows[VB_HISTORY_HOUR]);
     return TRUE;
 }
 

@@ -8,7 +8,8 @@
  *   component in the table schema_versions(component, version).
  * - the history: every sample of every host and guest, turned from raw
  *   counters (drivers.h: VbSampleSet) into usage figures by the deltas between
- *   consecutive samples, kept for the configured retention.
+ *   consecutive samples, kept raw as long as the planning window needs it and
+ *   rolled up into 5-minute and hourly aggregates kept for the retention.
  * - the collector: samples a driver connection into the history, and gives
  *   planners a snapshot whose measured load is the average over the
  *   configured window, with a report of the window it used.
@@ -60,6 +61,18 @@ gboolean vb_store_migrate(VbStore *store, const char *component,
 gboolean vb_store_schema_version(VbStore *store, const char *component,
                                  guint *ret_version, GError **error);
 
+/* Keeps @data beside the connection under @key (the history's caches),
+ * freed with @destroy when replaced, when set to NULL, or when the store is
+ * freed (transfer full). */
+void vb_store_set_data(VbStore *store, const char *key, gpointer data,
+                       GDestroyNotify destroy);
+/* What vb_store_set_data() keeps under @key (transfer none), or NULL. */
+gpointer vb_store_get_data(VbStore *store, const char *key);
+/* SQLite's PRAGMA data_version in @ret_version: it changes when another
+ * connection (another process, or another store on the same file) commits,
+ * never for this connection's own commits. */
+gboolean vb_store_data_version(VbStore *store, gint64 *ret_version, GError **error);
+
 /* Runs an SQL script (no results). VB_ERROR_DATABASE on failure. */
 gboolean vb_store_exec(VbStore *store, const char *sql, GError **error);
 /* A prepared statement for @sql, cached by the store (transfer none): it is
@@ -96,17 +109,51 @@ gboolean vb_usage_vm_cpu(guint64 prev_cpu_ns, guint64 cpu_ns, gint64 elapsed_us,
 extern const char *const vb_history_schema[];
 extern const guint vb_history_schema_n_steps;
 
-/* Applies the history schema to @store (vb_store_migrate). */
+/* Applies the history schema to @store (vb_store_migrate); a database of an
+ * older version is upgraded in place, its rows carried over. */
 gboolean vb_history_init(VbStore *store, GError **error);
-/* Records one sample set: one row per host and per guest, with usage from
- * the deltas against each one's previous row (NULL usage when there is no
+/* Records one sample set: one raw row per host and per guest, with usage from
+ * the deltas against each one's previous raw row (NULL usage when there is no
  * previous row or the counters were reset). One transaction. */
 gboolean vb_history_record(VbStore *store, const VbSampleSet *set, GError **error);
-/* Deletes the samples (with their host and guest rows) older than
- * @now_us - @retention_seconds; the number of samples deleted goes in
- * @ret_deleted (may be NULL). */
-gboolean vb_history_prune(VbStore *store, gint64 now_us, guint retention_seconds,
-                          guint *ret_deleted, GError **error);
+
+/* The levels of the history, finest first: raw samples, then 5-minute and
+ * hourly aggregates (count, min/mean/max per metric) rolled up from the
+ * level below. */
+typedef enum {
+    VB_HISTORY_RAW,
+    VB_HISTORY_FIVE_MIN,
+    VB_HISTORY_HOUR,
+    VB_HISTORY_LEVEL_LAST
+} VbHistoryLevel;
+
+/* How long each level is kept, in seconds before the newest sample. */
+typedef struct {
+    guint keep_seconds[VB_HISTORY_LEVEL_LAST];
+} VbHistoryRetention;
+
+/* What vb_history_prune() deleted. */
+typedef struct {
+    guint samples;                      /* raw samples */
+    guint rows[VB_HISTORY_LEVEL_LAST];  /* host and guest rows, per level */
+    guint names;                        /* host and guest names no row used */
+} VbHistoryPruned;
+
+/* The retention of each level for a planning window and the configured
+ * retention (docs/collectors.md): raw rows for the window plus a margin
+ * (the window again, at least 10 minutes), 5-minute aggregates for a day
+ * (at most the retention, at least an hour), hourly ones for the retention.
+ * Can't fail. */
+void vb_history_retention_init(VbHistoryRetention *keep, guint window_seconds,
+                               guint retention_seconds);
+/* Rolls up every bucket the newest sample has passed into the level above,
+ * then deletes, per level, what is older than @now_us minus its retention:
+ * raw samples (with their rows) before the first sample at or after the
+ * cutoff, buckets that ended before it; names no row uses any more go with
+ * the hourly pass. One transaction; on failure nothing changes. What was
+ * deleted goes in @ret_pruned (may be NULL). */
+gboolean vb_history_prune(VbStore *store, gint64 now_us, const VbHistoryRetention *keep,
+                          VbHistoryPruned *ret_pruned, GError **error);
 /* The time of the newest sample in @ret_time_us (0 when there is none). */
 gboolean vb_history_latest_time(VbStore *store, gint64 *ret_time_us, GError **error);
 
@@ -164,6 +211,33 @@ GPtrArray *vb_history_hosts(VbStore *store, gint64 end_us, guint window_seconds,
                             VbWindow *ret_window, GError **error);
 GPtrArray *vb_history_vms(VbStore *store, gint64 end_us, guint window_seconds,
                           GError **error);
+
+/* Min, mean and max of one metric over a bucket; NAN where nothing was
+ * measured. */
+typedef struct {
+    double min, mean, max;
+} VbStat;
+
+/* One row of an aggregate level. */
+typedef struct {
+    char *host;              /* owned */
+    char *vm;                /* owned; NULL for a host's row */
+    gint64 bucket_us;        /* start of the bucket */
+    guint n_samples;         /* raw samples it sums up */
+    guint n_up;              /* of which the host was up (hosts only) */
+    VbStat cpu;              /* 0..1, means weighted by interval length */
+    VbStat memory_mib;       /* host: used; guest: RSS */
+    VbStat storage_used_gib; /* hosts only */
+} VbAggregate;
+
+void vb_aggregate_free(VbAggregate *a);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(VbAggregate, vb_aggregate_free)
+
+/* The rows of @level (VB_HISTORY_FIVE_MIN or VB_HISTORY_HOUR) whose bucket
+ * starts in [@from_us, @to_us), hosts then guests, each by bucket and name
+ * (transfer full GPtrArray of VbAggregate *). */
+GPtrArray *vb_history_aggregates(VbStore *store, VbHistoryLevel level, gint64 from_us,
+                                 gint64 to_us, GError **error);
 
 /* ------------------------------------------------------------- collector */
 

@@ -2,26 +2,33 @@
  * history.c: samples into the database (component "history").
  *
  * Each VbSampleSet becomes one row of `samples` (its time is the newest of
- * its hosts' wall clocks), one row per host in `host_samples` and one per
- * guest in `vm_samples`. Rows keep the raw counters, so that the next sample
- * (from this process or a later one) can take its delta against them, and the
- * usage derived from the delta with the previous row of the same host (of the
- * same guest on the same host), with the interval it covers. An interval
- * whose counters went backwards (reboot, restart, migration) or whose driver
- * clock did not advance gets no usage (NULL): it is skipped, not guessed.
+ * its hosts' wall clocks), one raw row per host in `host_raw` and one per
+ * guest in `vm_raw`, in one transaction. Hosts and guests are integer ids of
+ * the name tables `hosts` and `vms`. Raw rows keep the counters, so that the
+ * next sample (from this process or a later one) can take its delta against
+ * them, and the usage derived from the delta with the previous row of the
+ * same host (of the same guest on the same host), with the interval it
+ * covers. An interval whose counters went backwards (reboot, restart,
+ * migration) or whose driver clock did not advance gets no usage (NULL): it
+ * is skipped, not guessed. Raw rows live only as long as the planning window
+ * needs them; history-rollup.c rolls them up into 5-minute and hourly
+ * aggregates and prunes every level.
  *
- * Workload: one insert per host and guest per sample (thousands of rows in one
- * transaction with cached statements), one indexed lookup of the previous
- * row for each, and a prune by time after each sample. Rows of a sample are
- * deleted with it (foreign keys, ON DELETE CASCADE).
+ * Workload: one append per host and guest per sample (raw tables are keyed
+ * by sample first and rows are written in key order, so the b-tree only
+ * grows at its end), with the ids and previous counters from the store's
+ * cache (history-cache.c): no read per row. 200,000 guests per sample.
  */
 #include "config.h"
 
-#include "collectors/collectors.h"
+#include <stdlib.h>
+
+#include "collectors/history-priv.h"
 
 /* Version n of the schema is steps 0..n-1; never edit a released step, add
- * one. */
+ * one. docs/collectors.md describes every version and the upgrade. */
 const char *const vb_history_schema[] = {
+    /* 1: names as text in every row, rows deleted with their sample. */
     "CREATE TABLE samples ("
     "  id INTEGER PRIMARY KEY,"
     "  time_us INTEGER NOT NULL);"
@@ -61,17 +68,102 @@ const char *const vb_history_schema[] = {
     "  disk_allocation_mib INTEGER NOT NULL,"
     "  PRIMARY KEY (vm, host, sample));"
     "CREATE INDEX vm_samples_sample ON vm_samples(sample);",
+    /* 2: integer ids (name tables), raw rows keyed by sample (no cascade:
+     * pruning deletes ranges), aggregates per level, rollup progress. The
+     * rows of version 1 are carried over. */
+    "CREATE TABLE hosts (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE);"
+    "CREATE TABLE vms (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE);"
+    "INSERT INTO hosts(name) SELECT host FROM host_samples UNION SELECT host FROM vm_samples;"
+    "INSERT INTO vms(name) SELECT DISTINCT vm FROM vm_samples ORDER BY vm;"
+    "CREATE TABLE host_raw ("
+    "  sample INTEGER NOT NULL,"
+    "  host INTEGER NOT NULL,"
+    "  time_us INTEGER NOT NULL,"
+    "  mono_us INTEGER NOT NULL,"
+    "  up INTEGER NOT NULL,"
+    "  reason TEXT,"
+    "  cpu_cores INTEGER NOT NULL,"
+    "  cpu_busy_ns INTEGER NOT NULL,"
+    "  cpu_total_ns INTEGER NOT NULL,"
+    "  cpu_usage REAL,"
+    "  interval_us INTEGER,"
+    "  memory_total_mib INTEGER NOT NULL,"
+    "  memory_free_mib INTEGER NOT NULL,"
+    "  storage_total_gib REAL NOT NULL,"
+    "  storage_free_gib REAL NOT NULL,"
+    "  n_vms INTEGER NOT NULL,"
+    "  n_running INTEGER NOT NULL,"
+    "  PRIMARY KEY (sample, host)) WITHOUT ROWID;"
+    "INSERT INTO host_raw SELECT h.sample, n.id, h.time_us, h.mono_us, h.up, h.reason,"
+    "  h.cpu_cores, h.cpu_busy_ns, h.cpu_total_ns, h.cpu_usage, h.interval_us,"
+    "  h.memory_total_mib, h.memory_free_mib, h.storage_total_gib, h.storage_free_gib,"
+    "  h.n_vms, h.n_running"
+    "  FROM host_samples h JOIN hosts n ON n.name = h.host ORDER BY h.sample, n.id;"
+    "CREATE TABLE vm_raw ("
+    "  sample INTEGER NOT NULL,"
+    "  vm INTEGER NOT NULL,"
+    "  host INTEGER NOT NULL,"
+    "  running INTEGER NOT NULL,"
+    "  vcpus INTEGER NOT NULL,"
+    "  cpu_time_ns INTEGER NOT NULL,"
+    "  cpu_usage REAL,"
+    "  interval_us INTEGER,"
+    "  memory_mib INTEGER NOT NULL,"
+    "  rss_mib INTEGER NOT NULL,"
+    "  disk_allocation_mib INTEGER NOT NULL,"
+    "  PRIMARY KEY (sample, vm, host)) WITHOUT ROWID;"
+    "INSERT INTO vm_raw SELECT v.sample, n.id, hn.id, v.running, v.vcpus, v.cpu_time_ns,"
+    "  v.cpu_usage, v.interval_us, v.memory_mib, v.rss_mib, v.disk_allocation_mib"
+    "  FROM vm_samples v JOIN vms n ON n.name = v.vm JOIN hosts hn ON hn.name = v.host"
+    "  ORDER BY v.sample, n.id, hn.id;"
+    "DROP TABLE vm_samples;"
+    "DROP TABLE host_samples;"
+    "CREATE TABLE host_agg ("
+    "  level INTEGER NOT NULL,"
+    "  bucket_us INTEGER NOT NULL,"
+    "  host INTEGER NOT NULL,"
+    "  n_samples INTEGER NOT NULL,"
+    "  n_up INTEGER NOT NULL,"
+    "  cpu_us INTEGER,"
+    "  cpu_min REAL, cpu_mean REAL, cpu_max REAL,"
+    "  memory_used_min REAL, memory_used_mean REAL, memory_used_max REAL,"
+    "  memory_total_mib REAL,"
+    "  storage_used_min REAL, storage_used_mean REAL, storage_used_max REAL,"
+    "  storage_total_gib REAL,"
+    "  PRIMARY KEY (level, bucket_us, host)) WITHOUT ROWID;"
+    "CREATE TABLE vm_agg ("
+    "  level INTEGER NOT NULL,"
+    "  bucket_us INTEGER NOT NULL,"
+    "  vm INTEGER NOT NULL,"
+    "  host INTEGER NOT NULL,"
+    "  n_samples INTEGER NOT NULL,"
+    "  cpu_us INTEGER,"
+    "  cpu_min REAL, cpu_mean REAL, cpu_max REAL,"
+    "  rss_min INTEGER, rss_mean REAL, rss_max INTEGER,"
+    "  PRIMARY KEY (level, bucket_us, vm, host)) WITHOUT ROWID;"
+    "CREATE TABLE history_rollups ("
+    "  level INTEGER PRIMARY KEY,"
+    "  done_us INTEGER NOT NULL);",
 };
 const guint vb_history_schema_n_steps = G_N_ELEMENTS(vb_history_schema);
 
 gboolean
 vb_history_init(VbStore *store, GError **error)
 {
+    /* A cache from before the upgrade would name tables that are gone. */
+    vb_history_cache_drop(store);
     return vb_store_migrate(store, "history", vb_history_schema, vb_history_schema_n_steps,
                             error);
 }
 
 /* ------------------------------------------------------------- recording */
+
+/* One guest row to write: its ids (the sort key) and where its figures are. */
+typedef struct {
+    guint vm_id, host_id;
+    const VbHostSample *hs;
+    const VbVmSample *vs;
+} VmRow;
 
 static gint64
 sample_set_time(const VbSampleSet *set)
@@ -111,70 +203,40 @@ bind_usage(sqlite3_stmt *stmt, int col, gboolean have, double usage, gint64 inte
     }
 }
 
-/* Steps @stmt once, for the previous row of a host or guest; *ret_row says
- * whether there is one (its columns are then readable until the caller
- * resets @stmt). On a database error @stmt is reset and FALSE returned. */
+/* The CPU usage of @hs over the interval since the host's previous row
+ * (@prev, may be NULL); FALSE when there is none. */
 static gboolean
-step_previous(VbStore *store, sqlite3_stmt *stmt, gboolean *ret_row, GError **error)
+host_usage(const VbHostSample *hs, const VbHistoryLast *prev, double *ret_usage,
+           gint64 *ret_interval)
 {
-    int rc = sqlite3_step(stmt);
-
-    *ret_row = rc == SQLITE_ROW;
-    if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
-        sqlite3_reset(stmt);
-        return vb_store_error(store, error, "cannot read history");
-    }
-    return TRUE;
-}
-
-/* The CPU usage of @hs over the interval since the host's previous row. */
-static gboolean
-host_usage(VbStore *store, const VbHostSample *hs, gint64 sample_id, gboolean *ret_have,
-           double *ret_usage, gint64 *ret_interval, GError **error)
-{
-    sqlite3_stmt *stmt = vb_store_prepare(
-        store,
-        "SELECT up, mono_us, cpu_busy_ns, cpu_total_ns, time_us FROM host_samples"
-        " WHERE host = ?1 AND sample < ?2 ORDER BY sample DESC LIMIT 1",
-        error);
-    gboolean row;
-
-    *ret_have = FALSE;
-    if (!stmt)
+    if (!prev || !hs->up || !prev->up)
         return FALSE;
-    sqlite3_bind_text(stmt, 1, hs->host, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(stmt, 2, sample_id);
-    if (!step_previous(store, stmt, &row, error))
-        return FALSE;
-    if (row && hs->up && sqlite3_column_int(stmt, 0)) {
-        gint64 interval = hs->monotonic_us - sqlite3_column_int64(stmt, 1);
-
-        *ret_interval = interval;
-        *ret_have = interval > 0 &&
-                    vb_usage_host_cpu((guint64) sqlite3_column_int64(stmt, 2),
-                                      (guint64) sqlite3_column_int64(stmt, 3), hs->cpu_busy_ns,
-                                      hs->cpu_total_ns, ret_usage);
-    }
-    sqlite3_reset(stmt);
-    return TRUE;
+    *ret_interval = hs->monotonic_us - prev->mono_us;
+    return *ret_interval > 0 && vb_usage_host_cpu(prev->busy_ns, prev->total_ns,
+                                                  hs->cpu_busy_ns, hs->cpu_total_ns,
+                                                  ret_usage);
 }
 
 static gboolean
-record_host(VbStore *store, const VbHostSample *hs, gint64 sample_id, GError **error)
+record_host(VbStore *store, VbHistoryCache *cache, const VbHostSample *hs, guint host_id,
+            gint64 sample_id, GError **error)
 {
+    VbHistoryLast last = { .key = host_id, .sample = sample_id, .mono_us = hs->monotonic_us,
+                           .busy_ns = hs->cpu_busy_ns, .total_ns = hs->cpu_total_ns,
+                           .up = hs->up };
+    gboolean found;
+    VbHistoryLast *slot = vb_history_cache_slot(cache, host_id, &found);
     sqlite3_stmt *stmt;
-    gboolean have = FALSE;
     double usage = 0.0;
     gint64 interval = 0;
+    gboolean have = host_usage(hs, found ? slot : NULL, &usage, &interval);
     guint n_running = 0;
 
-    if (!host_usage(store, hs, sample_id, &have, &usage, &interval, error))
-        return FALSE;
     for (guint i = 0; hs->vms && i < hs->vms->len; i++)
         n_running += g_array_index(hs->vms, VbVmSample, i).running ? 1 : 0;
     stmt = vb_store_prepare(
         store,
-        "INSERT OR REPLACE INTO host_samples(sample, host, time_us, mono_us, up, reason,"
+        "INSERT OR REPLACE INTO host_raw(sample, host, time_us, mono_us, up, reason,"
         " cpu_cores, cpu_busy_ns, cpu_total_ns, cpu_usage, interval_us, memory_total_mib,"
         " memory_free_mib, storage_total_gib, storage_free_gib, n_vms, n_running)"
         " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)",
@@ -182,7 +244,7 @@ record_host(VbStore *store, const VbHostSample *hs, gint64 sample_id, GError **e
     if (!stmt)
         return FALSE;
     sqlite3_bind_int64(stmt, 1, sample_id);
-    sqlite3_bind_text(stmt, 2, hs->host, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(stmt, 2, host_id);
     sqlite3_bind_int64(stmt, 3, hs->timestamp_us);
     sqlite3_bind_int64(stmt, 4, hs->monotonic_us);
     sqlite3_bind_int(stmt, 5, hs->up ? 1 : 0);
@@ -197,89 +259,112 @@ record_host(VbStore *store, const VbHostSample *hs, gint64 sample_id, GError **e
     sqlite3_bind_double(stmt, 15, hs->storage_free_gib);
     sqlite3_bind_int64(stmt, 16, hs->vms ? hs->vms->len : 0);
     sqlite3_bind_int64(stmt, 17, n_running);
-    return vb_store_step_done(store, stmt, error);
-}
-
-/* The CPU usage of @vs over the interval since its previous row on the same
- * host; only when it was running at both ends. */
-static gboolean
-vm_usage(VbStore *store, const VbHostSample *hs, const VbVmSample *vs, gint64 sample_id,
-         gboolean *ret_have, double *ret_usage, gint64 *ret_interval, GError **error)
-{
-    sqlite3_stmt *stmt = vb_store_prepare(
-        store,
-        "SELECT running, mono_us, cpu_time_ns FROM vm_samples"
-        " WHERE vm = ?1 AND host = ?2 AND sample < ?3 ORDER BY sample DESC LIMIT 1",
-        error);
-    gboolean row;
-
-    *ret_have = FALSE;
-    if (!stmt)
+    if (!vb_store_step_done(store, stmt, error))
         return FALSE;
-    sqlite3_bind_text(stmt, 1, vs->name, -1, SQLITE_STATIC);
-    sqlite3_bind_text(stmt, 2, hs->host, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(stmt, 3, sample_id);
-    if (!step_previous(store, stmt, &row, error))
-        return FALSE;
-    if (row && vs->running && sqlite3_column_int(stmt, 0)) {
-        *ret_interval = hs->monotonic_us - sqlite3_column_int64(stmt, 1);
-        *ret_have = vb_usage_vm_cpu((guint64) sqlite3_column_int64(stmt, 2), vs->cpu_time_ns,
-                                    *ret_interval, vs->vcpus, ret_usage);
-    }
-    sqlite3_reset(stmt);
+    *slot = last;
     return TRUE;
 }
 
+/* The CPU usage of a guest over the interval since its previous row on the
+ * same host (@prev, may be NULL); only when it was running at both ends. */
 static gboolean
-record_vm(VbStore *store, const VbHostSample *hs, const VbVmSample *vs, gint64 sample_id,
+vm_usage(const VmRow *r, const VbHistoryLast *prev, double *ret_usage, gint64 *ret_interval)
+{
+    if (!prev || !r->vs->running || !prev->up)
+        return FALSE;
+    *ret_interval = r->hs->monotonic_us - prev->mono_us;
+    return vb_usage_vm_cpu(prev->busy_ns, r->vs->cpu_time_ns, *ret_interval, r->vs->vcpus,
+                           ret_usage);
+}
+
+static gboolean
+record_vm(VbStore *store, VbHistoryCache *cache, const VmRow *r, gint64 sample_id,
           GError **error)
 {
+    const VbVmSample *vs = r->vs;
+    VbHistoryLast last = { .key = vb_history_vm_key(r->vm_id, r->host_id), .sample = sample_id,
+                           .mono_us = r->hs->monotonic_us, .busy_ns = vs->cpu_time_ns,
+                           .up = vs->running };
+    gboolean found;
+    VbHistoryLast *slot = vb_history_cache_slot(cache, last.key, &found);
     sqlite3_stmt *stmt;
-    gboolean have = FALSE;
     double usage = 0.0;
     gint64 interval = 0;
+    gboolean have = vm_usage(r, found ? slot : NULL, &usage, &interval);
 
-    if (!vm_usage(store, hs, vs, sample_id, &have, &usage, &interval, error))
-        return FALSE;
     stmt = vb_store_prepare(
         store,
-        "INSERT OR REPLACE INTO vm_samples(sample, vm, host, mono_us, running, vcpus,"
-        " cpu_time_ns, cpu_usage, interval_us, memory_mib, rss_mib, disk_allocation_mib)"
-        " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+        "INSERT OR REPLACE INTO vm_raw(sample, vm, host, running, vcpus, cpu_time_ns,"
+        " cpu_usage, interval_us, memory_mib, rss_mib, disk_allocation_mib)"
+        " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
         error);
     if (!stmt)
         return FALSE;
     sqlite3_bind_int64(stmt, 1, sample_id);
-    sqlite3_bind_text(stmt, 2, vs->name, -1, SQLITE_STATIC);
-    sqlite3_bind_text(stmt, 3, hs->host, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(stmt, 4, hs->monotonic_us);
-    sqlite3_bind_int(stmt, 5, vs->running ? 1 : 0);
-    sqlite3_bind_int64(stmt, 6, vs->vcpus);
-    sqlite3_bind_int64(stmt, 7, (gint64) vs->cpu_time_ns);
-    bind_usage(stmt, 8, have, usage, interval);
-    sqlite3_bind_int64(stmt, 10, (gint64) vs->memory_mib);
-    sqlite3_bind_int64(stmt, 11, (gint64) vs->rss_mib);
-    sqlite3_bind_int64(stmt, 12, (gint64) vs->disk_allocation_mib);
-    return vb_store_step_done(store, stmt, error);
+    sqlite3_bind_int64(stmt, 2, r->vm_id);
+    sqlite3_bind_int64(stmt, 3, r->host_id);
+    sqlite3_bind_int(stmt, 4, vs->running ? 1 : 0);
+    sqlite3_bind_int64(stmt, 5, vs->vcpus);
+    sqlite3_bind_int64(stmt, 6, (gint64) vs->cpu_time_ns);
+    bind_usage(stmt, 7, have, usage, interval);
+    sqlite3_bind_int64(stmt, 9, (gint64) vs->memory_mib);
+    sqlite3_bind_int64(stmt, 10, (gint64) vs->rss_mib);
+    sqlite3_bind_int64(stmt, 11, (gint64) vs->disk_allocation_mib);
+    if (!vb_store_step_done(store, stmt, error))
+        return FALSE;
+    *slot = last;
+    return TRUE;
+}
+
+static int
+vm_row_cmp(const void *a, const void *b)
+{
+    const VmRow *x = a, *y = b;
+
+    if (x->vm_id != y->vm_id)
+        return x->vm_id < y->vm_id ? -1 : 1;
+    return x->host_id < y->host_id ? -1 : x->host_id > y->host_id;
+}
+
+/* Writes the host rows, and collects the guest rows of up hosts in @rows. */
+static gboolean
+record_hosts(VbStore *store, VbHistoryCache *cache, const VbSampleSet *set, gint64 sample_id,
+             GArray *rows, GError **error)
+{
+    for (guint i = 0; i < set->hosts->len; i++) {
+        const VbHostSample *hs = g_ptr_array_index(set->hosts, i);
+        guint host_id;
+
+        if (!vb_history_cache_id(store, cache, FALSE, hs->host, &host_id, error) ||
+            !record_host(store, cache, hs, host_id, sample_id, error))
+            return FALSE;
+        for (guint j = 0; hs->up && hs->vms && j < hs->vms->len; j++) {
+            VmRow r = { .host_id = host_id, .hs = hs,
+                        .vs = &g_array_index(hs->vms, VbVmSample, j) };
+
+            if (!vb_history_cache_id(store, cache, TRUE, r.vs->name, &r.vm_id, error))
+                return FALSE;
+            g_array_append_val(rows, r);
+        }
+    }
+    return TRUE;
 }
 
 static gboolean
 record_set(VbStore *store, const VbSampleSet *set, GError **error)
 {
+    VbHistoryCache *cache = vb_history_cache_get(store, error);
+    g_autoptr(GArray) rows = g_array_new(FALSE, FALSE, sizeof(VmRow));
     gint64 sample_id;
 
-    if (!insert_sample(store, sample_set_time(set), &sample_id, error))
+    if (!cache || !insert_sample(store, sample_set_time(set), &sample_id, error) ||
+        !record_hosts(store, cache, set, sample_id, rows, error))
         return FALSE;
-    for (guint i = 0; i < set->hosts->len; i++) {
-        const VbHostSample *hs = g_ptr_array_index(set->hosts, i);
-
-        if (!record_host(store, hs, sample_id, error))
+    /* In key order, every insert lands at the end of the table's b-tree. */
+    qsort(rows->data, rows->len, sizeof(VmRow), vm_row_cmp);
+    for (guint i = 0; i < rows->len; i++)
+        if (!record_vm(store, cache, &g_array_index(rows, VmRow, i), sample_id, error))
             return FALSE;
-        for (guint j = 0; hs->up && hs->vms && j < hs->vms->len; j++)
-            if (!record_vm(store, hs, &g_array_index(hs->vms, VbVmSample, j), sample_id,
-                           error))
-                return FALSE;
-    }
     return TRUE;
 }
 
@@ -292,27 +377,10 @@ vb_history_record(VbStore *store, const VbSampleSet *set, GError **error)
         return FALSE;
     if (!record_set(store, set, error) || !vb_store_commit(store, error)) {
         vb_store_rollback(store);
+        /* The cache took this sample's names and counters: forget them. */
+        vb_history_cache_drop(store);
         return FALSE;
     }
-    return TRUE;
-}
-
-/* ------------------------------------------------------------- retention */
-
-gboolean
-vb_history_prune(VbStore *store, gint64 now_us, guint retention_seconds, guint *ret_deleted,
-                 GError **error)
-{
-    sqlite3_stmt *stmt = vb_store_prepare(store, "DELETE FROM samples WHERE time_us < ?1",
-                                          error);
-
-    if (!stmt)
-        return FALSE;
-    sqlite3_bind_int64(stmt, 1, now_us - (gint64) retention_seconds * G_USEC_PER_SEC);
-    if (!vb_store_step_done(store, stmt, error))
-        return FALSE;
-    if (ret_deleted)
-        *ret_deleted = (guint) sqlite3_changes(vb_store_db(store));
     return TRUE;
 }
 

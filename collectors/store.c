@@ -36,6 +36,7 @@ struct _VbStore {
     char *path;            /* as given to vb_store_open() */
     sqlite3 *db;           /* open connection, or NULL while half-built */
     GHashTable *stmts;     /* SQL text -> sqlite3_stmt * (owned) */
+    GHashTable *data;      /* key -> what a component keeps beside the connection */
 };
 
 gboolean
@@ -96,6 +97,22 @@ store_precreate(const char *path)
         close(fd);
 }
 
+/* What vb_store_set_data() keeps: the data and how to free it. */
+typedef struct {
+    gpointer data;
+    GDestroyNotify destroy;
+} StoreData;
+
+static void
+store_data_free(gpointer p)
+{
+    StoreData *d = p;
+
+    if (d->destroy)
+        d->destroy(d->data);
+    g_free(d);
+}
+
 static const char store_setup_sql[] =
     "PRAGMA journal_mode=WAL;"
     "PRAGMA synchronous=NORMAL;"
@@ -113,6 +130,7 @@ vb_store_open(const char *path, GError **error)
     g_return_val_if_fail(path != NULL, NULL);
     store->path = g_strdup(path);
     store->stmts = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, stmt_finalize);
+    store->data = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, store_data_free);
     if (!store_make_parent(path, error))
         return NULL;
     store_precreate(path);
@@ -137,6 +155,8 @@ vb_store_free(VbStore *store)
 {
     if (!store)
         return;
+    if (store->data)
+        g_hash_table_destroy(store->data);
     /* Statements first: sqlite3_close() refuses while some are alive. */
     if (store->stmts)
         g_hash_table_destroy(store->stmts);
@@ -156,6 +176,45 @@ sqlite3 *
 vb_store_db(VbStore *store)
 {
     return store->db;
+}
+
+void
+vb_store_set_data(VbStore *store, const char *key, gpointer data, GDestroyNotify destroy)
+{
+    StoreData *d;
+
+    if (!data) {
+        g_hash_table_remove(store->data, key);
+        return;
+    }
+    d = g_new0(StoreData, 1);
+    d->data = data;
+    d->destroy = destroy;
+    g_hash_table_replace(store->data, g_strdup(key), d);
+}
+
+gpointer
+vb_store_get_data(VbStore *store, const char *key)
+{
+    StoreData *d = g_hash_table_lookup(store->data, key);
+
+    return d ? d->data : NULL;
+}
+
+gboolean
+vb_store_data_version(VbStore *store, gint64 *ret_version, GError **error)
+{
+    sqlite3_stmt *stmt = vb_store_prepare(store, "PRAGMA data_version", error);
+
+    if (!stmt)
+        return FALSE;
+    if (sqlite3_step(stmt) != SQLITE_ROW) {
+        sqlite3_reset(stmt);
+        return vb_store_error(store, error, "cannot read the data version");
+    }
+    *ret_version = sqlite3_column_int64(stmt, 0);
+    sqlite3_reset(stmt);
+    return TRUE;
 }
 
 gboolean

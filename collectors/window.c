@@ -10,9 +10,12 @@
  * status at once even though its rows stay until retention.
  *
  * Workload: a handful of grouped queries per call, each one pass over the
- * rows of the window (indexed by sample time).
+ * raw rows of the window (samples indexed by time, rows keyed by sample),
+ * names joined from the name tables.
  */
 #include "config.h"
+
+#include <math.h>
 
 #include "collectors/collectors.h"
 
@@ -95,10 +98,10 @@ hosts_latest(VbStore *store, gint64 end_us, GPtrArray *out, GHashTable *by_name,
 {
     sqlite3_stmt *stmt = vb_store_prepare(
         store,
-        "SELECT host, up, reason, time_us, cpu_usage, memory_total_mib - memory_free_mib,"
+        "SELECT n.name, up, reason, time_us, cpu_usage, memory_total_mib - memory_free_mib,"
         " memory_total_mib, storage_total_gib - storage_free_gib, storage_total_gib,"
-        " n_vms, n_running FROM host_samples WHERE sample ="
-        " (SELECT max(id) FROM samples WHERE time_us <= ?1) ORDER BY host",
+        " n_vms, n_running FROM host_raw JOIN hosts n ON n.id = host WHERE sample ="
+        " (SELECT max(id) FROM samples WHERE time_us <= ?1) ORDER BY n.name",
         error);
     int rc;
 
@@ -136,14 +139,14 @@ hosts_average(VbStore *store, gint64 start_us, gint64 end_us, GHashTable *by_nam
 {
     sqlite3_stmt *stmt = vb_store_prepare(
         store,
-        "SELECT h.host, count(*),"
+        "SELECT n.name, count(*),"
         " sum(CASE WHEN " HOST_IN_WINDOW " THEN 1 ELSE 0 END),"
         " sum(CASE WHEN " HOST_IN_WINDOW " THEN h.cpu_usage * h.interval_us END)"
         " / sum(CASE WHEN " HOST_IN_WINDOW " THEN h.interval_us END),"
         " avg(h.memory_total_mib - h.memory_free_mib), avg(h.memory_total_mib),"
         " avg(h.storage_total_gib - h.storage_free_gib), avg(h.storage_total_gib),"
         " min(s.time_us), max(s.time_us)"
-        " FROM host_samples h JOIN samples s ON s.id = h.sample"
+        " FROM samples s JOIN host_raw h ON h.sample = s.id JOIN hosts n ON n.id = h.host"
         " WHERE s.time_us > ?1 AND s.time_us <= ?2 AND h.up GROUP BY h.host",
         error);
     int rc;
@@ -198,15 +201,16 @@ vb_history_vms(VbStore *store, gint64 end_us, guint window_seconds, GError **err
 
     if (end_us == 0 && !vb_history_latest_time(store, &end_us, error))
         return NULL;
-    /* The bare column `host` comes from the row of max(v.sample) (SQLite). */
+    /* The bare column hn.name comes from the row of max(v.sample) (SQLite). */
     stmt = vb_store_prepare(
         store,
-        "SELECT v.vm, v.host, max(v.sample),"
+        "SELECT n.name, hn.name, max(v.sample),"
         " sum(CASE WHEN " VM_IN_WINDOW " THEN 1 ELSE 0 END),"
         " sum(CASE WHEN " VM_IN_WINDOW " THEN v.cpu_usage * v.interval_us END)"
         " / sum(CASE WHEN " VM_IN_WINDOW " THEN v.interval_us END)"
-        " FROM vm_samples v JOIN samples s ON s.id = v.sample"
-        " WHERE s.time_us > ?1 AND s.time_us <= ?2 GROUP BY v.vm ORDER BY v.vm",
+        " FROM samples s JOIN vm_raw v ON v.sample = s.id JOIN vms n ON n.id = v.vm"
+        " JOIN hosts hn ON hn.id = v.host"
+        " WHERE s.time_us > ?1 AND s.time_us <= ?2 GROUP BY v.vm ORDER BY n.name",
         error);
     if (!stmt)
         return NULL;
@@ -241,4 +245,88 @@ vb_window_describe(const VbWindow *window)
     return g_strdup_printf("window %u s: %u sample%s over %.*f s", window->window_seconds,
                            window->n_samples, window->n_samples == 1 ? "" : "s",
                            span < 10.0 ? 1 : 0, span);
+}
+
+/* ------------------------------------------------------------ aggregates */
+
+void
+vb_aggregate_free(VbAggregate *a)
+{
+    if (!a)
+        return;
+    g_free(a->host);
+    g_free(a->vm);
+    g_free(a);
+}
+
+/* Columns @col..@col+2 as a VbStat (NAN for NULL). */
+static VbStat
+column_stat(sqlite3_stmt *stmt, int col)
+{
+    VbStat st = {
+        .min = column_double_or(stmt, col, NAN),
+        .mean = column_double_or(stmt, col + 1, NAN),
+        .max = column_double_or(stmt, col + 2, NAN),
+    };
+
+    return st;
+}
+
+/* Columns: host, vm (NULL for hosts), bucket, samples, up, then cpu, memory
+ * and storage as min/mean/max triples. */
+static gboolean
+read_aggregates(VbStore *store, const char *sql, VbHistoryLevel level, gint64 from_us,
+                gint64 to_us, GPtrArray *out, GError **error)
+{
+    sqlite3_stmt *stmt = vb_store_prepare(store, sql, error);
+    int rc;
+
+    if (!stmt)
+        return FALSE;
+    sqlite3_bind_int64(stmt, 1, level);
+    sqlite3_bind_int64(stmt, 2, from_us);
+    sqlite3_bind_int64(stmt, 3, to_us);
+    while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+        VbAggregate *a = g_new0(VbAggregate, 1);
+
+        a->host = g_strdup((const char *) sqlite3_column_text(stmt, 0));
+        a->vm = g_strdup((const char *) sqlite3_column_text(stmt, 1));
+        a->bucket_us = sqlite3_column_int64(stmt, 2);
+        a->n_samples = (guint) sqlite3_column_int64(stmt, 3);
+        a->n_up = (guint) sqlite3_column_int64(stmt, 4);
+        a->cpu = column_stat(stmt, 5);
+        a->memory_mib = column_stat(stmt, 8);
+        a->storage_used_gib = column_stat(stmt, 11);
+        g_ptr_array_add(out, a);
+    }
+    sqlite3_reset(stmt);
+    return rc == SQLITE_DONE || vb_store_error(store, error, "cannot read history");
+}
+
+GPtrArray *
+vb_history_aggregates(VbStore *store, VbHistoryLevel level, gint64 from_us, gint64 to_us,
+                      GError **error)
+{
+    g_autoptr(GPtrArray) out = g_ptr_array_new_with_free_func(
+        (GDestroyNotify) vb_aggregate_free);
+
+    g_return_val_if_fail(level > VB_HISTORY_RAW && level < VB_HISTORY_LEVEL_LAST, NULL);
+    if (!read_aggregates(store,
+                         "SELECT n.name, NULL, a.bucket_us, a.n_samples, a.n_up, a.cpu_min,"
+                         " a.cpu_mean, a.cpu_max, a.memory_used_min, a.memory_used_mean,"
+                         " a.memory_used_max, a.storage_used_min, a.storage_used_mean,"
+                         " a.storage_used_max FROM host_agg a JOIN hosts n ON n.id = a.host"
+                         " WHERE a.level = ?1 AND a.bucket_us >= ?2 AND a.bucket_us < ?3"
+                         " ORDER BY a.bucket_us, n.name",
+                         level, from_us, to_us, out, error) ||
+        !read_aggregates(store,
+                         "SELECT hn.name, n.name, a.bucket_us, a.n_samples, a.n_samples,"
+                         " a.cpu_min, a.cpu_mean, a.cpu_max, a.rss_min, a.rss_mean, a.rss_max,"
+                         " NULL, NULL, NULL FROM vm_agg a JOIN vms n ON n.id = a.vm"
+                         " JOIN hosts hn ON hn.id = a.host"
+                         " WHERE a.level = ?1 AND a.bucket_us >= ?2 AND a.bucket_us < ?3"
+                         " ORDER BY a.bucket_us, n.name, hn.name",
+                         level, from_us, to_us, out, error))
+        return NULL;
+    return g_steal_pointer(&out);
 }

@@ -7,6 +7,7 @@
 #include "config.h"
 
 #include <glib/gstdio.h>
+#include <math.h>
 #include <string.h>
 #include <sys/stat.h>
 
@@ -389,6 +390,7 @@ parse_vm(char **f, VbHostSample *hs)
     vs.vcpus = (guint) field_u64(f, "vcpus");
     vs.cpu_time_ns = field_u64(f, "cpu");
     vs.memory_mib = 512;
+    vs.rss_mib = field_u64(f, "rss");
     vs.running = !g_strv_contains((const char *const *) f, "shutoff");
     g_array_append_val(hs->vms, vs);
 }
@@ -446,64 +448,199 @@ render_report(GString *out, VbStore *store, gint64 end_us, guint window_s)
                                v->n_intervals);
     }
 }
+/* A scenario being run: its database, the sample being read, and whether
+ * samples are still written the way version 1 wrote them. */
+typedef struct {
+    VbStore *store;
+    VbSampleSet *set;     /* being read from the file (owned) */
+    guint window_s;
+    gboolean v1;          /* recording with collectors-v1.c until the first read */
+    gboolean each;        /* rolling up after every sample, as the collector does */
+    gint64 t_us, mono_us; /* of the sample being read */
+    GString *out;
+} Scenario;
 
 static void
-flush_sample(VbStore *store, VbSampleSet **set)
+flush_sample(Scenario *sc)
 {
     g_autoptr(GError) error = NULL;
 
-    if (!*set)
+    if (!sc->set)
         return;
-    ck_assert_msg(vb_history_record(store, *set, &error), "%s", error ? error->message : "");
-    g_clear_pointer(set, test_sample_set_free);
-}
-
-/* Runs one scenario line; appends command output to @out. */
-static void
-scenario_line(VbStore *store, const char *line, VbSampleSet **set, guint *window_s,
-              GString *out)
-{
-    g_auto(GStrv) f = g_strsplit_set(line, " ", -1);
-    g_autoptr(GError) error = NULL;
-    static gint64 t_us, mono_us;
-
-    if (strcmp(f[0], "window") == 0) {
-        *window_s = (guint) g_ascii_strtoull(f[1], NULL, 10);
-    } else if (strcmp(f[0], "sample") == 0) {
-        flush_sample(store, set);
-        t_us = g_ascii_strtoll(f[1], NULL, 10) * G_USEC_PER_SEC;
-        mono_us = field(f, "mono") ? (gint64) field_u64(f, "mono") * G_USEC_PER_SEC : t_us;
-        *set = g_new0(VbSampleSet, 1);
-        (*set)->hosts = g_ptr_array_new_with_free_func(test_host_sample_free);
-    } else if (strcmp(f[0], "host") == 0) {
-        g_ptr_array_add((*set)->hosts, parse_host(f, line, t_us, mono_us));
-    } else if (strcmp(f[0], "vm") == 0) {
-        parse_vm(f, g_ptr_array_index((*set)->hosts, (*set)->hosts->len - 1));
-    } else if (strcmp(f[0], "report") == 0) {
-        flush_sample(store, set);
-        render_report(out, store, (gint64) field_u64(f, "end") * G_USEC_PER_SEC, *window_s);
-    } else if (strcmp(f[0], "prune") == 0) {
-        guint deleted = 0;
+    if (sc->v1)
+        vb_test_v1_record(sc->store, sc->set);
+    else
+        ck_assert_msg(vb_history_record(sc->store, sc->set, &error), "%s",
+                      error ? error->message : "");
+    g_clear_pointer(&sc->set, test_sample_set_free);
+    if (sc->each) {
+        /* Longer than any scenario: rolls up, deletes nothing. */
+        VbHistoryRetention keep = { { 1000000, 1000000, 1000000 } };
         gint64 latest = 0;
 
-        flush_sample(store, set);
-        ck_assert(vb_history_latest_time(store, &latest, &error));
-        ck_assert_msg(vb_history_prune(store, latest, (guint) g_ascii_strtoull(f[1], NULL, 10),
-                                       &deleted, &error),
-                      "%s", error ? error->message : "");
-        g_string_append_printf(out, "prune %s: %u samples deleted\n", f[1], deleted);
+        ck_assert(vb_history_latest_time(sc->store, &latest, &error));
+        ck_assert_msg(vb_history_prune(sc->store, latest, &keep, NULL, &error), "%s",
+                      error ? error->message : "");
+    }
+}
+
+/* Before anything reads: writes the pending sample and, for an upgrade run,
+ * upgrades the version 1 database in place (later samples use the current
+ * code, taking their deltas against the carried-over rows). */
+static void
+before_read(Scenario *sc)
+{
+    g_autoptr(GError) error = NULL;
+
+    flush_sample(sc);
+    if (!sc->v1)
+        return;
+    ck_assert_uint_eq(schema_version(sc->store, "history"), 1);
+    ck_assert_msg(vb_history_init(sc->store, &error), "%s", error ? error->message : "");
+    ck_assert_uint_eq(schema_version(sc->store, "history"), vb_history_schema_n_steps);
+    ck_assert(!table_exists(sc->store, "vm_samples"));
+    sc->v1 = FALSE;
+}
+
+/* "prune RAW [5M 1H]": each level kept that many seconds (RAW when not given). */
+static void
+scenario_prune(Scenario *sc, char **f)
+{
+    g_autoptr(GError) error = NULL;
+    guint n = g_strv_length(f);
+    VbHistoryRetention keep;
+    VbHistoryPruned pruned;
+    gint64 latest = 0;
+
+    before_read(sc);
+    for (guint i = 0; i < VB_HISTORY_LEVEL_LAST; i++)
+        keep.keep_seconds[i] = (guint) g_ascii_strtoull(f[MIN(i + 1, n - 1)], NULL, 10);
+    ck_assert(vb_history_latest_time(sc->store, &latest, &error));
+    ck_assert_msg(vb_history_prune(sc->store, latest, &keep, &pruned, &error), "%s",
+                  error ? error->message : "");
+    g_string_append_printf(sc->out, "prune %s: %u samples deleted", f[1], pruned.samples);
+    if (n > 2)
+        g_string_append_printf(sc->out, ", rows raw %u, 5-minute %u, hourly %u, names %u",
+                               pruned.rows[VB_HISTORY_RAW], pruned.rows[VB_HISTORY_FIVE_MIN],
+                               pruned.rows[VB_HISTORY_HOUR], pruned.names);
+    g_string_append_c(sc->out, '\n');
+}
+
+static void
+append_value(GString *s, double x, int digits)
+{
+    if (isnan(x))
+        g_string_append_c(s, '-');
+    else
+        g_string_append_printf(s, "%.*f", digits, x);
+}
+
+/* "min/mean/max" of @st, '-' for what is unknown. */
+static void
+append_stat(GString *s, const char *name, const VbStat *st, int digits)
+{
+    g_string_append_printf(s, " %s=", name);
+    append_value(s, st->min, digits);
+    g_string_append_c(s, '/');
+    append_value(s, st->mean, digits);
+    g_string_append_c(s, '/');
+    append_value(s, st->max, digits);
+}
+
+static guint
+count_rows(VbStore *store, const char *table)
+{
+    g_autofree char *sql = g_strdup_printf("SELECT count(*) FROM %s", table);
+    sqlite3_stmt *stmt = vb_store_prepare(store, sql, NULL);
+    guint n;
+
+    ck_assert_ptr_nonnull(stmt);
+    ck_assert_int_eq(sqlite3_step(stmt), SQLITE_ROW);
+    n = (guint) sqlite3_column_int64(stmt, 0);
+    sqlite3_reset(stmt);
+    return n;
+}
+
+/* "levels": every aggregate row of both levels, and the names left. */
+static void
+scenario_levels(Scenario *sc)
+{
+    static const char *const level_names[] = { "raw", "5m", "1h" };
+
+    before_read(sc);
+    for (guint level = VB_HISTORY_FIVE_MIN; level < VB_HISTORY_LEVEL_LAST; level++) {
+        g_autoptr(GError) error = NULL;
+        g_autoptr(GPtrArray) rows = vb_history_aggregates(sc->store, level, G_MININT64,
+                                                          G_MAXINT64, &error);
+
+        ck_assert_msg(rows != NULL, "%s", error ? error->message : "");
+        for (guint i = 0; i < rows->len; i++) {
+            const VbAggregate *a = g_ptr_array_index(rows, i);
+
+            g_string_append_printf(sc->out, "%s %" G_GINT64_FORMAT, level_names[level],
+                                   a->bucket_us / G_USEC_PER_SEC);
+            if (a->vm) {
+                g_string_append_printf(sc->out, " vm %s on %s n=%u", a->vm, a->host,
+                                       a->n_samples);
+                append_stat(sc->out, "cpu", &a->cpu, 4);
+                append_stat(sc->out, "rss", &a->memory_mib, 1);
+            } else {
+                g_string_append_printf(sc->out, " host %s n=%u up=%u", a->host, a->n_samples,
+                                       a->n_up);
+                append_stat(sc->out, "cpu", &a->cpu, 4);
+                append_stat(sc->out, "mem", &a->memory_mib, 1);
+                append_stat(sc->out, "disk", &a->storage_used_gib, 2);
+            }
+            g_string_append_c(sc->out, '\n');
+        }
+    }
+    g_string_append_printf(sc->out, "names: %u hosts, %u guests\n",
+                           count_rows(sc->store, "hosts"), count_rows(sc->store, "vms"));
+}
+
+/* Runs one scenario line; appends command output to sc->out. */
+static void
+scenario_line(Scenario *sc, const char *line)
+{
+    g_auto(GStrv) f = g_strsplit_set(line, " ", -1);
+
+    if (strcmp(f[0], "window") == 0) {
+        sc->window_s = (guint) g_ascii_strtoull(f[1], NULL, 10);
+    } else if (strcmp(f[0], "sample") == 0) {
+        flush_sample(sc);
+        sc->t_us = g_ascii_strtoll(f[1], NULL, 10) * G_USEC_PER_SEC;
+        sc->mono_us = field(f, "mono") ? (gint64) field_u64(f, "mono") * G_USEC_PER_SEC
+                                       : sc->t_us;
+        sc->set = g_new0(VbSampleSet, 1);
+        sc->set->hosts = g_ptr_array_new_with_free_func(test_host_sample_free);
+    } else if (strcmp(f[0], "host") == 0) {
+        g_ptr_array_add(sc->set->hosts, parse_host(f, line, sc->t_us, sc->mono_us));
+    } else if (strcmp(f[0], "vm") == 0) {
+        parse_vm(f, g_ptr_array_index(sc->set->hosts, sc->set->hosts->len - 1));
+    } else if (strcmp(f[0], "report") == 0) {
+        before_read(sc);
+        render_report(sc->out, sc->store, (gint64) field_u64(f, "end") * G_USEC_PER_SEC,
+                      sc->window_s);
+    } else if (strcmp(f[0], "prune") == 0) {
+        scenario_prune(sc, f);
+    } else if (strcmp(f[0], "levels") == 0) {
+        scenario_levels(sc);
     } else {
         ck_abort_msg("unknown scenario line: %s", line);
     }
 }
 
+/* Each scenario runs three times, and must print the same each time: on a
+ * fresh database; rolling up after every sample (buckets one at a time, not
+ * in one pass at the first prune); on a database that version 1 wrote until
+ * the first read, upgraded there. */
 static const char *const window_scenarios[] = {
-    "window-basic", "window-resets", "window-span", "window-retention",
+    "window-basic", "window-resets", "window-span", "window-retention", "history-levels",
 };
 
 START_TEST(test_window_scenarios)
 {
-    const char *name = window_scenarios[_i];
+    const char *name = window_scenarios[_i / 3];
     g_autofree char *in_rel = g_strdup_printf("collectors/%s.in", name);
     g_autofree char *out_rel = g_strdup_printf("collectors/%s.out", name);
     g_autofree char *in_path = vb_test_data_path(in_rel);
@@ -513,20 +650,129 @@ START_TEST(test_window_scenarios)
     g_autoptr(GError) error = NULL;
     g_autoptr(VbStore) store = vb_store_open(":memory:", &error);
     g_autoptr(GString) out = g_string_new(NULL);
-    VbSampleSet *set = NULL;
-    guint window_s = 60;
+    Scenario sc = { .store = store, .window_s = 60, .each = _i % 3 == 1, .v1 = _i % 3 == 2,
+                    .out = out };
 
-    ck_assert_msg(store && vb_history_init(store, &error), "%s", error ? error->message : "");
+    ck_assert_msg(store != NULL, "%s", error ? error->message : "");
+    if (sc.v1)
+        vb_test_v1_create(store);
+    else
+        ck_assert_msg(vb_history_init(store, &error), "%s", error ? error->message : "");
     ck_assert(g_file_get_contents(in_path, &text, NULL, NULL));
     lines = g_strsplit(text, "\n", -1);
     for (guint i = 0; lines[i]; i++) {
         char *line = g_strstrip(lines[i]);
 
         if (line[0] != '\0' && line[0] != '#')
-            scenario_line(store, line, &set, &window_s, out);
+            scenario_line(&sc, line);
     }
-    flush_sample(store, &set);
+    flush_sample(&sc);
     vb_test_compare_file(out_path, out->str);
+}
+END_TEST
+
+/* How long each level is kept for a window and a configured retention
+ * (docs/collectors.md, Retention). */
+static const struct {
+    guint window_s, retention_s;
+    guint raw_s, five_min_s, hour_s;
+} retention_rows[] = {
+    { 300, 7 * 86400, 900, 86400, 7 * 86400 },    /* the defaults: window + 10 min */
+    { 1800, 7 * 86400, 3600, 86400, 7 * 86400 },  /* margin: the window again */
+    { 60, 7200, 660, 7200, 7200 },                /* 5-minute: at most the retention */
+    { 60, 600, 660, 3600, 3600 },                 /* ... at least an hour */
+};
+
+START_TEST(test_retention_levels)
+{
+    VbHistoryRetention keep;
+
+    vb_history_retention_init(&keep, retention_rows[_i].window_s, retention_rows[_i].retention_s);
+    ck_assert_uint_eq(keep.keep_seconds[VB_HISTORY_RAW], retention_rows[_i].raw_s);
+    ck_assert_uint_eq(keep.keep_seconds[VB_HISTORY_FIVE_MIN], retention_rows[_i].five_min_s);
+    ck_assert_uint_eq(keep.keep_seconds[VB_HISTORY_HOUR], retention_rows[_i].hour_s);
+}
+END_TEST
+
+/* One host (one core) and one guest (one vCPU) at @t seconds, their CPU
+ * counters at @busy_s seconds of work since the start. */
+static VbSampleSet *
+busy_set(gint64 t, guint64 busy_s)
+{
+    VbSampleSet *set = vb_sample_set_new();
+    VbHostSample *hs = vb_host_sample_new("kvm1");
+    VbVmSample vs = { .name = g_strdup("web1"), .running = TRUE, .vcpus = 1,
+                      .cpu_time_ns = busy_s * 1000000000ull };
+
+    hs->up = TRUE;
+    hs->timestamp_us = hs->monotonic_us = t * G_USEC_PER_SEC;
+    hs->cpu_cores = 1;
+    hs->cpu_busy_ns = busy_s * 1000000000ull;
+    hs->cpu_total_ns = (guint64) t * 1000000000ull;
+    hs->memory_total_mib = 1000;
+    g_array_append_val(hs->vms, vs);
+    g_ptr_array_add(set->hosts, hs);
+    return set;
+}
+
+/* Removes the database @path (with its WAL files) and its folder @dir. */
+static void
+remove_db(const char *dir, const char *path)
+{
+    g_autofree char *wal = g_strconcat(path, "-wal", NULL);
+    g_autofree char *shm = g_strconcat(path, "-shm", NULL);
+
+    g_unlink(wal);
+    g_unlink(shm);
+    ck_assert_int_eq(g_unlink(path), 0);
+    ck_assert_int_eq(g_rmdir(dir), 0);
+}
+
+static void
+record_busy(VbStore *store, gint64 t, guint64 busy_s)
+{
+    g_autoptr(GError) error = NULL;
+    g_autoptr(VbSampleSet) set = busy_set(t, busy_s);
+
+    ck_assert_msg(vb_history_record(store, set, &error), "%s", error ? error->message : "");
+}
+
+/* Two processes write one file (the daemon and `status`): each sample takes
+ * its deltas against the newest row whoever wrote it. A writes at 0, B at
+ * 100 (half busy), A at 200 (fully busy): A's last interval is 100 -> 200,
+ * usage 1.0; a writer that missed B's sample would say 0.75 over 0 -> 200. */
+START_TEST(test_history_two_writers)
+{
+    g_autoptr(GError) error = NULL;
+    g_autofree char *dir = g_dir_make_tmp("vb-history-XXXXXX", &error);
+    g_autofree char *path = g_build_filename(dir, "history.db", NULL);
+    g_autoptr(VbStore) a = vb_store_open(path, &error);
+    g_autoptr(VbStore) b = NULL;
+    g_autoptr(GPtrArray) hosts = NULL, vms = NULL;
+    const VbHostHistory *h;
+    const VbVmHistory *v;
+
+    ck_assert_msg(a && vb_history_init(a, &error), "%s", error ? error->message : "");
+    b = vb_store_open(path, &error);
+    ck_assert_msg(b && vb_history_init(b, &error), "%s", error ? error->message : "");
+    record_busy(a, 0, 0);
+    record_busy(b, 100, 50);
+    record_busy(a, 200, 150);
+    hosts = vb_history_hosts(a, 0, 1000, NULL, &error);
+    vms = vb_history_vms(a, 0, 1000, &error);
+    ck_assert_msg(hosts && vms, "%s", error ? error->message : "");
+    ck_assert_uint_eq(hosts->len, 1);
+    h = g_ptr_array_index(hosts, 0);
+    ck_assert_double_eq_tol(h->latest.cpu, 1.0, 1e-9);
+    ck_assert_double_eq_tol(h->average.cpu, 0.75, 1e-9);
+    ck_assert_uint_eq(h->n_intervals, 2);
+    ck_assert_uint_eq(vms->len, 1);
+    v = g_ptr_array_index(vms, 0);
+    ck_assert_double_eq_tol(v->cpu, 0.75, 1e-9);
+    ck_assert_uint_eq(v->n_intervals, 2);
+    g_clear_pointer(&a, vb_store_free);
+    g_clear_pointer(&b, vb_store_free);
+    remove_db(dir, path);
 }
 END_TEST
 
@@ -547,7 +793,9 @@ collectors_suite(void)
 
     tc = tcase_create("usage");
     tcase_add_test(tc, test_deltas_table);
-    tcase_add_loop_test(tc, test_window_scenarios, 0, G_N_ELEMENTS(window_scenarios));
+    tcase_add_loop_test(tc, test_window_scenarios, 0, 3 * G_N_ELEMENTS(window_scenarios));
+    tcase_add_loop_test(tc, test_retention_levels, 0, G_N_ELEMENTS(retention_rows));
+    tcase_add_test(tc, test_history_two_writers);
     suite_add_tcase(s, tc);
 
     vb_collectors_test_add_live(s);

@@ -8,3 +8,11 @@
 
 /* Adds the "sim" and "cli" cases of collectors-live-test.c to @s. */
 void vb_collectors_test_add_live(Suite *s);
+
+/* collectors-v1.c: databases as history schema version 1 wrote them. */
+#include "collectors/collectors.h"
+
+/* Creates the version 1 history schema in @store. */
+void vb_test_v1_create(VbStore *store);
+/* Records @set the way version 1 did (text names, a lookup per row). */
+void vb_test_v1_record(VbStore *store, const VbSampleSet *set);

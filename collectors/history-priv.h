@@ -1,0 +1,62 @@
+/*
+ * history-priv.h: what the history's files (history.c, history-cache.c,
+ * history-rollup.c) share; nothing outside collectors/ includes it.
+ */
+#pragma once
+
+#include "collectors/collectors.h"
+
+/* Width of the aggregate buckets, per level (raw samples have none). */
+#define VB_HISTORY_FIVE_MIN_US ((gint64) 300 * G_USEC_PER_SEC)
+#define VB_HISTORY_HOUR_US ((gint64) 3600 * G_USEC_PER_SEC)
+
+/* The counters of the newest raw row of a host, or of a guest on a host:
+ * what the next sample takes its deltas against. */
+typedef struct {
+    guint64 key;          /* host id, or guest id << 32 | host id (hash key) */
+    gint64 sample;        /* the row's sample id */
+    gint64 mono_us;       /* the driver's clock at that row */
+    guint64 busy_ns;      /* host: cpu_busy_ns; guest: cpu_time_ns */
+    guint64 total_ns;     /* host: cpu_total_ns; guest: 0 */
+    gboolean up;          /* host up, guest running */
+} VbHistoryLast;
+
+/* The names and newest counters of the history, kept beside the store's
+ * connection so that recording a sample is one insert per row and no read:
+ * valid while no other connection has committed (PRAGMA data_version),
+ * reloaded from the raw rows otherwise. */
+typedef struct {
+    gint64 data_version;  /* of the database when loaded or last synced */
+    gint64 min_sample;    /* raw rows of older samples were pruned: ignore them */
+    GHashTable *host_ids; /* host name (owned) -> id (GUINT_TO_POINTER) */
+    GHashTable *vm_ids;   /* guest name (owned) -> id */
+    GHashTable *last;     /* &VbHistoryLast.key -> VbHistoryLast (owned) */
+} VbHistoryCache;
+
+/* The store's cache, loaded or reloaded when another connection wrote
+ * (transfer none; owned by the store). Call inside the write transaction, so
+ * that nobody else writes between the check and the caller's commit. NULL
+ * with VB_ERROR_DATABASE when the history cannot be read. */
+VbHistoryCache *vb_history_cache_get(VbStore *store, GError **error);
+/* Forgets the store's cache (after a rollback, or names deleted). */
+void vb_history_cache_drop(VbStore *store);
+/* The id of host (@vm FALSE) or guest @name in @ret_id, inserted into its
+ * name table when new. VB_ERROR_DATABASE on failure. */
+gboolean vb_history_cache_id(VbStore *store, VbHistoryCache *cache, gboolean vm,
+                             const char *name, guint *ret_id, GError **error);
+/* The newest counters under @key (transfer none), to read as the previous
+ * row and overwrite with the new one: a zeroed entry when there is none,
+ * and @ret_found says whether there was (not pruned). */
+VbHistoryLast *vb_history_cache_slot(VbHistoryCache *cache, guint64 key, gboolean *ret_found);
+/* Notes that raw rows of samples below @bound are gone; drops their counters. */
+void vb_history_cache_pruned(VbStore *store, gint64 bound);
+
+/* Notes that names were deleted: reloads the cache's names. */
+void vb_history_cache_names_pruned(VbStore *store);
+
+/* The key of a guest's counters on a host. */
+static inline guint64
+vb_history_vm_key(guint vm_id, guint host_id)
+{
+    return ((guint64) vm_id << 32) | host_id;
+}

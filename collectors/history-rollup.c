@@ -1,0 +1,339 @@
+/*
+ * history-rollup.c: the history's levels, rolled up and pruned.
+ *
+ * Three levels, finest first: raw samples (history.c), 5-minute aggregates
+ * rolled up from the raw rows, hourly aggregates rolled up from the 5-minute
+ * ones, the way RRD and Prometheus downsampling keep history. An aggregate
+ * row holds, per host (per guest on a host) and bucket, the count of samples
+ * and min/mean/max of each metric (CPU weighted by interval length, like the
+ * window averages). Each level is kept for its own retention
+ * (VbHistoryRetention); raw rows only as long as the planning window needs
+ * them.
+ *
+ * Invariants: a bucket is rolled up once, when the newest sample has passed
+ * its end (history_rollups.done_us: buckets before it are done); rolling up
+ * always comes before pruning, so no row is pruned before the level above
+ * has it as long as each level is kept at least one bucket of the level
+ * above (vb_history_retention_init ensures it). A sample recorded later with
+ * a time inside a bucket already rolled up stays out of the aggregates.
+ * Pruning deletes ranges of the tables' keys (sample id, level and bucket),
+ * never row by row; names no row refers to any more go with the hourly pass.
+ *
+ * Workload: after each sample, one pass over the raw rows of the bucket that
+ * just ended (every 5 minutes) and over twelve 5-minute buckets (every
+ * hour), and range deletes at the old end of each table.
+ */
+#include "config.h"
+
+#include "collectors/history-priv.h"
+
+#define MIN_RAW_MARGIN_S 600     /* raw rows kept beyond the window */
+#define FIVE_MIN_KEEP_S (24 * 3600)
+
+void
+vb_history_retention_init(VbHistoryRetention *keep, guint window_seconds,
+                          guint retention_seconds)
+{
+    guint raw = window_seconds + MAX(window_seconds, MIN_RAW_MARGIN_S);
+
+    keep->keep_seconds[VB_HISTORY_RAW] = MAX(raw, 300);
+    /* Each level stays at least one bucket of the level above: rolling up
+     * needs it. */
+    keep->keep_seconds[VB_HISTORY_FIVE_MIN] = MAX(MIN(retention_seconds, FIVE_MIN_KEEP_S), 3600);
+    keep->keep_seconds[VB_HISTORY_HOUR] = MAX(retention_seconds, 3600);
+}
+
+/* ---------------------------------------------------------------- rollup */
+
+/* Each statement gets ?1 from, ?2 to (bucket starts in [from, to)), ?3 the
+ * bucket width. */
+static const char roll_hosts_5m[] =
+    "INSERT OR REPLACE INTO host_agg SELECT 1, s.time_us - s.time_us % ?3 AS b, h.host,"
+    " count(*), sum(h.up),"
+    " sum(CASE WHEN h.cpu_usage IS NOT NULL THEN h.interval_us END),"
+    " min(h.cpu_usage), sum(h.cpu_usage * h.interval_us)"
+    "  / sum(CASE WHEN h.cpu_usage IS NOT NULL THEN h.interval_us END), max(h.cpu_usage),"
+    " min(CASE WHEN h.up THEN h.memory_total_mib - h.memory_free_mib END),"
+    " avg(CASE WHEN h.up THEN h.memory_total_mib - h.memory_free_mib END),"
+    " max(CASE WHEN h.up THEN h.memory_total_mib - h.memory_free_mib END),"
+    " avg(CASE WHEN h.up THEN h.memory_total_mib END),"
+    " min(CASE WHEN h.up THEN h.storage_total_gib - h.storage_free_gib END),"
+    " avg(CASE WHEN h.up THEN h.storage_total_gib - h.storage_free_gib END),"
+    " max(CASE WHEN h.up THEN h.storage_total_gib - h.storage_free_gib END),"
+    " avg(CASE WHEN h.up THEN h.storage_total_gib END)"
+    " FROM samples s JOIN host_raw h ON h.sample = s.id"
+    " WHERE s.time_us >= ?1 AND s.time_us < ?2 GROUP BY b, h.host";
+
+static const char roll_vms_5m[] =
+    "INSERT OR REPLACE INTO vm_agg SELECT 1, s.time_us - s.time_us % ?3 AS b, v.vm, v.host,"
+    " count(*), sum(CASE WHEN v.cpu_usage IS NOT NULL THEN v.interval_us END),"
+    " min(v.cpu_usage), sum(v.cpu_usage * v.interval_us)"
+    "  / sum(CASE WHEN v.cpu_usage IS NOT NULL THEN v.interval_us END), max(v.cpu_usage),"
+    " min(v.rss_mib), avg(v.rss_mib), max(v.rss_mib)"
+    " FROM samples s JOIN vm_raw v ON v.sample = s.id"
+    " WHERE s.time_us >= ?1 AND s.time_us < ?2 GROUP BY b, v.vm, v.host";
+
+/* Means of means weigh each bucket by what it averaged: interval time for
+ * CPU, up samples for memory and storage, samples for a guest's RSS. */
+static const char roll_hosts_1h[] =
+    "INSERT OR REPLACE INTO host_agg SELECT 2, a.bucket_us - a.bucket_us % ?3 AS b, a.host,"
+    " sum(a.n_samples), sum(a.n_up), sum(a.cpu_us), min(a.cpu_min),"
+    " sum(a.cpu_mean * a.cpu_us) / sum(a.cpu_us), max(a.cpu_max),"
+    " min(a.memory_used_min), sum(a.memory_used_mean * a.n_up) / sum(a.n_up),"
+    " max(a.memory_used_max), sum(a.memory_total_mib * a.n_up) / sum(a.n_up),"
+    " min(a.storage_used_min), sum(a.storage_used_mean * a.n_up) / sum(a.n_up),"
+    " max(a.storage_used_max), sum(a.storage_total_gib * a.n_up) / sum(a.n_up)"
+    " FROM host_agg a WHERE a.level = 1 AND a.bucket_us >= ?1 AND a.bucket_us < ?2"
+    " GROUP BY b, a.host";
+
+static const char roll_vms_1h[] =
+    "INSERT OR REPLACE INTO vm_agg SELECT 2, a.bucket_us - a.bucket_us % ?3 AS b, a.vm, a.host,"
+    " sum(a.n_samples), sum(a.cpu_us), min(a.cpu_min),"
+    " sum(a.cpu_mean * a.cpu_us) / sum(a.cpu_us), max(a.cpu_max),"
+    " min(a.rss_min), sum(a.rss_mean * a.n_samples) / sum(a.n_samples), max(a.rss_max)"
+    " FROM vm_agg a WHERE a.level = 1 AND a.bucket_us >= ?1 AND a.bucket_us < ?2"
+    " GROUP BY b, a.vm, a.host";
+
+/* How each aggregate level is made. */
+typedef struct {
+    VbHistoryLevel level;
+    gint64 width_us;
+    const char *first_sql;   /* the oldest time of the level below, or NULL */
+    const char *hosts_sql, *vms_sql;
+} RollupLevel;
+
+static const RollupLevel rollup_levels[] = {
+    { VB_HISTORY_FIVE_MIN, VB_HISTORY_FIVE_MIN_US, "SELECT min(time_us) FROM samples",
+      roll_hosts_5m, roll_vms_5m },
+    { VB_HISTORY_HOUR, VB_HISTORY_HOUR_US,
+      "SELECT min(bucket_us) FROM host_agg WHERE level = 1", roll_hosts_1h, roll_vms_1h },
+};
+
+/* One integer from @sql with ?1 bound to @arg (when not 0), in @ret (unchanged
+ * when the result is NULL, so the caller's default stays). */
+static gboolean
+query_int64(VbStore *store, const char *sql, gint64 arg, gint64 *ret, GError **error)
+{
+    sqlite3_stmt *stmt = vb_store_prepare(store, sql, error);
+
+    if (!stmt)
+        return FALSE;
+    if (arg)
+        sqlite3_bind_int64(stmt, 1, arg);
+    if (sqlite3_step(stmt) != SQLITE_ROW) {
+        sqlite3_reset(stmt);
+        return vb_store_error(store, error, "cannot read history");
+    }
+    if (sqlite3_column_type(stmt, 0) != SQLITE_NULL)
+        *ret = sqlite3_column_int64(stmt, 0);
+    sqlite3_reset(stmt);
+    return TRUE;
+}
+
+static gboolean
+run_range(VbStore *store, const char *sql, gint64 a, gint64 b, gint64 c, GError **error)
+{
+    sqlite3_stmt *stmt = vb_store_prepare(store, sql, error);
+
+    if (!stmt)
+        return FALSE;
+    sqlite3_bind_int64(stmt, 1, a);
+    sqlite3_bind_int64(stmt, 2, b);
+    sqlite3_bind_int64(stmt, 3, c);
+    return vb_store_step_done(store, stmt, error);
+}
+
+static gboolean
+set_done(VbStore *store, VbHistoryLevel level, gint64 done_us, GError **error)
+{
+    sqlite3_stmt *stmt = vb_store_prepare(store,
+                                          "INSERT INTO history_rollups(level, done_us)"
+                                          " VALUES (?1, ?2) ON CONFLICT(level)"
+                                          " DO UPDATE SET done_us = excluded.done_us",
+                                          error);
+
+    if (!stmt)
+        return FALSE;
+    sqlite3_bind_int64(stmt, 1, level);
+    sqlite3_bind_int64(stmt, 2, done_us);
+    return vb_store_step_done(store, stmt, error);
+}
+
+/* Rolls up the buckets of @l that ended by @until_us (the newest sample, or
+ * what the level below has done); the level's new done time goes in
+ * @ret_done, and @ret_rolled says whether a bucket was added. */
+static gboolean
+rollup_level(VbStore *store, const RollupLevel *l, gint64 until_us, gint64 *ret_done,
+             gboolean *ret_rolled, GError **error)
+{
+    gint64 to = until_us - until_us % l->width_us, from = G_MININT64;
+
+    *ret_rolled = FALSE;
+    *ret_done = to;
+    if (!query_int64(store, "SELECT max(done_us) FROM history_rollups WHERE level = ?1",
+                     l->level, &from, error))
+        return FALSE;
+    if (from == G_MININT64) {
+        gint64 first = to;
+
+        if (!query_int64(store, l->first_sql, 0, &first, error))
+            return FALSE;
+        from = first - first % l->width_us;
+    }
+    if (from >= to) {
+        *ret_done = MAX(from, to);
+        return TRUE;
+    }
+    if (!run_range(store, l->hosts_sql, from, to, l->width_us, error) ||
+        !run_range(store, l->vms_sql, from, to, l->width_us, error) ||
+        !set_done(store, l->level, to, error))
+        return FALSE;
+    *ret_rolled = TRUE;
+    return TRUE;
+}
+
+/* Rolls every level up to the newest sample; @ret_hourly says whether an
+ * hourly bucket was added. */
+static gboolean
+rollup(VbStore *store, gboolean *ret_hourly, GError **error)
+{
+    gint64 until = 0;
+    gboolean rolled = FALSE;
+
+    *ret_hourly = FALSE;
+    if (!vb_history_latest_time(store, &until, error))
+        return FALSE;
+    if (until <= 0)
+        return TRUE; /* no samples (times are unix microseconds, after 1970) */
+    for (guint i = 0; i < G_N_ELEMENTS(rollup_levels); i++)
+        if (!rollup_level(store, &rollup_levels[i], until, &until, &rolled, error))
+            return FALSE;
+    *ret_hourly = rolled;
+    return TRUE;
+}
+
+/* ------------------------------------------------------------- pruning */
+
+static gboolean
+delete_below(VbStore *store, const char *sql, gint64 level, gint64 bound, guint *ret_changes,
+             GError **error)
+{
+    sqlite3_stmt *stmt = vb_store_prepare(store, sql, error);
+
+    if (!stmt)
+        return FALSE;
+    /* Statements without a bound or a level ignore them. */
+    if (sqlite3_bind_parameter_count(stmt) >= 1)
+        sqlite3_bind_int64(stmt, 1, bound);
+    if (sqlite3_bind_parameter_count(stmt) >= 2)
+        sqlite3_bind_int64(stmt, 2, level);
+    if (!vb_store_step_done(store, stmt, error))
+        return FALSE;
+    *ret_changes += (guint) sqlite3_changes(vb_store_db(store));
+    return TRUE;
+}
+
+/* Deletes the raw samples before @cutoff_us: every sample id below the first
+ * one at or after the cutoff, in three range deletes. The bound goes in
+ * @ret_bound (0 when nothing was deleted). */
+static gboolean
+prune_raw(VbStore *store, gint64 cutoff_us, gint64 *ret_bound, VbHistoryPruned *pruned,
+          GError **error)
+{
+    gint64 first = 0, bound = 0;
+    guint rows = 0;
+
+    *ret_bound = 0;
+    if (!query_int64(store, "SELECT min(id) FROM samples", 0, &first, error) ||
+        !query_int64(store, "SELECT coalesce(max(id), 0) + 1 FROM samples", 0, &bound, error) ||
+        !query_int64(store, "SELECT min(id) FROM samples WHERE time_us >= ?1", cutoff_us,
+                     &bound, error))
+        return FALSE;
+    if (first == 0 || bound <= first)
+        return TRUE;
+    if (!delete_below(store, "DELETE FROM vm_raw WHERE sample < ?1", 0, bound,
+                      &rows, error) ||
+        !delete_below(store, "DELETE FROM host_raw WHERE sample < ?1", 0, bound,
+                      &rows, error) ||
+        !delete_below(store, "DELETE FROM samples WHERE id < ?1", 0, bound,
+                      &pruned->samples, error))
+        return FALSE;
+    pruned->rows[VB_HISTORY_RAW] += rows;
+    *ret_bound = bound;
+    return TRUE;
+}
+
+/* Deletes the buckets of @level that ended before @cutoff_us. */
+static gboolean
+prune_level(VbStore *store, VbHistoryLevel level, gint64 width_us, gint64 cutoff_us,
+            VbHistoryPruned *pruned, GError **error)
+{
+    gint64 bound = cutoff_us - width_us + 1; /* bucket_us + width <= cutoff */
+
+    return delete_below(store, "DELETE FROM vm_agg WHERE level = ?2 AND bucket_us < ?1", level,
+                        bound, &pruned->rows[level], error) &&
+           delete_below(store, "DELETE FROM host_agg WHERE level = ?2 AND bucket_us < ?1",
+                        level, bound, &pruned->rows[level], error);
+}
+
+/* Deletes the names no row refers to any more. */
+static gboolean
+prune_names(VbStore *store, VbHistoryPruned *pruned, GError **error)
+{
+    return delete_below(store,
+                        "DELETE FROM vms WHERE id NOT IN (SELECT vm FROM vm_raw"
+                        " UNION SELECT vm FROM vm_agg)",
+                        0, 0, &pruned->names, error) &&
+           delete_below(store,
+                        "DELETE FROM hosts WHERE id NOT IN (SELECT host FROM host_raw"
+                        " UNION SELECT host FROM vm_raw UNION SELECT host FROM host_agg"
+                        " UNION SELECT host FROM vm_agg)",
+                        0, 0, &pruned->names, error);
+}
+
+static gboolean
+rollup_and_prune(VbStore *store, gint64 now_us, const VbHistoryRetention *keep,
+                 VbHistoryPruned *pruned, gint64 *ret_bound, GError **error)
+{
+    gboolean hourly;
+    guint hour_rows;
+
+    if (!rollup(store, &hourly, error) ||
+        !prune_raw(store, now_us - (gint64) keep->keep_seconds[VB_HISTORY_RAW] * G_USEC_PER_SEC,
+                   ret_bound, pruned, error) ||
+        !prune_level(store, VB_HISTORY_FIVE_MIN, VB_HISTORY_FIVE_MIN_US,
+                     now_us - (gint64) keep->keep_seconds[VB_HISTORY_FIVE_MIN] * G_USEC_PER_SEC,
+                     pruned, error) ||
+        !prune_level(store, VB_HISTORY_HOUR, VB_HISTORY_HOUR_US,
+                     now_us - (gint64) keep->keep_seconds[VB_HISTORY_HOUR] * G_USEC_PER_SEC,
+                     pruned, error))
+        return FALSE;
+    hour_rows = pruned->rows[VB_HISTORY_HOUR];
+    /* Names are checked against every table: once an hour is enough (a name
+     * only goes when all its rows have gone). */
+    return !(hourly || hour_rows > 0) || prune_names(store, pruned, error);
+}
+
+gboolean
+vb_history_prune(VbStore *store, gint64 now_us, const VbHistoryRetention *keep,
+                 VbHistoryPruned *ret_pruned, GError **error)
+{
+    VbHistoryPruned pruned = { 0 };
+    gint64 bound = 0;
+
+    if (!vb_store_begin(store, error))
+        return FALSE;
+    if (!rollup_and_prune(store, now_us, keep, &pruned, &bound, error) ||
+        !vb_store_commit(store, error)) {
+        vb_store_rollback(store);
+        return FALSE;
+    }
+    /* The cache learns only what was committed. */
+    if (bound > 0)
+        vb_history_cache_pruned(store, bound);
+    if (pruned.names > 0)
+        vb_history_cache_names_pruned(store);
+    if (ret_pruned)
+        *ret_pruned = pruned;
+    return TRUE;
+}
