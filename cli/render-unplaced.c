@@ -35,6 +35,7 @@ static const char *const reject_code_names[] = {
     [VB_REJECT_AFFINITY] = "affinity",
     [VB_REJECT_HOST_RULE] = "host-rule",
     [VB_REJECT_ON_TWO_HOSTS] = "on-two-hosts",
+    [VB_REJECT_MOVE_CAP] = "move-cap",
 };
 G_STATIC_ASSERT(G_N_ELEMENTS(reject_code_names) == VB_REJECT_LAST);
 

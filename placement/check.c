@@ -14,6 +14,10 @@
  * Hard affinity is checked on the end state: every moved member ends beside
  * another member, and no group ends on more hosts than it started on.
  *
+ * Churn: outside an evacuation, a guest within its cooldown does not move,
+ * nor one at its daily move cap (max_moves_per_vm_per_day) unless it breaks
+ * a must rule where it is (the planners mend those regardless of the cap).
+ *
  * CPU: the destination offers every feature the guest needs; a running guest
  * with its host's own CPU (host-passthrough, maximum) lands only on the same
  * CPU model with the same features as the host it leaves.
@@ -212,6 +216,40 @@ cpu_breach(const VbVm *vm, const VbHost *from, const VbHost *to)
     return NULL;
 }
 
+/* TRUE when @vm, where it is now in the replay, breaks a must rule: on a
+ * host a run-on rule does not allow or an avoid rule forbids, beside another
+ * member of an anti-affinity rule, or apart from a member of an affinity
+ * rule. Only such a guest may be moved past its daily move cap. */
+static gboolean
+breaks_must_rule(const Checker *c, const VbVm *vm)
+{
+    const VbHost *here = vb_inventory_host(c->inv, c->where[vm->id]);
+
+    for (guint r = 0; r < c->members->len; r++) {
+        const VbRule *rule = g_ptr_array_index(c->policy->rules, r);
+        const GArray *members = g_ptr_array_index(c->members, r);
+
+        if (!rule->hard || !rule_has(c->inv, rule, vm))
+            continue;
+        if (rule->kind == VB_RULE_HOST_AFFINITY && !host_has_label_in(c->inv, here, rule->host_labels))
+            return TRUE;
+        if (rule->kind == VB_RULE_HOST_ANTI_AFFINITY &&
+            host_has_label_in(c->inv, here, rule->host_labels))
+            return TRUE;
+        for (guint i = 0; i < members->len; i++) {
+            guint other = g_array_index(members, guint, i);
+
+            if (other == vm->id)
+                continue;
+            if (rule->kind == VB_RULE_VM_ANTI_AFFINITY && c->where[other] == here->id)
+                return TRUE;
+            if (rule->kind == VB_RULE_VM_AFFINITY && c->where[other] != here->id)
+                return TRUE;
+        }
+    }
+    return FALSE;
+}
+
 /* Guest, source and destination facts that do not depend on the books. */
 static const char *
 static_breach(const Checker *c, const VbVm *vm, const VbHost *from, const VbHost *to)
@@ -229,6 +267,9 @@ static_breach(const Checker *c, const VbVm *vm, const VbHost *from, const VbHost
     if (!evacuating && vm->last_migrated > 0 &&
         c->now - vm->last_migrated < (gint64) policy->cooldown_seconds)
         return "the guest is within its cooldown";
+    if (!evacuating && policy->max_moves_per_vm_per_day > 0 &&
+        vm->moves_last_day >= policy->max_moves_per_vm_per_day && !breaks_must_rule(c, vm))
+        return "the guest reached its daily move cap and breaks no must rule where it is";
     if (to == from)
         return "source and destination are the same host";
     if (to->state != VB_HOST_STATE_UP || (gint) to->id == c->evacuated)

@@ -6,7 +6,7 @@
  * everything planned so far" against the working state, checking in a fixed
  * order and stopping at the first refusal, so a rejection always names one
  * constraint: guest-level ones first (on two hosts, pinned, excluded,
- * cooldown), then the destination's state, pool, hypervisor, CPU (vendor;
+ * cooldown, the daily move cap unless a must-rule repair waives it), then the destination's state, pool, hypervisor, CPU (vendor;
  * every feature the guest needs, its named model's included; a guest with
  * its host's own CPU, host-passthrough or maximum, only onto the same CPU
  * model and features), label rules, affinity, and the capacities (memory
@@ -62,6 +62,13 @@ guest_refusal(const VbState *st, const VbVm *vm, GString *why)
         return refuse(why, VB_REJECT_COOLDOWN,
                       "%s moved %" G_GINT64_FORMAT " s ago, within the %u s cooldown", vm->name,
                       st->now - vm->last_migrated, st->policy->cooldown_seconds);
+    case VB_REJECT_MOVE_CAP:
+        if (st->cap_waived)
+            return VB_REJECT_LAST;
+        return refuse(why, VB_REJECT_MOVE_CAP,
+                      "%s moved %u times in the last 24 h, the most the policy allows "
+                      "(max_moves_per_vm_per_day %u)",
+                      vm->name, vm->moves_last_day, st->policy->max_moves_per_vm_per_day);
     default:
         return VB_REJECT_LAST;
     }
@@ -314,6 +321,18 @@ vb_state_refusal(const VbState *st, guint vm, guint to, GString *why)
     if ((code = rule_refusal(st, v, dest, why)) != VB_REJECT_LAST)
         return code;
     return capacity_refusal(st, v, from, dest, why);
+}
+
+gboolean
+vb_state_movable(const VbState *st, guint vm)
+{
+    return st->fixed[vm] == VB_REJECT_LAST || (st->fixed[vm] == VB_REJECT_MOVE_CAP && st->cap_waived);
+}
+
+gboolean
+vb_state_capped(const VbState *st, guint vm)
+{
+    return st->fixed[vm] == VB_REJECT_MOVE_CAP;
 }
 
 /* TRUE when soft rule @r is broken for @vm were it on @host. */

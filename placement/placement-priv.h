@@ -60,7 +60,9 @@ typedef struct {
     const VbInventory *inv;
     const VbPolicy *policy;
     gint64 now;
-    gboolean evacuating;   /* cooldown does not hold back an evacuation */
+    gboolean evacuating;   /* cooldown and the daily cap do not hold back an evacuation */
+    gboolean cap_waived;   /* mending must rules: the daily cap (VB_REJECT_MOVE_CAP)
+                            * does not hold; set by vb_repair_rules() only */
     guint evacuated;       /* host being evacuated, or G_MAXUINT */
     guint n_hosts, n_vms, n_pools;
     double weight[VB_METRIC_LAST]; /* normalised: they sum to 1 */
@@ -131,6 +133,11 @@ gboolean vb_state_in_pool_order(const VbState *st, guint host);
  * VB_REJECT_LAST when @vm may go to @to; otherwise the first constraint that
  * refuses it, with a sentence in @why when @why is not NULL. */
 VbRejectCode vb_state_refusal(const VbState *st, guint vm, guint to, GString *why);
+/* TRUE when no guest-level refusal holds @vm back (pinned, excluded,
+ * cooldown...), the daily cap excepted while st->cap_waived. */
+gboolean vb_state_movable(const VbState *st, guint vm);
+/* TRUE when the daily cap, and nothing else at guest level, holds @vm back. */
+gboolean vb_state_capped(const VbState *st, guint vm);
 /* Number of soft rules the guest would break on @to that it does not break
  * where it is now (negative when the move mends some). */
 int vb_state_soft_breaks(const VbState *st, guint vm, guint to);

@@ -63,6 +63,8 @@ typedef enum {
     VB_REJECT_AFFINITY,        /* a hard guest-guest rule */
     VB_REJECT_HOST_RULE,       /* a hard guest-host label rule */
     VB_REJECT_ON_TWO_HOSTS,    /* active on two hosts (failed post-copy): left alone */
+    VB_REJECT_MOVE_CAP,        /* moved budget.max_moves_per_vm_per_day times in the last
+                                * 24 h (evacuations and must-rule repairs ignore it) */
     VB_REJECT_LAST
 } VbRejectCode;
 

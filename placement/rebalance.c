@@ -29,6 +29,9 @@
  * re-sorting of the two hosts that moved.
  *
  * A pool whose own standard deviation is within target_imbalance plans nothing.
+ * A guest at its daily move cap (max_moves_per_vm_per_day) is not moved; when
+ * balancing stops for want of a move and such a guest would have made the
+ * best one, the stop reason names it.
  */
 #include "config.h"
 
@@ -244,7 +247,7 @@ scan_source(Search *s, guint from, Candidate *best)
     for (guint i = 0; i < host->vms->len; i++) {
         guint vm = g_array_index(host->vms, guint, i);
 
-        if (!st->moved[vm] && st->fixed[vm] == VB_REJECT_LAST)
+        if (!st->moved[vm] && vb_state_movable(st, vm))
             scan_guest(s, vm, from, best);
     }
     for (guint i = 0; arrived && i < arrived->len; i++) {
@@ -429,6 +432,37 @@ adopt_moves(Rebalance *rb, guint first)
     }
 }
 
+/* When balancing found no move: the move it would make if the daily move
+ * cap did not hold its guest back, as "; web-1 (kvm1 -> kvm3) would lower
+ * the imbalance but web-1 moved 4 times ...", else an empty string
+ * (transfer full). The state is left as it was. */
+static char *
+why_capped(Rebalance *rb)
+{
+    VbState *st = rb->st;
+    Candidate best = {0};
+    g_autoptr(GString) why = g_string_new(NULL);
+    const VbVm *vm;
+
+    if (st->policy->max_moves_per_vm_per_day == 0)
+        return g_strdup("");
+    st->cap_waived = TRUE;
+    for (guint p = 0; p < st->n_pools; p++) {
+        Candidate c = best_in_pool(rb, p);
+
+        if (c.found && (!best.found || c.ds < best.ds))
+            best = c;
+    }
+    st->cap_waived = FALSE;
+    if (!best.found || !vb_state_capped(st, best.vm))
+        return g_strdup("");
+    vm = vb_inventory_vm(st->inv, best.vm);
+    vb_state_refusal(st, best.vm, best.to, why);
+    return g_strdup_printf("; moving %s from %s to %s would lower the imbalance, but %s",
+                           vm->name, vb_inventory_host(st->inv, best.from)->name,
+                           vb_inventory_host(st->inv, best.to)->name, why->str);
+}
+
 /* Should rules worth mending, when balancing has nothing left to do; TRUE
  * when it planned moves (balancing goes on after them). */
 static gboolean
@@ -491,12 +525,15 @@ vb_rebalance_balance(VbState *st, VbPlan *plan, guint budget)
                 best = &cache[p];
         }
         if (!best) {
+            g_autofree char *capped = NULL;
+
             if (mend_soft_rules(&rb, cache, budget))
                 continue;
+            capped = why_capped(&rb);
             stop = g_strdup_printf("no move brings two hosts closer by more than the "
                                    "minimum improvement %.3f, the noise of their loads and "
-                                   "its own cost",
-                                   st->policy->min_improvement);
+                                   "its own cost%s",
+                                   st->policy->min_improvement, capped);
             break;
         }
         pool = vb_inventory_host(st->inv, best->from)->pool;

@@ -18,8 +18,10 @@
  * place, under high-water; the swap is taken only when it leaves the hot
  * host with less excess and no metric newly above high_water (a host hot on
  * CPU and one hot on memory exchanging a CPU-heavy and a memory-heavy
- * guest). A host nothing relieves gets a note saying why: the guests
- * themselves, or what the pool's hosts lack.
+ * guest). A guest at its daily move cap (max_moves_per_vm_per_day) is not
+ * moved here, neither to relieve, nor to make room, nor in a swap. A host
+ * nothing relieves gets a note saying why: a capped guest that would relieve
+ * it (named), the guests themselves, or what the pool's hosts lack.
  *
  * Since no move pushes a host above high_water, the hot set only shrinks:
  * each host is visited once. Cost per relief: O(guests of the hot host *
@@ -69,7 +71,7 @@ movable_guests(const VbState *st, guint host)
     for (guint i = 0; i < h->vms->len; i++) {
         guint vm = g_array_index(h->vms, guint, i);
 
-        if (st->vm_host[vm] == host && !st->moved[vm] && st->fixed[vm] == VB_REJECT_LAST)
+        if (st->vm_host[vm] == host && !st->moved[vm] && vb_state_movable(st, vm))
             g_array_append_val(out, vm);
     }
     return out;
@@ -357,8 +359,8 @@ why_stuck(const VbState *st, guint host, const GArray *guests)
         }
     }
     if (best == G_MAXUINT)
-        return g_strdup_printf("none of its guests may move (pinned, excluded, cooling down "
-                               "or already moved)");
+        return g_strdup_printf("none of its guests may move (pinned, excluded, cooling down, "
+                               "at their daily move cap or already moved)");
     for (guint i = 0; i < po->n; i++) {
         guint d = po->order[i];
 
@@ -388,12 +390,37 @@ cmp_excess_desc(gconstpointer a, gconstpointer b, gpointer data)
     return ea != eb ? (ea > eb ? -1 : 1) : (*(const guint *) a < *(const guint *) b ? -1 : 1);
 }
 
+/* When a guest the daily move cap holds back would relieve @host (one move,
+ * as best_single finds it), why it is not moved, else NULL: the cap, not
+ * the pool, keeps the host hot, and the note says so. */
+static char *
+why_capped(VbState *st, guint host)
+{
+    g_autoptr(GArray) guests = NULL;
+    g_autoptr(GString) why = g_string_new(NULL);
+    Relief r;
+
+    if (st->policy->max_moves_per_vm_per_day == 0)
+        return NULL;
+    st->cap_waived = TRUE;
+    guests = movable_guests(st, host);
+    r = best_single(st, host, guests);
+    st->cap_waived = FALSE;
+    if (!r.found || !vb_state_capped(st, r.vm))
+        return NULL;
+    vb_state_refusal(st, r.vm, r.to, why);
+    return g_strdup_printf("moving %s to %s would relieve it, but %s",
+                           vb_inventory_vm(st->inv, r.vm)->name,
+                           vb_inventory_host(st->inv, r.to)->name, why->str);
+}
+
 /* Relieves @host until it is not hot, or notes why it stays. */
 static void
 relieve_host(VbState *st, VbPlan *plan, guint budget, guint host)
 {
     while (vb_state_hot_excess(st, host) > 0) {
         g_autoptr(GArray) guests = movable_guests(st, host);
+        char *capped;
         Relief r;
 
         if (plan->moves->len >= budget) {
@@ -409,7 +436,8 @@ relieve_host(VbState *st, VbPlan *plan, guint budget, guint host)
         if (plan->moves->len + 2 <= budget &&
             (try_chain(st, plan, host, guests) || try_swap(st, plan, host, guests)))
             continue;
-        vb_state_note_host(st, host, why_stuck(st, host, guests));
+        capped = why_capped(st, host);
+        vb_state_note_host(st, host, capped ? capped : why_stuck(st, host, guests));
         return;
     }
 }

@@ -8,10 +8,13 @@
  * suits the rule; members of an anti-affinity rule sharing a host leave it
  * (smallest first) for hosts holding no member; a split affinity group
  * gathers on the host that already holds most of it (all members or none:
- * a half-gathered group is taken back). Repairs stay inside the guest's
- * pool, as balancing does (only an evacuation crosses pools). Every repair move respects every
- * hard constraint, leaves its destination at or under high_water on every
- * watched metric and moves a guest at most once per plan. A should rule is
+ * a half-gathered group is taken back). A guest that reached the policy's
+ * daily move cap (max_moves_per_vm_per_day) is still moved to mend a must
+ * rule, never a should rule; its cooldown holds for both. Repairs stay
+ * inside the guest's pool, as balancing does (only an evacuation crosses
+ * pools). Every repair move respects every hard constraint, leaves its
+ * destination at or under high_water on every watched metric and moves a
+ * guest at most once per plan. A should rule is
  * mended only when its weight, plus what the move does to the balance of
  * its two hosts, beats min_improvement plus the move's cost.
  *
@@ -97,7 +100,7 @@ mending_host(const VbState *st, guint vm, guint r)
     guint best = G_MAXUINT;
     double best_cost = G_MAXDOUBLE;
 
-    if (st->moved[vm] || st->fixed[vm] != VB_REJECT_LAST)
+    if (st->moved[vm] || !vb_state_movable(st, vm))
         return G_MAXUINT;
     for (guint i = 0; i < po->n; i++) {
         guint d = po->order[i];
@@ -232,7 +235,7 @@ gather_on(VbState *st, VbPlan *plan, guint budget, const VbViolation *v, guint t
 
         if (st->vm_host[vm] == target)
             continue;
-        if (!budget_left(plan, budget, 1) || st->moved[vm] || st->fixed[vm] != VB_REJECT_LAST ||
+        if (!budget_left(plan, budget, 1) || st->moved[vm] || !vb_state_movable(st, vm) ||
             !mends(st, vm, v->rule, target)) {
             g_free(*ret_why);
             *ret_why = !budget_left(plan, budget, 1)
@@ -279,6 +282,9 @@ vb_repair_rules(VbState *st, VbPlan *plan, guint budget, gboolean hard)
 {
     g_autoptr(GPtrArray) broken = vb_state_violations(st, hard);
 
+    /* A broken must rule outranks churn: the daily cap does not hold back
+     * its repair (the cooldown still does). */
+    st->cap_waived = hard;
     for (guint i = 0; i < broken->len; i++) {
         const VbViolation *v = g_ptr_array_index(broken, i);
 
@@ -297,4 +303,5 @@ vb_repair_rules(VbState *st, VbPlan *plan, guint budget, gboolean hard)
             break;
         }
     }
+    st->cap_waived = FALSE;
 }

@@ -4,7 +4,7 @@
  * Built once from the inventory and the policy in O(hosts + guests + rule
  * members): capacities, base loads, free memory after the reserve, vCPUs left
  * under the overcommit, free storage, each guest's demand, the guest-level
- * refusals (pinned, excluded, cooldown), the rules resolved to guest ids, and
+ * refusals (pinned, excluded, cooldown, daily cap), the rules resolved to guest ids, and
  * per pool the participating hosts sorted by weighted load.
  *
  * Invariants after every vb_state_apply()/vb_state_unapply():
@@ -125,6 +125,11 @@ fixed_refusal(const VbState *st, const VbVm *vm, const VbBits *excluded_labels)
     if (!st->evacuating && vm->last_migrated > 0 &&
         st->now - vm->last_migrated < (gint64) policy->cooldown_seconds)
         return VB_REJECT_COOLDOWN;
+    /* After the cooldown: a guest in its cooldown stays put even where the
+     * cap is waived (must-rule repairs). */
+    if (!st->evacuating && policy->max_moves_per_vm_per_day > 0 &&
+        vm->moves_last_day >= policy->max_moves_per_vm_per_day)
+        return VB_REJECT_MOVE_CAP;
     return VB_REJECT_LAST;
 }
 

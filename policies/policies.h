@@ -107,6 +107,8 @@ typedef struct {
     double cost_per_minute;       /* extra gain a move needs per minute it takes */
     guint max_migrations;         /* per-run budget; 0 = no moves */
     guint cooldown_seconds;       /* a guest moved this recently stays put */
+    guint max_moves_per_vm_per_day; /* a guest moved this often in the last 24 h stays put
+                                     * (evacuations, must-rule repairs excepted); 0 = no cap */
     guint64 memory_reserve_mib;   /* kept free on every host */
     double memory_reserve_percent;/* kept free on every host, % of its memory */
     double cpu_overcommit;        /* vCPUs per core allowed on a host */

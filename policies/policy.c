@@ -68,6 +68,7 @@ vb_policy_new_default(void)
     policy->cost_per_minute = 0.005;
     policy->max_migrations = 20;
     policy->cooldown_seconds = 30 * 60;
+    policy->max_moves_per_vm_per_day = 4;
     policy->memory_reserve_mib = 2048;
     policy->memory_reserve_percent = 10.0;
     policy->cpu_overcommit = 4.0;

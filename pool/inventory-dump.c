@@ -291,6 +291,8 @@ dump_vm(Dumper *d, const VbVm *vm)
     }
     if (vm->last_migrated > 0)
         put_key_u64(out, "last_migrated", (guint64) vm->last_migrated);
+    if (vm->moves_last_day > 0)
+        put_key_u64(out, "moves_last_day", vm->moves_last_day);
     if (vm->on_two_hosts)
         g_string_append(out, ", on_two_hosts: true");
     g_string_append(out, "}\n");

@@ -340,6 +340,7 @@ G_STATIC_ASSERT(G_N_ELEMENTS(storage_keys) == SK_LAST + 1);
 #define VB_MAX_GIB 1e9                   /* 1 EiB */
 #define VB_MAX_CORES 65536
 #define VB_MAX_RATE 1e9                  /* MiB/s */
+#define VB_MAX_MOVES_PER_DAY 86400       /* one a second */
 
 static void
 add_host_feature(VbInventory *inv, gpointer host, const char *name)
@@ -550,10 +551,12 @@ load_pool(Loader *l, const VbYamlNode *map, GError **error)
 /* ----------------------------------------------------------------- guests */
 
 enum { VK_NAME, VK_HOST, VK_STATE, VK_VCPUS, VK_MEMORY, VK_CPU_USAGE, VK_DIRTY, VK_CPU,
-       VK_DISKS, VK_DEVICES, VK_TAGS, VK_LABELS, VK_LAST_MIGRATED, VK_ON_TWO_HOSTS, VK_LAST };
+       VK_DISKS, VK_DEVICES, VK_TAGS, VK_LABELS, VK_LAST_MIGRATED, VK_ON_TWO_HOSTS,
+       VK_MOVES_LAST_DAY, VK_LAST };
 static const char *const vm_keys[] = {
     "name", "host", "state", "vcpus", "memory_mib", "cpu_usage", "dirty_rate_mib_s", "cpu",
-    "disks", "devices", "tags", "labels", "last_migrated", "on_two_hosts", NULL
+    "disks", "devices", "tags", "labels", "last_migrated", "on_two_hosts",
+    "moves_last_day", NULL
 };
 G_STATIC_ASSERT(G_N_ELEMENTS(vm_keys) == VK_LAST + 1);
 
@@ -685,6 +688,9 @@ load_vm_lists(Loader *l, VbVm *vm, const VbYamlNode **s, GError **error)
     vm->last_migrated = (gint64) last;
     if (s[VK_ON_TWO_HOSTS] &&
         !read_bool(l, s[VK_ON_TWO_HOSTS], "on_two_hosts", &vm->on_two_hosts, error))
+        return FALSE;
+    if (s[VK_MOVES_LAST_DAY] && !read_uint(l, s[VK_MOVES_LAST_DAY], "moves_last_day", 0,
+                                           VB_MAX_MOVES_PER_DAY, &vm->moves_last_day, error))
         return FALSE;
     return TRUE;
 }

@@ -324,6 +324,7 @@ copy_vm(VbVm *dst, const VbVm *src)
     dst->tags = g_strdupv(src->tags);
     vb_bits_copy(&dst->labels, &src->labels);
     dst->last_migrated = src->last_migrated;
+    dst->moves_last_day = src->moves_last_day;
     dst->cpu_mode = src->cpu_mode;
     dst->cpu_model = g_strdup(src->cpu_model);
     dst->on_two_hosts = src->on_two_hosts;

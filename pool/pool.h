@@ -109,6 +109,8 @@ typedef struct {
     char **tags;              /* free tags; "no-migrate" pins it */
     VbBits labels;            /* ids in VbInventory.labels */
     gint64 last_migrated;     /* unix seconds of its last migration, 0 = never */
+    guint moves_last_day;     /* migrations in the 24 h before the snapshot (the journal's,
+                               * the sim's own), 0 = none known: budget.max_moves_per_vm_per_day */
     VbCpuMode cpu_mode;       /* how its CPU is defined (zero: custom) */
     char *cpu_model;          /* custom/host-model: the named model (cpu_features hold its
                                * features); passthrough/maximum: the CPU model of the host it

@@ -33,6 +33,7 @@ const char *const pt_reject_names[] = {
     "affinity",
     "host-rule",
     "on-two-hosts",
+    "move-cap",
     "ok",
     NULL,
 };

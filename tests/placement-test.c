@@ -25,7 +25,7 @@
 
 /* ---------------------------------------------------------- constraints */
 
-typedef enum { POL_PLAIN, POL_CROSS, POL_START_COLD } PolicyVariant;
+typedef enum { POL_PLAIN, POL_CROSS, POL_START_COLD, POL_NO_CAP, POL_CAP_3 } PolicyVariant;
 
 static const struct {
     const char *vm, *to;
@@ -56,6 +56,10 @@ static const struct {
     { "exlab", "b", POL_PLAIN, CONSTRAINT_NOW, VB_REJECT_VM_EXCLUDED },
     { "recent", "b", POL_PLAIN, CONSTRAINT_NOW, VB_REJECT_COOLDOWN },
     { "recent", "b", POL_PLAIN, CONSTRAINT_NOW + 3600, VB_REJECT_LAST },
+    /* budget.max_moves_per_vm_per_day (default 4; 0: no cap). */
+    { "capped", "b", POL_PLAIN, CONSTRAINT_NOW, VB_REJECT_MOVE_CAP },
+    { "capped", "b", POL_NO_CAP, CONSTRAINT_NOW, VB_REJECT_LAST },
+    { "thrice", "b", POL_CAP_3, CONSTRAINT_NOW, VB_REJECT_MOVE_CAP },
     { "w1", "b", POL_PLAIN, CONSTRAINT_NOW, VB_REJECT_AFFINITY },
     { "w1", "b2", POL_PLAIN, CONSTRAINT_NOW, VB_REJECT_LAST },
     { "g1", "b", POL_PLAIN, CONSTRAINT_NOW, VB_REJECT_LAST },
@@ -82,6 +86,8 @@ constraint_policy(PolicyVariant variant)
 
     policy->allow_cross_pool = variant == POL_CROSS;
     policy->migration.start_after_cold_move = variant == POL_START_COLD;
+    if (variant == POL_NO_CAP || variant == POL_CAP_3)
+        policy->max_moves_per_vm_per_day = variant == POL_NO_CAP ? 0 : 3;
     return policy;
 }
 
@@ -183,6 +189,11 @@ START_TEST(test_constraint_reasons)
     vb_state_refusal(st, vb_inventory_get_vm(inv, "web")->id,
                      vb_inventory_get_host(inv, "old")->id, why);
     ck_assert_str_eq(why->str, "old cannot run web's CPU: missing avx2");
+    g_string_truncate(why, 0);
+    vb_state_refusal(st, vb_inventory_get_vm(inv, "capped")->id,
+                     vb_inventory_get_host(inv, "b")->id, why);
+    ck_assert_str_eq(why->str, "capped moved 4 times in the last 24 h, the most the policy "
+                               "allows (max_moves_per_vm_per_day 4)");
 }
 END_TEST
 

@@ -103,6 +103,7 @@ START_TEST(test_defaults)
     ck_assert_double_eq(policy->min_improvement, 0.005);
     ck_assert_uint_eq(policy->max_migrations, 20);
     ck_assert_uint_eq(policy->cooldown_seconds, 1800);
+    ck_assert_uint_eq(policy->max_moves_per_vm_per_day, 4);
     ck_assert_uint_eq(policy->memory_reserve_mib, 2048);
     ck_assert_double_eq(policy->memory_reserve_percent, 10.0);
     ck_assert_double_eq(policy->cpu_overcommit, 4.0);
@@ -442,6 +443,46 @@ START_TEST(test_loaded_values)
 }
 END_TEST
 
+/* budget.max_moves_per_vm_per_day: the value loaded, or the exact error
+ * with FILE:LINE:COLUMN. */
+static const struct {
+    const char *value;
+    guint expected;       /* when error is NULL */
+    const char *error;
+} move_cap_rows[] = {
+    { "0", 0, NULL },
+    { "7", 7, NULL },
+    { "1000", 1000, NULL },
+    { "1001", 0, "cap.yaml:3:29: budget.max_moves_per_vm_per_day: 1001 is out of range; "
+                 "allowed: 0 to 1000" },
+    { "-1", 0, "cap.yaml:3:29: budget.max_moves_per_vm_per_day: expected a whole number "
+               "from 0 to 1000, got '-1'" },
+    { "2.5", 0, "cap.yaml:3:29: budget.max_moves_per_vm_per_day: expected a whole number "
+                "from 0 to 1000, got '2.5'" },
+    { "[4]", 0, "cap.yaml:3:29: budget.max_moves_per_vm_per_day: expected a single value, "
+                "got a list" },
+};
+
+START_TEST(test_move_cap)
+{
+    g_autofree char *doc = g_strdup_printf("budget:\n  cooldown: 10m\n"
+                                           "  max_moves_per_vm_per_day: %s\n",
+                                           move_cap_rows[_i].value);
+    g_autoptr(GError) error = NULL;
+    g_autoptr(VbPolicy) policy = vb_policy_load_data(doc, strlen(doc), "cap.yaml", &error);
+
+    if (move_cap_rows[_i].error) {
+        ck_assert_ptr_null(policy);
+        ck_assert(g_error_matches(error, VB_ERROR, VB_ERROR_INVALID_INPUT));
+        ck_assert_str_eq(error->message, move_cap_rows[_i].error);
+        return;
+    }
+    ck_assert_msg(policy != NULL, "%s", error ? error->message : "");
+    ck_assert_uint_eq(policy->max_moves_per_vm_per_day, move_cap_rows[_i].expected);
+    assert_round_trip(policy);
+}
+END_TEST
+
 /* --------------------------------------------- rules against a pool */
 
 /* The pool the rows below check rules against: guests web-1, web-2, db-1
@@ -602,6 +643,7 @@ policies_suite(void)
     tcase_add_loop_test(tc, test_fraction, 0, G_N_ELEMENTS(fractions));
     tcase_add_loop_test(tc, test_memory_reserve, 0, G_N_ELEMENTS(reserves));
     tcase_add_test(tc, test_loaded_values);
+    tcase_add_loop_test(tc, test_move_cap, 0, G_N_ELEMENTS(move_cap_rows));
     tcase_add_loop_test(tc, test_rule_warnings, 0, G_N_ELEMENTS(rule_rows));
     tcase_add_test(tc, test_rule_warnings_unmarked);
     suite_add_tcase(suite, tc);
