@@ -81,15 +81,10 @@ gboolean
 vb_collector_sample(VbCollector *collector, GError **error)
 {
     g_autoptr(VbSampleSet) set = collector->ops->sample(collector->conn, error);
-    gint64 now_us = 0;
     VbHistoryPruned pruned;
 
-    if (!set)
-        return FALSE;
-    if (!vb_history_record(collector->store, set, error) ||
-        !vb_history_latest_time(collector->store, &now_us, error))
-        return FALSE;
-    if (!vb_history_prune(collector->store, now_us, &collector->keep, &pruned, error))
+    if (!set ||
+        !vb_history_record_and_prune(collector->store, set, &collector->keep, &pruned, error))
         return FALSE;
     g_debug("sampled %u hosts, pruned %u raw samples, %u 5-minute and %u hourly rows",
             set->hosts->len, pruned.samples, pruned.rows[VB_HISTORY_FIVE_MIN],

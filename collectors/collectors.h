@@ -154,6 +154,13 @@ void vb_history_retention_init(VbHistoryRetention *keep, guint window_seconds,
  * deleted goes in @ret_pruned (may be NULL). */
 gboolean vb_history_prune(VbStore *store, gint64 now_us, const VbHistoryRetention *keep,
                           VbHistoryPruned *ret_pruned, GError **error);
+/* What the collector does after each sample, in one transaction: records
+ * @set (vb_history_record), then rolls up and prunes counted back from the
+ * newest sample (vb_history_prune); @keep NULL only records. On failure
+ * nothing changes. */
+gboolean vb_history_record_and_prune(VbStore *store, const VbSampleSet *set,
+                                     const VbHistoryRetention *keep,
+                                     VbHistoryPruned *ret_pruned, GError **error);
 /* The time of the newest sample in @ret_time_us (0 when there is none). */
 gboolean vb_history_latest_time(VbStore *store, gint64 *ret_time_us, GError **error);
 

@@ -291,9 +291,9 @@ prune_names(VbStore *store, VbHistoryPruned *pruned, GError **error)
                         0, 0, &pruned->names, error);
 }
 
-static gboolean
-rollup_and_prune(VbStore *store, gint64 now_us, const VbHistoryRetention *keep,
-                 VbHistoryPruned *pruned, gint64 *ret_bound, GError **error)
+gboolean
+vb_history_rollup_and_prune(VbStore *store, gint64 now_us, const VbHistoryRetention *keep,
+                            VbHistoryPruned *pruned, gint64 *ret_bound, GError **error)
 {
     gboolean hourly;
     guint hour_rows;
@@ -314,6 +314,15 @@ rollup_and_prune(VbStore *store, gint64 now_us, const VbHistoryRetention *keep,
     return !(hourly || hour_rows > 0) || prune_names(store, pruned, error);
 }
 
+void
+vb_history_pruned_committed(VbStore *store, const VbHistoryPruned *pruned, gint64 bound)
+{
+    if (bound > 0)
+        vb_history_cache_pruned(store, bound);
+    if (pruned->names > 0)
+        vb_history_cache_names_pruned(store);
+}
+
 gboolean
 vb_history_prune(VbStore *store, gint64 now_us, const VbHistoryRetention *keep,
                  VbHistoryPruned *ret_pruned, GError **error)
@@ -323,16 +332,12 @@ vb_history_prune(VbStore *store, gint64 now_us, const VbHistoryRetention *keep,
 
     if (!vb_store_begin(store, error))
         return FALSE;
-    if (!rollup_and_prune(store, now_us, keep, &pruned, &bound, error) ||
+    if (!vb_history_rollup_and_prune(store, now_us, keep, &pruned, &bound, error) ||
         !vb_store_commit(store, error)) {
         vb_store_rollback(store);
         return FALSE;
     }
-    /* The cache learns only what was committed. */
-    if (bound > 0)
-        vb_history_cache_pruned(store, bound);
-    if (pruned.names > 0)
-        vb_history_cache_names_pruned(store);
+    vb_history_pruned_committed(store, &pruned, bound);
     if (ret_pruned)
         *ret_pruned = pruned;
     return TRUE;

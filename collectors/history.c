@@ -371,16 +371,47 @@ record_set(VbStore *store, const VbSampleSet *set, GError **error)
 gboolean
 vb_history_record(VbStore *store, const VbSampleSet *set, GError **error)
 {
-    if (set->hosts->len == 0)
-        return TRUE; /* an empty pool has no history to keep */
+    return vb_history_record_and_prune(store, set, NULL, NULL, error);
+}
+
+/* Records @set, then (with @keep) rolls up and prunes; inside a transaction. */
+static gboolean
+record_and_prune(VbStore *store, const VbSampleSet *set, const VbHistoryRetention *keep,
+                 VbHistoryPruned *pruned, gint64 *ret_bound, GError **error)
+{
+    gint64 now_us = 0;
+
+    /* An empty pool has no sample to keep, but its old history still ages. */
+    if (set->hosts->len > 0 && !record_set(store, set, error))
+        return FALSE;
+    if (!keep)
+        return TRUE;
+    return vb_history_latest_time(store, &now_us, error) &&
+           vb_history_rollup_and_prune(store, now_us, keep, pruned, ret_bound, error);
+}
+
+gboolean
+vb_history_record_and_prune(VbStore *store, const VbSampleSet *set,
+                            const VbHistoryRetention *keep, VbHistoryPruned *ret_pruned,
+                            GError **error)
+{
+    VbHistoryPruned pruned = { 0 };
+    gint64 bound = 0;
+
+    if (set->hosts->len == 0 && !keep)
+        return TRUE;
     if (!vb_store_begin(store, error))
         return FALSE;
-    if (!record_set(store, set, error) || !vb_store_commit(store, error)) {
+    if (!record_and_prune(store, set, keep, &pruned, &bound, error) ||
+        !vb_store_commit(store, error)) {
         vb_store_rollback(store);
         /* The cache took this sample's names and counters: forget them. */
         vb_history_cache_drop(store);
         return FALSE;
     }
+    vb_history_pruned_committed(store, &pruned, bound);
+    if (ret_pruned)
+        *ret_pruned = pruned;
     return TRUE;
 }
 

@@ -175,6 +175,54 @@ record_old_samples(VbStore *store, gint64 age_s)
 /* A snapshot trusts a history fresher than the sampling interval (no new
  * sample: the sim clock does not move, kvm1 keeps the recorded 50%), and
  * samples again when the newest sample is older than that. */
+static int
+count_commit(void *counter)
+{
+    (*(guint *) counter)++;
+    return 0; /* let it commit */
+}
+
+/* One transaction per sample: recording, rolling up and pruning commit
+ * together (an hour of samples, so buckets roll up and raw rows go). */
+START_TEST(test_sample_one_transaction)
+{
+    g_autoptr(GError) error = NULL;
+    VbConn *conn = sim_conn();
+    VbConfig config = { .window_seconds = 60, .retention_seconds = 7200 };
+    g_autoptr(VbStore) store = vb_store_open(":memory:", &error);
+    g_autoptr(VbCollector) collector = NULL;
+    guint commits = 0;
+
+    ck_assert_msg(store != NULL, "%s", error ? error->message : "");
+    collector = vb_collector_new(conn, &vb_driver_sim, store, &config, &error);
+    ck_assert_msg(collector != NULL, "%s", error ? error->message : "");
+    sqlite3_commit_hook(vb_store_db(store), count_commit, &commits);
+    for (guint i = 0; i < 130; i++) {
+        vb_driver_sim.sleep(conn, 30.0);
+        ck_assert_msg(vb_collector_sample(collector, &error), "%s", error->message);
+        ck_assert_uint_eq(commits, i + 1);
+    }
+    sqlite3_commit_hook(vb_store_db(store), NULL, NULL);
+    {
+        g_autoptr(GPtrArray) hourly = vb_history_aggregates(store, VB_HISTORY_HOUR, G_MININT64,
+                                                            G_MAXINT64, &error);
+        gint64 first = 0, latest = 0;
+        sqlite3_stmt *stmt = vb_store_prepare(store, "SELECT min(time_us) FROM samples", NULL);
+
+        ck_assert_msg(hourly && hourly->len > 0, "no hourly rows");
+        ck_assert_int_eq(sqlite3_step(stmt), SQLITE_ROW);
+        first = sqlite3_column_int64(stmt, 0);
+        sqlite3_reset(stmt);
+        ck_assert(vb_history_latest_time(store, &latest, &error));
+        /* Raw rows: the window and its margin (60 + 600 s) only. */
+        ck_assert_int_ge(first, latest - 660 * G_USEC_PER_SEC);
+        ck_assert_int_lt(first, latest - 600 * G_USEC_PER_SEC);
+    }
+    vb_collector_free(g_steal_pointer(&collector));
+    vb_driver_sim.close(conn);
+}
+END_TEST
+
 START_TEST(test_snapshot_freshness)
 {
     const gint64 ages[] = { 5, 3600 };
@@ -509,6 +557,7 @@ vb_collectors_test_add_live(Suite *s)
     tcase_add_test(tc, test_sim_snapshot_averages);
     tcase_add_test(tc, test_sim_refresh);
     tcase_add_test(tc, test_snapshot_freshness);
+    tcase_add_test(tc, test_sample_one_transaction);
     tcase_add_test(tc, test_session);
     tcase_add_test(tc, test_libvirt_session);
     suite_add_tcase(s, tc);
