@@ -158,6 +158,19 @@ int vb_cli_cmd_complete(VbCliContext *ctx, int argc, char **argv);
  * NULL with the exit code in @ret_exit on failure (transfer full). */
 VbCollectSession *vb_cli_collect_session(VbCliContext *ctx, int *ret_exit);
 
+/* ------------------------------------------------------------- systemd */
+
+/* The service manager's notifications (Type=notify; cli/notify.c). Each does
+ * nothing without $NOTIFY_SOCKET, and none can fail. */
+void vb_cli_notify_ready(void);
+void vb_cli_notify_reloading(void);
+/* Sent once per process; later calls do nothing. */
+void vb_cli_notify_stopping(void);
+/* STATUS=: the first line of the message. */
+void vb_cli_notify_status(const char *format, ...) G_GNUC_PRINTF(1, 2);
+/* WATCHDOG=1 when systemd asked for keep-alives, at most once a second. */
+void vb_cli_notify_watchdog(void);
+
 /* The global help text (transfer full), listing every command. */
 char *vb_cli_global_help(void);
 

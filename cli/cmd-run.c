@@ -20,6 +20,12 @@
  *            a migration whose abort was refused is left running (the
  *            report lists it; the next run reconciles it).
  *
+ * Under systemd (Type=notify, cli/notify.c) it says READY=1 once the lock is
+ * taken (before resuming a crashed run's plan, which may wait for
+ * migrations), RELOADING=1 then READY=1 around a SIGHUP reload, STOPPING=1
+ * when it starts to stop, each log line as STATUS=, and a watchdog
+ * keep-alive every tick and every executor event.
+ *
  * A round whose snapshot could not read some hosts (not in maintenance)
  * says so in the log, naming each with its reason: its plan leaves them
  * out (cli/partial.c); the daemon itself goes on.
@@ -75,6 +81,7 @@ run_log(const char *format, ...)
     text = g_strdup_vprintf(format, args);
     va_end(args);
     fprintf(stderr, "%s virt-balancer run: %s\n", stamp, text);
+    vb_cli_notify_status("%s", text);
 }
 
 /* The policy file in force: --policy, else the config's. */
@@ -231,11 +238,15 @@ run_tick(gpointer data)
     gint64 now = g_get_monotonic_time();
     g_autoptr(GError) error = NULL;
 
+    vb_cli_notify_watchdog();
     if (g_atomic_int_get(&run_reload)) {
         g_atomic_int_set(&run_reload, 0);
+        vb_cli_notify_reloading();
         run_reload_files(d);
+        vb_cli_notify_ready();
     }
     if (run_stopping()) {
+        vb_cli_notify_stopping();
         g_main_loop_quit(d->loop);
         return G_SOURCE_REMOVE;
     }
@@ -252,6 +263,7 @@ run_tick(gpointer data)
             g_atomic_int_set(&run_stop, 1);
     }
     if (run_stopping()) {
+        vb_cli_notify_stopping();
         g_main_loop_quit(d->loop);
         return G_SOURCE_REMOVE;
     }
@@ -279,6 +291,7 @@ run_daemon(Daemon *d, VbCliContext *ctx, const char *database)
         return vb_cli_report_error(error);
     run_log("started on %s (sample every %u s, rebalance every %u s); lock taken",
             ctx->source_name, d->sample_interval, d->rebalance_interval);
+    vb_cli_notify_ready();
     if (!vb_cli_exec_resume(&d->ex, &error))
         return vb_cli_report_error(error);
     d->last_sample_us = d->last_rebalance_us = g_get_monotonic_time();

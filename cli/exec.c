@@ -254,6 +254,11 @@ progress_event(const VbExecEvent *ev, gpointer data)
     Progress *p = data;
     g_autofree char *log = NULL;
 
+    /* The executor blocks the daemon's loop while migrations run; its
+     * events (one per poll) keep systemd's watchdog fed. */
+    vb_cli_notify_watchdog();
+    if (vb_cli_exec_stopping())
+        vb_cli_notify_stopping();
     if (ev->kind == VB_EXEC_QUEUED)
         return;
     if (ev->kind == VB_EXEC_STARTED && ++p->starts == p->signal_at) {

@@ -10,7 +10,7 @@ nodist_libvbcli_a_SOURCES = cli/demo-resource.c
 libvbcli_a_SOURCES += cli/cmd-status.c cli/cmd-inventory.c
 libvbcli_a_SOURCES += cli/exec-priv.h cli/exec.c cli/cmd-rebalance.c cli/cmd-maintenance.c cli/cmd-run.c
 libvbcli_a_SOURCES += cli/cmd-unlock.c
-libvbcli_a_SOURCES += cli/cmd-complete.c
+libvbcli_a_SOURCES += cli/cmd-complete.c cli/notify.c
 
 sbin_PROGRAMS += virt-balancer
 virt_balancer_SOURCES = cli/main.c
@@ -31,3 +31,10 @@ TESTS += tests/cli-test
 tests_cli_test_SOURCES = tests/cli-test.c tests/testutil.h
 tests_cli_test_CFLAGS = $(VB_TEST_CFLAGS)
 tests_cli_test_LDADD = libvbcli.a $(VB_TEST_LIBS)
+
+# `run` under a stand-in for systemd's notification socket (Type=notify).
+check_PROGRAMS += tests/cli-notify-test
+TESTS += tests/cli-notify-test
+tests_cli_notify_test_SOURCES = tests/cli-notify-test.c tests/testutil.h
+tests_cli_notify_test_CFLAGS = $(VB_TEST_CFLAGS)
+tests_cli_notify_test_LDADD = $(VB_TEST_LIBS)

@@ -1,7 +1,8 @@
 #!/bin/sh
 # unit-security-test.sh: the systemd unit this build installs
 # (contrib/virt-balancer.service, generated) is hardened.
-#  1. the directives issue 10 asks for are there, with these values: no
+#  1. the directives issue 10 asks for are there, with these values:
+#     Type=notify (tests/cli-notify-test checks the program's side), no
 #     capability, UMask=0077, ProtectSystem=strict with a 0700 StateDirectory,
 #     ProtectKernel*, the three address families a libvirt client needs,
 #     SystemCallFilter=@system-service, NoNewPrivileges, PrivateTmp;
@@ -35,6 +36,7 @@ value() {
 want() {
     [ "$(value "$1")" = "$2" ] || fail "unit: $1='$(value "$1")', want '$2'"
 }
+want Type notify
 want CapabilityBoundingSet ""
 want AmbientCapabilities ""
 want NoNewPrivileges yes
