@@ -156,6 +156,8 @@ apply_host(VbHost *host, const VbHostHistory *h)
 {
     if (h->n_intervals > 0 && h->average.cpu >= 0.0)
         host->cpu_usage = round_usage(h->average.cpu);
+    if (h->cpu_stddev >= 0.0)
+        host->cpu_stddev = round_usage(h->cpu_stddev);
     if (h->n_samples > 0) {
         host->memory_used_mib = (guint64) (h->average.memory_used_mib + 0.5);
         if (h->average.storage_total_gib > 0.0)

@@ -181,6 +181,8 @@ typedef struct {
     gint64 time_us;           /* of the latest sample */
     VbLoad latest;            /* cpu from the latest interval */
     VbLoad average;           /* over the window's up samples */
+    double cpu_stddev;        /* time-weighted std dev of cpu over the window;
+                               * < 0 unknown (fewer than 3 intervals) */
     guint n_vms;              /* guests in the latest sample */
     guint n_running;          /* of which running */
     guint n_samples;          /* up samples in the window */

@@ -132,6 +132,17 @@ hosts_latest(VbStore *store, gint64 end_us, GPtrArray *out, GHashTable *by_name,
     return TRUE;
 }
 
+/* The time-weighted standard deviation of a host's CPU use over the window,
+ * from the mean of its squares; -1 with fewer than 3 intervals (two points
+ * say little about how a load fluctuates). */
+static double
+cpu_stddev(const VbHostHistory *h, double mean_sq)
+{
+    if (h->n_intervals < 3 || h->average.cpu < 0 || mean_sq < 0)
+        return -1.0;
+    return sqrt(MAX(0.0, mean_sq - h->average.cpu * h->average.cpu));
+}
+
 /* Fills the averages of the hosts in @by_name from the window's up rows. */
 static gboolean
 hosts_average(VbStore *store, gint64 start_us, gint64 end_us, GHashTable *by_name,
@@ -145,7 +156,9 @@ hosts_average(VbStore *store, gint64 start_us, gint64 end_us, GHashTable *by_nam
         " / sum(CASE WHEN " HOST_IN_WINDOW " THEN h.interval_us END),"
         " avg(h.memory_total_mib - h.memory_free_mib), avg(h.memory_total_mib),"
         " avg(h.storage_total_gib - h.storage_free_gib), avg(h.storage_total_gib),"
-        " min(s.time_us), max(s.time_us)"
+        " min(s.time_us), max(s.time_us),"
+        " sum(CASE WHEN " HOST_IN_WINDOW " THEN h.cpu_usage * h.cpu_usage * h.interval_us END)"
+        " / sum(CASE WHEN " HOST_IN_WINDOW " THEN h.interval_us END)"
         " FROM samples s JOIN host_raw h ON h.sample = s.id JOIN hosts n ON n.id = h.host"
         " WHERE s.time_us > ?1 AND s.time_us <= ?2 AND h.up GROUP BY h.host",
         error);
@@ -169,6 +182,7 @@ hosts_average(VbStore *store, gint64 start_us, gint64 end_us, GHashTable *by_nam
         h->average.storage_total_gib = sqlite3_column_double(stmt, 7);
         h->first_us = sqlite3_column_int64(stmt, 8);
         h->last_us = sqlite3_column_int64(stmt, 9);
+        h->cpu_stddev = cpu_stddev(h, column_double_or(stmt, 10, -1.0));
     }
     sqlite3_reset(stmt);
     if (rc != SQLITE_DONE)

@@ -148,7 +148,10 @@ vb_state_add_move(VbState *st, VbPlan *plan, guint vm, guint to, char *reason)
 /* ------------------------------------------------------------- noise */
 
 /* Variance one guest adds to @host's weighted load: its CPU demand
- * fluctuating by cpu_noise (memory and disk are taken as steady). */
+ * fluctuating by cpu_noise (memory and disk are taken as steady). A host's
+ * noise starts at the larger of its guests' sum and what the collectors
+ * measured (VbHost.cpu_stddev over the window); moves then add and take
+ * away their guests' terms. */
 static double
 guest_noise_var(const VbState *st, guint vm, guint host)
 {
@@ -166,6 +169,11 @@ vb_state_init_noise(VbState *st)
     st->noise_var = g_new0(double, MAX(st->n_hosts, 1));
     for (guint v = 0; v < st->n_vms; v++)
         st->noise_var[st->vm_host[v]] += guest_noise_var(st, v, st->vm_host[v]);
+    for (guint h = 0; h < st->n_hosts; h++) {
+        double measured = st->weight[VB_METRIC_CPU] * vb_inventory_host(st->inv, h)->cpu_stddev;
+
+        st->noise_var[h] = MAX(st->noise_var[h], measured * measured);
+    }
 }
 
 /* Keeps the noise model in step with a move of @vm from @from to @to. */

@@ -206,6 +206,8 @@ dump_host(Dumper *d, const VbHost *host)
         put_set(out, &host->labels, d->inv->labels, d->label_rank);
     }
     put_key_double(out, "cpu_usage", host->cpu_usage);
+    if (host->cpu_stddev > 0)
+        put_key_double(out, "cpu_stddev", host->cpu_stddev);
     put_key_u64(out, "memory_used_mib", host->memory_used_mib);
     put_key_double(out, "migration_bandwidth_mib_s", host->migration_bandwidth_mib_s);
     g_string_append(out, "}\n");

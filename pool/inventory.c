@@ -321,10 +321,10 @@ read_name(Loader *l, const VbYamlNode *map, const VbYamlNode *slot, const char *
 /* ------------------------------------------------------------------ hosts */
 
 enum { HK_NAME, HK_URI, HK_HYPERVISOR, HK_CPU, HK_MEMORY, HK_STORAGE, HK_STATE, HK_REASON,
-       HK_LABELS, HK_CPU_USAGE, HK_MEMORY_USED, HK_BANDWIDTH, HK_LAST };
+       HK_LABELS, HK_CPU_USAGE, HK_CPU_STDDEV, HK_MEMORY_USED, HK_BANDWIDTH, HK_LAST };
 static const char *const host_keys[] = {
     "name", "uri", "hypervisor", "cpu", "memory_mib", "storage", "state", "state_reason",
-    "labels", "cpu_usage", "memory_used_mib", "migration_bandwidth_mib_s", NULL
+    "labels", "cpu_usage", "cpu_stddev", "memory_used_mib", "migration_bandwidth_mib_s", NULL
 };
 G_STATIC_ASSERT(G_N_ELEMENTS(host_keys) == HK_LAST + 1);
 
@@ -425,6 +425,9 @@ load_host_load(Loader *l, VbHost *host, const VbYamlNode **s, GError **error)
 {
     if (s[HK_CPU_USAGE] &&
         !read_double(l, s[HK_CPU_USAGE], "cpu_usage", 0, 1, &host->cpu_usage, error))
+        return FALSE;
+    if (s[HK_CPU_STDDEV] &&
+        !read_double(l, s[HK_CPU_STDDEV], "cpu_stddev", 0, 1, &host->cpu_stddev, error))
         return FALSE;
     if (s[HK_MEMORY_USED] && !read_u64(l, s[HK_MEMORY_USED], "memory_used_mib", 0, VB_MAX_MIB,
                                        &host->memory_used_mib, error))

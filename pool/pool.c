@@ -305,6 +305,7 @@ copy_host(VbHost *dst, const VbHost *src)
     dst->state_reason = g_strdup(src->state_reason);
     vb_bits_copy(&dst->labels, &src->labels);
     dst->cpu_usage = src->cpu_usage;
+    dst->cpu_stddev = src->cpu_stddev;
     dst->memory_used_mib = src->memory_used_mib;
     dst->migration_bandwidth_mib_s = src->migration_bandwidth_mib_s;
 }

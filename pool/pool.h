@@ -87,6 +87,8 @@ typedef struct {
     char *state_reason;               /* why down or in maintenance, or NULL */
     VbBits labels;                    /* ids in VbInventory.labels */
     double cpu_usage;                 /* measured, 0..1 of cpu_cores */
+    double cpu_stddev;                /* measured: standard deviation of cpu_usage
+                                       * between samples over the window, 0 = unknown */
     guint64 memory_used_mib;          /* measured, guests and host itself */
     double migration_bandwidth_mib_s; /* usable for migrations, 0 = unknown */
     GArray *vms;                      /* guint vm ids on this host */

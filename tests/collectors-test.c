@@ -776,6 +776,45 @@ START_TEST(test_history_two_writers)
 }
 END_TEST
 
+/* The window's standard deviation of a host's CPU use (the noise the
+ * planner's hysteresis must beat): samples 100 s apart with these busy
+ * shares per interval; unknown (< 0) with fewer than 3 intervals. */
+static const struct {
+    guint busy[5];     /* busy seconds per 100 s interval, 0-terminated list */
+    double stddev;
+} stddev_rows[] = {
+    { { 50, 50, 50 }, 0.0 },
+    { { 20, 60, 20, 60 }, 0.2 },
+    { { 10, 90, 50 }, 0.326599 },
+    { { 50, 100 }, -1.0 },
+};
+
+START_TEST(test_history_cpu_stddev)
+{
+    g_autoptr(GError) error = NULL;
+    g_autofree char *dir = g_dir_make_tmp("vb-history-XXXXXX", &error);
+    g_autofree char *path = g_build_filename(dir, "history.db", NULL);
+    g_autoptr(VbStore) store = vb_store_open(path, &error);
+    g_autoptr(GPtrArray) hosts = NULL;
+    guint64 busy = 0;
+    gint64 t = 0;
+
+    ck_assert_msg(store && vb_history_init(store, &error), "%s", error ? error->message : "");
+    record_busy(store, t, busy);
+    for (guint i = 0; i < G_N_ELEMENTS(stddev_rows[_i].busy) && stddev_rows[_i].busy[i]; i++) {
+        busy += stddev_rows[_i].busy[i];
+        t += 100;
+        record_busy(store, t, busy);
+    }
+    hosts = vb_history_hosts(store, 0, 100000, NULL, &error);
+    ck_assert_msg(hosts != NULL, "%s", error ? error->message : "");
+    ck_assert_double_eq_tol(((VbHostHistory *) g_ptr_array_index(hosts, 0))->cpu_stddev,
+                            stddev_rows[_i].stddev, 1e-6);
+    g_clear_pointer(&store, vb_store_free);
+    remove_db(dir, path);
+}
+END_TEST
+
 static Suite *
 collectors_suite(void)
 {
@@ -796,6 +835,7 @@ collectors_suite(void)
     tcase_add_loop_test(tc, test_window_scenarios, 0, 3 * G_N_ELEMENTS(window_scenarios));
     tcase_add_loop_test(tc, test_retention_levels, 0, G_N_ELEMENTS(retention_rows));
     tcase_add_test(tc, test_history_two_writers);
+    tcase_add_loop_test(tc, test_history_cpu_stddev, 0, G_N_ELEMENTS(stddev_rows));
     suite_add_tcase(s, tc);
 
     vb_collectors_test_add_live(s);
