@@ -27,8 +27,10 @@ vb_make() {
 }
 
 # makevar NAME: the value of a make variable of this build (fully expanded).
+# Run under `make check`, the parent's MAKEFLAGS (-w) would wrap the value
+# in "Entering directory" lines: the sub-make gets none of them.
 makevar() {
-    ${MAKE:-make} -s -C "$builddir" --no-print-directory -f Makefile -f - vb-print-var \
+    MAKEFLAGS= MFLAGS= MAKELEVEL= ${MAKE:-make} -s -C "$builddir" --no-print-directory -f Makefile -f - vb-print-var \
         VB_VAR="$1" <<'MK'
 vb-print-var:
 	@echo '$($(VB_VAR))'
