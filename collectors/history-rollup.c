@@ -17,7 +17,9 @@
  * above (vb_history_retention_init ensures it). A sample recorded later with
  * a time inside a bucket already rolled up stays out of the aggregates.
  * Pruning deletes ranges of the tables' keys (sample id, level and bucket),
- * never row by row; names no row refers to any more go with the hourly pass.
+ * never row by row; names no row refers to any more go with the hourly pass,
+ * found from the time the hourly rollup last saw them (names.seen_us), not
+ * by reading the large levels.
  *
  * Workload: after each sample, one pass over the raw rows of the bucket that
  * just ended (every 5 minutes) and over twelve 5-minute buckets (every
@@ -100,13 +102,26 @@ typedef struct {
     gint64 width_us;
     const char *first_sql;   /* the oldest time of the level below, or NULL */
     const char *hosts_sql, *vms_sql;
+    const char *const *mark_sql; /* NULL-terminated, run after the rollup, or NULL */
 } RollupLevel;
+
+/* The hourly rollup marks every name it saw with the end of what it rolled
+ * up (names.seen_us): its hourly rows end by then, so once the hourly
+ * retention has passed that time they are gone (prune_names). */
+static const char *const mark_hourly[] = {
+    "UPDATE hosts SET seen_us = ?2 WHERE id IN (SELECT host FROM host_agg"
+    " WHERE level = 2 AND bucket_us >= ?1 AND bucket_us < ?2)",
+    "UPDATE vms SET seen_us = ?2 WHERE id IN (SELECT vm FROM vm_agg"
+    " WHERE level = 2 AND bucket_us >= ?1 AND bucket_us < ?2)",
+    NULL,
+};
 
 static const RollupLevel rollup_levels[] = {
     { VB_HISTORY_FIVE_MIN, VB_HISTORY_FIVE_MIN_US, "SELECT min(time_us) FROM samples",
-      roll_hosts_5m, roll_vms_5m },
+      roll_hosts_5m, roll_vms_5m, NULL },
     { VB_HISTORY_HOUR, VB_HISTORY_HOUR_US,
-      "SELECT min(bucket_us) FROM host_agg WHERE level = 1", roll_hosts_1h, roll_vms_1h },
+      "SELECT min(bucket_us) FROM host_agg WHERE level = 1", roll_hosts_1h, roll_vms_1h,
+      mark_hourly },
 };
 
 /* One integer from @sql with ?1 bound to @arg (when not 0), in @ret (unchanged
@@ -137,9 +152,13 @@ run_range(VbStore *store, const char *sql, gint64 a, gint64 b, gint64 c, GError 
 
     if (!stmt)
         return FALSE;
-    sqlite3_bind_int64(stmt, 1, a);
-    sqlite3_bind_int64(stmt, 2, b);
-    sqlite3_bind_int64(stmt, 3, c);
+    /* ?1, ?2, ?3 as far as @sql uses them. */
+    if (sqlite3_bind_parameter_count(stmt) >= 1)
+        sqlite3_bind_int64(stmt, 1, a);
+    if (sqlite3_bind_parameter_count(stmt) >= 2)
+        sqlite3_bind_int64(stmt, 2, b);
+    if (sqlite3_bind_parameter_count(stmt) >= 3)
+        sqlite3_bind_int64(stmt, 3, c);
     return vb_store_step_done(store, stmt, error);
 }
 
@@ -188,14 +207,18 @@ rollup_level(VbStore *store, const RollupLevel *l, gint64 until_us, gint64 *ret_
         !run_range(store, l->vms_sql, from, to, l->width_us, error) ||
         !set_done(store, l->level, to, error))
         return FALSE;
+    for (guint i = 0; l->mark_sql && l->mark_sql[i]; i++)
+        if (!run_range(store, l->mark_sql[i], from, to, l->width_us, error))
+            return FALSE;
     *ret_rolled = TRUE;
     return TRUE;
 }
 
 /* Rolls every level up to the newest sample; @ret_hourly says whether an
- * hourly bucket was added. */
+ * hourly bucket was added, @ret_done (indexed by level) how far each level
+ * is rolled up (0 when nothing was sampled). */
 static gboolean
-rollup(VbStore *store, gboolean *ret_hourly, GError **error)
+rollup(VbStore *store, gboolean *ret_hourly, gint64 *ret_done, GError **error)
 {
     gint64 until = 0;
     gboolean rolled = FALSE;
@@ -205,9 +228,11 @@ rollup(VbStore *store, gboolean *ret_hourly, GError **error)
         return FALSE;
     if (until <= 0)
         return TRUE; /* no samples (times are unix microseconds, after 1970) */
-    for (guint i = 0; i < G_N_ELEMENTS(rollup_levels); i++)
+    for (guint i = 0; i < G_N_ELEMENTS(rollup_levels); i++) {
         if (!rollup_level(store, &rollup_levels[i], until, &until, &rolled, error))
             return FALSE;
+        ret_done[rollup_levels[i].level] = until;
+    }
     *ret_hourly = rolled;
     return TRUE;
 }
@@ -276,42 +301,54 @@ prune_level(VbStore *store, VbHistoryLevel level, gint64 width_us, gint64 cutoff
                         level, bound, &pruned->rows[level], error);
 }
 
-/* Deletes the names no row refers to any more. */
+/* Deletes the names no row refers to any more, without reading the large
+ * levels: a name's hourly rows are gone once the hourly cutoff (?1) has
+ * passed its seen_us (and its older 5-minute rows with them); what is not
+ * rolled up into hours yet is read from the 5-minute rows since the hourly
+ * level's done time (?2) and the raw rows since the 5-minute one's (?3). */
+static const char *const prune_names_sql[] = {
+    "DELETE FROM vms WHERE seen_us <= ?1"
+    " AND id NOT IN (SELECT vm FROM vm_agg WHERE level = 1 AND bucket_us >= ?2)"
+    " AND id NOT IN (SELECT v.vm FROM samples s JOIN vm_raw v ON v.sample = s.id"
+    "  WHERE s.time_us >= ?3)",
+    "DELETE FROM hosts WHERE seen_us <= ?1"
+    " AND id NOT IN (SELECT host FROM host_agg WHERE level = 1 AND bucket_us >= ?2)"
+    " AND id NOT IN (SELECT h.host FROM samples s JOIN host_raw h ON h.sample = s.id"
+    "  WHERE s.time_us >= ?3)",
+};
+
 static gboolean
-prune_names(VbStore *store, VbHistoryPruned *pruned, GError **error)
+prune_names(VbStore *store, gint64 hour_cutoff_us, const gint64 *done, VbHistoryPruned *pruned,
+            GError **error)
 {
-    return delete_below(store,
-                        "DELETE FROM vms WHERE id NOT IN (SELECT vm FROM vm_raw"
-                        " UNION SELECT vm FROM vm_agg)",
-                        0, 0, &pruned->names, error) &&
-           delete_below(store,
-                        "DELETE FROM hosts WHERE id NOT IN (SELECT host FROM host_raw"
-                        " UNION SELECT host FROM vm_raw UNION SELECT host FROM host_agg"
-                        " UNION SELECT host FROM vm_agg)",
-                        0, 0, &pruned->names, error);
+    for (guint i = 0; i < G_N_ELEMENTS(prune_names_sql); i++) {
+        if (!run_range(store, prune_names_sql[i], hour_cutoff_us, done[VB_HISTORY_HOUR],
+                       done[VB_HISTORY_FIVE_MIN], error))
+            return FALSE;
+        pruned->names += (guint) sqlite3_changes(vb_store_db(store));
+    }
+    return TRUE;
 }
 
 gboolean
 vb_history_rollup_and_prune(VbStore *store, gint64 now_us, const VbHistoryRetention *keep,
                             VbHistoryPruned *pruned, gint64 *ret_bound, GError **error)
 {
+    gint64 done[VB_HISTORY_LEVEL_LAST] = { 0 }, cutoff[VB_HISTORY_LEVEL_LAST];
     gboolean hourly;
-    guint hour_rows;
 
-    if (!rollup(store, &hourly, error) ||
-        !prune_raw(store, now_us - (gint64) keep->keep_seconds[VB_HISTORY_RAW] * G_USEC_PER_SEC,
-                   ret_bound, pruned, error) ||
+    for (guint i = 0; i < VB_HISTORY_LEVEL_LAST; i++)
+        cutoff[i] = now_us - (gint64) keep->keep_seconds[i] * G_USEC_PER_SEC;
+    if (!rollup(store, &hourly, done, error) ||
+        !prune_raw(store, cutoff[VB_HISTORY_RAW], ret_bound, pruned, error) ||
         !prune_level(store, VB_HISTORY_FIVE_MIN, VB_HISTORY_FIVE_MIN_US,
-                     now_us - (gint64) keep->keep_seconds[VB_HISTORY_FIVE_MIN] * G_USEC_PER_SEC,
-                     pruned, error) ||
-        !prune_level(store, VB_HISTORY_HOUR, VB_HISTORY_HOUR_US,
-                     now_us - (gint64) keep->keep_seconds[VB_HISTORY_HOUR] * G_USEC_PER_SEC,
+                     cutoff[VB_HISTORY_FIVE_MIN], pruned, error) ||
+        !prune_level(store, VB_HISTORY_HOUR, VB_HISTORY_HOUR_US, cutoff[VB_HISTORY_HOUR],
                      pruned, error))
         return FALSE;
-    hour_rows = pruned->rows[VB_HISTORY_HOUR];
-    /* Names are checked against every table: once an hour is enough (a name
-     * only goes when all its rows have gone). */
-    return !(hourly || hour_rows > 0) || prune_names(store, pruned, error);
+    /* Once an hour is enough: a name goes only when all its rows have gone. */
+    return !(hourly || pruned->rows[VB_HISTORY_HOUR] > 0) ||
+           prune_names(store, cutoff[VB_HISTORY_HOUR], done, pruned, error);
 }
 
 void

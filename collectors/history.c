@@ -144,6 +144,15 @@ const char *const vb_history_schema[] = {
     "CREATE TABLE history_rollups ("
     "  level INTEGER PRIMARY KEY,"
     "  done_us INTEGER NOT NULL);",
+    /* 3: when the hourly rollup last saw each name (pruning names without
+     * reading the levels); names already in hourly rows get the end of
+     * their newest one, the others 0 (they are in the finer levels). */
+    "ALTER TABLE hosts ADD COLUMN seen_us INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE vms ADD COLUMN seen_us INTEGER NOT NULL DEFAULT 0;"
+    "UPDATE hosts SET seen_us = m.t FROM (SELECT host, max(bucket_us) + 3600000000 AS t"
+    "  FROM host_agg WHERE level = 2 GROUP BY host) AS m WHERE hosts.id = m.host;"
+    "UPDATE vms SET seen_us = m.t FROM (SELECT vm, max(bucket_us) + 3600000000 AS t"
+    "  FROM vm_agg WHERE level = 2 GROUP BY vm) AS m WHERE vms.id = m.vm;",
 };
 const guint vb_history_schema_n_steps = G_N_ELEMENTS(vb_history_schema);
 

@@ -694,6 +694,48 @@ START_TEST(test_retention_levels)
 }
 END_TEST
 
+/* Version 2 had no names.seen_us: the upgrade gives each name in hourly rows
+ * the end of its newest one, and 0 to the others. */
+START_TEST(test_history_upgrade_seen)
+{
+    g_autoptr(GError) error = NULL;
+    g_autoptr(VbStore) store = vb_store_open(":memory:", &error);
+    sqlite3_stmt *stmt;
+
+    ck_assert_msg(store && vb_store_migrate(store, "history", vb_history_schema, 2, &error), "%s",
+                  error ? error->message : "");
+    ck_assert_msg(vb_store_exec(store,
+                                "INSERT INTO hosts(id, name) VALUES (1, 'kvm1'), (2, 'kvm2');"
+                                "INSERT INTO vms(id, name) VALUES (1, 'a'), (2, 'b');"
+                                "INSERT INTO host_agg(level, bucket_us, host, n_samples, n_up)"
+                                " VALUES (2, 0, 1, 1, 1), (2, 3600000000, 1, 1, 1),"
+                                " (1, 7200000000, 2, 1, 1);"
+                                "INSERT INTO vm_agg(level, bucket_us, vm, host, n_samples)"
+                                " VALUES (2, 3600000000, 1, 1, 1), (1, 7200000000, 2, 2, 1);",
+                                &error),
+                  "%s", error ? error->message : "");
+    ck_assert_msg(vb_history_init(store, &error), "%s", error ? error->message : "");
+    stmt = vb_store_prepare(store,
+                            "SELECT name, seen_us / 1000000 FROM hosts UNION ALL"
+                            " SELECT name, seen_us / 1000000 FROM vms ORDER BY 1",
+                            &error);
+    ck_assert_ptr_nonnull(stmt);
+    {
+        static const char *const want[][2] = {
+            { "a", "7200" }, { "b", "0" }, { "kvm1", "7200" }, { "kvm2", "0" },
+        };
+
+        for (guint i = 0; i < G_N_ELEMENTS(want); i++) {
+            ck_assert_int_eq(sqlite3_step(stmt), SQLITE_ROW);
+            ck_assert_str_eq((const char *) sqlite3_column_text(stmt, 0), want[i][0]);
+            ck_assert_str_eq((const char *) sqlite3_column_text(stmt, 1), want[i][1]);
+        }
+        ck_assert_int_eq(sqlite3_step(stmt), SQLITE_DONE);
+        sqlite3_reset(stmt);
+    }
+}
+END_TEST
+
 /* One host (one core) and one guest (one vCPU) at @t seconds, their CPU
  * counters at @busy_s seconds of work since the start. */
 static VbSampleSet *
@@ -836,6 +878,7 @@ collectors_suite(void)
     tcase_add_loop_test(tc, test_retention_levels, 0, G_N_ELEMENTS(retention_rows));
     tcase_add_test(tc, test_history_two_writers);
     tcase_add_loop_test(tc, test_history_cpu_stddev, 0, G_N_ELEMENTS(stddev_rows));
+    tcase_add_test(tc, test_history_upgrade_seen);
     suite_add_tcase(s, tc);
 
     vb_collectors_test_add_live(s);
