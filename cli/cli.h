@@ -103,13 +103,15 @@ VbInventory *vb_cli_inventory_from_config(VbCliContext *ctx, const VbConfig *con
                                           GError **error);
 
 /* Marks in @inv the hosts of the journal's maintenance set, with their
- * recorded reasons (vb_scheduler_apply_maintenance_list). The journal is
+ * recorded reasons (vb_scheduler_apply_maintenance_list), and fills each
+ * guest's last_migrated and moves_last_day from the journal's migrations
+ * (vb_scheduler_apply_recent_moves, "now" is ctx->now). The journal is
  * --database (ctx->database_path); else @fallback when given (a store the
  * command already opened: the config's database, or an in-memory one);
  * else the config's database when that file exists; else there is none and
  * nothing is marked. FALSE with the journal's error. */
-gboolean vb_cli_context_apply_maintenance(VbCliContext *ctx, VbInventory *inv,
-                                          VbStore *fallback, GError **error);
+gboolean vb_cli_context_apply_journal(VbCliContext *ctx, VbInventory *inv, VbStore *fallback,
+                                      GError **error);
 
 /* Sets ctx->format from "text" or "json"; FALSE with VB_ERROR_USAGE. */
 gboolean vb_cli_context_set_format(VbCliContext *ctx, const char *name, GError **error);

@@ -76,7 +76,7 @@ vb_cli_cmd_inventory(VbCliContext *ctx, int argc, char **argv)
     if (!(session = vb_cli_collect_session(ctx, &rc)))
         return rc;
     inv = vb_collector_snapshot(session->collector, &w, &error);
-    if (!inv || !vb_cli_context_apply_maintenance(ctx, inv, session->store, &error))
+    if (!inv || !vb_cli_context_apply_journal(ctx, inv, session->store, &error))
         return vb_cli_report_error(error);
     yaml = vb_inventory_to_yaml(inv);
     window = vb_window_describe(&w);

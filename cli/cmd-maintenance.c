@@ -11,7 +11,9 @@
  * the acting commands) marks those hosts in its snapshot with that reason,
  * so planners never place guests there. `exit
  * --move-back` moves the guests evacuated from the host back to it (each move
- * re-checked like any other: a guest that no longer fits stays where it is);
+ * re-checked like any other: a guest that no longer fits stays where it is;
+ * as for the evacuation it undoes, the cooldown and the daily move cap do
+ * not hold it back);
  * SIGTERM/SIGINT drain those moves as in `rebalance` (cmd-rebalance.c).
  */
 #include "config.h"
@@ -152,6 +154,17 @@ maintenance_exit(VbCliContext *ctx, const char *host, const char *database, gboo
     }
     fprintf(ctx->out, was ? "%s is out of maintenance.\n" : "%s was not in maintenance.\n", host);
     if (back) {
+        /* The moves back undo the evacuation the admin asked for, often
+         * minutes ago: like the evacuation, they are not held back by the
+         * cooldown or the daily move cap, which every guest they return
+         * would be within (the journal says so since both are read from
+         * it). ex.policy is ctx->policy, restored below. */
+        guint cooldown = ctx->policy->cooldown_seconds;
+        guint cap = ctx->policy->max_moves_per_vm_per_day;
+
+        g_assert(ex.policy == ctx->policy);
+        ctx->policy->cooldown_seconds = 0;
+        ctx->policy->max_moves_per_vm_per_day = 0;
         inv = vb_cli_exec_snapshot(&ex, &error);
         plan = inv ? plan_move_back(&ex, inv, host, &error) : NULL;
         if (!plan)
@@ -162,6 +175,8 @@ maintenance_exit(VbCliContext *ctx, const char *host, const char *database, gboo
             rc = vb_cli_exec_plan(&ex, inv, plan);
         if (rc == VB_EXIT_OK && !vb_journal_evacuated_clear(ex.journal, host, &error))
             rc = vb_cli_report_error(error);
+        ctx->policy->cooldown_seconds = cooldown;
+        ctx->policy->max_moves_per_vm_per_day = cap;
     }
     vb_cli_exec_close(&ex);
     return rc;

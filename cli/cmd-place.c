@@ -117,7 +117,7 @@ vb_cli_cmd_place(VbCliContext *ctx, int argc, char **argv)
         return rc;
     if (!(policy = vb_cli_context_get_policy(ctx, &error)) ||
         !(inv = vb_cli_context_get_inventory(ctx, &error)) ||
-        !vb_cli_context_apply_maintenance(ctx, inv, NULL, &error))
+        !vb_cli_context_apply_journal(ctx, inv, NULL, &error))
         return vb_cli_report_error(error);
     if ((rc = check_args(&args, inv, ctx->source_name)) != VB_EXIT_OK)
         return rc;

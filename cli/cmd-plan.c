@@ -28,7 +28,7 @@ load_inputs(VbCliContext *ctx, gboolean raw, VbInventory **ret_inv, VbPolicy **r
     VbPolicy *policy = vb_cli_context_get_policy(ctx, &error);
     VbInventory *inv = policy ? vb_cli_context_get_inventory(ctx, &error) : NULL;
 
-    if (inv && !raw && !vb_cli_context_apply_maintenance(ctx, inv, NULL, &error))
+    if (inv && !raw && !vb_cli_context_apply_journal(ctx, inv, NULL, &error))
         inv = NULL;
     if (!inv) {
         *ret_exit = vb_cli_report_error(error);
@@ -147,7 +147,7 @@ vb_cli_cmd_evacuate(VbCliContext *ctx, int argc, char **argv)
         vb_cli_evacuate_refuse(vb_inventory_get_host(inv, argv[1]), TRUE, &refusal);
         return vb_cli_report_error(refusal);
     }
-    if (!vb_cli_context_apply_maintenance(ctx, inv, NULL, &error))
+    if (!vb_cli_context_apply_journal(ctx, inv, NULL, &error))
         return vb_cli_report_error(error);
     plan = vb_placement_evacuate(inv, policy, argv[1], &opts, &error);
     if (!plan)

@@ -333,7 +333,7 @@ vb_cli_cmd_status(VbCliContext *ctx, int argc, char **argv)
         return rc;
     if (!vb_collector_refresh(session->collector, &error) ||
         !(inv = session->ops->snapshot(session->conn, &error)) ||
-        !vb_cli_context_apply_maintenance(ctx, inv, session->store, &error) ||
+        !vb_cli_context_apply_journal(ctx, inv, session->store, &error) ||
         !(hosts = vb_history_hosts(session->store, 0, session->window_seconds, &w, &error)))
         return vb_cli_report_error(error);
     hosts = order_like_inventory(g_steal_pointer(&hosts), inv);

@@ -10,9 +10,11 @@
  *              /etc/virt-balancer/virt-balancer.yaml when that file exists;
  *              never consulted when --inventory is given;
  *   policy     --policy FILE; else the config's policy; else the defaults;
- *   maintenance  the journal of --database; else the store the command has
+ *   journal    the journal of --database; else the store the command has
  *              open; else the config's database when it exists: every
- *              command shows and honours the same maintenance set.
+ *              command shows and honours the same maintenance set, and
+ *              plans with each guest's recent migrations (cooldown, daily
+ *              move cap) from it.
  * Invariant: a getter that failed once leaves nothing cached, and a cached
  * object is never replaced, so pointers handed out stay valid.
  */
@@ -167,7 +169,7 @@ vb_cli_context_get_policy(VbCliContext *ctx, GError **error)
 }
 
 gboolean
-vb_cli_context_apply_maintenance(VbCliContext *ctx, VbInventory *inv, VbStore *fallback,
+vb_cli_context_apply_journal(VbCliContext *ctx, VbInventory *inv, VbStore *fallback,
                                  GError **error)
 {
     g_autoptr(VbStore) own = NULL;
@@ -197,7 +199,7 @@ vb_cli_context_apply_maintenance(VbCliContext *ctx, VbInventory *inv, VbStore *f
     }
     journal = vb_journal_open(store, error);
     list = journal ? vb_journal_maintenance_list(journal, error) : NULL;
-    if (!list)
+    if (!list || !vb_scheduler_apply_recent_moves(inv, journal, ctx->now, error))
         return FALSE;
     vb_scheduler_apply_maintenance_list(inv, list);
     return TRUE;

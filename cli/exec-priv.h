@@ -53,8 +53,9 @@ VbJournal *vb_cli_journal_open(VbCliContext *ctx, const char *database, VbStore 
 gboolean vb_cli_exec_resume(VbCliExec *ex, GError **error);
 
 /* The pool now, averaged over the window, with the hosts in maintenance
- * marked with their reasons (transfer full); ex->unread names the hosts it
- * could not read. */
+ * marked with their reasons, the migration costs measured and each guest's
+ * recent migrations (cooldown, daily move cap) from the journal (transfer
+ * full); ex->unread names the hosts it could not read. */
 VbInventory *vb_cli_exec_snapshot(VbCliExec *ex, GError **error);
 
 /* Runs @plan (made on @inv) with a progress display on stderr, then prints

@@ -181,7 +181,8 @@ vb_cli_exec_snapshot(VbCliExec *ex, GError **error)
     g_strfreev(ex->unread);
     ex->unread = g_strv_builder_end(unread);
     vb_scheduler_apply_maintenance_list(inv, list);
-    if (!vb_scheduler_apply_costs(inv, ex->journal, ex->policy, error))
+    if (!vb_scheduler_apply_costs(inv, ex->journal, ex->policy, error) ||
+        !vb_scheduler_apply_recent_moves(inv, ex->journal, ex->ctx->now, error))
         return NULL;
     return g_steal_pointer(&inv);
 }

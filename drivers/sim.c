@@ -16,7 +16,9 @@
  * job_find re-attaches to it. On completion the guest moves
  * (vb_inventory_move_vm) and the measured loads of both hosts shift by the
  * guest's share: cpu by vcpus * cpu_usage / cores, memory by its memory,
- * storage by its local disks for live-storage and cold moves.
+ * storage by its local disks for live-storage and cold moves; its
+ * last_migrated becomes the virtual time, and snapshots count its completed
+ * migrations of the last virtual day in moves_last_day.
  *
  * Counters: sample() returns raw cumulative counters consistent with the
  * inventory's usage: a host's busy time grows by cpu_usage * cores * elapsed,
@@ -315,11 +317,24 @@ sim_sleep(VbConn *conn, double seconds)
 
 /* ---------------------------------------------------- snapshot, sample */
 
+/* The pool as it is now; each guest's moves_last_day is the inventory's
+ * (moves before the simulation) plus the migrations it completed in the
+ * last 24 h of virtual time. */
 static VbInventory *
 sim_snapshot(VbConn *conn, GError **error)
 {
+    VbInventory *inv;
+
     sim_advance(conn, conn->clock);
-    return vb_inventory_copy(conn->inv);
+    inv = vb_inventory_copy(conn->inv);
+    for (guint i = 0; i < conn->migrations->len; i++) {
+        const SimMigration *m = g_ptr_array_index(conn->migrations, i);
+        VbVm *vm = m->state == VB_JOB_COMPLETED ? vb_inventory_get_vm(inv, m->vm) : NULL;
+
+        if (vm && m->end >= conn->clock - 86400)
+            vm->moves_last_day++;
+    }
+    return inv;
 }
 
 static void

@@ -66,9 +66,10 @@ guest_refusal(const VbState *st, const VbVm *vm, GString *why)
         if (st->cap_waived)
             return VB_REJECT_LAST;
         return refuse(why, VB_REJECT_MOVE_CAP,
-                      "%s moved %u times in the last 24 h, the most the policy allows "
+                      "%s moved %u time%s in the last 24 h, the most the policy allows "
                       "(max_moves_per_vm_per_day %u)",
-                      vm->name, vm->moves_last_day, st->policy->max_moves_per_vm_per_day);
+                      vm->name, vm->moves_last_day, vm->moves_last_day == 1 ? "" : "s",
+                      st->policy->max_moves_per_vm_per_day);
     default:
         return VB_REJECT_LAST;
     }

@@ -6,6 +6,8 @@
  * being evacuated), and applies the migrations in flight as if they had
  * landed: their memory and CPU are counted on their destinations, so a move
  * re-checked now must fit together with everything already under way. Each
+ * guest's recent migrations come from the journal too (cooldown, daily move
+ * cap), so a re-plan does not move a guest an earlier run moved. Each
  * candidate is re-checked with the placement checker on a one-move plan
  * (the same hard constraints as planning: destination up, memory after the
  * reserve, CPU vendor and features, storage, rules...), after checking the
@@ -54,6 +56,7 @@ exec_apply_move(VbInventory *inv, const ExecMove *m, gint64 now_unix)
         to->storage_free_gib = MAX(0.0, to->storage_free_gib - local);
     vb_inventory_move_vm(inv, vm, to);
     vm->last_migrated = now_unix;
+    vm->moves_last_day++;
 }
 
 VbInventory *
@@ -72,6 +75,10 @@ exec_fresh_state(Exec *ex, GError **error)
     }
     for (guint i = 0; i < ex->running->len; i++)
         exec_apply_move(inv, g_ptr_array_index(ex->running, i), exec_now_unix(ex));
+    /* After the running moves: the journal counts them too (started), and
+     * the larger count holds, so none is counted twice. */
+    if (o->journal && !vb_scheduler_apply_recent_moves(inv, o->journal, exec_now_unix(ex), error))
+        return NULL;
     return g_steal_pointer(&inv);
 }
 

@@ -9,6 +9,8 @@
  *                   history of who was running when (tests derive the
  *                   concurrency from it);
  *   journal_lock, maintenance, evacuations: see journal-state.c.
+ * Schema steps: 1 the tables; 2 an index of events by time (each guest's
+ * recent migrations, journal-recent.c).
  *
  * Contract with the executor: a state change is committed here BEFORE the
  * executor acts on it (starts, aborts), so after a crash the journal never
@@ -52,6 +54,8 @@ static const char *const journal_schema[] = {
     "CREATE TABLE evacuations ("
     "  vm TEXT NOT NULL, from_host TEXT NOT NULL, to_host TEXT NOT NULL, plan INTEGER,"
     "  time_us INTEGER NOT NULL, PRIMARY KEY (vm, from_host));",
+    /* 2: guests' recent migrations by time (journal-recent.c). */
+    "CREATE INDEX journal_events_time ON journal_events(time_us);",
 };
 
 VbJournal *

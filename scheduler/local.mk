@@ -2,12 +2,13 @@
 # reconciliation after a crash.
 libvb_a_SOURCES += scheduler/scheduler.h scheduler/executor-priv.h scheduler/journal-priv.h \
 	scheduler/journal.c scheduler/journal-state.c scheduler/journal-costs.c \
+	scheduler/journal-recent.c \
 	scheduler/executor.c scheduler/exec-fresh.c scheduler/exec-stop.c scheduler/reconcile.c
 
 check_PROGRAMS += tests/scheduler-test tests/sim-test
 TESTS += tests/scheduler-test tests/sim-test
 tests_scheduler_test_SOURCES = tests/scheduler-test.c tests/scheduler-test-crash.c \
-	tests/scheduler-test-costs.c \
+	tests/scheduler-test-costs.c tests/scheduler-test-recent.c \
 	tests/scheduler-helpers.h tests/testutil.h
 tests_scheduler_test_CFLAGS = $(VB_TEST_CFLAGS)
 tests_scheduler_test_LDADD = $(VB_TEST_LIBS)

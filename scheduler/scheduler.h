@@ -181,6 +181,34 @@ VbCalibration *vb_scheduler_costs_calibrate(VbJournal *journal, const VbInventor
 gboolean vb_scheduler_apply_costs(VbInventory *inv, VbJournal *journal, const VbPolicy *policy,
                                   GError **error);
 
+/* Recent moves (journal-recent.c), for the cooldown and the daily move cap:
+ * per guest, its newest migration the journal knows and how many it had in
+ * the last 24 h. A migration is a move journaled finished (at its finished
+ * event) or still started (at its newest start: running, or its end unknown,
+ * so it may have moved); failed, aborted, skipped and queued ones are not. */
+typedef struct {
+    char *vm;                  /* guest name */
+    gint64 last_unix;          /* the newest, unix seconds (at most now) */
+    guint moves_last_day;      /* those at or after now - 24 h */
+} VbJournalRecent;
+
+/* Events older than this are not read: at least the longest cooldown a
+ * policy may set (30 days). */
+#define VB_JOURNAL_RECENT_SECONDS (30 * 86400)
+
+void vb_journal_recent_free(VbJournalRecent *r);
+/* Every guest with a migration in the VB_JOURNAL_RECENT_SECONDS before
+ * @now_unix (or later), sorted by name (transfer full GPtrArray of
+ * VbJournalRecent *). NULL with VB_ERROR_DATABASE when the journal cannot
+ * be read. */
+GPtrArray *vb_journal_recent_moves(VbJournal *journal, gint64 now_unix, GError **error);
+/* Writes them into @inv: each guest's last_migrated and moves_last_day
+ * become the larger of the snapshot's (the driver's) and the journal's.
+ * Guests @inv lacks are skipped. FALSE with VB_ERROR_DATABASE, @inv
+ * unchanged, when the journal cannot be read. */
+gboolean vb_scheduler_apply_recent_moves(VbInventory *inv, VbJournal *journal, gint64 now_unix,
+                                         GError **error);
+
 /* Maintenance: a host stays in maintenance until it is taken out. */
 gboolean vb_journal_maintenance_enter(VbJournal *journal, const char *host,
                                       const char *reason, GError **error);

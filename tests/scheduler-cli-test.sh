@@ -6,7 +6,7 @@
 # host), SIGTERM during --move-back, and `run` (rounds, SIGTERM during a
 # round, SIGHUP with a broken policy keeps the old one, SIGTERM exits
 # cleanly, rules matching no guest logged once, a hotspot no move relieves
-# logged as such).
+# logged as such); the cooldown and the daily move cap across processes.
 # Issue 9: the maintenance set (with its reason) is shown and honoured by
 # every command, dry runs included; hosts that cannot be read give exit 5
 # and are listed; evacuating one is refused and changes nothing (--force
@@ -269,6 +269,35 @@ stuck="$srcdir/tests/data/placement/scenarios/objective-hot-stuck"
     >"$tmp/stuck.out" 2>"$tmp/stuck.err" || fail "run on a stuck hotspot: exit $?"
 expect stuck.err "no move helps: .*kvm1 stays above high-water on memory"
 refute stuck.err "balanced enough"
+
+# The cooldown and the daily move cap hold across processes: each command
+# reads the guests' recent migrations from the journal. The pool file, like
+# a libvirt host, knows nothing of the first run's moves (it even still has
+# the guests on h0), so without the journal a second run plans them again.
+cdb="$tmp/cool.db"
+run cool1 0 rebalance --database "$cdb"
+moved=$(awk '$4 == "finished" { print $1 }' "$tmp/cool1.out")
+[ "$(echo "$moved" | wc -w)" -ge 2 ] || fail "the first rebalance moved $moved, expected 2 or more"
+run cool2 0 plan --database "$cdb"
+run cool3 0 rebalance --database "$cdb"
+for g in $moved; do
+    if grep -Eq "^ +[0-9]+ +$g " "$tmp/cool2.out" "$tmp/cool3.out"; then
+        fail "$g moved by the first rebalance is planned again within its cooldown: $(cat "$tmp/cool2.out" "$tmp/cool3.out")"
+    fi
+done
+grep -q "finished" "$tmp/cool3.out" || fail "the second rebalance moved nothing: $(cat "$tmp/cool3.out")"
+# Every guest has moved once now: with no cooldown and a cap of one move a
+# day, nothing moves, and the plan says which guest the cap holds back; with
+# no cap the first run's moves are planned again.
+printf 'budget: {cooldown: 0, max_moves_per_vm_per_day: 1}\n' >"$tmp/cap1.yaml"
+printf 'budget: {cooldown: 0, max_moves_per_vm_per_day: 0}\n' >"$tmp/cap0.yaml"
+"$vb" --inventory "$data/pool.yaml" --policy "$tmp/cap1.yaml" plan --database "$cdb" \
+    >"$tmp/cap1.out" 2>"$tmp/cap1.err" || fail "plan with a cap of 1: exit $?"
+expect cap1.out "Moves: none"
+expect cap1.out "moved 1 time in the last 24 h, the most the policy allows (max_moves_per_vm_per_day 1)"
+"$vb" --inventory "$data/pool.yaml" --policy "$tmp/cap0.yaml" plan --database "$cdb" \
+    >"$tmp/cap0.out" 2>"$tmp/cap0.err" || fail "plan with no cap: exit $?"
+refute cap0.out "Moves: none"
 
 [ $failed = 0 ] && echo "PASS: scheduler CLI"
 exit $failed

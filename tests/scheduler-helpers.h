@@ -216,3 +216,4 @@ th_where(VbConn *conn, const char *vm)
 void scheduler_suite_crash(Suite *s);
 /* tests/scheduler-test-costs.c: migration costs measured from the journal. */
 void scheduler_suite_costs(Suite *s);
+void scheduler_suite_recent(Suite *s);

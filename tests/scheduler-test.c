@@ -1055,6 +1055,7 @@ scheduler_suite(void)
     suite_add_tcase(s, tc);
     scheduler_suite_crash(s);
     scheduler_suite_costs(s);
+    scheduler_suite_recent(s);
     return s;
 }
 

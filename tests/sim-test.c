@@ -121,6 +121,17 @@ START_TEST(test_migration_takes_estimate)
     ck_assert_double_eq_tol(vb_inventory_get_host(inv, "h0")->cpu_usage, h0_cpu - 0.25, 1e-9);
     ck_assert_uint_eq(vb_inventory_get_host(inv, "h1")->memory_used_mib, 1024 + 4096);
     ck_assert_int_gt(web->last_migrated, 0);
+    /* Snapshots count the move for a virtual day, then forget it. */
+    {
+        g_autoptr(VbInventory) now = vb_driver_sim.snapshot(conn, NULL);
+        g_autoptr(VbInventory) later = NULL;
+
+        ck_assert_uint_eq(vb_inventory_get_vm(now, "web")->moves_last_day, 1);
+        ck_assert_uint_eq(vb_inventory_get_vm(now, "db")->moves_last_day, 0);
+        vb_driver_sim.sleep(conn, 86400);
+        later = vb_driver_sim.snapshot(conn, NULL);
+        ck_assert_uint_eq(vb_inventory_get_vm(later, "web")->moves_last_day, 0);
+    }
     vb_job_info_clear(&info);
     vb_driver_sim.job_free(job);
     vb_driver_sim.close(conn);
