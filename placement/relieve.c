@@ -3,8 +3,10 @@
  * any watched metric (weight > 0), before the goal's own moves.
  *
  * Hot hosts are taken hottest first (the sum over watched metrics of how far
- * each is above high_water). While one stays hot, the planner moves out the
- * guest that lowers that excess most (ties within 1%: the destination left
+ * each is above high_water), one move at a time: after each, whichever host
+ * is hottest then goes next, so hot hosts share the pool's room and the
+ * highest load comes down first. For that host the planner moves out the
+ * guest that lowers its excess most (ties within 1%: the destination left
  * least loaded), to a host of its pool that every hard constraint allows,
  * that stays at or under high_water on every watched metric, and where no
  * should rule gets broken. When no single move will do, it makes room first:
@@ -23,8 +25,10 @@
  * nothing relieves gets a note saying why: a capped guest that would relieve
  * it (named), the guests themselves, or what the pool's hosts lack.
  *
- * Since no move pushes a host above high_water, the hot set only shrinks:
- * each host is visited once. Cost per relief: O(guests of the hot host *
+ * Since no move pushes a host above high_water, the hot set only shrinks
+ * (a swap's hot host ends with less excess); a host nothing relieves is
+ * set aside for good, since later moves only take room. Choosing the host:
+ * O(hot hosts) per move. Cost per relief: O(guests of the hot host *
  * VB_RELIEVE_SCAN); per chain attempt O(8 * 16 * guests of a destination *
  * VB_RELIEVE_SCAN); per swap attempt O(8 * 16 * guests of a destination)
  * state updates; hot hosts are few in practice.
@@ -380,16 +384,6 @@ why_stuck(const VbState *st, guint host, const GArray *guests)
                            refused ? " (" : "", example->str, refused ? ")" : "", soft);
 }
 
-static gint
-cmp_excess_desc(gconstpointer a, gconstpointer b, gpointer data)
-{
-    const VbState *st = data;
-    double ea = vb_state_hot_excess(st, *(const guint *) a);
-    double eb = vb_state_hot_excess(st, *(const guint *) b);
-
-    return ea != eb ? (ea > eb ? -1 : 1) : (*(const guint *) a < *(const guint *) b ? -1 : 1);
-}
-
 /* When a guest the daily move cap holds back would relieve @host (one move,
  * as best_single finds it), why it is not moved, else NULL: the cap, not
  * the pool, keeps the host hot, and the note says so. */
@@ -414,44 +408,73 @@ why_capped(VbState *st, guint host)
                            vb_inventory_host(st->inv, r.to)->name, why->str);
 }
 
-/* Relieves @host until it is not hot, or notes why it stays. */
-static void
-relieve_host(VbState *st, VbPlan *plan, guint budget, guint host)
+/* One step of relief for @host: a single move, else a chain or a swap.
+ * FALSE, with a note saying why, when nothing relieves it. */
+static gboolean
+relieve_step(VbState *st, VbPlan *plan, guint budget, guint host)
 {
-    while (vb_state_hot_excess(st, host) > 0) {
-        g_autoptr(GArray) guests = movable_guests(st, host);
-        char *capped;
-        Relief r;
+    g_autoptr(GArray) guests = movable_guests(st, host);
+    Relief r = best_single(st, host, guests);
+    char *capped;
 
-        if (plan->moves->len >= budget) {
-            vb_state_note_host(st, host, g_strdup_printf("the budget of %u moves was used first",
-                                                         budget));
-            return;
-        }
-        r = best_single(st, host, guests);
-        if (r.found) {
-            take_single(st, plan, host, &r);
-            continue;
-        }
-        if (plan->moves->len + 2 <= budget &&
-            (try_chain(st, plan, host, guests) || try_swap(st, plan, host, guests)))
-            continue;
-        capped = why_capped(st, host);
-        vb_state_note_host(st, host, capped ? capped : why_stuck(st, host, guests));
-        return;
+    if (r.found) {
+        take_single(st, plan, host, &r);
+        return TRUE;
     }
+    if (plan->moves->len + 2 <= budget &&
+        (try_chain(st, plan, host, guests) || try_swap(st, plan, host, guests)))
+        return TRUE;
+    capped = why_capped(st, host);
+    vb_state_note_host(st, host, capped ? capped : why_stuck(st, host, guests));
+    return FALSE;
 }
 
+/* The hottest host of @hot not @stuck and still hot, or G_MAXUINT (ties:
+ * the lower id). */
+static guint
+hottest(const VbState *st, const GArray *hot, const gboolean *stuck)
+{
+    guint best = G_MAXUINT;
+    double best_excess = 0;
+
+    for (guint i = 0; i < hot->len; i++) {
+        guint h = g_array_index(hot, guint, i);
+        double excess = stuck[h] ? 0 : vb_state_hot_excess(st, h);
+
+        if (excess > best_excess) {
+            best_excess = excess;
+            best = h;
+        }
+    }
+    return best;
+}
+
+/* Hot hosts share the room their pool has: each step relieves whichever is
+ * hottest now (a host relieved part of the way yields to a hotter one), so
+ * the highest load comes down first instead of one host taking every free
+ * slot. When the budget is spent every host still hot says so. */
 void
 vb_relieve_hotspots(VbState *st, VbPlan *plan, guint budget)
 {
     g_autoptr(GArray) hot = g_array_new(FALSE, FALSE, sizeof(guint));
+    g_autofree gboolean *stuck = g_new0(gboolean, MAX(st->n_hosts, 1));
+    guint host;
 
     for (guint h = 0; h < st->n_hosts; h++) {
         if (st->participates[h] && vb_state_hot_excess(st, h) > 0)
             g_array_append_val(hot, h);
     }
-    g_array_sort_with_data(hot, cmp_excess_desc, st);
-    for (guint i = 0; i < hot->len; i++)
-        relieve_host(st, plan, budget, g_array_index(hot, guint, i));
+    while ((host = hottest(st, hot, stuck)) != G_MAXUINT) {
+        if (plan->moves->len >= budget) {
+            for (guint i = 0; i < hot->len; i++) {
+                guint h = g_array_index(hot, guint, i);
+
+                if (!stuck[h] && vb_state_hot_excess(st, h) > 0)
+                    vb_state_note_host(st, h, g_strdup_printf("the budget of %u moves was "
+                                                              "used first", budget));
+            }
+            return;
+        }
+        stuck[host] = !relieve_step(st, plan, budget, host);
+    }
 }
