@@ -14,7 +14,10 @@
  *     not change;
  *   - rebalance plans at `now` (the policy's budget and cooldown apply);
  *   - the plan is applied with vb_placement_apply_plan() (what-if), and each
- *     moved guest's last_migrated is set to `now`, so the cooldown holds it.
+ *     moved guest's last_migrated is set to `now`, so the cooldown holds it;
+ *     before each plan every guest's moves_last_day is its moves of the
+ *     replay in the 24 h before `now`, as the journal gives it on real pools,
+ *     so budget.max_moves_per_vm_per_day holds too.
  * Counted: migrations, per guest and per day (day = 86,400 s of simulated
  * time from the start), rounds that moved anything, and the imbalance
  * before and after. The noise is a seeded sequence: every policy sees the
@@ -112,11 +115,29 @@ count_moves(const VbPlan *plan, guint *count, guint *ever, Churn *ret)
     for (guint i = 0; i < plan->moves->len; i++) {
         guint vm = g_array_index(plan->moves, VbMove, i).vm;
 
-        ret->max_per_guest = MAX(ret->max_per_guest, ++count[vm]);
+        /* Not inside MAX(), which evaluates its arguments twice. */
+        count[vm]++;
+        ret->max_per_guest = MAX(ret->max_per_guest, count[vm]);
         ret->guests_moved += ever[vm]++ == 0;
     }
     ret->moves += plan->moves->len;
     ret->rounds_moving += plan->moves->len > 0;
+}
+
+/* Each guest's moves_last_day: its moves in @when (per guest: a GArray of
+ * gint64 times, oldest first) after @now - 24 h; older ones are dropped. */
+static void
+count_last_day(VbInventory *inv, GArray **when, gint64 now)
+{
+    for (guint v = 0; v < inv->vms->len; v++) {
+        guint old = 0;
+
+        while (when[v] && old < when[v]->len && g_array_index(when[v], gint64, old) <= now - 86400)
+            old++;
+        if (old > 0)
+            g_array_remove_range(when[v], 0, old);
+        vb_inventory_vm(inv, v)->moves_last_day = when[v] ? when[v]->len : 0;
+    }
 }
 
 static Churn
@@ -128,6 +149,7 @@ replay(const VbChurnOptions *o, const VbPolicy *policy)
     g_autofree double *base = g_new0(double, MAX(inv->vms->len, 1));
     g_autofree guint *today = g_new0(guint, MAX(inv->vms->len, 1));
     g_autofree guint *ever = g_new0(guint, MAX(inv->vms->len, 1));
+    g_autofree GArray **when = g_new0(GArray *, MAX(inv->vms->len, 1));
     g_autoptr(GRand) rand = g_rand_new_with_seed((guint32) o->pool.seed);
     guint rounds = o->hours * 3600 / o->interval;
 
@@ -141,6 +163,7 @@ replay(const VbChurnOptions *o, const VbPolicy *policy)
         if (r > 0 && (gint64) r * o->interval / 86400 != (gint64) (r - 1) * o->interval / 86400)
             memset(today, 0, sizeof(guint) * inv->vms->len);
         jitter(inv, base, own, o->noise, rand);
+        count_last_day(inv, when, now);
         plan = vb_quality_rebalance(inv, policy, now, 0);
         if (r == 0)
             c.imbalance_start = plan->imbalance_before;
@@ -149,8 +172,18 @@ replay(const VbChurnOptions *o, const VbPolicy *policy)
         next = vb_placement_apply_plan(inv, policy, plan);
         vb_inventory_free(inv);
         inv = next;
-        for (guint i = 0; i < plan->moves->len; i++)
-            vb_inventory_vm(inv, g_array_index(plan->moves, VbMove, i).vm)->last_migrated = now;
+        for (guint i = 0; i < plan->moves->len; i++) {
+            guint vm = g_array_index(plan->moves, VbMove, i).vm;
+
+            vb_inventory_vm(inv, vm)->last_migrated = now;
+            if (!when[vm])
+                when[vm] = g_array_new(FALSE, FALSE, sizeof(gint64));
+            g_array_append_val(when[vm], now);
+        }
+    }
+    for (guint v = 0; v < inv->vms->len; v++) {
+        if (when[v])
+            g_array_unref(when[v]);
     }
     vb_inventory_free(inv);
     return c;
@@ -184,10 +217,12 @@ vb_quality_churn_section(const VbChurnOptions *o)
     }
     printf("\n### Churn under noise: %s, %u h, a plan every %u s, guest CPU +-%.0f %%\n\n",
            label, o->hours, o->interval, o->noise * 100);
-    printf("Policy: the defaults (budget %u moves, cooldown %u s, min_improvement %g) with "
-           "target_imbalance as in each column. Target (issue 8): at most 1 migration per guest "
-           "per day at the default policy, at most 4 at target_imbalance 0.\n\n",
-           defaults->max_migrations, defaults->cooldown_seconds, defaults->min_improvement);
+    printf("Policy: the defaults (budget %u moves, cooldown %u s, at most %u moves per guest "
+           "per day, min_improvement %g) with target_imbalance as in each column. Target "
+           "(issue 8): at most 1 migration per guest per day at the default policy, at most 4 "
+           "at target_imbalance 0.\n\n",
+           defaults->max_migrations, defaults->cooldown_seconds,
+           defaults->max_moves_per_vm_per_day, defaults->min_improvement);
     printf("| figure |");
     for (guint q = 0; q < G_N_ELEMENTS(targets); q++)
         printf(" target_imbalance %g%s |", targets[q], q == 0 ? " (default)" : "");
