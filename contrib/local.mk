@@ -92,3 +92,17 @@ DISTCHECK_CONFIGURE_FLAGS = \
 # (systemd-analyze security at most 3.0; skipped without systemd-analyze).
 TESTS += tests/install-test.sh tests/completion-test.sh tests/unit-security-test.sh
 EXTRA_DIST += tests/install-test.sh tests/completion-test.sh tests/unit-security-test.sh
+
+# The tests that need no lab of real libvirtd hosts, one line (debian/rules
+# runs these in a package build).
+vb-unit-tests:
+	@for t in $(TESTS); do \
+	  case $$t in tests/lab/*|*lab-test.sh|tests/drivers-contract-test|tests/deb-test.sh) ;; \
+	  *) printf '%s ' $$t;; esac; \
+	done; echo
+.PHONY: vb-unit-tests
+EXTRA_DIST += debian
+# The Debian package built from `make dist` and installed in a throwaway
+# namespace (opt-in: VB_DEB_TEST=1, root).
+TESTS += tests/deb-test.sh
+EXTRA_DIST += tests/deb-test.sh
