@@ -41,7 +41,11 @@ vb_cli_exit_code(const GError *error)
 int
 vb_cli_report_error(const GError *error)
 {
-    fprintf(stderr, "virt-balancer: %s\n", error ? error->message : "unknown error");
+    /* Messages quote names from files and from libvirt: a control character
+     * in one must not reach the terminal raw (util/text.c). */
+    g_autofree char *message = vb_text_escape(error ? error->message : "unknown error");
+
+    fprintf(stderr, "virt-balancer: %s\n", message);
     return vb_cli_exit_code(error);
 }
 

@@ -133,9 +133,13 @@ VbPolicy *vb_policy_new_default(void);
 void vb_policy_free(VbPolicy *policy);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(VbPolicy, vb_policy_free)
 
+/* The largest policy file read: hundreds of rules take a few hundred KiB. */
+#define VB_POLICY_MAX_BYTES (16 * 1024 * 1024)
+
 /* Loads a policy file (transfer full). On any mistake returns NULL with
  * VB_ERROR_INVALID_INPUT and "file:line:column: what is wrong; what is
- * allowed"; VB_ERROR_IO when the file cannot be read. */
+ * allowed" (also for a file above VB_POLICY_MAX_BYTES); VB_ERROR_IO when the
+ * file cannot be read. */
 VbPolicy *vb_policy_load_file(const char *path, GError **error);
 /* Same, from memory: @filename (or "<policy>" when NULL) names the document
  * in messages and becomes policy->filename. */

@@ -199,14 +199,15 @@ read_duration(const VbYamlDoc *doc, const VbYamlNode *node, const VbField *field
     guint64 seconds;
     g_autofree char *min = vb_policy_format_duration((guint64) field->min);
     g_autofree char *max = vb_policy_format_duration((guint64) field->max);
+    g_autofree char *shown = vb_text_quote(text);
 
     if (!vb_policy_parse_duration(text, &seconds))
         return vb_yaml_error(error, doc, node,
                              "%s: expected a duration such as 90 (seconds), 30s, 10m, 2h or "
-                             "1h30m, got '%s'", what, text);
+                             "1h30m, got '%s'", what, shown);
     if (seconds < field->min || seconds > field->max)
         return vb_yaml_error(error, doc, node, "%s: %s is out of range; allowed: %s to %s",
-                             what, text, min, max);
+                             what, shown, min, max);
     *ret = (guint) seconds;
     return TRUE;
 }
@@ -216,6 +217,7 @@ read_ratio(const VbYamlDoc *doc, const VbYamlNode *node, const VbField *field,
            const char *what, double *ret, GError **error)
 {
     const char *text = vb_yaml_node_value(doc, node);
+    g_autofree char *shown = vb_text_quote(text);
     double number;
     gboolean percent;
     double value;
@@ -223,13 +225,13 @@ read_ratio(const VbYamlDoc *doc, const VbYamlNode *node, const VbField *field,
     if (!parse_ratio(text, &number, &percent))
         return vb_yaml_error(error, doc, node,
                              "%s: expected a fraction such as 0.8 or a percentage such as "
-                             "80%%, got '%s'", what, text);
+                             "80%%, got '%s'", what, shown);
     if (field->type == FIELD_PERCENT) {
         value = percent ? number : number * 100.0;
         if (value < field->min || value > field->max)
             return vb_yaml_error(error, doc, node,
                                  "%s: %s is out of range; allowed: %g%% to %g%% (or %g to %g)%s",
-                                 what, text, field->min, field->max, field->min / 100.0,
+                                 what, shown, field->min, field->max, field->min / 100.0,
                                  field->max / 100.0,
                                  percent ? "" : "; a number without % is a fraction");
     } else {
@@ -237,7 +239,7 @@ read_ratio(const VbYamlDoc *doc, const VbYamlNode *node, const VbField *field,
         if (value < field->min || value > field->max)
             return vb_yaml_error(error, doc, node,
                                  "%s: %s is out of range; allowed: %g to %g (or %g%% to %g%%)",
-                                 what, text, field->min, field->max, field->min * 100.0,
+                                 what, shown, field->min, field->max, field->min * 100.0,
                                  field->max * 100.0);
     }
     *ret = value;
@@ -371,9 +373,12 @@ vb_policy_read_names(VbPolicyLoad *load, const VbYamlNode *node, const char *wha
         if (names[i][0] == '\0')
             return vb_yaml_error(error, load->doc, at, "%s: a %s name is empty; every item "
                                  "must be a %s name", what, noun, noun);
-        if (!g_hash_table_add(seen, names[i]))
+        if (!g_hash_table_add(seen, names[i])) {
+            g_autofree char *shown = vb_text_quote(names[i]);
+
             return vb_yaml_error(error, load->doc, at, "%s: %s '%s' is named twice; name "
-                                 "each %s once", what, noun, names[i], noun);
+                                 "each %s once", what, noun, shown, noun);
+        }
         if (item)
             item = vb_yaml_node_next(load->doc, item);
     }

@@ -89,8 +89,11 @@ rule_prefix(VbPolicyLoad *load, const VbYamlNode *node, guint index)
     const VbYamlNode *name = vb_yaml_mapping_get(load->doc, node, "name");
     const char *text = name ? vb_yaml_node_value(load->doc, name) : NULL;
 
-    if (text && text[0] && !vb_yaml_node_is_null(load->doc, name))
-        return g_strdup_printf("rules[%s]", text);
+    if (text && text[0] && !vb_yaml_node_is_null(load->doc, name)) {
+        g_autofree char *shown = vb_text_quote(text);
+
+        return g_strdup_printf("rules[%s]", shown);
+    }
     return g_strdup_printf("rules[%u]", index + 1);
 }
 
@@ -269,21 +272,31 @@ check_pair(VbPolicyLoad *load, const VbYamlNode *node, const VbRule *earlier,
 {
     const VbRule *run_on = earlier->kind == VB_RULE_HOST_AFFINITY ? earlier : later;
     const char *x, *y;
+    g_autofree char *later_name = NULL, *earlier_name = NULL, *qx = NULL, *qy = NULL;
 
     if (is_vm_rule(earlier->kind) && is_vm_rule(later->kind) && earlier->kind != later->kind &&
-        two_shared_guests(earlier, later, &x, &y))
+        two_shared_guests(earlier, later, &x, &y)) {
+        later_name = vb_text_quote(later->name);
+        earlier_name = vb_text_quote(earlier->name);
+        qx = vb_text_quote(x);
+        qy = vb_text_quote(y);
         return vb_yaml_error(error, load->doc, node, "rules[%s]: contradicts rule '%s' (line "
                              "%u): guests '%s' and '%s' must run both together and apart; make "
-                             "one rule 'should' or drop a guest from one", later->name,
-                             earlier->name, earlier->line, x, y);
+                             "one rule 'should' or drop a guest from one", later_name,
+                             earlier_name, earlier->line, qx, qy);
+    }
     if (!is_vm_rule(earlier->kind) && !is_vm_rule(later->kind) &&
         earlier->kind != later->kind && (x = shared_guest(earlier, later)) &&
         labels_within(run_on->host_labels,
-                      (run_on == earlier ? later : earlier)->host_labels))
+                      (run_on == earlier ? later : earlier)->host_labels)) {
+        later_name = vb_text_quote(later->name);
+        earlier_name = vb_text_quote(earlier->name);
+        qx = vb_text_quote(x);
         return vb_yaml_error(error, load->doc, node, "rules[%s]: contradicts rule '%s' (line "
                              "%u): guest '%s' must run on hosts it must also avoid; make one "
-                             "rule 'should' or change its labels", later->name, earlier->name,
-                             earlier->line, x);
+                             "rule 'should' or change its labels", later_name, earlier_name,
+                             earlier->line, qx);
+    }
     return TRUE;
 }
 
@@ -326,11 +339,13 @@ vb_policy_read_rules(VbPolicyLoad *load, const VbYamlNode *node, GError **error)
         g_ptr_array_add(rules, rule);
         g_ptr_array_add(nodes, (gpointer) item);
         same = g_hash_table_lookup(names, rule->name);
-        if (same)
+        if (same) {
+            g_autofree char *shown = vb_text_quote(rule->name);
+
             return vb_yaml_error(error, load->doc, vb_yaml_mapping_get(load->doc, item, "name"),
                                  "rules[%s].name: '%s' is already the name of the rule at line "
-                                 "%u; rule names must be unique", rule->name, rule->name,
-                                 same->line);
+                                 "%u; rule names must be unique", shown, shown, same->line);
+        }
         g_hash_table_insert(names, rule->name, rule);
     }
     if (!check_across(load, rules, nodes, error))

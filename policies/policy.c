@@ -223,7 +223,7 @@ vb_policy_load_file(const char *path, GError **error)
     g_autoptr(VbYamlDoc) doc = NULL;
 
     g_return_val_if_fail(path != NULL, NULL);
-    doc = vb_yaml_load_file(path, error);
+    doc = vb_yaml_load_file(path, VB_POLICY_MAX_BYTES, "a policy file", error);
     if (!doc)
         return NULL;
     return policy_from_doc(doc, error);

@@ -113,6 +113,7 @@ read_duration(const Reader *r, const VbYamlNode *node, const char *what, guint *
     const char *text;
     char *end = NULL;
     guint64 value, scale = 1;
+    g_autofree char *shown = NULL;
 
     if (!vb_yaml_expect_kind(r->doc, node, VB_YAML_SCALAR, what, error))
         return FALSE;
@@ -126,13 +127,14 @@ read_duration(const Reader *r, const VbYamlNode *node, const char *what, guint *
             }
         }
     }
+    shown = vb_text_quote(text);
     if (!end || end == text || *end != '\0')
         return vb_yaml_error(error, r->doc, node,
                              "%s: expected a duration such as 30, 30s, 5m, 1h or 7d, got '%s'",
-                             what, text);
+                             what, shown);
     if (value == 0 || value > G_MAXUINT32 / scale)
         return vb_yaml_error(error, r->doc, node,
-                             "%s: %s is out of range; allowed: 1s to 136 years", what, text);
+                             "%s: %s is out of range; allowed: 1s to 136 years", what, shown);
     *ret = (guint) (value * scale);
     return TRUE;
 }
@@ -173,16 +175,24 @@ check_uri(const Reader *r, const VbYamlNode *node, const char *host, const char 
           GError **error)
 {
     VbConfigHost *other = g_hash_table_lookup(r->uris, uri);
+    g_autofree char *qhost = NULL, *quri = NULL, *qother = NULL;
 
-    if (!strstr(uri, "://") || !g_uri_is_valid(uri, G_URI_FLAGS_NONE, NULL))
+    if (!strstr(uri, "://") || !g_uri_is_valid(uri, G_URI_FLAGS_NONE, NULL)) {
+        qhost = vb_text_quote(host);
+        quri = vb_text_quote(uri);
         return vb_yaml_error(error, r->doc, node,
                              "host '%s' uri: '%s' is not a libvirt URI; expected one like "
                              "qemu+ssh://root@%s/system, qemu+tls://%s/system or "
-                             "qemu+unix:///system?socket=PATH", host, uri, host, host);
-    if (other)
+                             "qemu+unix:///system?socket=PATH", qhost, quri, qhost, qhost);
+    }
+    if (other) {
+        qhost = vb_text_quote(host);
+        quri = vb_text_quote(uri);
+        qother = vb_text_quote(other->name);
         return vb_yaml_error(error, r->doc, node,
                              "host '%s' uri: '%s' is already the URI of host '%s' (line %u)",
-                             host, uri, other->name, other->line);
+                             qhost, quri, qother, other->line);
+    }
     return TRUE;
 }
 
@@ -201,9 +211,12 @@ read_host_name(Reader *r, const VbYamlNode *node, VbConfigHost *host, GError **e
     if (!host->name[0])
         return vb_yaml_error(error, r->doc, name, "host name: must not be empty");
     other = g_hash_table_lookup(r->host_names, host->name);
-    if (other)
+    if (other) {
+        g_autofree char *shown = vb_text_quote(host->name);
+
         return vb_yaml_error(error, r->doc, name, "host '%s' is defined twice (first at line %u)",
-                             host->name, other->line);
+                             shown, other->line);
+    }
     return TRUE;
 }
 
@@ -215,6 +228,7 @@ read_host(Reader *r, VbConfigPool *pool, const VbYamlNode *node, GError **error)
     VbConfigHost *host = g_new0(VbConfigHost, 1);
     const VbYamlNode *uri, *labels;
     g_autofree char *what = NULL;
+    g_autofree char *shown = NULL;
 
     g_ptr_array_add(guard, host);
     host->line = vb_yaml_node_line(node);
@@ -222,7 +236,8 @@ read_host(Reader *r, VbConfigPool *pool, const VbYamlNode *node, GError **error)
     if (!vb_yaml_check_mapping(r->doc, node, "host", host_keys, error) ||
         !read_host_name(r, node, host, error))
         return FALSE;
-    what = g_strdup_printf("host '%s'", host->name);
+    shown = vb_text_quote(host->name);
+    what = g_strdup_printf("host '%s'", shown);
     uri = vb_yaml_mapping_get(r->doc, node, "uri");
     if (!uri)
         return vb_yaml_error(error, r->doc, node, "%s: missing required key 'uri'", what);
@@ -240,11 +255,14 @@ read_host(Reader *r, VbConfigPool *pool, const VbYamlNode *node, GError **error)
         !read_optional_string(r, node, "cpu_vendor", what, &host->cpu_vendor, error))
         return FALSE;
     /* The driver builds tcp://ADDRESS itself: a URI here would become tcp://tcp://... */
-    if (host->migration_host && strstr(host->migration_host, "://"))
+    if (host->migration_host && strstr(host->migration_host, "://")) {
+        g_autofree char *address = vb_text_quote(host->migration_host);
+
         return vb_yaml_error(error, r->doc, vb_yaml_mapping_get(r->doc, node, "migration_host"),
                              "%s migration_host: '%s' is a URI; give the address only "
                              "(e.g. 10.20.0.2), virt-balancer migrates to tcp://ADDRESS",
-                             what, host->migration_host);
+                             what, address);
+    }
     g_hash_table_insert(r->host_names, host->name, host);
     g_hash_table_insert(r->uris, host->uri, host);
     g_ptr_array_add(pool->hosts, g_ptr_array_steal_index(guard, 0));
@@ -257,11 +275,12 @@ static gboolean
 read_pool_hosts(Reader *r, VbConfigPool *pool, const VbYamlNode *map, GError **error)
 {
     const VbYamlNode *hosts = vb_yaml_mapping_get(r->doc, map, "hosts");
-    g_autofree char *what = g_strdup_printf("pool '%s' hosts", pool->name);
+    g_autofree char *shown = vb_text_quote(pool->name);
+    g_autofree char *what = g_strdup_printf("pool '%s' hosts", shown);
 
     if (!hosts)
         return vb_yaml_error(error, r->doc, map, "pool '%s': missing required key 'hosts'",
-                             pool->name);
+                             shown);
     if (!vb_yaml_expect_kind(r->doc, hosts, VB_YAML_SEQUENCE, what, error))
         return FALSE;
     if (vb_yaml_node_n_children(hosts) == 0)
@@ -281,6 +300,7 @@ read_pool(Reader *r, const VbYamlNode *map, GError **error)
         g_ptr_array_new_with_free_func((GDestroyNotify) vb_config_pool_free);
     VbConfigPool *pool = g_new0(VbConfigPool, 1);
     const VbYamlNode *name, *shared;
+    g_autofree char *shown = NULL;
 
     g_ptr_array_add(guard, pool);
     pool->hosts = g_ptr_array_new_with_free_func((GDestroyNotify) vb_config_host_free);
@@ -293,14 +313,15 @@ read_pool(Reader *r, const VbYamlNode *map, GError **error)
         return FALSE;
     if (!pool->name[0])
         return vb_yaml_error(error, r->doc, name, "pool name: must not be empty");
+    shown = vb_text_quote(pool->name);
     for (guint i = 0; i < r->config->pools->len; i++) {
         if (g_str_equal(((VbConfigPool *) g_ptr_array_index(r->config->pools, i))->name,
                         pool->name))
-            return vb_yaml_error(error, r->doc, name, "pool '%s' is defined twice", pool->name);
+            return vb_yaml_error(error, r->doc, name, "pool '%s' is defined twice", shown);
     }
     shared = vb_yaml_mapping_get(r->doc, map, "shared_storage");
     if (shared) {
-        g_autofree char *what = g_strdup_printf("pool '%s' shared_storage", pool->name);
+        g_autofree char *what = g_strdup_printf("pool '%s' shared_storage", shown);
 
         if (!vb_yaml_get_bool(r->doc, shared, what, &pool->shared_storage, error))
             return FALSE;
@@ -413,7 +434,8 @@ read_config(Reader *r, GError **error)
 VbConfig *
 vb_config_load_file(const char *path, GError **error)
 {
-    g_autoptr(VbYamlDoc) doc = vb_yaml_load_file(path, error);
+    g_autoptr(VbYamlDoc) doc = vb_yaml_load_file(path, VB_CONFIG_MAX_BYTES,
+                                                 "a config file", error);
     g_autoptr(VbConfig) config = NULL;
     g_autoptr(GHashTable) host_names = g_hash_table_new(g_str_hash, g_str_equal);
     g_autoptr(GHashTable) uris = g_hash_table_new(g_str_hash, g_str_equal);

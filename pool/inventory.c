@@ -43,8 +43,11 @@ loader_what(const Loader *l, const char *key)
 {
     GString *s = g_string_new(l->kind);
 
-    if (l->name)
-        g_string_append_printf(s, " '%s'", l->name);
+    if (l->name) {
+        g_autofree char *shown = vb_text_quote(l->name);
+
+        g_string_append_printf(s, " '%s'", shown);
+    }
     if (l->sub)
         g_string_append_printf(s, " %s", l->sub);
     if (l->sub_index >= 0)
@@ -127,7 +130,8 @@ read_text(const Loader *l, const VbYamlNode *n, const char *key, const char **re
 {
     g_autofree char *copy = NULL;
 
-    if (vb_yaml_node_kind(n) == VB_YAML_SCALAR && !vb_yaml_node_is_null(l->doc, n)) {
+    if (vb_yaml_node_kind(n) == VB_YAML_SCALAR && !vb_yaml_node_is_null(l->doc, n) &&
+        !vb_text_find_unsafe(vb_yaml_node_value(l->doc, n))) {
         *ret = vb_yaml_node_value(l->doc, n);
         return TRUE;
     }
@@ -186,7 +190,8 @@ read_names(const Loader *l, const VbYamlNode *n, const char *key,
         const VbYamlNode *item;
 
         for (item = vb_yaml_node_first(l->doc, n); item; item = vb_yaml_node_next(l->doc, item)) {
-            if (vb_yaml_node_kind(item) != VB_YAML_SCALAR || vb_yaml_node_is_null(l->doc, item))
+            if (vb_yaml_node_kind(item) != VB_YAML_SCALAR || vb_yaml_node_is_null(l->doc, item) ||
+                vb_text_find_unsafe(vb_yaml_node_value(l->doc, item)))
                 break;
         }
         if (!item) {
@@ -287,6 +292,7 @@ refuse_duplicate(const Loader *l, const VbYamlNode *n, GHashTable *table, GPtrAr
 {
     gpointer first = g_hash_table_lookup(table, name);
     guint line = 0;
+    g_autofree char *shown = NULL;
 
     if (!first)
         return TRUE;
@@ -296,8 +302,9 @@ refuse_duplicate(const Loader *l, const VbYamlNode *n, GHashTable *table, GPtrAr
             break;
         }
     }
+    shown = vb_text_quote(name);
     return vb_yaml_error(error, l->doc, n, "%s '%s' is defined twice (first at line %u)", kind,
-                         name, line);
+                         shown, line);
 }
 
 /* Reads the `name` slot (borrowed from the document); @kind labels messages. */
@@ -609,9 +616,12 @@ load_disk(Loader *l, VbVm *vm, gboolean shared_default, const VbYamlNode *map, G
     if (!read_string(l, s[DK_NAME], "name", &name, error))
         return FALSE;
     for (guint i = 0; i < vm->n_disks; i++) {
-        if (g_str_equal(vm->disks[i].name, name))
+        if (g_str_equal(vm->disks[i].name, name)) {
+            g_autofree char *qvm = vb_text_quote(vm->name), *qdisk = vb_text_quote(name);
+
             return vb_yaml_error(error, l->doc, s[DK_NAME],
-                                 "guest '%s': disk '%s' is listed twice", vm->name, name);
+                                 "guest '%s': disk '%s' is listed twice", qvm, qdisk);
+        }
     }
     if (!read_double(l, s[DK_SIZE], "size_gib", 0, VB_MAX_GIB, &size, error))
         return FALSE;
@@ -650,6 +660,7 @@ resolve_host(Loader *l, const VbYamlNode *slot, VbHost **ret, GError **error)
     g_autofree const char **names = NULL;
     const char *guess;
     VbHost *host;
+    g_autofree char *qvm = NULL, *qhost = NULL;
 
     if (!read_text(l, slot, "host", &name, error))
         return FALSE;
@@ -662,12 +673,14 @@ resolve_host(Loader *l, const VbYamlNode *slot, VbHost **ret, GError **error)
     for (guint i = 0; i < l->inv->hosts->len; i++)
         names[i] = vb_inventory_host(l->inv, i)->name;
     guess = vb_closest_word(name, names);
+    qvm = vb_text_quote(l->name);
+    qhost = vb_text_quote(name);
     if (guess)
         return vb_yaml_error(error, l->doc, slot,
                              "guest '%s': host '%s' is not defined in any pool "
-                             "(did you mean '%s'?)", l->name, name, guess);
+                             "(did you mean '%s'?)", qvm, qhost, guess);
     return vb_yaml_error(error, l->doc, slot, "guest '%s': host '%s' is not defined in any pool",
-                         l->name, name);
+                         qvm, qhost);
 }
 
 static gboolean
@@ -822,7 +835,8 @@ load_from_doc(const VbYamlDoc *doc, GError **error)
 VbInventory *
 vb_inventory_load_file(const char *path, GError **error)
 {
-    g_autoptr(VbYamlDoc) doc = vb_yaml_load_file(path, error);
+    g_autoptr(VbYamlDoc) doc = vb_yaml_load_file(path, VB_INVENTORY_MAX_BYTES,
+                                                 "an inventory file", error);
 
     if (!doc)
         return NULL;

@@ -167,8 +167,10 @@ check_new_name(GHashTable *table, const char *kind, const char *name, GError **e
         return FALSE;
     }
     if (g_hash_table_contains(table, name)) {
+        g_autofree char *shown = vb_text_quote(name);
+
         g_set_error(error, VB_ERROR, VB_ERROR_INVALID_INPUT, "%s '%s' is defined twice",
-                    kind, name);
+                    kind, shown);
         return FALSE;
     }
     return TRUE;

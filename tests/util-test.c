@@ -3,6 +3,7 @@
  */
 #include "config.h"
 
+#include <glib/gstdio.h>
 #include <string.h>
 
 #include "tests/testutil.h"
@@ -265,6 +266,226 @@ START_TEST(test_yaml_fast_data_files)
 }
 END_TEST
 
+/* ------------------------------------------------- hostile files, safe text */
+
+/* vb_text_quote: unsafe characters escaped, long texts cut with "...". */
+static const struct {
+    const char *text;
+    const char *quoted;
+} quotes[] = {
+    { "kvm-1", "kvm-1" },
+    { "kvm1\nFAKE", "kvm1\\nFAKE" },
+    { "\x1b[31mred", "\\e[31mred" },
+    { "a\tb\rc\x7f" "d\x01", "a\\tb\\rc\\x7Fd\\x01" },
+    { "csi\xc2\x9b" "2J", "csi\\u009B2J" },           /* C1 control */
+    { "ab\xe2\x80\xae" "cd", "ab\\u202Ecd" },          /* right-to-left override */
+    { "line\xe2\x80\xa8" "sep", "line\\u2028sep" },
+    { "bad\xff" "utf8", "bad\\xFFutf8" },
+    { "caf\xc3\xa9 \xe6\x97\xa5", "caf\xc3\xa9 \xe6\x97\xa5" }, /* printable: as is */
+    /* 80 characters kept, then "...": */
+    { "0123456789012345678901234567890123456789012345678901234567890123456789012345678901",
+      "01234567890123456789012345678901234567890123456789012345678901234567890123456789..." },
+    { "01234567890123456789012345678901234567890123456789012345678901234567890123456789",
+      "01234567890123456789012345678901234567890123456789012345678901234567890123456789" },
+    /* an escape is not cut in half: 78 + "\n" would be 80, 79 + "\n" is 81 */
+    { "012345678901234567890123456789012345678901234567890123456789012345678901234567\nx",
+      "012345678901234567890123456789012345678901234567890123456789012345678901234567\\n..." },
+    { "", "" },
+};
+
+START_TEST(test_text_quote)
+{
+    g_autofree char *got = vb_text_quote(quotes[_i].text);
+    g_autofree char *all = vb_text_escape(quotes[_i].text);
+
+    ck_assert_str_eq(got, quotes[_i].quoted);
+    ck_assert_ptr_null(vb_text_find_unsafe(got));
+    ck_assert_ptr_null(vb_text_find_unsafe(all));
+    /* Without the cut, nothing is lost: the text is safe iff unchanged. */
+    ck_assert_int_eq(g_str_equal(all, quotes[_i].text),
+                     vb_text_find_unsafe(quotes[_i].text) == NULL);
+}
+END_TEST
+
+/* vb_yaml_get_string / _get_strv refuse names with unsafe characters, and
+ * every reader quotes at most VB_QUOTE_MAX_CHARS characters of a value. */
+static const struct {
+    const char *yaml;
+    const char *error;
+} unsafe_docs[] = {
+    { "v: \"kvm1\\nFAKE\"\n",
+      "t.yaml:1:4: n: 'kvm1\\nFAKE' contains a control character (\\n); names and values "
+      "must be printable text on one line" },
+    { "v: [ok, \"\\e[31m\"]\n",
+      "t.yaml:1:9: n: '\\e[31m' contains a control character (\\e); names and values must "
+      "be printable text on one line" },
+    { "v: \"tab\\there\"\n",
+      "t.yaml:1:4: n: 'tab\\there' contains a control character (\\t); names and values "
+      "must be printable text on one line" },
+    { "v: \"\\u009b2J\"\n",
+      "t.yaml:1:4: n: '\\u009B2J' contains a control character (\\u009B); names and values "
+      "must be printable text on one line" },
+    { "v: \"x\\u202Ey\"\n",
+      "t.yaml:1:4: n: 'x\\u202Ey' contains a bidirectional text mark (\\u202E); names and "
+      "values must be printable text on one line" },
+    { "v: \"\\L\"\n",
+      "t.yaml:1:4: n: '\\u2028' contains a line separator (\\u2028); names and values must "
+      "be printable text on one line" },
+    { "v: \"kvm1\\0FAKE\"\n",
+      "t.yaml:1:4: this value contains a NUL character (\\0); names and values must be "
+      "printable text on one line" },
+};
+
+START_TEST(test_yaml_unsafe)
+{
+    g_autoptr(GError) error = NULL;
+    g_autoptr(VbYamlDoc) doc = vb_yaml_load_data(unsafe_docs[_i].yaml,
+                                                 strlen(unsafe_docs[_i].yaml), "t.yaml", &error);
+    g_auto(GStrv) names = NULL;
+    g_autofree char *name = NULL;
+    const VbYamlNode *v;
+
+    if (doc) {
+        v = vb_yaml_mapping_get(doc, vb_yaml_doc_root(doc), "v");
+        if (vb_yaml_node_kind(v) == VB_YAML_SCALAR)
+            ck_assert(!vb_yaml_get_string(doc, v, "n", &name, &error));
+        else
+            ck_assert(!vb_yaml_get_strv(doc, v, "n", &names, &error));
+        ck_assert_ptr_null(name);
+        ck_assert_ptr_null(names);
+    }
+    ck_assert_ptr_nonnull(error);
+    ck_assert_str_eq(error->message, unsafe_docs[_i].error);
+}
+END_TEST
+
+/* A 20 MB value: each reader's message quotes 80 characters of it. */
+START_TEST(test_yaml_long_value)
+{
+    static const char *const names[] = { "a", "b", NULL };
+    gsize n = 20 * 1024 * 1024;
+    g_autoptr(GString) text = g_string_new("v: ");
+    g_autoptr(VbYamlDoc) doc = NULL;
+    g_autoptr(GError) error = NULL;
+    const VbYamlNode *v;
+    guint64 u;
+    double d;
+    gboolean b;
+    guint e;
+    g_autofree char *expected = NULL;
+
+    for (gsize i = 0; i < n; i++)
+        g_string_append_c(text, (char) ('1' + i % 9));
+    g_string_append_c(text, '\n');
+    doc = vb_yaml_load_data(text->str, text->len, "t.yaml", &error);
+    ck_assert_ptr_nonnull(doc);
+    v = vb_yaml_mapping_get(doc, vb_yaml_doc_root(doc), "v");
+    expected = g_strndup(text->str + 3, VB_QUOTE_MAX_CHARS);
+    ck_assert(!vb_yaml_get_uint64(doc, v, "n", 0, 10, &u, &error));
+    ck_assert_msg(strstr(error->message, expected) && strstr(error->message, "...") &&
+                      strlen(error->message) < 200, "%.300s", error->message);
+    g_clear_error(&error);
+    ck_assert(!vb_yaml_get_double(doc, v, "n", 0, 10, &d, &error));
+    ck_assert_msg(strlen(error->message) < 200, "%.300s", error->message);
+    g_clear_error(&error);
+    ck_assert(!vb_yaml_get_bool(doc, v, "n", &b, &error));
+    ck_assert_msg(strlen(error->message) < 200, "%.300s", error->message);
+    g_clear_error(&error);
+    ck_assert(!vb_yaml_get_enum(doc, v, "n", names, &e, &error));
+    ck_assert_msg(strlen(error->message) < 200, "%.300s", error->message);
+}
+END_TEST
+
+/* Nesting: VB_YAML_MAX_DEPTH levels load (with the same tree from both
+ * parsers), one more is refused where it opens, whatever the form; 500,000
+ * levels (1 MB, which libyaml alone would scan for half an hour) are refused
+ * with the same message. */
+static const struct {
+    const char *open;  /* one level */
+    const char *close; /* its end, for flow forms */
+    const char *inner; /* the innermost value */
+    guint columns;     /* columns one level takes */
+} nestings[] = {
+    { "[", "]", "", 1 },
+    { "{a: ", "}", "1", 4 },
+    { "- ", "", "x", 2 },
+};
+
+static char *
+nested(guint n, guint form)
+{
+    GString *s = g_string_new(NULL);
+
+    for (guint i = 0; i < n; i++)
+        g_string_append(s, nestings[form].open);
+    g_string_append(s, nestings[form].inner);
+    for (guint i = 0; i < n; i++)
+        g_string_append(s, nestings[form].close);
+    g_string_append_c(s, '\n');
+    return g_string_free(s, FALSE);
+}
+
+START_TEST(test_yaml_depth)
+{
+    static const guint depths[] = { VB_YAML_MAX_DEPTH, VB_YAML_MAX_DEPTH + 1, 500000 };
+    guint form = (guint) _i;
+
+    for (guint d = 0; d < G_N_ELEMENTS(depths); d++) {
+        g_autofree char *text = nested(depths[d], form);
+        g_autoptr(GError) error = NULL;
+        g_autoptr(VbYamlDoc) doc = vb_yaml_load_data(text, strlen(text), "deep.yaml", &error);
+        g_autofree char *expected = NULL;
+
+        if (depths[d] <= VB_YAML_MAX_DEPTH) {
+            ck_assert_msg(doc != NULL, "%s", error ? error->message : "");
+            assert_same_parse(text, strlen(text), text);
+            continue;
+        }
+        expected = g_strdup_printf("deep.yaml:1:%u: mappings and lists are nested more than "
+                                   "%d levels deep here; virt-balancer's files need a few "
+                                   "levels (is this the right file?)",
+                                   VB_YAML_MAX_DEPTH * nestings[form].columns + 1,
+                                   VB_YAML_MAX_DEPTH);
+        ck_assert_ptr_null(doc);
+        ck_assert_str_eq(error->message, expected);
+    }
+}
+END_TEST
+
+/* vb_yaml_load_file reads at most the cap (+1 byte): a bigger file, or an
+ * endless device, is refused without reading it all. */
+START_TEST(test_yaml_file_cap)
+{
+    g_autofree char *dir = g_dir_make_tmp("vb-util-XXXXXX", NULL);
+    g_autofree char *path = g_build_filename(dir, "p.yaml", NULL);
+    g_autofree char *expected = g_strdup_printf("%s: this file is larger than 15 bytes, the "
+                                                "most a test file may be", path);
+    g_autoptr(GError) error = NULL;
+    g_autoptr(VbYamlDoc) fits = NULL, over = NULL, endless = NULL, missing = NULL;
+
+    ck_assert(g_file_set_contents(path, "a: 123456789012\n", -1, NULL)); /* 16 bytes */
+    fits = vb_yaml_load_file(path, 16, "a test file", &error);
+    ck_assert_msg(fits != NULL, "%s", error ? error->message : "");
+    over = vb_yaml_load_file(path, 15, "a test file", &error);
+    ck_assert_ptr_null(over);
+    ck_assert(g_error_matches(error, VB_ERROR, VB_ERROR_INVALID_INPUT));
+    ck_assert_str_eq(error->message, expected);
+    g_clear_error(&error);
+    endless = vb_yaml_load_file("/dev/zero", 16, "a test file", &error);
+    ck_assert_ptr_null(endless);
+    ck_assert_str_eq(error->message, "/dev/zero: this file is larger than 16 bytes, the most "
+                                     "a test file may be");
+    g_clear_error(&error);
+    missing = vb_yaml_load_file("/nonexistent/p.yaml", 16, "a test file", &error);
+    ck_assert(g_error_matches(error, VB_ERROR, VB_ERROR_IO));
+    ck_assert_str_eq(error->message,
+                     "Failed to open file \u201c/nonexistent/p.yaml\u201d: No such file or "
+                     "directory");
+    g_unlink(path);
+    g_rmdir(dir);
+}
+END_TEST
+
 /* vb_closest_word: a typo's likely meaning, or nothing. Swapping two
  * neighbouring letters is one typo, as people make it. */
 static const struct {
@@ -309,6 +530,11 @@ util_suite(void)
     tcase_add_loop_test(tc, test_yaml_fast_edges, 0, G_N_ELEMENTS(subset_docs));
     tcase_add_test(tc, test_yaml_fast_data_files);
     tcase_add_loop_test(tc, test_closest_word, 0, G_N_ELEMENTS(closest));
+    tcase_add_loop_test(tc, test_text_quote, 0, G_N_ELEMENTS(quotes));
+    tcase_add_loop_test(tc, test_yaml_unsafe, 0, G_N_ELEMENTS(unsafe_docs));
+    tcase_add_test(tc, test_yaml_long_value);
+    tcase_add_loop_test(tc, test_yaml_depth, 0, G_N_ELEMENTS(nestings));
+    tcase_add_test(tc, test_yaml_file_cap);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -11,7 +11,8 @@
  * - VbYaml, a compact read-only tree of a YAML document in which every node
  *   remembers its line and column, so that loaders (inventory, policy, config)
  *   can say "file:line:column: what is wrong";
- * - VbRng, a seeded pseudo-random generator for generated pools and tests.
+ * - VbRng, a seeded pseudo-random generator for generated pools and tests;
+ * - safe text: what may be printed of a file's names and values.
  *
  * Nothing here does I/O except vb_yaml_load_file(), which reads one file.
  */
@@ -83,7 +84,32 @@ guint vb_strtab_size(const VbStrtab *tab);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(VbStrtab, vb_strtab_free)
 
+/* --------------------------------------------------------------- safe text */
+
+/* The most characters of a name or value any message quotes (util/text.c). */
+#define VB_QUOTE_MAX_CHARS 80
+
+/* The first character of @text that must not reach a terminal or a log
+ * (controls, bidirectional marks, line separators, bytes that are not
+ * UTF-8; see util/text.c), or NULL when every character is printable.
+ * Can't fail. */
+const char *vb_text_find_unsafe(const char *text);
+/* What the first unsafe character of @text is, for a message: "a control
+ * character (\n)" (transfer full); NULL when there is none. */
+char *vb_text_describe_unsafe(const char *text);
+/* @text for a message: unsafe characters escaped (\n, \e, \x7F, \u202E),
+ * cut to VB_QUOTE_MAX_CHARS characters with "..." after (transfer full).
+ * NULL reads as "". Can't fail. */
+char *vb_text_quote(const char *text);
+/* Same, without the cut: for whole messages on their way to a terminal. */
+char *vb_text_escape(const char *text);
+
 /* -------------------------------------------------------------- YAML trees */
+
+/* The deepest nesting of mappings and lists a document may have; deeper is
+ * refused while parsing, before libyaml (whose scanner is quadratic in the
+ * depth) goes further. The files virt-balancer reads need 6 at most. */
+#define VB_YAML_MAX_DEPTH 64
 
 typedef enum {
     VB_YAML_SCALAR,
@@ -100,8 +126,11 @@ typedef struct _VbYamlDoc VbYamlDoc;
 
 /* Parses @path (transfer full). On error, NULL is returned and @error says
  * "path:line:column: what is wrong" (VB_ERROR_INVALID_INPUT) or, when the file
- * cannot be read, VB_ERROR_IO. An empty document has a NULL root. */
-VbYamlDoc *vb_yaml_load_file(const char *path, GError **error);
+ * cannot be read, VB_ERROR_IO. A file larger than @max_bytes is refused
+ * (VB_ERROR_INVALID_INPUT; @what names it: "a policy file") without reading
+ * more than @max_bytes + 1 of it. An empty document has a NULL root. */
+VbYamlDoc *vb_yaml_load_file(const char *path, gsize max_bytes, const char *what,
+                             GError **error);
 /* Same, from memory; @filename is only used in messages. */
 VbYamlDoc *vb_yaml_load_data(const char *data, gsize len, const char *filename,
                              GError **error);
@@ -137,7 +166,9 @@ const VbYamlNode *vb_yaml_mapping_get(const VbYamlDoc *doc, const VbYamlNode *ma
 
 /* Sets @error to VB_ERROR_INVALID_INPUT with "file:line:column: message" at
  * @node (or at the start of the file when @node is NULL). Always returns
- * FALSE, so that `return vb_yaml_error(...)` reads naturally. */
+ * FALSE, so that `return vb_yaml_error(...)` reads naturally. Texts from the
+ * file must be quoted with vb_text_quote(); as a last guard, any unsafe
+ * character left in the message is escaped. */
 gboolean vb_yaml_error(GError **error, const VbYamlDoc *doc, const VbYamlNode *node,
                        const char *format, ...) G_GNUC_PRINTF(4, 5);
 
@@ -152,8 +183,14 @@ gboolean vb_yaml_check_mapping(const VbYamlDoc *doc, const VbYamlNode *node,
 gboolean vb_yaml_expect_kind(const VbYamlDoc *doc, const VbYamlNode *node,
                              VbYamlKind kind, const char *what, GError **error);
 
+/* Refuses a scalar whose text has a character vb_text_find_unsafe()
+ * finds, saying which and where; TRUE when the text is safe to print. */
+gboolean vb_yaml_check_text(const VbYamlDoc *doc, const VbYamlNode *node, const char *what,
+                            GError **error);
+
 /* Typed scalar readers. Each writes @ret only on success; on error it says
- * what @what must be and what was found. */
+ * what @what must be and what was found (quoted with vb_text_quote). The
+ * string readers refuse unsafe characters (vb_yaml_check_text). */
 gboolean vb_yaml_get_string(const VbYamlDoc *doc, const VbYamlNode *node,
                             const char *what, char **ret, GError **error);
 gboolean vb_yaml_get_bool(const VbYamlDoc *doc, const VbYamlNode *node,

@@ -5,6 +5,8 @@
  * Every reader writes its output only on success. Messages follow one shape:
  *   "FILE:LINE:COL: WHAT: expected EXPECTATION, got 'TEXT'"
  * so that an admin who mistyped a policy sees where, what and how to fix it.
+ * TEXT is always vb_text_quote()d: at most VB_QUOTE_MAX_CHARS characters,
+ * control characters escaped, whatever the file holds.
  */
 #include "config.h"
 
@@ -23,13 +25,19 @@ vb_yaml_error(GError **error, const VbYamlDoc *doc, const VbYamlNode *node,
 {
     va_list args;
     g_autofree char *msg = NULL;
+    g_autofree char *full = NULL;
+    g_autofree char *safe = NULL;
 
     va_start(args, format);
     msg = g_strdup_vprintf(format, args);
     va_end(args);
-    g_set_error(error, VB_ERROR, VB_ERROR_INVALID_INPUT, "%s:%u:%u: %s",
-                vb_yaml_doc_filename(doc), node ? vb_yaml_node_line(node) : 1,
-                node ? vb_yaml_node_column(node) : 1, msg);
+    full = g_strdup_printf("%s:%u:%u: %s", vb_yaml_doc_filename(doc),
+                           node ? vb_yaml_node_line(node) : 1,
+                           node ? vb_yaml_node_column(node) : 1, msg);
+    /* Defensive: callers quote what they take from the file; this keeps a
+     * text one forgot (or the file's name) from reaching a terminal raw. */
+    safe = vb_text_escape(full);
+    g_set_error_literal(error, VB_ERROR, VB_ERROR_INVALID_INPUT, safe);
     return FALSE;
 }
 
@@ -63,8 +71,11 @@ vb_yaml_mapping_get(const VbYamlDoc *doc, const VbYamlNode *map, const char *key
 static char *
 describe_node(const VbYamlDoc *doc, const VbYamlNode *node)
 {
-    if (vb_yaml_node_kind(node) == VB_YAML_SCALAR)
-        return g_strdup_printf("'%s'", vb_yaml_node_value(doc, node));
+    if (vb_yaml_node_kind(node) == VB_YAML_SCALAR) {
+        g_autofree char *text = vb_text_quote(vb_yaml_node_value(doc, node));
+
+        return g_strdup_printf("'%s'", text);
+    }
     return g_strdup(kind_names[vb_yaml_node_kind(node)]);
 }
 
@@ -94,22 +105,26 @@ vb_yaml_check_mapping(const VbYamlDoc *doc, const VbYamlNode *node, const char *
         const char *key = vb_yaml_node_value(doc, k);
         const char *guess;
         g_autofree char *choices = NULL;
+        g_autofree char *shown = NULL;
 
         if (!key)
             return vb_yaml_error(error, doc, k, "%s: keys must be plain names", what);
-        if (g_hash_table_contains(seen, key))
-            return vb_yaml_error(error, doc, k, "%s: key '%s' is given twice", what, key);
+        if (g_hash_table_contains(seen, key)) {
+            shown = vb_text_quote(key);
+            return vb_yaml_error(error, doc, k, "%s: key '%s' is given twice", what, shown);
+        }
         g_hash_table_add(seen, (gpointer) key);
         if (g_strv_contains(allowed, key))
             continue;
+        shown = vb_text_quote(key);
         choices = vb_join_choices(allowed);
         guess = vb_closest_word(key, allowed);
         if (guess)
             return vb_yaml_error(error, doc, k,
                                  "%s: unknown key '%s' (did you mean '%s'?); allowed keys: %s",
-                                 what, key, guess, choices);
+                                 what, shown, guess, choices);
         return vb_yaml_error(error, doc, k, "%s: unknown key '%s'; allowed keys: %s", what,
-                             key, choices);
+                             shown, choices);
     }
     return TRUE;
 }
@@ -122,8 +137,26 @@ vb_yaml_get_string(const VbYamlDoc *doc, const VbYamlNode *node, const char *wha
         return FALSE;
     if (vb_yaml_node_is_null(doc, node))
         return vb_yaml_error(error, doc, node, "%s: expected a value, got nothing", what);
+    if (!vb_yaml_check_text(doc, node, what, error))
+        return FALSE;
     *ret = g_strdup(vb_yaml_node_value(doc, node));
     return TRUE;
+}
+
+gboolean
+vb_yaml_check_text(const VbYamlDoc *doc, const VbYamlNode *node, const char *what,
+                   GError **error)
+{
+    const char *text = vb_yaml_node_value(doc, node);
+    g_autofree char *shown = NULL;
+    g_autofree char *problem = NULL;
+
+    if (!text || !vb_text_find_unsafe(text))
+        return TRUE;
+    shown = vb_text_quote(text);
+    problem = vb_text_describe_unsafe(text);
+    return vb_yaml_error(error, doc, node, "%s: '%s' contains %s; names and values must be "
+                         "printable text on one line", what, shown, problem);
 }
 
 gboolean
@@ -133,6 +166,7 @@ vb_yaml_get_bool(const VbYamlDoc *doc, const VbYamlNode *node, const char *what,
     static const char *const yes[] = { "true", "True", "TRUE", "yes", "Yes", "on", NULL };
     static const char *const no[] = { "false", "False", "FALSE", "no", "No", "off", NULL };
     const char *text;
+    g_autofree char *shown = NULL;
 
     if (!vb_yaml_expect_kind(doc, node, VB_YAML_SCALAR, what, error))
         return FALSE;
@@ -145,7 +179,8 @@ vb_yaml_get_bool(const VbYamlDoc *doc, const VbYamlNode *node, const char *what,
         *ret = FALSE;
         return TRUE;
     }
-    return vb_yaml_error(error, doc, node, "%s: expected true or false, got '%s'", what, text);
+    shown = vb_text_quote(text);
+    return vb_yaml_error(error, doc, node, "%s: expected true or false, got '%s'", what, shown);
 }
 
 gboolean
@@ -155,22 +190,27 @@ vb_yaml_get_uint64(const VbYamlDoc *doc, const VbYamlNode *node, const char *wha
     const char *text;
     char *end = NULL;
     guint64 value;
+    g_autofree char *shown = NULL;
 
     if (!vb_yaml_expect_kind(doc, node, VB_YAML_SCALAR, what, error))
         return FALSE;
     text = vb_yaml_node_value(doc, node);
     errno = 0;
     value = g_ascii_strtoull(text, &end, 10);
-    if (text[0] == '-' || !g_ascii_isdigit(text[0]) || *end != '\0' || errno == ERANGE)
+    if (text[0] == '-' || !g_ascii_isdigit(text[0]) || *end != '\0' || errno == ERANGE) {
+        shown = vb_text_quote(text);
         return vb_yaml_error(error, doc, node,
                              "%s: expected a whole number from %" G_GUINT64_FORMAT
                              " to %" G_GUINT64_FORMAT ", got '%s'",
-                             what, min, max, text);
-    if (value < min || value > max)
+                             what, min, max, shown);
+    }
+    if (value < min || value > max) {
+        shown = vb_text_quote(text);
         return vb_yaml_error(error, doc, node,
                              "%s: %s is out of range; allowed: %" G_GUINT64_FORMAT
                              " to %" G_GUINT64_FORMAT,
-                             what, text, min, max);
+                             what, shown, min, max);
+    }
     *ret = value;
     return TRUE;
 }
@@ -182,19 +222,24 @@ vb_yaml_get_double(const VbYamlDoc *doc, const VbYamlNode *node, const char *wha
     const char *text;
     char *end = NULL;
     double value;
+    g_autofree char *shown = NULL;
 
     if (!vb_yaml_expect_kind(doc, node, VB_YAML_SCALAR, what, error))
         return FALSE;
     text = vb_yaml_node_value(doc, node);
     errno = 0;
     value = g_ascii_strtod(text, &end);
-    if (text[0] == '\0' || *end != '\0' || errno == ERANGE || !isfinite(value))
+    if (text[0] == '\0' || *end != '\0' || errno == ERANGE || !isfinite(value)) {
+        shown = vb_text_quote(text);
         return vb_yaml_error(error, doc, node,
                              "%s: expected a number from %g to %g, got '%s'", what, min,
-                             max, text);
-    if (value < min || value > max)
+                             max, shown);
+    }
+    if (value < min || value > max) {
+        shown = vb_text_quote(text);
         return vb_yaml_error(error, doc, node, "%s: %s is out of range; allowed: %g to %g",
-                             what, text, min, max);
+                             what, shown, min, max);
+    }
     *ret = value;
     return TRUE;
 }
@@ -206,6 +251,7 @@ vb_yaml_get_enum(const VbYamlDoc *doc, const VbYamlNode *node, const char *what,
     const char *text;
     const char *guess;
     g_autofree char *choices = NULL;
+    g_autofree char *shown = NULL;
 
     if (!vb_yaml_expect_kind(doc, node, VB_YAML_SCALAR, what, error))
         return FALSE;
@@ -218,10 +264,11 @@ vb_yaml_get_enum(const VbYamlDoc *doc, const VbYamlNode *node, const char *what,
     }
     choices = vb_join_choices(names);
     guess = vb_closest_word(text, names);
+    shown = vb_text_quote(text);
     if (guess)
         return vb_yaml_error(error, doc, node, "%s: '%s' is not allowed (did you mean '%s'?); "
-                             "allowed: %s", what, text, guess, choices);
-    return vb_yaml_error(error, doc, node, "%s: '%s' is not allowed; allowed: %s", what, text,
+                             "allowed: %s", what, shown, guess, choices);
+    return vb_yaml_error(error, doc, node, "%s: '%s' is not allowed; allowed: %s", what, shown,
                          choices);
 }
 
@@ -232,6 +279,8 @@ vb_yaml_get_strv(const VbYamlDoc *doc, const VbYamlNode *node, const char *what,
     g_autoptr(GStrvBuilder) builder = g_strv_builder_new();
 
     if (vb_yaml_node_kind(node) == VB_YAML_SCALAR && !vb_yaml_node_is_null(doc, node)) {
+        if (!vb_yaml_check_text(doc, node, what, error))
+            return FALSE;
         g_strv_builder_add(builder, vb_yaml_node_value(doc, node));
         *ret = g_strv_builder_end(builder);
         return TRUE;
@@ -250,6 +299,8 @@ vb_yaml_get_strv(const VbYamlDoc *doc, const VbYamlNode *node, const char *what,
             return vb_yaml_error(error, doc, item, "%s: every item must be a name, got %s",
                                  what, found);
         }
+        if (!vb_yaml_check_text(doc, item, what, error))
+            return FALSE;
         g_strv_builder_add(builder, vb_yaml_node_value(doc, item));
     }
     *ret = g_strv_builder_end(builder);

@@ -14,6 +14,15 @@
  * Anchors and aliases are refused: an inventory or policy has no use for them
  * and they would let one key silently change another.
  *
+ * Hostile files: the admin owns these files, but a wrong or damaged one must
+ * still be refused quickly and readably. Nesting deeper than
+ * VB_YAML_MAX_DEPTH is refused as soon as the event opening it arrives:
+ * libyaml's scanner keeps one simple-key slot per open flow level and walks
+ * them all for every token, so 500,000 levels of '[' (a 1 MB file) would take
+ * it about half an hour, while it only ever reads about 1 KB ahead of the
+ * events we see. A NUL written as "\0" is refused (C strings would silently
+ * cut the text there). vb_yaml_load_file reads at most the caller's size cap.
+ *
  * Two parsers fill the same tree. libyaml is the reference and the only one
  * that reports errors. In front of it, a fast path reads the subset that
  * vb_inventory_to_yaml() writes (block mappings and sequences, one-line flow
@@ -29,9 +38,11 @@
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <yaml.h>
 
 #include "util/util.h"
@@ -314,7 +325,7 @@ fast_flow(Fast *f)
         return fast_quoted(f);
     if (*f->p != '{' && *f->p != '[')
         return fast_plain(f);
-    if (f->open->len > 64) /* deep nesting: libyaml's business */
+    if (f->open->len >= VB_YAML_MAX_DEPTH) /* too deep: libyaml's events refuse it */
         return FALSE;
     mapping = *f->p == '{';
     fast_open(f, mapping ? VB_YAML_MAPPING : VB_YAML_SEQUENCE);
@@ -428,7 +439,7 @@ fast_block_mapping(Fast *f, int indent, int *ret_next)
 {
     int next;
 
-    if (f->open->len > 64)
+    if (f->open->len >= VB_YAML_MAX_DEPTH)
         return FALSE;
     fast_open(f, VB_YAML_MAPPING);
     do {
@@ -487,13 +498,44 @@ static gboolean
 refuse_anchor(GError **error, const char *filename, const yaml_event_t *event,
               const yaml_char_t *anchor)
 {
+    g_autofree char *shown = NULL;
+
     if (!anchor)
         return TRUE;
+    shown = vb_text_quote((const char *) anchor);
     g_set_error(error, VB_ERROR, VB_ERROR_INVALID_INPUT,
                 "%s:%zu:%zu: anchors and aliases (&%s, *%s) are not supported; "
                 "write the value out in full",
                 filename, event->start_mark.line + 1, event->start_mark.column + 1,
-                (const char *) anchor, (const char *) anchor);
+                shown, shown);
+    return FALSE;
+}
+
+/* Refuses a mapping or list that would open level VB_YAML_MAX_DEPTH + 1. */
+static gboolean
+refuse_depth(GError **error, const char *filename, const yaml_event_t *event,
+             const GArray *open)
+{
+    if (open->len < VB_YAML_MAX_DEPTH)
+        return TRUE;
+    g_set_error(error, VB_ERROR, VB_ERROR_INVALID_INPUT,
+                "%s:%zu:%zu: mappings and lists are nested more than %d levels deep here; "
+                "virt-balancer's files need a few levels (is this the right file?)",
+                filename, event->start_mark.line + 1, event->start_mark.column + 1,
+                VB_YAML_MAX_DEPTH);
+    return FALSE;
+}
+
+/* Refuses a scalar with a NUL in it ("\0" in a double-quoted value). */
+static gboolean
+refuse_nul(GError **error, const char *filename, const yaml_event_t *event)
+{
+    if (!memchr(event->data.scalar.value, '\0', event->data.scalar.length))
+        return TRUE;
+    g_set_error(error, VB_ERROR, VB_ERROR_INVALID_INPUT,
+                "%s:%zu:%zu: this value contains a NUL character (\\0); names and values "
+                "must be printable text on one line",
+                filename, event->start_mark.line + 1, event->start_mark.column + 1);
     return FALSE;
 }
 
@@ -520,18 +562,21 @@ handle_event(VbYamlDoc *doc, GArray *open, const yaml_event_t *event,
     case YAML_ALIAS_EVENT:
         return refuse_anchor(error, doc->filename, event, event->data.alias.anchor);
     case YAML_SCALAR_EVENT:
-        if (!refuse_anchor(error, doc->filename, event, event->data.scalar.anchor))
+        if (!refuse_anchor(error, doc->filename, event, event->data.scalar.anchor) ||
+            !refuse_nul(error, doc->filename, event))
             return FALSE;
         add_node(doc, open, VB_YAML_SCALAR, event);
         return TRUE;
     case YAML_SEQUENCE_START_EVENT:
-        if (!refuse_anchor(error, doc->filename, event, event->data.sequence_start.anchor))
+        if (!refuse_anchor(error, doc->filename, event, event->data.sequence_start.anchor) ||
+            !refuse_depth(error, doc->filename, event, open))
             return FALSE;
         entry.node = add_node(doc, open, VB_YAML_SEQUENCE, event);
         g_array_append_val(open, entry);
         return TRUE;
     case YAML_MAPPING_START_EVENT:
-        if (!refuse_anchor(error, doc->filename, event, event->data.mapping_start.anchor))
+        if (!refuse_anchor(error, doc->filename, event, event->data.mapping_start.anchor) ||
+            !refuse_depth(error, doc->filename, event, open))
             return FALSE;
         entry.node = add_node(doc, open, VB_YAML_MAPPING, event);
         g_array_append_val(open, entry);
@@ -589,17 +634,75 @@ vb_yaml_load_data(const char *data, gsize len, const char *filename, GError **er
     return g_steal_pointer(&doc);
 }
 
+/* "16 MiB", "512 KiB" or "100 bytes" (transfer full). */
+static char *
+format_cap(gsize bytes)
+{
+    if (bytes >= 1024 * 1024 && bytes % (1024 * 1024) == 0)
+        return g_strdup_printf("%zu MiB", bytes / (1024 * 1024));
+    if (bytes >= 1024 && bytes % 1024 == 0)
+        return g_strdup_printf("%zu KiB", bytes / 1024);
+    return g_strdup_printf("%zu bytes", bytes);
+}
+
+/* Reads all of @path into @ret_data (NUL-terminated) when it holds at most
+ * @max_bytes; reads no more than @max_bytes + 1 of it, so that a pipe, a
+ * device or a huge file costs no more than the cap. Messages for files that
+ * cannot be read are worded like g_file_get_contents()'s. */
+static gboolean
+read_capped(const char *path, gsize max_bytes, const char *what, char **ret_data,
+            gsize *ret_len, GError **error)
+{
+    g_autoptr(GByteArray) data = g_byte_array_new();
+    g_autofree char *shown = vb_text_escape(path);
+    g_autofree char *cap = NULL;
+    guint8 chunk[65536];
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    int saved;
+
+    if (fd < 0) {
+        saved = errno;
+        g_set_error(error, VB_ERROR, VB_ERROR_IO, "Failed to open file \u201c%s\u201d: %s", shown,
+                    g_strerror(saved));
+        return FALSE;
+    }
+    while (data->len <= max_bytes) {
+        gssize n = read(fd, chunk, MIN(sizeof(chunk), max_bytes + 1 - data->len));
+
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0) {
+            saved = errno;
+            close(fd);
+            g_set_error(error, VB_ERROR, VB_ERROR_IO,
+                        "Failed to read from file \u201c%s\u201d: %s", shown, g_strerror(saved));
+            return FALSE;
+        }
+        if (n == 0)
+            break;
+        g_byte_array_append(data, chunk, (guint) n);
+    }
+    close(fd);
+    if (data->len > max_bytes) {
+        cap = format_cap(max_bytes);
+        g_set_error(error, VB_ERROR, VB_ERROR_INVALID_INPUT,
+                    "%s: this file is larger than %s, the most %s may be", shown, cap, what);
+        return FALSE;
+    }
+    *ret_len = data->len;
+    g_byte_array_append(data, (const guint8 *) "", 1);
+    *ret_data = (char *) g_byte_array_free(g_steal_pointer(&data), FALSE);
+    return TRUE;
+}
+
 VbYamlDoc *
-vb_yaml_load_file(const char *path, GError **error)
+vb_yaml_load_file(const char *path, gsize max_bytes, const char *what, GError **error)
 {
     g_autofree char *data = NULL;
     gsize len = 0;
-    g_autoptr(GError) local = NULL;
 
-    if (!g_file_get_contents(path, &data, &len, &local)) {
-        g_set_error(error, VB_ERROR, VB_ERROR_IO, "%s", local->message);
+    if (!read_capped(path, max_bytes, what, &data, &len, error))
         return NULL;
-    }
     return vb_yaml_load_data(data, len, path, error);
 }
 
