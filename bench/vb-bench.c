@@ -208,7 +208,7 @@ time_place(const VbInventory *inv, const VbPolicy *policy, guint reps)
 
     for (guint r = 0; r < reps; r++) {
         g_autoptr(GError) error = NULL;
-        g_autoptr(GArray) ranking = NULL;
+        g_autoptr(VbRanking) ranking = NULL;
         gint64 start = g_get_monotonic_time();
 
         ranking = vb_placement_place(inv, policy, &spec, &error);

@@ -266,7 +266,7 @@ typedef struct {
     const VbInventory *inv;
     const VbPolicy *policy;
     const VbVmSpec *spec;
-    const GArray *ranking;   /* VbPlacement, best first */
+    const VbRanking *ranking; /* the hosts best first, the refused ones grouped */
     const char *source_name;
 } VbCliPlaceView;
 
@@ -286,6 +286,18 @@ void vb_cli_json_add_bool(JsonBuilder *b, const char *name, gboolean value);
 
 /* A short name for a rejection code ("memory", "cpu-vendor", ...). */
 const char *vb_cli_reject_code_name(VbRejectCode code);
+/* Why @host (in group @group of @groups) refused: the group's sentence for
+ * its first host or when it holds for all, else "<host> <what it lacks>"
+ * without figures (transfer full). */
+char *vb_cli_rejection_text(const VbInventory *inv, const GArray *groups, guint host,
+                            guint group);
+/* One line per group of @groups (VbRejectGroup), each after @indent. */
+void vb_cli_print_reject_groups(FILE *out, const VbInventory *inv, const GArray *groups,
+                                const char *indent);
+/* The member @name: an array of @groups, each {code, reason, count,
+ * examples (host names), shared}. */
+void vb_cli_json_add_reject_groups(JsonBuilder *b, const char *name, const VbInventory *inv,
+                                   const GArray *groups);
 
 /* Helpers the text renderers share. */
 #define VB_BOLD "\033[1m"

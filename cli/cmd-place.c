@@ -47,7 +47,7 @@ static int
 rank_and_show(VbCliContext *ctx, VbInventory *inv, VbPolicy *policy, const PlaceArgs *args)
 {
     g_autoptr(GError) error = NULL;
-    g_autoptr(GArray) ranking = NULL;
+    g_autoptr(VbRanking) ranking = NULL;
     VbVmSpec spec = {
         .name = args->name ? args->name : (char *) "new-guest",
         .vcpus = (guint) args->vcpus,
@@ -73,8 +73,7 @@ rank_and_show(VbCliContext *ctx, VbInventory *inv, VbPolicy *policy, const Place
     } else {
         vb_cli_render_place_text(ctx->out, &view, ctx->color);
     }
-    for (guint i = 0; i < ranking->len; i++)
-        any = any || g_array_index(ranking, VbPlacement, i).stars > 0;
+    any = ranking->hosts->len > 0 && g_array_index(ranking->hosts, VbPlacement, 0).stars > 0;
     return any ? VB_EXIT_OK : VB_EXIT_UNPLACEABLE;
 }
 

@@ -247,19 +247,46 @@ add_unplaced_one(JsonBuilder *b, const VbInventory *inv, const VbUnplaced *u)
     vb_cli_json_add_string(b, "vm", vm->name);
     vb_cli_json_add_string(b, "host", vb_inventory_host(inv, vm->host)->name);
     vb_cli_json_add_string(b, "reason", u->reason);
+    vb_cli_json_add_reject_groups(b, "refused", inv, u->groups);
     json_builder_set_member_name(b, "reasons");
     json_builder_begin_array(b);
     for (guint i = 0; u->rejections && i < u->rejections->len; i++) {
         const VbRejection *r = &g_array_index(u->rejections, VbRejection, i);
+        g_autofree char *text = vb_cli_rejection_text(inv, u->groups, r->host, r->group);
 
         json_builder_begin_object(b);
         vb_cli_json_add_string(b, "host", vb_inventory_host(inv, r->host)->name);
         vb_cli_json_add_string(b, "code", vb_cli_reject_code_name(r->code));
-        vb_cli_json_add_string(b, "reason", r->reason);
+        vb_cli_json_add_int(b, "group", r->group);
+        vb_cli_json_add_string(b, "reason", text);
         json_builder_end_object(b);
     }
     json_builder_end_array(b);
     json_builder_end_object(b);
+}
+
+void
+vb_cli_json_add_reject_groups(JsonBuilder *b, const char *name, const VbInventory *inv,
+                              const GArray *groups)
+{
+    json_builder_set_member_name(b, name);
+    json_builder_begin_array(b);
+    for (guint i = 0; groups && i < groups->len; i++) {
+        const VbRejectGroup *g = &g_array_index(groups, VbRejectGroup, i);
+
+        json_builder_begin_object(b);
+        vb_cli_json_add_string(b, "code", vb_cli_reject_code_name(g->code));
+        vb_cli_json_add_string(b, "reason", g->reason);
+        vb_cli_json_add_int(b, "count", g->count);
+        json_builder_set_member_name(b, "examples");
+        json_builder_begin_array(b);
+        for (guint k = 0; k < MIN(g->count, (guint) VB_REJECT_EXAMPLES); k++)
+            json_builder_add_string_value(b, vb_inventory_host(inv, g->examples[k])->name);
+        json_builder_end_array(b);
+        vb_cli_json_add_bool(b, "shared", g->shared);
+        json_builder_end_object(b);
+    }
+    json_builder_end_array(b);
 }
 
 char *
@@ -333,9 +360,13 @@ vb_cli_render_place_json(const VbCliPlaceView *view)
     add_spec(b, view->spec);
     json_builder_set_member_name(b, "hosts");
     json_builder_begin_array(b);
-    for (guint i = 0; i < view->ranking->len; i++) {
-        const VbPlacement *p = &g_array_index(view->ranking, VbPlacement, i);
+    for (guint i = 0; i < view->ranking->hosts->len; i++) {
+        const VbPlacement *p = &g_array_index(view->ranking->hosts, VbPlacement, i);
         const VbHost *host = vb_inventory_host(view->inv, p->host);
+        g_autofree char *reason =
+            p->stars > 0 ? vb_placement_reason(p)
+                         : vb_cli_rejection_text(view->inv, view->ranking->refused, p->host,
+                                                 p->group);
 
         json_builder_begin_object(b);
         vb_cli_json_add_int(b, "rank", i + 1);
@@ -345,11 +376,17 @@ vb_cli_render_place_json(const VbCliPlaceView *view)
         add_double(b, "score", p->score, 100);
         vb_cli_json_add_int(b, "stars", p->stars);
         add_double(b, "load_after", p->load_after, 1e6);
-        vb_cli_json_add_string(b, "reason", p->reason);
+        vb_cli_json_add_string(b, "code", p->stars > 0 ? NULL : vb_cli_reject_code_name(p->code));
+        if (p->stars > 0)
+            vb_cli_json_add_string(b, "group", NULL);
+        else
+            vb_cli_json_add_int(b, "group", p->group);
+        vb_cli_json_add_string(b, "reason", reason);
         json_builder_end_object(b);
         placeable = placeable || p->stars > 0;
     }
     json_builder_end_array(b);
+    vb_cli_json_add_reject_groups(b, "refused", view->inv, view->ranking->refused);
     vb_cli_json_add_bool(b, "placeable", placeable);
     json_builder_end_object(b);
     return vb_cli_json_finish(b);

@@ -22,7 +22,13 @@
  * with its host's own CPU (host-passthrough, maximum) lands only on the same
  * CPU model with the same features as the host it leaves.
  *
- * Cost: O(hosts + guests * rules) to set up, O(moves * (rules + features)).
+ * Unplaced guests: none is moved; the rejections of each add up (one per
+ * other host, in host id order, each in a group of its own code; the groups'
+ * counts and examples are their hosts'), and the refusals it can confirm on
+ * its own hold (a host that is not up, another pool without cross-pool moves).
+ *
+ * Cost: O(hosts + guests * rules) to set up, O(moves * (rules + features)),
+ * O(hosts) per unplaced guest.
  */
 #include "config.h"
 
@@ -411,6 +417,87 @@ affinity_holds(Checker *c, GError **error)
     return TRUE;
 }
 
+/* ------------------------------------------------------ unplaced guests */
+
+/* A refusal the checker can confirm on its own: a host that is not up (or
+ * is the one evacuated), one of another pool without cross-pool moves. */
+static gboolean
+refusal_holds(const Checker *c, guint vm, guint host, VbRejectCode code)
+{
+    const VbHost *to = vb_inventory_host(c->inv, host);
+    const VbHost *from = vb_inventory_host(c->inv, c->where[vm]);
+
+    switch (code) {
+    case VB_REJECT_HOST_NOT_UP:
+        return to->state != VB_HOST_STATE_UP || (gint) host == c->evacuated;
+    case VB_REJECT_OTHER_POOL:
+        return to->pool != from->pool && !c->policy->allow_cross_pool;
+    default:
+        return TRUE;
+    }
+}
+
+/* The rejections of @u add up: one per other host in id order, each in a
+ * group of its code, the groups' counts and examples those of their hosts,
+ * one sentence per group; refusals it can confirm hold. */
+static gboolean
+rejections_add_up(const Checker *c, const VbUnplaced *u, GError **error)
+{
+    const char *name = vb_inventory_vm(c->inv, u->vm)->name;
+    guint n_groups = u->groups ? u->groups->len : 0;
+    g_autofree guint *seen = g_new0(guint, MAX(n_groups, 1));
+    guint expected = 0;
+    const char *bad = NULL;
+
+    for (guint i = 0; !bad && i < u->rejections->len; i++) {
+        const VbRejection *r = &g_array_index(u->rejections, VbRejection, i);
+        const VbRejectGroup *g;
+
+        expected += (gint) expected == c->evacuated;
+        if (r->host != expected++ || r->group >= n_groups)
+            bad = "a host missing, twice or out of order, or a rejection without a group";
+        else if ((g = &g_array_index(u->groups, VbRejectGroup, r->group))->code != r->code)
+            bad = "a rejection in a group of another code";
+        else if (seen[r->group] < VB_REJECT_EXAMPLES && g->examples[seen[r->group]] != r->host)
+            bad = "a group whose examples are not its first hosts";
+        else if (!refusal_holds(c, u->vm, r->host, r->code))
+            bad = "a host refused for a reason it does not have";
+        else
+            seen[r->group]++;
+    }
+    expected += (gint) expected == c->evacuated;
+    if (!bad && u->rejections->len > 0 && expected != c->inv->hosts->len)
+        bad = "not every other host has its rejection";
+    for (guint k = 0; !bad && k < n_groups; k++) {
+        const VbRejectGroup *g = &g_array_index(u->groups, VbRejectGroup, k);
+
+        if (g->count != seen[k] || !g->reason || !*g->reason)
+            bad = "a group whose count is not its hosts', or without a sentence";
+    }
+    if (bad)
+        g_set_error(error, VB_ERROR, VB_ERROR_CONSTRAINT, "unplaced guest %s: %s", name, bad);
+    return bad == NULL;
+}
+
+/* Every unplaced guest stays where it is and its rejections add up. */
+static gboolean
+unplaced_hold(const Checker *c, GError **error)
+{
+    for (guint i = 0; c->plan->unplaced && i < c->plan->unplaced->len; i++) {
+        const VbUnplaced *u = g_ptr_array_index(c->plan->unplaced, i);
+
+        if (c->moved[u->vm]) {
+            g_set_error(error, VB_ERROR, VB_ERROR_CONSTRAINT,
+                        "unplaced guest %s is moved by the plan",
+                        vb_inventory_vm(c->inv, u->vm)->name);
+            return FALSE;
+        }
+        if (u->rejections && !rejections_add_up(c, u, error))
+            return FALSE;
+    }
+    return TRUE;
+}
+
 gboolean
 vb_placement_check_plan(const VbInventory *inv, const VbPolicy *policy, const VbPlan *plan,
                         const VbPlanOptions *opts, GError **error)
@@ -431,7 +518,7 @@ vb_placement_check_plan(const VbInventory *inv, const VbPolicy *policy, const Vb
         c.where[v] = vb_inventory_vm(inv, v)->host;
     setup_hosts(&c);
     setup_rules(&c);
-    ok = replay(&c, error) && affinity_holds(&c, error);
+    ok = replay(&c, error) && affinity_holds(&c, error) && unplaced_hold(&c, error);
     g_free(c.mem_left);
     g_free(c.vcpus_left);
     g_free(c.storage_left);

@@ -16,12 +16,14 @@
  *
  * A guest that fits nowhere goes to `unplaced`: when something about the
  * guest itself forbids moving it (pinned, excluded) with that one sentence;
- * otherwise with one rejection per other host of the inventory, the first
- * constraint that refused it there.
+ * otherwise with one rejection per other host of the inventory, the code of
+ * the first constraint that refused it there, and those grouped by code with
+ * one sentence per group (reject.c), never one per host.
  *
  * Finally the moves are ordered longest estimated migration first, which
  * keeps the makespan of a capped sliding window close to its lower bound.
- * Cost: O(guests * scanned hosts) plus O(hosts) per unplaced guest.
+ * Cost: O(guests * scanned hosts) plus O(hosts) per unplaced guest (cheap
+ * checks, no allocation but the rejection array and one sentence per group).
  */
 #include "config.h"
 
@@ -31,9 +33,6 @@ typedef struct {
     VbState *st;
     VbPlan *plan;
     guint host;            /* the evacuated host */
-    VbRejection *same_for_all; /* per host: its rejection when it does not
-                                * depend on the guest (see add_unplaced), or
-                                * reason NULL when not known yet */
 } Evacuation;
 
 /* Best destination for @vm in @pool: lowest load after the move; with
@@ -129,49 +128,47 @@ add_move(Evacuation *e, guint vm, guint to, const char *group)
     g_array_index(e->plan->moves, VbMove, e->plan->moves->len - 1).reason = reason;
 }
 
+/* Every other host refused @vm: its code per host (the fast path of
+ * vb_state_refusal, no sentence), grouped, and one sentence per group, for
+ * its first host. O(hosts) cheap checks plus one sentence per distinct
+ * constraint: linear in hosts, where a sentence per host was not. */
 static void
 add_unplaced(Evacuation *e, guint vm)
 {
     const VbState *st = e->st;
     VbUnplaced *u = g_new0(VbUnplaced, 1);
     g_autoptr(GString) why = g_string_new(NULL);
+    VbRejectTally tally;
 
     u->vm = vm;
-    u->rejections = g_array_sized_new(FALSE, FALSE, sizeof(VbRejection), st->n_hosts);
+    u->groups = vb_reject_groups_new();
     if (st->fixed[vm] != VB_REJECT_LAST) {
+        u->rejections = g_array_new(FALSE, FALSE, sizeof(VbRejection));
         vb_state_refusal(st, vm, e->host, why);
         u->reason = g_strdup(why->str);
         g_ptr_array_add(e->plan->unplaced, u);
         return;
     }
+    u->rejections = g_array_sized_new(FALSE, FALSE, sizeof(VbRejection), st->n_hosts);
+    vb_reject_tally_init(&tally, u->groups);
     for (guint h = 0; h < st->n_hosts; h++) {
-        VbRejection rej = {.host = h};
-        /* Every unplaced guest sits on the evacuated host, so a host of
-         * another pool (cross-pool moves not allowed) refuses each of them
-         * with the same host-level sentence: the state, exclusion and pool
-         * checks come before anything about the guest. Worked out once. */
-        gboolean shared = !st->policy->allow_cross_pool &&
-                          vb_inventory_host(st->inv, h)->pool !=
-                              vb_inventory_host(st->inv, e->host)->pool;
+        VbRejection rej = {.host = h, .code = VB_REJECT_LAST};
+        VbRejectGroup *g;
+        gboolean alone, fresh;
 
         if (h == e->host)
             continue;
-        if (shared && e->same_for_all[h].reason) {
-            rej.code = e->same_for_all[h].code;
-            rej.reason = g_strdup(e->same_for_all[h].reason);
-            g_array_append_val(u->rejections, rej);
-            continue;
-        }
-        g_string_truncate(why, 0);
-        rej.code = vb_state_refusal(st, vm, h, why);
-        if (rej.code == VB_REJECT_LAST) /* fits alone, not with its group */
-            rej.code = VB_REJECT_AFFINITY, g_string_assign(why, "its affinity group does not fit");
-        rej.reason = g_strndup(why->str, why->len);
-        if (shared) {
-            g_assert(rej.code == VB_REJECT_HOST_NOT_UP || rej.code == VB_REJECT_HOST_EXCLUDED ||
-                     rej.code == VB_REJECT_OTHER_POOL);
-            e->same_for_all[h] = rej;
-            e->same_for_all[h].reason = g_strdup(rej.reason);
+        rej.code = vb_state_refusal(st, vm, h, NULL);
+        alone = rej.code == VB_REJECT_LAST; /* fits alone, not with its group */
+        if (alone)
+            rej.code = VB_REJECT_AFFINITY;
+        g = vb_reject_tally_add(&tally, h, rej.code, alone, &rej.group, &fresh);
+        if (fresh && alone) {
+            g->reason = g_strdup("its affinity group does not fit");
+        } else if (fresh) {
+            g_string_truncate(why, 0);
+            vb_state_refusal(st, vm, h, why);
+            g->reason = g_strndup(why->str, why->len);
         }
         g_array_append_val(u->rejections, rej);
     }
@@ -290,13 +287,9 @@ vb_placement_evacuate(const VbInventory *inv, const VbPolicy *policy, const char
         return NULL;
     }
     st = vb_state_new(inv, policy, opts ? opts->now : 0, host->id, host->vms);
-    e = (Evacuation){.st = st, .plan = vb_plan_new(st, VB_PLAN_EVACUATE), .host = host->id,
-                     .same_for_all = g_new0(VbRejection, MAX(st->n_hosts, 1))};
+    e = (Evacuation){.st = st, .plan = vb_plan_new(st, VB_PLAN_EVACUATE), .host = host->id};
     e.plan->evacuated_host = g_strdup(host->name);
     evacuate_all(&e);
-    for (guint h = 0; h < st->n_hosts; h++)
-        g_free(e.same_for_all[h].reason);
-    g_free(e.same_for_all);
     g_array_sort(e.plan->moves, cmp_longest_first);
     n = host->vms->len;
     if (e.plan->unplaced->len == 0)

@@ -5,7 +5,7 @@ libvb_a_SOURCES += placement/placement.h placement/placement-priv.h \
 	placement/estimate.c placement/calibrate.c placement/plan.c placement/planners.c \
 	placement/objectives.c placement/repair.c placement/relieve.c \
 	placement/rebalance.c placement/consolidate.c placement/evacuate.c \
-	placement/place.c placement/check.c \
+	placement/place.c placement/reject.c placement/check.c \
 	placement/rule-warnings.c
 
 check_PROGRAMS += tests/placement-test

@@ -202,6 +202,20 @@ char *vb_describe_vm(const VbVm *vm);
 /* @host's guest ids, most memory first, ties by id (transfer full). */
 GArray *vb_host_vms_biggest_first(const VbInventory *inv, const VbHost *host);
 
+/* reject.c: grouping the hosts that refuse one guest (VbRejectGroup). */
+typedef struct {
+    GArray *groups;                    /* VbRejectGroup, borrowed: the groups filled */
+    guint index[VB_REJECT_LAST][2];    /* per (code, shared): its group + 1, 0 = none yet */
+} VbRejectTally;
+
+/* Starts counting into @groups (empty). */
+void vb_reject_tally_init(VbRejectTally *t, GArray *groups);
+/* Counts @host (hosts come in ascending id order) into the group of (@code,
+ * @shared) and returns that group; *ret_new is TRUE when @host is its first
+ * host: the caller then writes the group's reason, once. O(1). */
+VbRejectGroup *vb_reject_tally_add(VbRejectTally *t, guint host, VbRejectCode code,
+                                   gboolean shared, guint *ret_index, gboolean *ret_new);
+
 /* rebalance.c / consolidate.c */
 void vb_rebalance_balance(VbState *st, VbPlan *plan, guint budget);
 void vb_rebalance_consolidate(VbState *st, VbPlan *plan, guint budget);

@@ -77,20 +77,48 @@ typedef struct {
     char *reason;          /* a sentence for people */
 } VbMove;
 
+/* Example hosts a group of rejections names. */
+#define VB_REJECT_EXAMPLES 3
+
+/* Hosts refused for one reason. The planners group the hosts that refuse a
+ * guest by the constraint (code), and write one sentence per group, for its
+ * first host, never one per host: at 10,000 hosts a sentence per host was
+ * most of the time of `place` and of an evacuation that leaves guests
+ * unplaced. A sentence that names no host (it holds for every host of the
+ * group as written, @shared) forms a group of its own beside the per-host
+ * sentences of the same code. Groups are in the order of their first host
+ * (host id order). */
+typedef struct {
+    VbRejectCode code;
+    gboolean shared;                    /* @reason holds for every host of the group */
+    guint count;                        /* hosts in the group, >= 1 */
+    guint examples[VB_REJECT_EXAMPLES]; /* its first MIN(count, 3) host ids, ascending */
+    char *reason;                       /* the constraint that refused examples[0], with
+                                         * its figures (the figures of the others differ) */
+} VbRejectGroup;
+
+/* A new empty GArray of VbRejectGroup whose clear func frees the reasons
+ * (transfer full). */
+GArray *vb_reject_groups_new(void);
+
+/* One host that refused a guest: the code alone; the sentence is its group's. */
 typedef struct {
     guint host;            /* candidate host id */
-    VbRejectCode code;
-    char *reason;          /* the constraint that refused it, with figures */
+    VbRejectCode code;     /* the first constraint that refused it */
+    guint group;           /* index in VbUnplaced.groups */
 } VbRejection;
 
 typedef struct {
     guint vm;              /* guest id */
-    GArray *rejections;    /* VbRejection, one per candidate host */
-    char *reason;          /* summary when no host was a candidate at all */
+    GArray *rejections;    /* VbRejection, one per other host of the inventory in
+                            * host id order; empty when @reason says why no host
+                            * was a candidate at all */
+    GArray *groups;        /* VbRejectGroup: the rejections grouped (see above) */
+    char *reason;          /* a summary, or why no host was a candidate at all */
 } VbUnplaced;
 
-/* Frees @u, its rejections and their reasons; accepts NULL and a NULL
- * rejections array. The free function of VbPlan.unplaced. */
+/* Frees @u, its rejections, groups and reasons; accepts NULL and NULL
+ * arrays. The free function of VbPlan.unplaced. */
 void vb_unplaced_free(VbUnplaced *u);
 
 typedef struct {
@@ -166,7 +194,8 @@ VbPlan *vb_placement_rebalance(const VbInventory *inv, const VbPolicy *policy,
 
 /* Evacuate @host_name: a destination for every guest on it, biggest first,
  * planned as a whole (all moves fit together). Guests with no destination go
- * to `unplaced` with, per candidate host, the constraint that refused it.
+ * to `unplaced` with, per other host, the code of the constraint that refused
+ * it, grouped with one sentence per group: O(hosts) per unplaced guest.
  * NULL with VB_ERROR_NOT_FOUND when the host does not exist. */
 VbPlan *vb_placement_evacuate(const VbInventory *inv, const VbPolicy *policy,
                               const char *host_name, const VbPlanOptions *opts,
@@ -191,15 +220,36 @@ typedef struct {
     guint host;
     double score;        /* 0..100, higher is better */
     guint stars;         /* 0..5, like WLB's star ratings; 0 = cannot host it */
+    double load_before;  /* weighted load of the host now */
     double load_after;   /* weighted load of the host with the guest */
-    char *reason;        /* why this score, or the constraint that refused it */
+    int soft;            /* soft rules the guest would break there (stars > 0) */
+    VbRejectCode code;   /* VB_REJECT_LAST when it can take the guest, else the
+                          * first hard constraint that refused it */
+    guint group;         /* refused: its group in VbRanking.refused, else G_MAXUINT */
 } VbPlacement;
 
-/* Ranks every host for @spec, best first; hosts that cannot take it come last
- * with 0 stars and the reason (transfer full: GArray of VbPlacement whose
- * clear func frees the reason). */
-GArray *vb_placement_place(const VbInventory *inv, const VbPolicy *policy,
-                           const VbVmSpec *spec, GError **error);
+/* The answer of `place`. */
+typedef struct {
+    GArray *hosts;       /* VbPlacement, every host, best first; hosts that
+                          * cannot take the guest last (0 stars), by host id */
+    GArray *refused;     /* VbRejectGroup: why the others cannot, grouped */
+} VbRanking;
+
+void vb_ranking_free(VbRanking *ranking);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(VbRanking, vb_ranking_free)
+
+/* Ranks every host for @spec (transfer full). O(hosts) and one sentence per
+ * group of refused hosts: a host that takes the guest carries the figures of
+ * its reason (vb_placement_reason()), a refused one its code and group.
+ * NULL with VB_ERROR_INVALID_INPUT for a spec with no vCPU or memory, with
+ * VB_ERROR_NOT_FOUND for a pool that does not exist. */
+VbRanking *vb_placement_place(const VbInventory *inv, const VbPolicy *policy,
+                              const VbVmSpec *spec, GError **error);
+
+/* Why @p has its score, "load 0.31 -> 0.35" (and "; breaks 1 soft rule"),
+ * for a host that takes the guest (transfer full); NULL for a refused host
+ * (its group in VbRanking.refused says why). Never fails. */
+char *vb_placement_reason(const VbPlacement *p);
 
 /* Host loads under @policy (an array of inv->hosts->len, transfer full). */
 VbHostLoad *vb_placement_host_loads(const VbInventory *inv, const VbPolicy *policy);
@@ -311,8 +361,11 @@ void vb_placement_calibration_apply(VbInventory *inv, const VbCalibration *cal);
 
 /* The independent checker: replays @plan on a copy of @inv and returns FALSE
  * with VB_ERROR_CONSTRAINT naming the move and the constraint at the first
- * move that breaks a hard constraint (or a guest moved twice). Shares no code
- * with the planners' constraint evaluation on purpose. */
+ * move that breaks a hard constraint (or a guest moved twice), or naming an
+ * unplaced guest that moves or whose rejections do not add up (one per other
+ * host, grouped by their codes, counts and examples right, host-level
+ * refusals true). Shares no code with the planners' constraint evaluation on
+ * purpose. */
 gboolean vb_placement_check_plan(const VbInventory *inv, const VbPolicy *policy,
                                  const VbPlan *plan, const VbPlanOptions *opts,
                                  GError **error);

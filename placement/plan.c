@@ -19,10 +19,10 @@ vb_unplaced_free(VbUnplaced *u)
 {
     if (!u)
         return;
-    for (guint i = 0; u->rejections && i < u->rejections->len; i++)
-        g_free(g_array_index(u->rejections, VbRejection, i).reason);
     if (u->rejections)
         g_array_unref(u->rejections);
+    if (u->groups)
+        g_array_unref(u->groups);
     g_free(u->reason);
     g_free(u);
 }

@@ -157,8 +157,8 @@ exec_unplaced_reason(const VbInventory *inv, const VbPlan *plan, const char *vm)
             continue;
         if (u->reason)
             return u->reason;
-        if (u->rejections && u->rejections->len > 0)
-            return g_array_index(u->rejections, VbRejection, 0).reason;
+        if (u->groups && u->groups->len > 0)
+            return g_array_index(u->groups, VbRejectGroup, 0).reason;
     }
     return "re-planning found no destination for it";
 }

@@ -175,6 +175,42 @@ check_moves(const VbInventory *inv, JsonArray *moves, GHashTable *guests)
     }
 }
 
+/* The groups of "refused" account for the @n refused hosts of @entries
+ * (objects with "host", "code", "group"), in host order: each host in its
+ * group, of its code; each group's count its hosts', its examples its first
+ * hosts, one sentence. */
+static void
+check_refused(JsonArray *refused, JsonObject *const *entries, guint n)
+{
+    guint n_groups = refused ? json_array_get_length(refused) : 0;
+    g_autofree guint *seen = g_new0(guint, MAX(n_groups, 1));
+
+    ck_assert_msg(refused != NULL || n == 0, "refused hosts but no 'refused' member");
+    for (guint i = 0; i < n; i++) {
+        gint64 k = json_object_get_int_member(entries[i], "group");
+        const char *host = json_object_get_string_member(entries[i], "host");
+        JsonObject *g;
+        JsonArray *examples;
+
+        ck_assert_msg(k >= 0 && k < n_groups, "host '%s' in group %" G_GINT64_FORMAT, host, k);
+        g = json_array_get_object_element(refused, k);
+        examples = json_object_get_array_member(g, "examples");
+        ck_assert_str_eq(json_object_get_string_member(g, "code"),
+                         json_object_get_string_member(entries[i], "code"));
+        if (seen[k] < VB_REJECT_EXAMPLES)
+            ck_assert_str_eq(json_array_get_string_element(examples, seen[k]), host);
+        seen[k]++;
+    }
+    for (guint k = 0; k < n_groups; k++) {
+        JsonObject *g = json_array_get_object_element(refused, k);
+
+        ck_assert_int_eq(json_object_get_int_member(g, "count"), seen[k]);
+        ck_assert_int_eq(json_array_get_length(json_object_get_array_member(g, "examples")),
+                         MIN(seen[k], (guint) VB_REJECT_EXAMPLES));
+        ck_assert(*json_object_get_string_member(g, "reason") != '\0');
+    }
+}
+
 static void
 check_unplaced(const VbInventory *inv, JsonArray *unplaced, GHashTable *guests)
 {
@@ -185,13 +221,16 @@ check_unplaced(const VbInventory *inv, JsonArray *unplaced, GHashTable *guests)
 
         ck_assert_msg(vb_inventory_get_vm(inv, name) != NULL, "unknown unplaced '%s'", name);
         ck_assert_msg(g_hash_table_add(guests, (gpointer) name), "guest '%s' twice", name);
-        ck_assert_ptr_nonnull(reasons);
-        for (guint r = 0; r < json_array_get_length(reasons); r++) {
-            JsonObject *why = json_array_get_object_element(reasons, r);
+        guint n = reasons ? json_array_get_length(reasons) : 0;
+        g_autofree JsonObject **entries = g_new0(JsonObject *, MAX(n, 1));
 
-            ck_assert(vb_inventory_get_host(inv, json_object_get_string_member(why, "host")));
-            ck_assert(*json_object_get_string_member(why, "reason") != '\0');
+        ck_assert_ptr_nonnull(reasons);
+        for (guint r = 0; r < n; r++) {
+            entries[r] = json_array_get_object_element(reasons, r);
+            ck_assert(vb_inventory_get_host(inv, json_object_get_string_member(entries[r], "host")));
+            ck_assert(*json_object_get_string_member(entries[r], "reason") != '\0');
         }
+        check_refused(json_object_get_array_member(u, "refused"), entries, n);
     }
 }
 
@@ -375,6 +414,8 @@ check_place_json(const VbInventory *inv, JsonObject *doc)
     JsonArray *hosts = json_object_get_array_member(doc, "hosts");
     g_autoptr(GHashTable) seen = g_hash_table_new(g_str_hash, g_str_equal);
     gboolean any = FALSE, infeasible_seen = FALSE;
+    guint n = json_array_get_length(hosts), n_refused = 0;
+    g_autofree JsonObject **refused = g_new0(JsonObject *, MAX(n, 1));
 
     ck_assert_int_eq(json_object_get_int_member(doc, "format_version"), 1);
     ck_assert_ptr_nonnull(member_object(doc, "vm"));
@@ -395,8 +436,19 @@ check_place_json(const VbInventory *inv, JsonObject *doc)
         ck_assert_msg(!(feasible && infeasible_seen), "feasible host '%s' ranked late", name);
         infeasible_seen = infeasible_seen || !feasible;
         any = any || feasible;
+        /* A refused host has a code and a group of "refused". */
+        ck_assert_int_eq(json_object_get_null_member(h, "code"), feasible);
+        ck_assert_int_eq(json_object_get_null_member(h, "group"), feasible);
+        if (!feasible)
+            refused[n_refused++] = h;
     }
     ck_assert_int_eq(json_object_get_boolean_member(doc, "placeable"), any);
+    /* Refused hosts come last in host id order, as the groups took them;
+     * check_refused reads a host's name as "host". */
+    for (guint i = 0; i < n_refused; i++)
+        json_object_set_string_member(refused[i], "host",
+                                      json_object_get_string_member(refused[i], "name"));
+    check_refused(json_object_get_array_member(doc, "refused"), refused, n_refused);
 }
 
 /* The inventory a case used, from the document's "source": the demo pool,
@@ -624,12 +676,41 @@ add_move(VbPlan *plan, const VbInventory *inv, const char *vm, const char *to, V
     g_array_append_val(plan->moves, move);
 }
 
+/* Counts @host into the group of (@code, @shared) of @groups, made with
+ * @reason when it is the first; returns the group's index. The planner's
+ * grouping, by hand. */
+static guint
+add_to_group(GArray *groups, guint host, VbRejectCode code, gboolean shared, const char *reason)
+{
+    VbRejectGroup *g = NULL;
+    guint k;
+
+    for (k = 0; k < groups->len && !g; k++) {
+        VbRejectGroup *c = &g_array_index(groups, VbRejectGroup, k);
+
+        if (c->code == code && c->shared == shared)
+            g = c;
+    }
+    if (!g) {
+        VbRejectGroup fresh = { .code = code, .shared = shared, .reason = g_strdup(reason) };
+
+        g_array_append_val(groups, fresh);
+        g = &g_array_index(groups, VbRejectGroup, groups->len - 1);
+        k = groups->len;
+    }
+    if (g->count < VB_REJECT_EXAMPLES)
+        g->examples[g->count] = host;
+    g->count++;
+    return k - 1;
+}
+
 static void
 add_rejection(VbUnplaced *u, const VbInventory *inv, const char *host, VbRejectCode code,
-              const char *reason)
+              gboolean shared, const char *reason)
 {
-    VbRejection r = { .host = host_id(inv, host), .code = code, .reason = g_strdup(reason) };
+    VbRejection r = { .host = host_id(inv, host), .code = code };
 
+    r.group = add_to_group(u->groups, r.host, code, shared, reason);
     g_array_append_val(u->rejections, r);
 }
 
@@ -640,6 +721,7 @@ new_unplaced(const VbInventory *inv, const char *vm, const char *reason)
 
     u->vm = vb_inventory_get_vm(inv, vm)->id;
     u->rejections = g_array_new(FALSE, TRUE, sizeof(VbRejection));
+    u->groups = vb_reject_groups_new();
     u->reason = g_strdup(reason);
     return u;
 }
@@ -713,11 +795,12 @@ fixed_plan(const VbInventory *inv, VbPlanKind kind)
     g_ptr_array_add(plan->unplaced, new_unplaced(inv, "db1", "db1 is tagged no-migrate"));
     g_ptr_array_add(plan->unplaced, new_unplaced(inv, "gpu1", "gpu1 has a pass-through device"));
     u = new_unplaced(inv, "web2", NULL);
-    add_rejection(u, inv, "kvm2", VB_REJECT_MEMORY, "needs 16384 MiB, kvm2 has 100 MiB free");
-    add_rejection(u, inv, "kvm4", VB_REJECT_HOST_NOT_UP, "kvm4 is in maintenance");
-    add_rejection(u, inv, "kvm3", VB_REJECT_MEMORY, "needs 16384 MiB, kvm3 has 200 MiB free");
-    add_rejection(u, inv, "edge1", VB_REJECT_OTHER_POOL, "pool edge is not rack1");
-    add_rejection(u, inv, "edge2", VB_REJECT_OTHER_POOL, "pool edge is not rack1");
+    add_rejection(u, inv, "kvm2", VB_REJECT_MEMORY, FALSE,
+                  "needs 16384 MiB, kvm2 has 100 MiB free");
+    add_rejection(u, inv, "kvm3", VB_REJECT_MEMORY, FALSE, NULL);
+    add_rejection(u, inv, "kvm4", VB_REJECT_HOST_NOT_UP, FALSE, "kvm4 is in maintenance");
+    add_rejection(u, inv, "edge1", VB_REJECT_OTHER_POOL, TRUE, "pool edge is not rack1");
+    add_rejection(u, inv, "edge2", VB_REJECT_OTHER_POOL, TRUE, NULL);
     g_ptr_array_add(plan->unplaced, u);
     add_objectives(plan, inv);
     plan->stop_reason = g_strdup("budget used");
@@ -771,19 +854,21 @@ START_TEST(test_render_fixed_place)
 {
     g_autoptr(VbInventory) inv = load_fixed_inventory();
     g_autoptr(VbPolicy) policy = vb_policy_new_default();
-    g_autoptr(GArray) ranking = g_array_new(FALSE, TRUE, sizeof(VbPlacement));
+    VbRanking ranking = { .hosts = g_array_new(FALSE, TRUE, sizeof(VbPlacement)),
+                          .refused = vb_reject_groups_new() };
     char *labels[] = { (char *) "web", (char *) "prod", NULL };
     VbVmSpec spec = { .name = (char *) "new1", .vcpus = 2, .memory_mib = 4096,
                       .disk_gib = 20, .labels = labels };
-    const VbPlacement rows[] = {
-        { .host = host_id(inv, "kvm3"), .score = 91.256, .stars = 5, .load_after = 0.2,
-          .reason = (char *) "load 0.14 -> 0.20" },
-        { .host = host_id(inv, "edge2"), .score = 35, .stars = 2, .load_after = 0.71,
-          .reason = (char *) "load 0.60 -> 0.71" },
-        { .host = host_id(inv, "kvm4"), .score = 0, .stars = 0, .load_after = 0,
-          .reason = (char *) "kvm4 is in maintenance" },
+    VbPlacement rows[] = {
+        { .host = host_id(inv, "kvm3"), .score = 91.256, .stars = 5, .load_before = 0.14,
+          .load_after = 0.2, .code = VB_REJECT_LAST, .group = G_MAXUINT },
+        { .host = host_id(inv, "edge2"), .score = 35, .stars = 2, .load_before = 0.6,
+          .load_after = 0.71, .soft = 1, .code = VB_REJECT_LAST, .group = G_MAXUINT },
+        { .host = host_id(inv, "kvm1"), .code = VB_REJECT_MEMORY },
+        { .host = host_id(inv, "kvm2"), .code = VB_REJECT_MEMORY },
+        { .host = host_id(inv, "kvm4"), .code = VB_REJECT_HOST_NOT_UP },
     };
-    VbCliPlaceView view = { .inv = inv, .policy = policy, .spec = &spec, .ranking = ranking,
+    VbCliPlaceView view = { .inv = inv, .policy = policy, .spec = &spec, .ranking = &ranking,
                             .source_name = "../inventories/hot.yaml" };
     g_autofree char *dir = vb_test_data_path("cli/render");
     g_autofree char *text = NULL;
@@ -791,13 +876,21 @@ START_TEST(test_render_fixed_place)
     size_t len = 0;
     FILE *out = open_memstream(&text, &len);
 
-    g_array_append_vals(ranking, rows, G_N_ELEMENTS(rows));
+    rows[2].group = add_to_group(ranking.refused, rows[2].host, VB_REJECT_MEMORY, FALSE,
+                                 "needs 4096 MiB, kvm1 has 100 MiB free after the 6554 MiB "
+                                 "reserve");
+    rows[3].group = add_to_group(ranking.refused, rows[3].host, VB_REJECT_MEMORY, FALSE, NULL);
+    rows[4].group = add_to_group(ranking.refused, rows[4].host, VB_REJECT_HOST_NOT_UP, FALSE,
+                                 "kvm4 is in maintenance");
+    g_array_append_vals(ranking.hosts, rows, G_N_ELEMENTS(rows));
     vb_cli_render_place_text(out, &view, FALSE);
     fclose(out);
     json = vb_cli_render_place_json(&view);
     check_json_output(dir, json);
     compare_in("place", dir, "place.txt", text);
     compare_in("place", dir, "place.json", json);
+    g_array_unref(ranking.hosts);
+    g_array_unref(ranking.refused);
 }
 END_TEST
 

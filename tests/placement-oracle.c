@@ -90,6 +90,23 @@ pt_objectives_to_text(GString *out, const VbInventory *inv, const VbPlan *plan)
     g_string_append_printf(out, "target met: %s\n", plan->target_met ? "yes" : "no");
 }
 
+void
+pt_reject_groups_to_text(GString *out, const VbInventory *inv, const GArray *groups,
+                         const char *indent)
+{
+    for (guint i = 0; groups && i < groups->len; i++) {
+        const VbRejectGroup *g = &g_array_index(groups, VbRejectGroup, i);
+
+        g_string_append_printf(out, "%sgroup %u: %s%s, %u host%s (", indent, i,
+                               pt_reject_names[g->code], g->shared ? " (shared)" : "", g->count,
+                               g->count == 1 ? "" : "s");
+        for (guint k = 0; k < MIN(g->count, (guint) VB_REJECT_EXAMPLES); k++)
+            g_string_append_printf(out, "%s%s", k ? ", " : "",
+                                   vb_inventory_host(inv, g->examples[k])->name);
+        g_string_append_printf(out, "): %s\n", g->reason);
+    }
+}
+
 char *
 pt_plan_to_text(const VbInventory *inv, const VbPlan *plan)
 {
@@ -117,9 +134,11 @@ pt_plan_to_text(const VbInventory *inv, const VbPlan *plan)
         for (guint k = 0; k < u->rejections->len; k++) {
             const VbRejection *r = &g_array_index(u->rejections, VbRejection, k);
 
-            g_string_append_printf(out, "  %s: %s: %s\n", vb_inventory_host(inv, r->host)->name,
-                                   pt_reject_names[r->code], r->reason);
+            g_string_append_printf(out, "  %s: %s (group %u)\n",
+                                   vb_inventory_host(inv, r->host)->name,
+                                   pt_reject_names[r->code], r->group);
         }
+        pt_reject_groups_to_text(out, inv, u->groups, "  ");
     }
     for (guint h = 0; h < plan->n_hosts; h++) {
         g_string_append_printf(out, "host %s: %.3f -> %.3f\n", vb_inventory_host(inv, h)->name,

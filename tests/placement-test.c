@@ -275,7 +275,7 @@ START_TEST(test_cpu_constraint)
 END_TEST
 
 /* Evacuating icx: every guest finds an identical or able host, or is listed
- * unplaced with each host's CPU sentence. */
+ * unplaced with each host's CPU code and one sentence for them all. */
 START_TEST(test_cpu_evacuate)
 {
     g_autoptr(VbInventory) inv = pt_load_inventory("placement/constraints-cpu.yaml");
@@ -310,18 +310,107 @@ START_TEST(test_cpu_evacuate)
         gboolean seen = FALSE;
 
         ck_assert_str_eq(vb_inventory_vm(inv, u->vm)->name, "pt2");
+        const VbRejectGroup *g;
+
         for (guint i = 0; i < u->rejections->len; i++) {
             const VbRejection *r = &g_array_index(u->rejections, VbRejection, i);
 
             ck_assert_int_eq(r->code, VB_REJECT_CPU_FEATURES);
-            if (g_str_equal(vb_inventory_host(inv, r->host)->name, "icx2")) {
-                ck_assert_str_eq(r->reason, "icx2 cannot run pt2's CPU (host-passthrough, "
-                                            "Icelake-Server): missing amx-tile" PT_SAME);
-                seen = TRUE;
-            }
+            ck_assert_uint_eq(r->group, 0);
+            seen = seen || g_str_equal(vb_inventory_host(inv, r->host)->name, "icx2");
         }
         ck_assert(seen);
+        /* One constraint, one group, one sentence: its first host's. */
+        ck_assert_uint_eq(u->groups->len, 1);
+        g = &g_array_index(u->groups, VbRejectGroup, 0);
+        ck_assert_uint_eq(g->count, u->rejections->len);
+        ck_assert_uint_eq(g->examples[0], g_array_index(u->rejections, VbRejection, 0).host);
+        ck_assert_str_eq(vb_inventory_host(inv, g->examples[0])->name, "icx");
+        ck_assert_str_eq(g->reason, "icx cannot run pt2's CPU (host-passthrough, "
+                                    "Icelake-Server): missing amx-tile" PT_SAME);
     }
+}
+END_TEST
+
+/* The checker finds rejections that do not add up: the evacuate-grouped
+ * scenario's plan checks, and each row spoils it one way. Unplaced guest 0
+ * is huge: f1 f2 d1 f3 f4 f5 d2 r1 e1..e4, groups memory (6), host-not-up
+ * (2), other-pool (4). */
+typedef enum { SPOIL_NONE, SPOIL_COUNT, SPOIL_DROP, SPOIL_CODE, SPOIL_FALSE_CODE,
+               SPOIL_EXAMPLE, SPOIL_MOVED } Spoil;
+
+static const struct {
+    Spoil spoil;
+    const char *error; /* in the checker's message, NULL: checks */
+} spoil_rows[] = {
+    { SPOIL_NONE, NULL },
+    { SPOIL_COUNT, "count is not its hosts'" },
+    { SPOIL_DROP, "not every other host" },
+    { SPOIL_CODE, "in a group of another code" },
+    { SPOIL_FALSE_CODE, "a reason it does not have" },
+    { SPOIL_EXAMPLE, "examples are not its first hosts" },
+    { SPOIL_MOVED, "is moved by the plan" },
+};
+
+START_TEST(test_checker_rejections)
+{
+    g_autoptr(VbInventory) inv = pt_load_inventory("placement/scenarios/evacuate-grouped/inventory.yaml");
+    g_autoptr(VbPolicy) policy = pt_load_policy("placement/scenarios/evacuate-grouped/policy.yaml");
+    VbPlanOptions opts = { .now = 2000000000 };
+    g_autoptr(GError) error = NULL;
+    g_autoptr(VbPlan) plan = vb_placement_evacuate(inv, policy, "kvm1", &opts, &error);
+    VbUnplaced *u;
+    VbRejectGroup *g;
+    gboolean ok;
+
+    ck_assert_msg(plan != NULL, "%s", error ? error->message : "");
+    ck_assert_uint_eq(plan->unplaced->len, 3);
+    u = g_ptr_array_index(plan->unplaced, 0);
+    ck_assert_str_eq(vb_inventory_vm(inv, u->vm)->name, "huge");
+    ck_assert_uint_eq(u->rejections->len, 12);
+    ck_assert_uint_eq(u->groups->len, 3);
+    switch (spoil_rows[_i].spoil) {
+    case SPOIL_COUNT:
+        g_array_index(u->groups, VbRejectGroup, 1).count++;
+        break;
+    case SPOIL_DROP:
+        g_array_remove_index(u->rejections, 11);
+        g_array_index(u->groups, VbRejectGroup, 2).count--;
+        break;
+    case SPOIL_CODE:
+        g_array_index(u->rejections, VbRejection, 0).code = VB_REJECT_CPU_OVERCOMMIT;
+        break;
+    case SPOIL_FALSE_CODE: /* e1..e4 said down: they are up */
+        g = &g_array_index(u->groups, VbRejectGroup, 2);
+        g->code = VB_REJECT_HOST_NOT_UP;
+        for (guint i = 8; i < 12; i++)
+            g_array_index(u->rejections, VbRejection, i).code = VB_REJECT_HOST_NOT_UP;
+        break;
+    case SPOIL_EXAMPLE:
+        g_array_index(u->groups, VbRejectGroup, 0).examples[1] = vb_inventory_get_host(inv, "f3")->id;
+        break;
+    case SPOIL_MOVED: { /* small-1 moves to r1, and is said unplaced too */
+        VbUnplaced *moved = g_new0(VbUnplaced, 1);
+
+        moved->vm = vb_inventory_get_vm(inv, "small-1")->id;
+        moved->rejections = g_array_new(FALSE, FALSE, sizeof(VbRejection));
+        moved->groups = vb_reject_groups_new();
+        moved->reason = g_strdup("no host can take small-1");
+        g_ptr_array_add(plan->unplaced, moved);
+        break;
+    }
+    default:
+        break;
+    }
+    g_clear_error(&error);
+    ok = vb_placement_check_plan(inv, policy, plan, &opts, &error);
+    if (!spoil_rows[_i].error) {
+        ck_assert_msg(ok, "%s", error ? error->message : "");
+        return;
+    }
+    ck_assert(!ok);
+    ck_assert(g_error_matches(error, VB_ERROR, VB_ERROR_CONSTRAINT));
+    ck_assert_msg(strstr(error->message, spoil_rows[_i].error), "row %d: %s", _i, error->message);
 }
 END_TEST
 
@@ -464,7 +553,7 @@ run_place(const VbInventory *inv, const VbPolicy *policy, char **words)
 {
     VbVmSpec spec = { .name = (char *) "new", .vcpus = 1, .memory_mib = 1024, .cpu_usage = 0.5 };
     g_autoptr(GError) error = NULL;
-    g_autoptr(GArray) ranking = NULL;
+    g_autoptr(VbRanking) ranking = NULL;
     g_auto(GStrv) features = NULL;
     g_auto(GStrv) labels = NULL;
     GString *out = g_string_new(NULL);
@@ -487,13 +576,20 @@ run_place(const VbInventory *inv, const VbPolicy *policy, char **words)
     }
     ranking = vb_placement_place(inv, policy, &spec, &error);
     ck_assert_msg(ranking != NULL, "%s", error ? error->message : "");
-    for (guint i = 0; i < ranking->len; i++) {
-        const VbPlacement *p = &g_array_index(ranking, VbPlacement, i);
+    for (guint i = 0; i < ranking->hosts->len; i++) {
+        const VbPlacement *p = &g_array_index(ranking->hosts, VbPlacement, i);
+        g_autofree char *reason = vb_placement_reason(p);
 
-        g_string_append_printf(out, "%s: %u stars, score %.1f: %s\n",
-                               vb_inventory_host(inv, p->host)->name, p->stars, p->score,
-                               p->reason);
+        if (p->stars > 0)
+            g_string_append_printf(out, "%s: %u stars, score %.1f: %s\n",
+                                   vb_inventory_host(inv, p->host)->name, p->stars, p->score,
+                                   reason);
+        else
+            g_string_append_printf(out, "%s: 0 stars: %s (group %u)\n",
+                                   vb_inventory_host(inv, p->host)->name,
+                                   pt_reject_names[p->code], p->group);
     }
+    pt_reject_groups_to_text(out, inv, ranking->refused, "");
     return g_string_free(out, FALSE);
 }
 
@@ -565,6 +661,7 @@ placement_suite(void)
     tcase_add_test(tc, test_cpu_evacuate);
     tcase_add_test(tc, test_whole_plan);
     tcase_add_test(tc, test_checker_refuses);
+    tcase_add_loop_test(tc, test_checker_rejections, 0, G_N_ELEMENTS(spoil_rows));
     tcase_add_loop_test(tc, test_estimate, 0, G_N_ELEMENTS(estimate_rows));
     tcase_add_test(tc, test_errors);
     tcase_add_test(tc, test_waits_for);

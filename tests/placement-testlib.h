@@ -15,6 +15,9 @@ extern const char *const pt_reject_names[];
 VbInventory *pt_load_inventory(const char *rel);
 VbPolicy *pt_load_policy(const char *rel);
 
+/* The groups of rejections, one line each: index, code, count, examples, sentence. */
+void pt_reject_groups_to_text(GString *out, const VbInventory *inv, const GArray *groups,
+                              const char *indent);
 /* The canonical text form of a plan: header, moves, unplaced guests with
  * their rejections, imbalance (transfer full). */
 char *pt_plan_to_text(const VbInventory *inv, const VbPlan *plan);
