@@ -102,6 +102,16 @@ if command -v sqlite3 >/dev/null 2>&1; then
     expect back.out "Interrupted by SIGTERM/SIGINT after .*: 5 queued moves not started"
     left=$(sqlite3 "$tmp/back.db" "SELECT count(*) FROM evacuations WHERE from_host = 'h0'")
     [ "$left" = 6 ] || fail "an interrupted move-back cleared the evacuation record ($left left)"
+    # Uninterrupted, under a cap of one move a day and the 30 min cooldown,
+    # which every evacuated guest is within (the journal says so): a
+    # move-back undoes the evacuation and, like it, is held back by neither.
+    cp "$db" "$tmp/back2.db"
+    printf 'budget: {max_moves_per_vm_per_day: 1}\n' >"$tmp/backcap.yaml"
+    "$vb" --inventory "$tmp/after.yaml" --policy "$tmp/backcap.yaml" \
+        maintenance exit h0 --move-back --database "$tmp/back2.db" \
+        >"$tmp/back2.out" 2>"$tmp/back2.err" || fail "move-back under a cap: exit $?"
+    expect back2.out "Rebalance: 6 finished, 0 failed, 0 aborted, 0 skipped"
+    refute back2.err "stays where it is"
 fi
 
 run mlist 0 maintenance list --database "$db"
