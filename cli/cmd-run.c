@@ -62,6 +62,7 @@ typedef struct {
     double drain_seconds;       /* SIGTERM: running migrations get this long */
     guint rounds;
     char *rule_warnings;        /* the rule warnings last logged, one per line, or NULL */
+    VbCliRunMetrics *metrics;   /* /metrics (http_listen), or NULL */
     gint64 last_sample_us, last_rebalance_us;
     int exit_code;
 } Daemon;
@@ -112,6 +113,8 @@ run_reload_files(Daemon *d)
             run_log("reload: config refused, keeping the old one: %s", error->message);
             g_clear_error(&error);
         } else {
+            if (g_strcmp0(config->http_listen, ctx->config ? ctx->config->http_listen : NULL))
+                run_log("reload: http_listen changes take effect at the next start");
             vb_config_free(ctx->config);
             ctx->config = config;
             d->sample_interval = MAX(config->sample_interval_seconds, 1u);
@@ -198,6 +201,7 @@ run_rebalance(Daemon *d)
     g_autoptr(VbInventory) inv = NULL;
     g_autoptr(VbPlan) plan = NULL;
     VbPlanOptions opts = { .now = g_get_real_time() / G_USEC_PER_SEC };
+    gint64 planning_us;
 
     d->ex.ctx->now = opts.now;
     /* A round that ended in an error (no fresh state, a migration whose
@@ -207,14 +211,20 @@ run_rebalance(Daemon *d)
     if (!vb_cli_exec_resume(&d->ex, &error)) {
         run_log("rebalance skipped: the unfinished plan could not be resumed: %s",
                 error->message);
+        vb_cli_run_metrics_round(d->metrics, NULL, NULL, NULL, 0, 0);
         return;
     }
     inv = vb_cli_exec_snapshot(&d->ex, &error); /* after the resume: what it moved */
     run_log_unread(inv);
     if (inv) {
         run_log_rule_warnings(d, inv);
+        planning_us = g_get_monotonic_time();
         plan = vb_placement_rebalance(inv, d->ex.policy, &opts, &error);
-    }
+        planning_us = g_get_monotonic_time() - planning_us;
+        vb_cli_run_metrics_round(d->metrics, inv, d->ex.policy, plan, (double) opts.now,
+                                 (double) planning_us / G_USEC_PER_SEC);
+    } else
+        vb_cli_run_metrics_round(d->metrics, NULL, NULL, NULL, 0, 0);
     if (!plan) {
         run_log("rebalance skipped: %s", error->message);
         return;
@@ -289,6 +299,9 @@ run_daemon(Daemon *d, VbCliContext *ctx, const char *database)
 
     if (!vb_cli_exec_open(&d->ex, ctx, database, FALSE, &error))
         return vb_cli_report_error(error);
+    vb_cli_run_metrics_journal(d->metrics, d->ex.journal);
+    d->ex.on_event = vb_cli_run_metrics_event;
+    d->ex.on_event_data = d->metrics;
     run_log("started on %s (sample every %u s, rebalance every %u s); lock taken",
             ctx->source_name, d->sample_interval, d->rebalance_interval);
     vb_cli_notify_ready();
@@ -357,7 +370,16 @@ vb_cli_cmd_run(VbCliContext *ctx, int argc, char **argv)
     g_atomic_int_set(&run_reload, 0);
     vb_cli_exec_catch_signals(d.drain_seconds);
     run_signals();
+    if (config && config->http_listen) {
+        g_autofree char *url = NULL;
+
+        d.metrics = vb_cli_run_metrics_start(config->http_listen, &url, &error);
+        if (!d.metrics)
+            return vb_cli_report_error(error);
+        run_log("metrics at %s", url);
+    }
     rc = run_daemon(&d, ctx, database);
+    vb_cli_run_metrics_free(d.metrics); /* before the journal it reads */
     vb_cli_exec_close(&d.ex);
     vb_policy_free(d.policy);
     g_free(d.rule_warnings);

@@ -24,6 +24,8 @@ typedef struct {
     gboolean left_running;      /* the last plan run left migrations running */
     char **unread;              /* hosts the last snapshot could not read, in maintenance
                                  * or not (owned, NULL-terminated) */
+    VbExecEventFunc on_event;   /* also told every executor event, or NULL (run's metrics) */
+    gpointer on_event_data;
 } VbCliExec;
 
 /* Catches SIGTERM and SIGINT for the acting commands (call it before
@@ -76,3 +78,21 @@ void vb_cli_print_report_on(VbCliContext *ctx, const VbExecReport *report, const
                             const VbInventory *inv, const VbPolicy *policy,
                             const VbPlan *plan);
 
+
+/* `run`'s /metrics (cli/run-metrics.c, docs/metrics.md). Every function
+ * accepts NULL: metrics off. */
+typedef struct _VbCliRunMetrics VbCliRunMetrics;
+
+/* Serves /metrics on @listen (the config's http_listen; NULL: off, returns
+ * NULL without an error); its URL in @ret_url (transfer full). NULL with
+ * the server's error when it cannot listen. */
+VbCliRunMetrics *vb_cli_run_metrics_start(const char *listen, char **ret_url, GError **error);
+void vb_cli_run_metrics_free(VbCliRunMetrics *rm);
+/* Counts from @journal (borrowed; it must outlive @rm) from now on. */
+void vb_cli_run_metrics_journal(VbCliRunMetrics *rm, VbJournal *journal);
+/* A round: @inv (NULL: skipped) and @plan (NULL: the planner refused) made
+ * at @plan_time (unix seconds) in @plan_seconds. */
+void vb_cli_run_metrics_round(VbCliRunMetrics *rm, const VbInventory *inv, const VbPolicy *policy,
+                              const VbPlan *plan, double plan_time, double plan_seconds);
+/* A VbExecEventFunc: migrations that start or end are counted again. */
+void vb_cli_run_metrics_event(const VbExecEvent *event, gpointer data);

@@ -190,6 +190,7 @@ vb_cli_exec_snapshot(VbCliExec *ex, GError **error)
 /* --------------------------------------------------------------- progress */
 
 typedef struct {
+    const VbCliExec *ex;
     FILE *err;
     gboolean tty;
     GPtrArray *running; /* owned lines of running migrations, keyed by vm prefix */
@@ -260,6 +261,8 @@ progress_event(const VbExecEvent *ev, gpointer data)
     vb_cli_notify_watchdog();
     if (vb_cli_exec_stopping())
         vb_cli_notify_stopping();
+    if (p->ex->on_event)
+        p->ex->on_event(ev, p->ex->on_event_data);
     if (ev->kind == VB_EXEC_QUEUED)
         return;
     if (ev->kind == VB_EXEC_STARTED && ++p->starts == p->signal_at) {
@@ -304,7 +307,7 @@ exec_exit_code(const VbExecReport *r)
 static VbExecReport *
 exec_run(VbCliExec *ex, const VbInventory *inv, const VbPlan *plan, GError **error)
 {
-    Progress p = { .err = stderr, .tty = isatty(fileno(stderr)) };
+    Progress p = { .ex = ex, .err = stderr, .tty = isatty(fileno(stderr)) };
     g_auto(GStrv) maintenance = vb_journal_maintenance_hosts(ex->journal, error);
     VbExecOptions opts = { 0 };
     VbExecReport *report;

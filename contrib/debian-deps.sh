@@ -7,7 +7,8 @@ apt-get update -qq
 apt-get install -y -qq --no-install-recommends \
     build-essential autoconf automake libtool autoconf-archive pkg-config git \
     libglib2.0-dev libvirt-dev libyaml-dev libsqlite3-dev libjson-glib-dev \
-    libxml2-dev libsystemd-dev check systemd scdoc bash-completion \
+    libxml2-dev libsystemd-dev libsoup-3.0-dev check systemd scdoc bash-completion \
     libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients \
-    qemu-system-x86 qemu-utils util-linux procps jq sqlite3 >/dev/null
+    qemu-system-x86 qemu-utils util-linux procps jq sqlite3 \
+    python3-prometheus-client >/dev/null
 echo "debian-deps: build and lab packages installed"

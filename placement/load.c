@@ -140,3 +140,28 @@ vb_placement_host_loads(const VbInventory *inv, const VbPolicy *policy)
 
     return g_memdup2(st->load, sizeof(VbHostLoad) * MAX(st->n_hosts, 1));
 }
+
+double *
+vb_placement_pool_imbalances(const VbInventory *inv, const VbPolicy *policy,
+                             const VbHostLoad *loads)
+{
+    g_autoptr(VbState) st = vb_state_new_ranking(inv, policy);
+    g_autofree gboolean *in_pool = g_new0(gboolean, MAX(st->n_hosts, 1));
+    double *out = g_new0(double, MAX(inv->pools->len, 1));
+
+    for (guint p = 0; p < inv->pools->len; p++) {
+        const VbPool *pool = vb_inventory_pool(inv, p);
+
+        /* One pool at a time: the pooled figure over a single pool is its
+         * own standard deviation. */
+        for (guint i = 0; i < pool->hosts->len; i++) {
+            guint h = g_array_index(pool->hosts, guint, i);
+
+            in_pool[h] = st->participates[h];
+        }
+        vb_loads_imbalance(inv, loads, in_pool, &out[p], NULL);
+        for (guint i = 0; i < pool->hosts->len; i++)
+            in_pool[g_array_index(pool->hosts, guint, i)] = FALSE;
+    }
+    return out;
+}

@@ -254,6 +254,14 @@ char *vb_placement_reason(const VbPlacement *p);
 /* Host loads under @policy (an array of inv->hosts->len, transfer full). */
 VbHostLoad *vb_placement_host_loads(const VbInventory *inv, const VbPolicy *policy);
 
+/* The imbalance inside each pool (an array of inv->pools->len, transfer full):
+ * the standard deviation of @loads' weighted load over the pool's hosts that
+ * take part (up, not excluded by @policy); 0 for a pool with none. @loads
+ * has one entry per host id (vb_placement_host_loads, or a plan's before or
+ * after). O(hosts). */
+double *vb_placement_pool_imbalances(const VbInventory *inv, const VbPolicy *policy,
+                                     const VbHostLoad *loads);
+
 /* Rules that do not hold on to the pool they are applied to: a name in a
  * rule's `vms` that is no guest of @inv (a typo, or a guest gone), a label
  * of its `vm_labels` that no guest carries, a rule that concerns no guest

@@ -13,7 +13,8 @@
  * has a name and a URI; pool names and host names are unique across the file,
  * and so are host URIs; every duration is positive and the window is at least
  * one sample interval long; relative paths (policy, database, inventory) are
- * resolved against the config file's folder.
+ * resolved against the config file's folder; http_listen, when set, is an
+ * IP address and a port (vb_config_parse_listen).
  */
 #include "config.h"
 
@@ -26,7 +27,7 @@
 static const char *const driver_names[] = { "libvirt", "sim", NULL };
 static const char *const top_keys[] = {
     "driver", "inventory", "pools", "policy", "database", "sample_interval", "window",
-    "retention", "rebalance_interval", "connect_timeout", NULL
+    "retention", "rebalance_interval", "connect_timeout", "http_listen", NULL
 };
 static const char *const pool_keys[] = { "name", "shared_storage", "hosts", NULL };
 static const char *const host_keys[] = {
@@ -87,6 +88,7 @@ vb_config_free(VbConfig *config)
         g_ptr_array_unref(config->pools);
     g_free(config->policy);
     g_free(config->database);
+    g_free(config->http_listen);
     g_free(config);
 }
 
@@ -409,6 +411,62 @@ read_timings(Reader *r, const VbYamlNode *root, GError **error)
     return TRUE;
 }
 
+gboolean
+vb_config_parse_listen(const char *text, char **ret_address, guint *ret_port)
+{
+    const char *colon = strrchr(text, ':');
+    g_autofree char *address = NULL;
+    guint64 port;
+    char *end = NULL;
+
+    if (!colon || colon == text || !g_ascii_isdigit(colon[1]))
+        return FALSE;
+    port = g_ascii_strtoull(colon + 1, &end, 10);
+    if (*end || port > 65535 || end - (colon + 1) > 5)
+        return FALSE;
+    if (text[0] == '[') {
+        /* [IPv6]:PORT, as in URLs: the brackets tell the port from the address. */
+        if (colon[-1] != ']')
+            return FALSE;
+        address = g_strndup(text + 1, (gsize) (colon - text - 2));
+        if (!strchr(address, ':'))
+            return FALSE;
+    } else {
+        address = g_strndup(text, (gsize) (colon - text));
+        if (strchr(address, ':'))
+            return FALSE;
+    }
+    if (!g_hostname_is_ip_address(address))
+        return FALSE;
+    if (ret_address)
+        *ret_address = g_steal_pointer(&address);
+    if (ret_port)
+        *ret_port = (guint) port;
+    return TRUE;
+}
+
+static gboolean
+read_http_listen(Reader *r, const VbYamlNode *root, GError **error)
+{
+    const VbYamlNode *node = vb_yaml_mapping_get(r->doc, root, "http_listen");
+    g_autofree char *text = NULL;
+    g_autofree char *quoted = NULL;
+
+    if (!node)
+        return TRUE;
+    if (!vb_yaml_get_string(r->doc, node, "http_listen", &text, error))
+        return FALSE;
+    if (!vb_config_parse_listen(text, NULL, NULL)) {
+        quoted = vb_text_quote(text);
+        return vb_yaml_error(error, r->doc, node,
+                             "http_listen: expected ADDRESS:PORT with an IP address and a port "
+                             "from 0 to 65535, such as 127.0.0.1:9747 or [::1]:9747, got '%s'",
+                             quoted);
+    }
+    r->config->http_listen = g_steal_pointer(&text);
+    return TRUE;
+}
+
 static gboolean
 read_config(Reader *r, GError **error)
 {
@@ -428,7 +486,7 @@ read_config(Reader *r, GError **error)
     node = vb_yaml_mapping_get(r->doc, root, "database");
     if (node && !read_path(r, node, "database", &r->config->database, error))
         return FALSE;
-    return read_timings(r, root, error);
+    return read_http_listen(r, root, error) && read_timings(r, root, error);
 }
 
 VbConfig *

@@ -311,6 +311,7 @@ typedef struct {
     guint retention_seconds;        /* samples older than this are deleted */
     guint rebalance_interval_seconds; /* between two rebalances (daemon) */
     guint connect_timeout_seconds;  /* per host connection attempt */
+    char *http_listen;              /* daemon: "ADDRESS:PORT" serving /metrics, or NULL (off) */
 } VbConfig;
 
 VbConfig *vb_config_new_default(void);
@@ -329,5 +330,10 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(VbConfig, vb_config_free)
  * wrong" (VB_ERROR_INVALID_INPUT). Relative paths in it are taken relative
  * to the file's folder. */
 VbConfig *vb_config_load_file(const char *path, GError **error);
+/* Splits @text, "IPV4:PORT" or "[IPV6]:PORT" (an IP address, not a name; port
+ * 0 to 65535, 0: any free one), into its address (transfer full, without
+ * brackets) and port; each output may be NULL. FALSE (outputs untouched) when
+ * @text is not of that form. */
+gboolean vb_config_parse_listen(const char *text, char **ret_address, guint *ret_port);
 
 G_END_DECLS

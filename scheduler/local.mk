@@ -2,7 +2,7 @@
 # reconciliation after a crash.
 libvb_a_SOURCES += scheduler/scheduler.h scheduler/executor-priv.h scheduler/journal-priv.h \
 	scheduler/journal.c scheduler/journal-state.c scheduler/journal-costs.c \
-	scheduler/journal-recent.c \
+	scheduler/journal-recent.c scheduler/journal-totals.c \
 	scheduler/executor.c scheduler/exec-fresh.c scheduler/exec-stop.c scheduler/reconcile.c
 
 check_PROGRAMS += tests/scheduler-test tests/sim-test

@@ -209,6 +209,20 @@ GPtrArray *vb_journal_recent_moves(VbJournal *journal, gint64 now_unix, GError *
 gboolean vb_scheduler_apply_recent_moves(VbInventory *inv, VbJournal *journal, gint64 now_unix,
                                          GError **error);
 
+/* Counted over the whole journal (journal-totals.c), for the metrics. */
+typedef struct {
+    guint64 moves[VB_MOVE_STATE_LAST][VB_MOVE_KIND_LAST]; /* moves per current state, kind */
+    GArray *seconds[VB_MOVE_KIND_LAST]; /* double: each finished move's duration, on the
+                                         * driver's clock (reconciled ones and those
+                                         * outside (0 s, 1 day] left out) */
+} VbJournalTotals;
+
+/* Fills @ret_totals (clear it with vb_journal_totals_clear); on failure
+ * FALSE with VB_ERROR_DATABASE and @ret_totals untouched. */
+gboolean vb_journal_totals(VbJournal *journal, VbJournalTotals *ret_totals, GError **error);
+/* Frees the arrays and zeroes @totals; accepts NULL. */
+void vb_journal_totals_clear(VbJournalTotals *totals);
+
 /* Maintenance: a host stays in maintenance until it is taken out. */
 gboolean vb_journal_maintenance_enter(VbJournal *journal, const char *host,
                                       const char *reason, GError **error);

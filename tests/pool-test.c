@@ -294,6 +294,9 @@ describe_config(const VbConfig *c)
                            "rebalance_interval: %u\nconnect_timeout: %u\n",
                            c->sample_interval_seconds, c->window_seconds, c->retention_seconds,
                            c->rebalance_interval_seconds, c->connect_timeout_seconds);
+    /* Only when set: the other cases' expectations predate the key. */
+    if (c->http_listen)
+        g_string_append_printf(out, "http_listen: %s\n", c->http_listen);
     for (guint p = 0; p < c->pools->len; p++) {
         const VbConfigPool *pool = g_ptr_array_index(c->pools, p);
 
