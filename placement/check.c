@@ -237,7 +237,8 @@ breaks_must_rule(const Checker *c, const VbVm *vm)
 
         if (!rule->hard || !rule_has(c->inv, rule, vm))
             continue;
-        if (rule->kind == VB_RULE_HOST_AFFINITY && !host_has_label_in(c->inv, here, rule->host_labels))
+        if (rule->kind == VB_RULE_HOST_AFFINITY &&
+            !host_has_label_in(c->inv, here, rule->host_labels))
             return TRUE;
         if (rule->kind == VB_RULE_HOST_ANTI_AFFINITY &&
             host_has_label_in(c->inv, here, rule->host_labels))

@@ -6,12 +6,13 @@
  * everything planned so far" against the working state, checking in a fixed
  * order and stopping at the first refusal, so a rejection always names one
  * constraint: guest-level ones first (on two hosts, pinned, excluded,
- * cooldown, the daily move cap unless a must-rule repair waives it), then the destination's state, pool, hypervisor, CPU (vendor;
- * every feature the guest needs, its named model's included; a guest with
- * its host's own CPU, host-passthrough or maximum, only onto the same CPU
- * model and features), label rules, affinity, and the capacities (memory
- * after the reserve, vCPUs under the overcommit, storage
- * for copied disks: 3x free on the destination, 2x on the source).
+ * cooldown, the daily move cap unless a must-rule repair waives it), then
+ * the destination's state, pool, hypervisor, CPU (vendor; every feature
+ * the guest needs, its named model's included; a guest with its host's own
+ * CPU, host-passthrough or maximum, only onto the same CPU model and
+ * features), label rules, affinity, and the capacities (memory after the
+ * reserve, vCPUs under the overcommit, storage for copied disks: 3x free on
+ * the destination, 2x on the source).
  *
  * The fast path (@why == NULL) does no allocation: the planners call it for
  * every candidate; the sentence is only written for rejections people see.
@@ -327,7 +328,8 @@ vb_state_refusal(const VbState *st, guint vm, guint to, GString *why)
 gboolean
 vb_state_movable(const VbState *st, guint vm)
 {
-    return st->fixed[vm] == VB_REJECT_LAST || (st->fixed[vm] == VB_REJECT_MOVE_CAP && st->cap_waived);
+    return st->fixed[vm] == VB_REJECT_LAST ||
+           (st->fixed[vm] == VB_REJECT_MOVE_CAP && st->cap_waived);
 }
 
 gboolean
