@@ -370,7 +370,7 @@ record_set(VbStore *store, const VbSampleSet *set, GError **error)
         !record_hosts(store, cache, set, sample_id, rows, error))
         return FALSE;
     /* In key order, every insert lands at the end of the table's b-tree. */
-    qsort(rows->data, rows->len, sizeof(VmRow), vm_row_cmp);
+    g_array_sort(rows, vm_row_cmp); /* qsort's NULL data of an empty array is UB */
     for (guint i = 0; i < rows->len; i++)
         if (!record_vm(store, cache, &g_array_index(rows, VmRow, i), sample_id, error))
             return FALSE;
