@@ -1,5 +1,6 @@
-# man/: the manual pages, one scdoc source each, generated at build time with
-# the paths of this build (vb_edit, contrib/local.mk), installed by automake.
+# man/: the manual pages, one scdoc source each, generated at build time and
+# installed by automake. The paths of this build (vb_edit, contrib/local.mk)
+# are put in after scdoc: scdoc would read a '_' in a path as underlining.
 #   virt-balancer(8)         every command, option, exit code, environment, file
 #   virt-balancer.yaml(5)    the main config
 #   virt-balancer-policy(5)  the policy
@@ -12,7 +13,8 @@ EXTRA_DIST += $(VB_MAN_SCD)
 CLEANFILES += $(nodist_man_MANS)
 
 vb_scdoc = $(AM_V_GEN)$(MKDIR_P) man && \
-	{ $(vb_edit) $(srcdir)/$@.scd | $(SCDOC) > $@.tmp && mv $@.tmp $@; } || { rm -f $@.tmp; exit 1; }
+	{ $(SCDOC) < $(srcdir)/$@.scd > $@.roff && $(vb_edit) $@.roff > $@.tmp && \
+	  mv $@.tmp $@ && rm -f $@.roff; } || { rm -f $@.roff $@.tmp; exit 1; }
 man/virt-balancer.8: $(srcdir)/man/virt-balancer.8.scd Makefile
 	$(vb_scdoc)
 man/virt-balancer.yaml.5: $(srcdir)/man/virt-balancer.yaml.5.scd Makefile
