@@ -29,6 +29,8 @@
  */
 #include "config.h"
 
+#include <math.h>
+
 #include <stdio.h>
 #include <string.h>
 
@@ -140,8 +142,31 @@ count_last_day(VbInventory *inv, GArray **when, gint64 now)
     }
 }
 
+#define NOISE_WINDOW 8
+
+/* What the collectors would measure: each host's standard deviation of its
+ * CPU load over its last NOISE_WINDOW plans (@seen: n_hosts x NOISE_WINDOW,
+ * @n_seen plans so far), into VbHost.cpu_stddev once 3 are known. */
+static void
+measure_noise(VbInventory *inv, double *seen, guint n_seen)
+{
+    for (guint h = 0; h < inv->hosts->len; h++) {
+        VbHost *host = vb_inventory_host(inv, h);
+        double *ring = seen + (gsize) h * NOISE_WINDOW;
+        guint n = MIN(n_seen + 1, NOISE_WINDOW);
+        double sum = 0, sq = 0;
+
+        ring[n_seen % NOISE_WINDOW] = host->cpu_usage;
+        for (guint i = 0; i < n; i++) {
+            sum += ring[i];
+            sq += ring[i] * ring[i];
+        }
+        host->cpu_stddev = n >= 3 ? sqrt(MAX(0.0, sq / n - (sum / n) * (sum / n))) : 0;
+    }
+}
+
 static Churn
-replay(const VbChurnOptions *o, const VbPolicy *policy)
+replay(const VbChurnOptions *o, const VbPolicy *policy, gboolean measured)
 {
     Churn c = { 0 };
     VbInventory *inv = settle(vb_quality_generate(&o->pool), policy, &c.settle_moves);
@@ -152,6 +177,7 @@ replay(const VbChurnOptions *o, const VbPolicy *policy)
     g_autofree GArray **when = g_new0(GArray *, MAX(inv->vms->len, 1));
     g_autoptr(GRand) rand = g_rand_new_with_seed((guint32) o->pool.seed);
     guint rounds = o->hours * 3600 / o->interval;
+    g_autofree double *seen = g_new0(double, MAX(inv->hosts->len, 1) * NOISE_WINDOW);
 
     for (guint v = 0; v < inv->vms->len; v++)
         base[v] = vb_inventory_vm(inv, v)->cpu_usage;
@@ -163,6 +189,8 @@ replay(const VbChurnOptions *o, const VbPolicy *policy)
         if (r > 0 && (gint64) r * o->interval / 86400 != (gint64) (r - 1) * o->interval / 86400)
             memset(today, 0, sizeof(guint) * inv->vms->len);
         jitter(inv, base, own, o->noise, rand);
+        if (measured)
+            measure_noise(inv, seen, r);
         count_last_day(inv, when, now);
         plan = vb_quality_rebalance(inv, policy, now, 0);
         if (r == 0)
@@ -192,7 +220,7 @@ replay(const VbChurnOptions *o, const VbPolicy *policy)
 #define CHURN_ROW(label, fmt, ...)                                                             \
     do {                                                                                       \
         printf("| %s |", label);                                                               \
-        for (guint q = 0; q < G_N_ELEMENTS(targets); q++) {                                    \
+        for (guint q = 0; q < G_N_ELEMENTS(cols); q++) {                                       \
             const Churn *r = &runs[q];                                                         \
             printf(" " fmt " |", __VA_ARGS__);                                                       \
         }                                                                                      \
@@ -202,18 +230,28 @@ replay(const VbChurnOptions *o, const VbPolicy *policy)
 void
 vb_quality_churn_section(const VbChurnOptions *o)
 {
-    /* The default target, the 0.01, and 0 (balance as far as moves gain). */
+    /* The default target, the issue's 0.01, and 0 (balance as far as moves
+     * gain), on the noise model alone; then the default with each host's
+     * noise measured over its last plans, as the collectors give it. */
     g_autoptr(VbPolicy) defaults = vb_policy_new_default();
-    const double targets[] = { defaults->target_imbalance, 0.01, 0 };
+    const struct {
+        double target;
+        gboolean measured;
+    } cols[] = {
+        { defaults->target_imbalance, FALSE },
+        { 0.01, FALSE },
+        { 0, FALSE },
+        { defaults->target_imbalance, TRUE },
+    };
     g_autofree char *label = vb_quality_pool_label(&o->pool);
-    Churn runs[G_N_ELEMENTS(targets)];
+    Churn runs[G_N_ELEMENTS(cols)];
     double days = o->hours / 24.0;
 
-    for (guint q = 0; q < G_N_ELEMENTS(targets); q++) {
+    for (guint q = 0; q < G_N_ELEMENTS(cols); q++) {
         g_autoptr(VbPolicy) policy = vb_policy_new_default();
 
-        policy->target_imbalance = targets[q];
-        runs[q] = replay(o, policy);
+        policy->target_imbalance = cols[q].target;
+        runs[q] = replay(o, policy, cols[q].measured);
     }
     printf("\n### Churn under noise: %s, %u h, a plan every %u s, guest CPU +-%.0f %%\n\n",
            label, o->hours, o->interval, o->noise * 100);
@@ -224,10 +262,12 @@ vb_quality_churn_section(const VbChurnOptions *o)
            defaults->max_migrations, defaults->cooldown_seconds,
            defaults->max_moves_per_vm_per_day, defaults->min_improvement);
     printf("| figure |");
-    for (guint q = 0; q < G_N_ELEMENTS(targets); q++)
-        printf(" target_imbalance %g%s |", targets[q], q == 0 ? " (default)" : "");
+    for (guint q = 0; q < G_N_ELEMENTS(cols); q++)
+        printf(" target_imbalance %g%s%s |", cols[q].target, q == 0 ? " (default)" : "",
+               cols[q].measured ? ", host noise measured over the last " G_STRINGIFY(NOISE_WINDOW)
+                                  " plans" : "");
     printf("\n|---|");
-    for (guint q = 0; q < G_N_ELEMENTS(targets); q++)
+    for (guint q = 0; q < G_N_ELEMENTS(cols); q++)
         printf("---:|");
     printf("\n");
     CHURN_ROW("moves to settle first (no noise)", "%u", r->settle_moves);
