@@ -67,6 +67,7 @@ typedef struct {
     gboolean color;          /* stdout is a terminal and NO_COLOR is unset */
     gint64 now;              /* unix seconds used for cooldowns (VB_NOW overrides) */
     FILE *out;               /* where results go (stdout) */
+    int verbosity;           /* --quiet -1, default 0, --verbose 1 */
     /* Loaded on first use by the getters below; owned. */
     VbConfig *config;
     VbPolicy *policy;
@@ -113,6 +114,10 @@ VbInventory *vb_cli_inventory_from_config(VbCliContext *ctx, const VbConfig *con
 gboolean vb_cli_context_apply_journal(VbCliContext *ctx, VbInventory *inv, VbStore *fallback,
                                       GError **error);
 
+/* Sets ctx->verbosity (and the log's) from --verbose and --quiet, each
+ * either TRUE or FALSE (unchanged); both at once is VB_ERROR_USAGE. */
+gboolean vb_cli_context_set_verbosity(VbCliContext *ctx, gboolean verbose, gboolean quiet,
+                                      GError **error);
 /* Sets ctx->format from "text" or "json"; FALSE with VB_ERROR_USAGE. */
 gboolean vb_cli_context_set_format(VbCliContext *ctx, const char *name, GError **error);
 
@@ -159,6 +164,58 @@ int vb_cli_cmd_complete(VbCliContext *ctx, int argc, char **argv);
  * driver, the history database and a collector. Prints errors and returns
  * NULL with the exit code in @ret_exit on failure (transfer full). */
 VbCollectSession *vb_cli_collect_session(VbCliContext *ctx, int *ret_exit);
+
+/* ------------------------------------------------------------- logging */
+
+/* Syslog priorities (cli/log.c says which events get which). */
+typedef enum {
+    VB_LOG_ERR = 3,     /* a migration failed or was aborted */
+    VB_LOG_WARNING = 4, /* a host went down, a file was refused, a retry */
+    VB_LOG_NOTICE = 5,  /* a state change worth noticing (host up, reload) */
+    VB_LOG_INFO = 6,    /* plans, migrations started and finished, progress */
+    VB_LOG_DEBUG = 7,   /* the rest (--verbose) */
+} VbLogPriority;
+
+/* Event kinds with a stable MESSAGE_ID (docs/logging.md). */
+typedef enum {
+    VB_LOG_EVENT_NONE,
+    VB_LOG_EVENT_PLAN,               /* the daemon's round planned moves */
+    VB_LOG_EVENT_MIGRATION_STARTED,
+    VB_LOG_EVENT_MIGRATION_FINISHED,
+    VB_LOG_EVENT_MIGRATION_FAILED,   /* failed or aborted (VB_OUTCOME says which) */
+    VB_LOG_EVENT_HOST_DOWN,          /* a host stopped answering */
+    VB_LOG_EVENT_HOST_UP,            /* ... and answers again */
+    VB_LOG_EVENT_LAST
+} VbLogEvent;
+
+extern const char *const vb_cli_log_message_ids[];
+
+/* What a line is about: each non-NULL member becomes a journal field. */
+typedef struct {
+    const char *vm;      /* VB_VM */
+    const char *host;    /* VB_HOST */
+    const char *from;    /* VB_FROM: a migration's source */
+    const char *to;      /* VB_TO: its destination */
+    const char *outcome; /* VB_OUTCOME: finished, failed, aborted, ... */
+    const char *reason;  /* VB_REASON */
+    gint64 plan_id;      /* VB_PLAN: the journal's plan id, when > 0 */
+} VbLogAbout;
+
+/* Installs the log writer (once, before anything logs): the journal when
+ * stderr is the journal, else lines on stderr. Can't fail. */
+void vb_cli_log_init(void);
+/* -1: --quiet (warnings and worse), 0: default (info and worse), 1:
+ * --verbose (debug too). */
+void vb_cli_log_set_verbosity(int verbosity);
+/* TRUE: the daemon's style, "DATE TIME virt-balancer run: TEXT" on stderr. */
+void vb_cli_log_set_daemon(gboolean daemon);
+/* TRUE when a line of @priority would be kept. */
+gboolean vb_cli_log_enabled(VbLogPriority priority);
+/* An event line (stderr: "TEXT", the executor's and daemon's lines). */
+void vb_cli_log(VbLogPriority priority, VbLogEvent event, const VbLogAbout *about,
+                const char *format, ...) G_GNUC_PRINTF(4, 5);
+/* A note of the program (stderr: "virt-balancer: TEXT"). */
+void vb_cli_note(VbLogPriority priority, const char *format, ...) G_GNUC_PRINTF(2, 3);
 
 /* ------------------------------------------------------------- systemd */
 
@@ -227,6 +284,13 @@ int vb_cli_partial_exit_code(const VbInventory *inv, int rc);
 /* Why @host could not be read, without the "HOST: " drivers put first
  * (transfer none). */
 const char *vb_cli_unreachable_reason(const VbHost *host);
+/* What changed since the previous snapshot: @down holds the names of the
+ * hosts that could not be read then (a set of owned strings); on return it
+ * holds those of @inv, @ret_down (borrowed VbHost *) the hosts of @inv that
+ * went down since, @ret_up those that answer again. A host that left the pool
+ * is forgotten. Can't fail. */
+void vb_cli_unreachable_changes(GHashTable *down, const VbInventory *inv, GPtrArray *ret_down,
+                                GPtrArray *ret_up);
 /* Text: "Not read: N of M hosts could not be read; @consequence:" and one
  * line per host with its pool and reason; nothing when every host was read. */
 void vb_cli_print_unreachable(FILE *out, const VbInventory *inv, const char *consequence,

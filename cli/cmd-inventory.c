@@ -89,8 +89,8 @@ vb_cli_cmd_inventory(VbCliContext *ctx, int argc, char **argv)
             continue;
         fprintf(ctx->out, "# not read: %s (state down below; its guests are unknown)\n",
                 host->name);
-        fprintf(stderr, "virt-balancer: %s could not be read: %s\n", host->name,
-                host->state_reason ? host->state_reason : "down");
+        vb_cli_note(VB_LOG_WARNING, "%s could not be read: %s", host->name,
+                    host->state_reason ? host->state_reason : "down");
     }
     fputs(yaml, ctx->out);
     return vb_cli_partial_exit_code(inv, VB_EXIT_OK);

@@ -126,8 +126,8 @@ plan_move_back(VbCliExec *ex, const VbInventory *inv, const char *host, GError *
             continue;
         g_array_append_val(plan->moves, mv);
         if (!vb_placement_check_plan(inv, ex->policy, plan, &opts, &why)) {
-            fprintf(stderr, "virt-balancer: %s stays where it is: %s\n",
-                    (const char *) g_ptr_array_index(vms, i), why->message);
+            vb_cli_note(VB_LOG_WARNING, "%s stays where it is: %s",
+                        (const char *) g_ptr_array_index(vms, i), why->message);
             g_free(mv.reason);
             g_array_set_size(plan->moves, plan->moves->len - 1);
         }

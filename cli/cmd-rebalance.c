@@ -200,8 +200,8 @@ begin(VbCliExec *ex, VbCliContext *ctx, const char *database, gint drain, int *r
         return NULL;
     }
     if (vb_cli_exec_stopping()) {
-        fprintf(stderr, "virt-balancer: interrupted by SIGTERM/SIGINT before planning; "
-                        "nothing started\n");
+        vb_cli_note(VB_LOG_WARNING, "interrupted by SIGTERM/SIGINT before planning; "
+                                    "nothing started");
         *ret_exit = VB_EXIT_INTERRUPTED;
         return NULL;
     }

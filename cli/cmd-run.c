@@ -63,27 +63,33 @@ typedef struct {
     guint rounds;
     char *rule_warnings;        /* the rule warnings last logged, one per line, or NULL */
     VbCliRunMetrics *metrics;   /* /metrics (http_listen), or NULL */
+    GHashTable *down;           /* owned host names the last snapshot could not read */
     gint64 last_sample_us, last_rebalance_us;
     int exit_code;
 } Daemon;
 
 static void
-run_log(const char *format, ...) G_GNUC_PRINTF(1, 2);
+run_log_about(VbLogPriority priority, VbLogEvent event, const VbLogAbout *about,
+              const char *format, ...) G_GNUC_PRINTF(4, 5);
 
+/* One line of the daemon's log (cli/log.c: the journal, or a timestamped
+ * line on stderr), also its STATUS= for systemd. */
 static void
-run_log(const char *format, ...)
+run_log_about(VbLogPriority priority, VbLogEvent event, const VbLogAbout *about,
+              const char *format, ...)
 {
-    g_autoptr(GDateTime) now = g_date_time_new_now_local();
-    g_autofree char *stamp = g_date_time_format(now, "%Y-%m-%d %H:%M:%S");
     g_autofree char *text = NULL;
     va_list args;
 
     va_start(args, format);
     text = g_strdup_vprintf(format, args);
     va_end(args);
-    fprintf(stderr, "%s virt-balancer run: %s\n", stamp, text);
-    vb_cli_notify_status("%s", text);
+    vb_cli_log(priority, event, about, "%s", text);
+    if (vb_cli_log_enabled(priority))
+        vb_cli_notify_status("%s", text);
 }
+
+#define run_log(priority, ...) run_log_about((priority), VB_LOG_EVENT_NONE, NULL, __VA_ARGS__)
 
 /* The policy file in force: --policy, else the config's. */
 static const char *
@@ -110,11 +116,12 @@ run_reload_files(Daemon *d)
         VbConfig *config = vb_config_load_file(ctx->config_path, &error);
 
         if (!config) {
-            run_log("reload: config refused, keeping the old one: %s", error->message);
+            run_log(VB_LOG_WARNING, "reload: config refused, keeping the old one: %s",
+                    error->message);
             g_clear_error(&error);
         } else {
             if (g_strcmp0(config->http_listen, ctx->config ? ctx->config->http_listen : NULL))
-                run_log("reload: http_listen changes take effect at the next start");
+                run_log(VB_LOG_NOTICE, "reload: http_listen changes take effect at the next start");
             vb_config_free(ctx->config);
             ctx->config = config;
             d->sample_interval = MAX(config->sample_interval_seconds, 1u);
@@ -123,18 +130,19 @@ run_reload_files(Daemon *d)
     }
     path = run_policy_path(d);
     if (!path) {
-        run_log("reload: no policy file (built-in defaults stay in force)");
+        run_log(VB_LOG_NOTICE, "reload: no policy file (built-in defaults stay in force)");
         return;
     }
     policy = vb_policy_load_file(path, &error);
     if (!policy) {
-        run_log("reload: policy refused, keeping the old one: %s", error->message);
+        run_log(VB_LOG_WARNING, "reload: policy refused, keeping the old one: %s",
+                error->message);
         return;
     }
     vb_policy_free(d->policy);
     d->policy = policy;
     d->ex.policy = policy;
-    run_log("reload: policy %s in force", path);
+    run_log(VB_LOG_NOTICE, "reload: policy %s in force", path);
 }
 
 /* Logs the hosts of @inv that could not be read, if any. */
@@ -160,8 +168,35 @@ run_log_unread(const VbInventory *inv)
             g_string_append_printf(list, "%s: ", host->name);
         g_string_append(list, why);
     }
-    run_log("partial view: %u of %u hosts could not be read, this round's plan leaves them "
-            "out: %s", n, inv->hosts->len, list->str);
+    run_log(VB_LOG_NOTICE, "partial view: %u of %u hosts could not be read, this round's plan "
+            "leaves them out: %s", n, inv->hosts->len, list->str);
+}
+
+/* Logs each host that stopped answering since the previous round (warning,
+ * MESSAGE_ID host down) and each that answers again (notice, host up): once
+ * per change, while the partial-view line repeats every round. A host that
+ * left the pool is forgotten silently. */
+static void
+run_log_host_changes(Daemon *d, const VbInventory *inv)
+{
+    g_autoptr(GPtrArray) down = g_ptr_array_new();
+    g_autoptr(GPtrArray) up = g_ptr_array_new();
+
+    vb_cli_unreachable_changes(d->down, inv, down, up);
+    for (guint i = 0; i < down->len; i++) {
+        const VbHost *host = g_ptr_array_index(down, i);
+        VbLogAbout about = { .host = host->name, .reason = vb_cli_unreachable_reason(host) };
+
+        run_log_about(VB_LOG_WARNING, VB_LOG_EVENT_HOST_DOWN, &about, "host %s is down: %s",
+                      host->name, about.reason);
+    }
+    for (guint i = 0; i < up->len; i++) {
+        const VbHost *host = g_ptr_array_index(up, i);
+        VbLogAbout about = { .host = host->name };
+
+        run_log_about(VB_LOG_NOTICE, VB_LOG_EVENT_HOST_UP, &about, "host %s answers again",
+                      host->name);
+    }
 }
 
 /* Logs the rules that do not match the pool (vb_placement_rule_warnings),
@@ -183,12 +218,12 @@ run_log_rule_warnings(Daemon *d, const VbInventory *inv)
     if (g_strcmp0(text->str, d->rule_warnings ? d->rule_warnings : "") == 0)
         return;
     if (text->len == 0)
-        run_log("every rule matches guests of the pool again");
+        run_log(VB_LOG_NOTICE, "every rule matches guests of the pool again");
     else {
         g_auto(GStrv) lines = g_strsplit(text->str, "\n", -1);
 
         for (guint i = 0; lines[i] && lines[i][0]; i++)
-            run_log("%s", lines[i]);
+            run_log(VB_LOG_WARNING, "%s", lines[i]);
     }
     g_free(d->rule_warnings);
     d->rule_warnings = g_string_free(g_steal_pointer(&text), FALSE);
@@ -209,12 +244,14 @@ run_rebalance(Daemon *d)
      * reconciliation only ever looks at the newest unfinished plan and a
      * newer one would hide it for good. */
     if (!vb_cli_exec_resume(&d->ex, &error)) {
-        run_log("rebalance skipped: the unfinished plan could not be resumed: %s",
+        run_log(VB_LOG_WARNING, "rebalance skipped: the unfinished plan could not be resumed: %s",
                 error->message);
         vb_cli_run_metrics_round(d->metrics, NULL, NULL, NULL, 0, 0);
         return;
     }
     inv = vb_cli_exec_snapshot(&d->ex, &error); /* after the resume: what it moved */
+    if (inv)
+        run_log_host_changes(d, inv);
     run_log_unread(inv);
     if (inv) {
         run_log_rule_warnings(d, inv);
@@ -226,18 +263,19 @@ run_rebalance(Daemon *d)
     } else
         vb_cli_run_metrics_round(d->metrics, NULL, NULL, NULL, 0, 0);
     if (!plan) {
-        run_log("rebalance skipped: %s", error->message);
+        run_log(VB_LOG_WARNING, "rebalance skipped: %s", error->message);
         return;
     }
     /* "balanced" only when the target is met: hotspots and broken must
      * rules that no move mends are said, every round. */
     if (plan->moves->len == 0) {
-        run_log("%s: %s", plan->target_met ? "balanced enough" : "no move helps",
+        run_log(VB_LOG_INFO, "%s: %s", plan->target_met ? "balanced enough" : "no move helps",
                 plan->stop_reason ? plan->stop_reason : "no move");
         return;
     }
-    run_log("rebalancing: %u moves, imbalance %.3f -> %.3f; plan: %s", plan->moves->len,
-            plan->imbalance_before, plan->imbalance_after, plan->stop_reason);
+    run_log_about(VB_LOG_INFO, VB_LOG_EVENT_PLAN, NULL,
+                  "rebalancing: %u moves, imbalance %.3f -> %.3f; plan: %s", plan->moves->len,
+                  plan->imbalance_before, plan->imbalance_after, plan->stop_reason);
     vb_cli_exec_plan(&d->ex, inv, plan);
 }
 
@@ -263,7 +301,7 @@ run_tick(gpointer data)
     if (now - d->last_sample_us >= (gint64) d->sample_interval * G_USEC_PER_SEC) {
         d->last_sample_us = now;
         if (!vb_collector_sample(d->ex.session->collector, &error))
-            run_log("sampling failed: %s", error->message);
+            run_log(VB_LOG_WARNING, "sampling failed: %s", error->message);
     }
     if (now - d->last_rebalance_us >= (gint64) d->rebalance_interval * G_USEC_PER_SEC) {
         d->last_rebalance_us = now;
@@ -302,7 +340,7 @@ run_daemon(Daemon *d, VbCliContext *ctx, const char *database)
     vb_cli_run_metrics_journal(d->metrics, d->ex.journal);
     d->ex.on_event = vb_cli_run_metrics_event;
     d->ex.on_event_data = d->metrics;
-    run_log("started on %s (sample every %u s, rebalance every %u s); lock taken",
+    run_log(VB_LOG_NOTICE, "started on %s (sample every %u s, rebalance every %u s); lock taken",
             ctx->source_name, d->sample_interval, d->rebalance_interval);
     vb_cli_notify_ready();
     if (!vb_cli_exec_resume(&d->ex, &error))
@@ -316,11 +354,11 @@ run_daemon(Daemon *d, VbCliContext *ctx, const char *database)
         g_main_loop_run(d->loop);
     g_main_loop_unref(d->loop);
     if (d->ex.left_running) {
-        run_log("stopped after %u rounds with migrations still running (see the report): "
-                "the next run reconciles them; lock released", d->rounds);
+        run_log(VB_LOG_WARNING, "stopped after %u rounds with migrations still running (see the "
+                "report): the next run reconciles them; lock released", d->rounds);
         return VB_EXIT_INTERRUPTED;
     }
-    run_log("stopped after %u rounds; lock released", d->rounds);
+    run_log(VB_LOG_NOTICE, "stopped after %u rounds; lock released", d->rounds);
     return VB_EXIT_OK;
 }
 
@@ -368,6 +406,7 @@ vb_cli_cmd_run(VbCliContext *ctx, int argc, char **argv)
     d.drain_seconds = drain;
     g_atomic_int_set(&run_stop, 0);
     g_atomic_int_set(&run_reload, 0);
+    vb_cli_log_set_daemon(TRUE);
     vb_cli_exec_catch_signals(d.drain_seconds);
     run_signals();
     if (config && config->http_listen) {
@@ -376,12 +415,14 @@ vb_cli_cmd_run(VbCliContext *ctx, int argc, char **argv)
         d.metrics = vb_cli_run_metrics_start(config->http_listen, &url, &error);
         if (!d.metrics)
             return vb_cli_report_error(error);
-        run_log("metrics at %s", url);
+        run_log(VB_LOG_NOTICE, "metrics at %s", url);
     }
+    d.down = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
     rc = run_daemon(&d, ctx, database);
     vb_cli_run_metrics_free(d.metrics); /* before the journal it reads */
     vb_cli_exec_close(&d.ex);
     vb_policy_free(d.policy);
     g_free(d.rule_warnings);
+    g_hash_table_unref(d.down);
     return rc;
 }

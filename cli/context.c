@@ -71,6 +71,22 @@ vb_cli_context_set_format(VbCliContext *ctx, const char *name, GError **error)
     return TRUE;
 }
 
+gboolean
+vb_cli_context_set_verbosity(VbCliContext *ctx, gboolean verbose, gboolean quiet,
+                             GError **error)
+{
+    if (verbose && quiet) {
+        g_set_error(error, VB_ERROR, VB_ERROR_USAGE,
+                    "--verbose and --quiet cannot be used together");
+        return FALSE;
+    }
+    if (verbose || quiet) {
+        ctx->verbosity = verbose ? 1 : -1;
+        vb_cli_log_set_verbosity(ctx->verbosity);
+    }
+    return TRUE;
+}
+
 static const char *
 default_config_path(void)
 {
@@ -106,8 +122,8 @@ load_demo(GError **error)
     gsize len = 0;
     const char *data = g_bytes_get_data(demo, &len);
 
-    fprintf(stderr, "virt-balancer: no --inventory or --config given and %s does not exist; "
-            "using the demo pool built into the program\n", default_config_path());
+    vb_cli_note(VB_LOG_NOTICE, "no --inventory or --config given and %s does not exist; "
+                "using the demo pool built into the program", default_config_path());
     return vb_inventory_load_data(data, len, VB_CLI_DEMO_NAME, error);
 }
 

@@ -13,9 +13,12 @@
  * signal kills the process with migrations in flight and nobody enforcing
  * their timeout.
  *
- * Progress: on a terminal, one line per running migration redrawn in place
- * under the log of starts and ends; otherwise plain log lines, one per event
- * but progress polls (which would flood a log).
+ * Progress: every event is a log line (cli/log.c: priority, MESSAGE_ID,
+ * fields) but progress polls, which would flood a log: on a terminal one bar
+ * per running migration is redrawn in place under the log lines; otherwise
+ * each running migration gets a progress line every VB_CLI_PROGRESS_INTERVAL
+ * seconds (percent, data left, the rate it falls at, the time to go), and
+ * --verbose logs every poll.
  */
 #include "config.h"
 
@@ -75,8 +78,8 @@ exec_local_inventory(VbCliContext *ctx, const VbConfig *config, GError **error)
         gsize len = 0;
         const char *data = g_bytes_get_data(bytes, &len);
 
-        fprintf(stderr, "virt-balancer: no --inventory or --config: acting on the built-in "
-                        "demo pool (simulated)\n");
+        vb_cli_note(VB_LOG_NOTICE, "no --inventory or --config: acting on the built-in "
+                                   "demo pool (simulated)");
         return vb_inventory_load_data(data, len, VB_CLI_DEMO_NAME, error);
     }
 }
@@ -189,12 +192,25 @@ vb_cli_exec_snapshot(VbCliExec *ex, GError **error)
 
 /* --------------------------------------------------------------- progress */
 
+/* Without a terminal, each running migration gets a progress line this often
+ * (seconds of the driver's clock; the sim driver's is virtual, so tests see
+ * the same lines every run). */
+#define VB_CLI_PROGRESS_INTERVAL 10.0
+
+/* What the progress lines of one running migration remember. */
+typedef struct {
+    double line_clock;       /* when its last line was logged (its start first) */
+    double base_clock;       /* the rate is measured from here ... */
+    guint64 base_remaining;  /* ... and this much data left then (0: unknown) */
+} ProgressTrack;
+
 typedef struct {
     const VbCliExec *ex;
     FILE *err;
     gboolean tty;
     GPtrArray *running; /* owned lines of running migrations, keyed by vm prefix */
     GPtrArray *vms;     /* owned vm names, same order */
+    GHashTable *tracks; /* vm name -> owned ProgressTrack, while it runs */
     guint drawn;        /* lines of the block on screen */
     guint starts;       /* migrations started so far */
     guint signal_at;    /* tests: raise SIGTERM at this start (0: never) */
@@ -250,11 +266,107 @@ progress_bar(const VbExecEvent *ev)
                            bar, ev->progress * 100, ev->elapsed_seconds, ev->estimated_seconds);
 }
 
+/* "[  42.0 s] progress web1 kvm1 -> kvm2 (live): 45%, 1234 MiB left, shrinking by
+ * 110 MiB/s, about 11 s to go" (transfer full). The rate is how fast the data
+ * left fell since @t's base (the last line, or the first poll): with a guest
+ * that dirties memory it is less than the link's rate, and it is what says
+ * when the migration ends. */
+static char *
+progress_line(const VbExecEvent *ev, const ProgressTrack *t)
+{
+    GString *s = g_string_new(NULL);
+    double span = ev->clock - t->base_clock;
+    gboolean known = ev->remaining_mib > 0 || t->base_remaining > 0;
+    double rate = known && span > 0 ? ((double) t->base_remaining - (double) ev->remaining_mib) / span
+                                    : 0;
+    double left = ev->estimated_seconds - ev->elapsed_seconds;
+
+    g_string_append_printf(s, "[%8.1f s] progress %s %s -> %s (%s): %.0f%%", ev->clock, ev->vm,
+                           ev->from, ev->to, vb_move_kind_names[ev->move_kind],
+                           ev->progress * 100);
+    if (known)
+        g_string_append_printf(s, ", %" G_GUINT64_FORMAT " MiB left", ev->remaining_mib);
+    if (rate > 0)
+        g_string_append_printf(s, ", shrinking by %.0f MiB/s, about %.0f s to go", rate,
+                               (double) ev->remaining_mib / rate);
+    else if (left > 0)
+        g_string_append_printf(s, ", about %.0f s to go by the estimate", left);
+    else
+        g_string_append_printf(s, ", past its estimate of %.0f s", ev->estimated_seconds);
+    return g_string_free(s, FALSE);
+}
+
+/* The priority, MESSAGE_ID and VB_OUTCOME of an executor event's line. */
+static void
+progress_classify(VbExecEventKind kind, VbLogPriority *ret_priority, VbLogEvent *ret_event,
+                  const char **ret_outcome)
+{
+    static const struct {
+        VbLogPriority priority;
+        VbLogEvent event;
+    } kinds[] = {
+        [VB_EXEC_QUEUED] = { VB_LOG_DEBUG, VB_LOG_EVENT_NONE },
+        [VB_EXEC_STARTED] = { VB_LOG_INFO, VB_LOG_EVENT_MIGRATION_STARTED },
+        [VB_EXEC_PROGRESS] = { VB_LOG_DEBUG, VB_LOG_EVENT_NONE },
+        [VB_EXEC_FINISHED] = { VB_LOG_INFO, VB_LOG_EVENT_MIGRATION_FINISHED },
+        [VB_EXEC_RETRY] = { VB_LOG_WARNING, VB_LOG_EVENT_NONE },
+        [VB_EXEC_FAILED] = { VB_LOG_ERR, VB_LOG_EVENT_MIGRATION_FAILED },
+        [VB_EXEC_ABORTED] = { VB_LOG_ERR, VB_LOG_EVENT_MIGRATION_FAILED },
+        [VB_EXEC_SKIPPED] = { VB_LOG_NOTICE, VB_LOG_EVENT_NONE },
+        [VB_EXEC_UNPLACED] = { VB_LOG_WARNING, VB_LOG_EVENT_NONE },
+        [VB_EXEC_UNKNOWN] = { VB_LOG_WARNING, VB_LOG_EVENT_NONE },
+    };
+
+    G_STATIC_ASSERT(G_N_ELEMENTS(kinds) == VB_EXEC_EVENT_LAST);
+    *ret_priority = kinds[kind].priority;
+    *ret_event = kinds[kind].event;
+    *ret_outcome = kind == VB_EXEC_STARTED || kind == VB_EXEC_PROGRESS ? NULL
+                                                                        : vb_exec_event_names[kind];
+}
+
+/* Logs @ev: its event line, and without a terminal a progress line per
+ * running migration every VB_CLI_PROGRESS_INTERVAL (each poll at debug). */
+static void
+progress_log(Progress *p, const VbExecEvent *ev)
+{
+    VbLogAbout about = { .vm = ev->vm, .from = ev->from, .to = ev->to, .reason = ev->message,
+                         .plan_id = ev->plan_id };
+    ProgressTrack *t = g_hash_table_lookup(p->tracks, ev->vm);
+    VbLogPriority priority;
+    VbLogEvent event;
+    g_autofree char *line = NULL;
+
+    progress_classify(ev->kind, &priority, &event, &about.outcome);
+    if (ev->kind == VB_EXEC_STARTED) {
+        t = g_new0(ProgressTrack, 1);
+        t->line_clock = t->base_clock = ev->clock;
+        g_hash_table_replace(p->tracks, g_strdup(ev->vm), t);
+    } else if (ev->kind != VB_EXEC_PROGRESS && ev->kind != VB_EXEC_QUEUED) {
+        g_hash_table_remove(p->tracks, ev->vm);
+    }
+    if (ev->kind == VB_EXEC_PROGRESS && t && !p->tty &&
+        ev->clock - t->line_clock >= VB_CLI_PROGRESS_INTERVAL - 1e-9) {
+        line = progress_line(ev, t);
+        vb_cli_log(VB_LOG_INFO, VB_LOG_EVENT_NONE, &about, "%s", line);
+        t->line_clock = t->base_clock = ev->clock;
+        t->base_remaining = ev->remaining_mib;
+        return;
+    }
+    if (ev->kind == VB_EXEC_PROGRESS && t && t->base_remaining == 0) {
+        /* the first poll that knows the data left: measure the rate from it */
+        t->base_clock = ev->clock;
+        t->base_remaining = ev->remaining_mib;
+    }
+    if (!vb_cli_log_enabled(priority))
+        return;
+    line = vb_exec_event_describe(ev);
+    vb_cli_log(priority, event, &about, "%s", line);
+}
+
 static void
 progress_event(const VbExecEvent *ev, gpointer data)
 {
     Progress *p = data;
-    g_autofree char *log = NULL;
 
     /* The executor blocks the daemon's loop while migrations run; its
      * events (one per poll) keep systemd's watchdog fed. */
@@ -263,26 +375,21 @@ progress_event(const VbExecEvent *ev, gpointer data)
         vb_cli_notify_stopping();
     if (p->ex->on_event)
         p->ex->on_event(ev, p->ex->on_event_data);
-    if (ev->kind == VB_EXEC_QUEUED)
-        return;
     if (ev->kind == VB_EXEC_STARTED && ++p->starts == p->signal_at) {
         for (guint i = 0; i < p->signals; i++)
             raise(SIGTERM);
     }
-    if (!p->tty) {
-        if (ev->kind != VB_EXEC_PROGRESS) {
-            log = vb_exec_event_describe(ev);
-            fprintf(p->err, "%s\n", log);
-        }
+    if (!p->tty || ev->kind == VB_EXEC_QUEUED) {
+        progress_log(p, ev);
         return;
     }
+    /* On a terminal: the block of bars is redrawn under the log lines
+     * (--quiet: no bars). */
     for (guint i = 0; i < p->drawn; i++)
         fputs("\033[1A\033[2K", p->err);
-    if (ev->kind != VB_EXEC_PROGRESS) {
-        log = vb_exec_event_describe(ev);
-        fprintf(p->err, "%s\n", log);
-    }
-    if (ev->kind == VB_EXEC_STARTED || ev->kind == VB_EXEC_PROGRESS)
+    progress_log(p, ev);
+    if (vb_cli_log_enabled(VB_LOG_INFO) &&
+        (ev->kind == VB_EXEC_STARTED || ev->kind == VB_EXEC_PROGRESS))
         progress_set(p, ev->vm, progress_bar(ev));
     else
         progress_set(p, ev->vm, NULL);
@@ -317,6 +424,7 @@ exec_run(VbCliExec *ex, const VbInventory *inv, const VbPlan *plan, GError **err
     progress_test_signals(&p);
     p.running = g_ptr_array_new_with_free_func(g_free);
     p.vms = g_ptr_array_new_with_free_func(g_free);
+    p.tracks = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
     opts.ops = ex->session->ops;
     opts.conn = ex->session->conn;
     opts.policy = ex->policy;
@@ -330,6 +438,7 @@ exec_run(VbCliExec *ex, const VbInventory *inv, const VbPlan *plan, GError **err
     report = plan ? vb_executor_run(&opts, inv, plan, error) : vb_executor_resume(&opts, error);
     g_ptr_array_unref(p.running);
     g_ptr_array_unref(p.vms);
+    g_hash_table_unref(p.tracks);
     return report;
 }
 

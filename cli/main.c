@@ -21,12 +21,14 @@ parse_global_options(VbCliContext *ctx, int *argc, char ***argv, gboolean *ret_h
                      gboolean *ret_version, GError **error)
 {
     g_autofree char *format = NULL;
-    gboolean help = FALSE, version = FALSE;
+    gboolean help = FALSE, version = FALSE, verbose = FALSE, quiet = FALSE;
     const GOptionEntry entries[] = {
         { "inventory", 0, 0, G_OPTION_ARG_FILENAME, &ctx->inventory_path, NULL, NULL },
         { "config", 0, 0, G_OPTION_ARG_FILENAME, &ctx->config_path, NULL, NULL },
         { "policy", 0, 0, G_OPTION_ARG_FILENAME, &ctx->policy_path, NULL, NULL },
         { "format", 0, 0, G_OPTION_ARG_STRING, &format, NULL, NULL },
+        { "verbose", 0, 0, G_OPTION_ARG_NONE, &verbose, NULL, NULL },
+        { "quiet", 0, 0, G_OPTION_ARG_NONE, &quiet, NULL, NULL },
         { "version", 0, 0, G_OPTION_ARG_NONE, &version, NULL, NULL },
         { "help", 'h', 0, G_OPTION_ARG_NONE, &help, NULL, NULL },
         { NULL, 0, 0, 0, NULL, NULL, NULL },
@@ -49,6 +51,8 @@ parse_global_options(VbCliContext *ctx, int *argc, char ***argv, gboolean *ret_h
     }
     if (format && !vb_cli_context_set_format(ctx, format, error))
         return FALSE;
+    if (!vb_cli_context_set_verbosity(ctx, verbose, quiet, error))
+        return FALSE;
     *ret_help = help;
     *ret_version = version;
     return TRUE;
@@ -65,6 +69,7 @@ main(int argc, char **argv)
     /* A peer that closes a libvirt socket (a host dying mid-migration) must
      * give an error from the write, not kill the process: virsh does the same. */
     signal(SIGPIPE, SIG_IGN);
+    vb_cli_log_init();
     if (!parse_global_options(ctx, &argc, &argv, &help, &version, &error)) {
         vb_cli_report_error(error);
         fprintf(stderr, "Run 'virt-balancer --help' for usage.\n");

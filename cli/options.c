@@ -95,10 +95,14 @@ vb_cli_parse_options(VbCliContext *ctx, int *argc, char ***argv, const char *usa
                      const char *description, const GOptionEntry *entries, int *ret_exit)
 {
     g_autofree char *format = NULL;
-    gboolean help = FALSE;
+    gboolean help = FALSE, verbose = FALSE, quiet = FALSE;
     const GOptionEntry common[] = {
         { "format", 0, 0, G_OPTION_ARG_STRING, &format, "output format (default text)",
           "text|json" },
+        { "verbose", 0, 0, G_OPTION_ARG_NONE, &verbose,
+          "log more on stderr (debug lines, every progress poll)", NULL },
+        { "quiet", 0, 0, G_OPTION_ARG_NONE, &quiet,
+          "log only warnings and errors on stderr", NULL },
         { "help", 'h', 0, G_OPTION_ARG_NONE, &help, "print this help and exit", NULL },
         { NULL, 0, 0, 0, NULL, NULL, NULL },
     };
@@ -119,7 +123,8 @@ vb_cli_parse_options(VbCliContext *ctx, int *argc, char ***argv, const char *usa
         *ret_exit = VB_EXIT_OK;
         return FALSE;
     }
-    if (format && !vb_cli_context_set_format(ctx, format, &error)) {
+    if ((format && !vb_cli_context_set_format(ctx, format, &error)) ||
+        !vb_cli_context_set_verbosity(ctx, verbose, quiet, &error)) {
         *ret_exit = vb_cli_report_error(error);
         return FALSE;
     }

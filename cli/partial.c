@@ -37,6 +37,29 @@ vb_cli_partial_exit_code(const VbInventory *inv, int rc)
     return rc == VB_EXIT_OK && vb_cli_unreachable_count(inv) > 0 ? VB_EXIT_PARTIAL : rc;
 }
 
+void
+vb_cli_unreachable_changes(GHashTable *down, const VbInventory *inv, GPtrArray *ret_down,
+                           GPtrArray *ret_up)
+{
+    g_autoptr(GPtrArray) now = g_ptr_array_new();
+
+    for (guint h = 0; h < inv->hosts->len; h++) {
+        VbHost *host = vb_inventory_host(inv, h);
+        gboolean was = g_hash_table_contains(down, host->name);
+
+        if (host->state == VB_HOST_STATE_DOWN) {
+            g_ptr_array_add(now, host->name);
+            if (!was)
+                g_ptr_array_add(ret_down, host);
+        } else if (was) {
+            g_ptr_array_add(ret_up, host);
+        }
+    }
+    g_hash_table_remove_all(down);
+    for (guint i = 0; i < now->len; i++)
+        g_hash_table_add(down, g_strdup(g_ptr_array_index(now, i)));
+}
+
 const char *
 vb_cli_unreachable_reason(const VbHost *host)
 {

@@ -49,7 +49,7 @@ snapshot_from_driver(const VbDriverOps *ops, const VbConfig *config, GError **er
     if (inv) {
         g_autofree char *text = vb_window_describe(&window);
 
-        fprintf(stderr, "virt-balancer: measured load: averages over the %s\n", text);
+        vb_cli_note(VB_LOG_INFO, "measured load: averages over the %s", text);
     }
     return inv;
 }

@@ -24,6 +24,8 @@ typedef struct {
     gboolean abort_refused;   /* past its timeout, the abort was refused: the
                                * migration still runs and holds its slot */
     double abort_clock;       /* when that abort was asked for */
+    guint64 remaining_mib;    /* data left at the last poll of this attempt; 0:
+                               * not known (not polled yet, or the driver cannot say) */
 } ExecMove;
 
 typedef struct {

@@ -139,6 +139,8 @@ exec_emit(Exec *ex, const ExecMove *m, VbExecEventKind kind, double progress,
     ev.progress = progress;
     ev.message = message;
     ev.n_running = ex->running->len;
+    ev.remaining_mib = kind == VB_EXEC_PROGRESS ? m->remaining_mib : 0;
+    ev.plan_id = ex->plan_id;
     ex->opts->on_event(&ev, ex->opts->user_data);
 }
 
@@ -450,6 +452,7 @@ exec_poll_one(Exec *ex, guint i, gboolean *ret_done, GError **error)
 
     *ret_done = !polled || info.state != VB_JOB_RUNNING || timed_out;
     if (!*ret_done) {
+        m->remaining_mib = info.remaining_mib;
         vb_job_info_clear(&info);
         if (exec_abort_refused_too_long(ex, m, error))
             return FALSE;
@@ -519,6 +522,7 @@ exec_start(Exec *ex, VbInventory *inv, ExecMove *m, GError **error)
 
     m->attempts++;
     m->started_clock = exec_now(ex);
+    m->remaining_mib = 0;
     if (!exec_set_state(ex, m, VB_MOVE_STATE_STARTED, VB_EXEC_EVENT_LAST, NULL, error))
         return FALSE;
     req.vm = m->vm;

@@ -294,6 +294,9 @@ typedef struct {
     double progress;           /* 0..1 */
     const char *message;       /* reason of a failure, skip, abort; or NULL */
     guint n_running;           /* migrations in flight after the event */
+    guint64 remaining_mib;     /* progress: data left to send at this poll; 0 when
+                                * not known (other events, drivers that cannot say) */
+    gint64 plan_id;            /* the journal's plan, 0 without a journal */
 } VbExecEvent;
 
 typedef void (*VbExecEventFunc)(const VbExecEvent *event, gpointer user_data);

@@ -915,6 +915,50 @@ static const struct {
 };
 G_STATIC_ASSERT(G_N_ELEMENTS(exit_rows) == VB_ERROR_LAST);
 
+/* The daemon logs "host down" once when a host stops answering and "host
+ * up" once when it answers again: the changes between two snapshots. */
+START_TEST(test_unreachable_changes)
+{
+    static const struct {
+        const char *down; /* hosts down in this snapshot, comma-separated */
+        const char *went_down, *came_up;
+    } rounds[] = {
+        { "kvm2", "kvm2", "" },
+        { "kvm2", "", "" },           /* still down: said once */
+        { "kvm2,kvm3", "kvm3", "" },
+        { "kvm3", "", "kvm2" },
+        { "", "", "kvm3" },
+        { "", "", "" },
+    };
+    g_autoptr(VbInventory) inv = load_fixed_inventory();
+    g_autoptr(GHashTable) down = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+
+    for (guint r = 0; r < G_N_ELEMENTS(rounds); r++) {
+        g_auto(GStrv) names = g_strsplit(rounds[r].down, ",", -1);
+        g_autoptr(GPtrArray) went = g_ptr_array_new();
+        g_autoptr(GPtrArray) came = g_ptr_array_new();
+        g_autoptr(GString) w = g_string_new(NULL), c = g_string_new(NULL);
+
+        for (guint h = 0; h < inv->hosts->len; h++) {
+            VbHost *host = vb_inventory_host(inv, h);
+
+            host->state = g_strv_contains((const char *const *) names, host->name)
+                              ? VB_HOST_STATE_DOWN
+                              : VB_HOST_STATE_UP;
+        }
+        vb_cli_unreachable_changes(down, inv, went, came);
+        for (guint i = 0; i < went->len; i++)
+            g_string_append_printf(w, "%s%s", i ? "," : "", ((VbHost *) went->pdata[i])->name);
+        for (guint i = 0; i < came->len; i++)
+            g_string_append_printf(c, "%s%s", i ? "," : "", ((VbHost *) came->pdata[i])->name);
+        ck_assert_msg(g_str_equal(w->str, rounds[r].went_down) &&
+                          g_str_equal(c->str, rounds[r].came_up),
+                      "round %u: went down '%s', came up '%s'", r, w->str, c->str);
+        ck_assert_uint_eq(g_hash_table_size(down), g_strv_length(names));
+    }
+}
+END_TEST
+
 START_TEST(test_exit_code)
 {
     g_autoptr(GError) error = g_error_new(VB_ERROR, exit_rows[_i].code, "x");
@@ -991,6 +1035,7 @@ cli_suite(void)
     tcase_add_test(tc, test_exit_code_foreign);
     tcase_add_loop_test(tc, test_duration, 0, G_N_ELEMENTS(duration_rows));
     tcase_add_test(tc, test_table);
+    tcase_add_test(tc, test_unreachable_changes);
     suite_add_tcase(suite, tc);
     return suite;
 }

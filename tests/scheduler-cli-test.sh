@@ -149,9 +149,36 @@ if command -v sqlite3 >/dev/null 2>&1; then
     expect unlock2.out "Removed the forced lock of pid 1 on kvm-far"
 fi
 
+# entry FILE MESSAGE_ID: the entries of a journal export file (VB_TEST_LOG_EXPORT)
+# with that MESSAGE_ID, blank-line separated.
+entry() {
+    awk -v id="MESSAGE_ID=$2" 'BEGIN { RS = "" } index($0, id) { print; print "" }' "$tmp/$1"
+}
+
 # One daemon round, then a clean exit.
 run rounds 0 run --rounds 1 --rebalance-interval 1 --sample-interval 1 --database "$db"
 expect rounds.err "stopped after 1 rounds"
+# The log lines of a round that moves guests carry the journal's fields
+# (cli/log.c, docs/logging.md): a plan, each migration started and finished
+# with its guest and hosts; without a terminal, progress lines.
+VB_TEST_LOG_EXPORT="$tmp/jround.journal" \
+    run jround 0 run --rounds 1 --rebalance-interval 1 --sample-interval 1 \
+    --database "$tmp/jround.db"
+expect jround.err "progress web.* MiB left, shrinking by .* MiB/s, about .* s to go"
+entry jround.journal e7f0fc36f9134ab4a777c60177bd3da3 >"$tmp/plan.entry"
+expect plan.entry "^MESSAGE=rebalancing: "
+expect plan.entry "^PRIORITY=6$"
+entry jround.journal 8b9cffdc71734627975ee78061e66872 >"$tmp/started.entry"
+entry jround.journal f891585e309347a6bb6bd84144f75bd0 >"$tmp/finished.entry"
+expect started.entry "^VB_VM=web"
+expect started.entry "^VB_FROM="
+expect finished.entry "^VB_OUTCOME=finished$"
+[ "$(grep -c '^VB_VM=' "$tmp/started.entry")" = "$(grep -c '^VB_VM=' "$tmp/finished.entry")" ] ||
+    fail "the round's migrations: $(grep -c '^VB_VM=' "$tmp/started.entry") started, $(grep -c '^VB_VM=' "$tmp/finished.entry") finished"
+# --quiet: warnings and errors only; a round that goes well says nothing.
+run quiet 0 --quiet run --rounds 1 --rebalance-interval 1 --sample-interval 1 \
+    --database "$tmp/quiet.db"
+[ -s "$tmp/quiet.err" ] && fail "run --quiet logged: $(cat "$tmp/quiet.err")"
 
 # SIGTERM in a round of `run`: the running migration drains, nothing else
 # starts, the round's report says so, and the daemon exits 0 (nothing left
@@ -257,8 +284,15 @@ expect pplan2.out "Not read: 3 of 4 hosts"
 expect pplan2.out "h0 .* maintenance: evacuate --force"
 # One host down: the daemon's round says so in its log.
 pool=pool-h3-down.yaml
-run pround 0 run --rounds 1 --rebalance-interval 1 --sample-interval 1 --database "$tmp/round.db"
+VB_TEST_LOG_EXPORT="$tmp/pround.journal" \
+    run pround 0 run --rounds 1 --rebalance-interval 1 --sample-interval 1 --database "$tmp/round.db"
 expect pround.err "partial view: 1 of 4 hosts could not be read, this round's plan leaves them out: h3: cannot connect"
+# ... and the host's going down once, as a warning with its own MESSAGE_ID.
+expect pround.err "host h3 is down: cannot connect"
+entry pround.journal aa2b3bc75ad34b7f854fdceea07c2bd5 >"$tmp/down.entry"
+expect down.entry "^VB_HOST=h3$"
+expect down.entry "^PRIORITY=4$"
+expect down.entry "^VB_REASON=cannot connect"
 pool=
 
 # A rule that matches no guest of the pool is logged by `run`, once while it
