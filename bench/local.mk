@@ -16,6 +16,15 @@ bench_vb_quality_LDADD = $(VB_LIBS)
 
 TESTS += bench/smoke.sh
 
+# What /metrics costs (model, text, one GET) at 100 to 10,000 hosts; figures
+# in docs/metrics.md. `make bench-metrics`.
+noinst_PROGRAMS += bench/vb-metrics-bench
+bench_vb_metrics_bench_SOURCES = bench/vb-metrics-bench.c
+bench_vb_metrics_bench_LDADD = $(VB_LIBS)
+bench-metrics: bench/vb-metrics-bench
+	./bench/vb-metrics-bench $(BENCH_METRICS_ARGS)
+.PHONY: bench-metrics
+
 # Every size, with the built-in defaults (budget 20: the everyday run the
 # targets are about) and with bench-policy.yaml (rebalance to the end: the
 # quality figures), then the evacuation makespan on the sim driver.
