@@ -45,6 +45,7 @@ typedef enum {
 typedef enum {
     VB_CLI_FORMAT_TEXT,
     VB_CLI_FORMAT_JSON,
+    VB_CLI_FORMAT_HTML,      /* plan, evacuate --dry-run, history (cli/render-html.c) */
     VB_CLI_FORMAT_LAST
 } VbCliFormat;
 
@@ -64,6 +65,8 @@ typedef struct {
     char *policy_path;       /* --policy, or NULL */
     char *database_path;     /* a command's --database (the journal), or NULL */
     VbCliFormat format;      /* --format */
+    gboolean html_ok;        /* the command renders --format html: set before
+                              * vb_cli_parse_options, which refuses html otherwise */
     gboolean color;          /* stdout is a terminal and NO_COLOR is unset */
     gint64 now;              /* unix seconds used for cooldowns (VB_NOW overrides) */
     FILE *out;               /* where results go (stdout) */
@@ -118,7 +121,8 @@ gboolean vb_cli_context_apply_journal(VbCliContext *ctx, VbInventory *inv, VbSto
  * either TRUE or FALSE (unchanged); both at once is VB_ERROR_USAGE. */
 gboolean vb_cli_context_set_verbosity(VbCliContext *ctx, gboolean verbose, gboolean quiet,
                                       GError **error);
-/* Sets ctx->format from "text" or "json"; FALSE with VB_ERROR_USAGE. */
+/* Sets ctx->format from "text", "json" or "html"; FALSE with VB_ERROR_USAGE.
+ * Whether the command can render html is vb_cli_parse_options's check. */
 gboolean vb_cli_context_set_format(VbCliContext *ctx, const char *name, GError **error);
 
 /* The demo pool compiled into the binary (examples/demo-pool.yaml), as YAML
@@ -234,7 +238,8 @@ void vb_cli_notify_watchdog(void);
 char *vb_cli_global_help(void);
 
 /* Parses a command's options, plus --format (accepted after the command
- * too, since people write `place ... --format json`). Handles --help (prints @usage, @description
+ * too, since people write `place ... --format json`). --format html, here or
+ * before the command, is a usage error unless ctx->html_ok. Handles --help (prints @usage, @description
  * and the options, sets *ret_exit to VB_EXIT_OK and returns FALSE). On a bad
  * option prints the error and the usage line, sets *ret_exit to VB_EXIT_USAGE
  * and returns FALSE. On success argv keeps only the non-option arguments
@@ -258,8 +263,8 @@ gboolean vb_cli_parse_options(VbCliContext *ctx, int *argc, char ***argv, const 
       "on SIGTERM/SIGINT, abort migrations after S s (default 600)", "S" }
 #define VB_CLI_OPTION_ALL_HOSTS(var)                                                         \
     { "all-hosts", 0, 0, G_OPTION_ARG_NONE, &(var),                                         \
-      "text: list every host (a big pool lists only hosts with moves, hotspots or not up)", \
-      NULL }
+      "text, html: list every host (a big pool lists only hosts with moves, hotspots or "  \
+      "not up)", NULL }
 
 #define VB_CLI_OPTION_FORCE(var)                                                             \
     { "force", 0, 0, G_OPTION_ARG_NONE, &(var),                                             \
@@ -319,12 +324,35 @@ typedef struct {
 #define VB_CLI_HOSTS_SHOWN 30
 
 void vb_cli_render_plan_text(FILE *out, const VbCliPlanView *view, gboolean color);
+/* Text and HTML: whether a big pool lists @host (moves in or out, a hotspot
+ * before or after, not up). */
+gboolean vb_cli_host_is_remarkable(const VbCliPlanView *view, const VbHost *host, guint n_out,
+                                   guint n_in);
+/* One self-contained HTML page (inline CSS and SVG, loads nothing) showing
+ * what the text shows, with a chart per host (cli/render-html.c; transfer
+ * full). Never fails. */
+char *vb_cli_render_plan_html(const VbCliPlanView *view);
+/* `history --format html`: @plans (VbJournalPlan *, as vb_journal_history
+ * returns them) as one page: per plan a chart of its moves by state and
+ * the table of its moves (transfer full). Never fails. */
+char *vb_cli_render_history_html(const GPtrArray *plans);
+/* Appends @text (may be NULL: nothing) escaped for HTML text and quoted
+ * attribute values: & < > " ' as references, invalid UTF-8 repaired, C0 and
+ * C1 control characters but tab and newline replaced by U+FFFD. */
+void vb_cli_html_append_text(GString *out, const char *text);
 /* The JSON document of docs/plan-json.md (transfer full, ends with a newline). */
 char *vb_cli_render_plan_json(const VbCliPlanView *view);
 /* render-objectives.c: the plan's target_met, rule_violations and hotspots
  * (JSON members, docs/plan-json.md), and the same as text sections. */
 void vb_cli_json_add_objectives(JsonBuilder *b, const VbCliPlanView *view);
 void vb_cli_print_objectives(FILE *out, const VbCliPlanView *view, gboolean color);
+/* "web-1, web-2" from guest (or, with @hosts, host) ids (transfer full). */
+char *vb_cli_names_text(const VbInventory *inv, const GArray *ids, gboolean hosts);
+/* How many (host, metric) of the plan's hotspots are above high_water
+ * before (or @after) the plan. */
+guint vb_cli_hotspot_count(const VbCliPlanView *view, gboolean after);
+/* "relieved", "stays above" or "pushed above" (transfer none). */
+const char *vb_cli_hotspot_outcome(const VbPolicy *policy, const VbHotspot *h);
 
 typedef struct {
     const VbInventory *inv;
@@ -355,6 +383,9 @@ const char *vb_cli_reject_code_name(VbRejectCode code);
  * without figures (transfer full). */
 char *vb_cli_rejection_text(const VbInventory *inv, const GArray *groups, guint host,
                             guint group);
+/* The line of one group: "kvm2: <reason>", or "7 hosts (kvm2, kvm3, kvm4
+ * and 4 more), memory: e.g. kvm2: <reason>" (transfer full). */
+char *vb_cli_reject_group_text(const VbInventory *inv, const VbRejectGroup *g);
 /* One line per group of @groups (VbRejectGroup), each after @indent. */
 void vb_cli_print_reject_groups(FILE *out, const VbInventory *inv, const GArray *groups,
                                 const char *indent);

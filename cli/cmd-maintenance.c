@@ -3,8 +3,8 @@
  * [--move-back]` (list: text, or JSON {"maintenance": [{host, since,
  * reason}]}, docs/plan-json.md) and `history [--limit N]` (text, or JSON: {"plans": [{id, kind,
  * evacuated_host, created, outcome, moves: [{vm, from, to, kind, state,
- * attempts, estimated_seconds, seconds, message}]}]}), both on the journal
- * database.
+ * attempts, estimated_seconds, seconds, message}]}]}; or an HTML page,
+ * cli/render-html.c), both on the journal database.
  *
  * Maintenance is a row per host in the journal, with when and why; every
  * command that reads the pool (plans, dry runs, place, status, inventory,
@@ -355,6 +355,7 @@ vb_cli_cmd_history(VbCliContext *ctx, int argc, char **argv)
     g_autoptr(GError) error = NULL;
     int rc = VB_EXIT_OK;
 
+    ctx->html_ok = TRUE;
     if (!vb_cli_parse_options(ctx, &argc, &argv, "history [--limit N]",
                               "Recent plans and their migrations from the journal: outcome, "
                               "tries and duration.",
@@ -370,6 +371,12 @@ vb_cli_cmd_history(VbCliContext *ctx, int argc, char **argv)
         return vb_cli_report_error(error);
     if (ctx->format == VB_CLI_FORMAT_JSON) {
         history_json(ctx->out, plans);
+        return VB_EXIT_OK;
+    }
+    if (ctx->format == VB_CLI_FORMAT_HTML) {
+        g_autofree char *html = vb_cli_render_history_html(plans);
+
+        fputs(html, ctx->out);
         return VB_EXIT_OK;
     }
     if (plans->len == 0)

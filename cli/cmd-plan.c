@@ -4,7 +4,7 @@
  * Both take the context's snapshot and policy, ask placement/ for a plan,
  * re-check the plan with the independent checker (a plan that breaks a hard
  * constraint is a bug: it is reported, never shown as a valid plan), and
- * render it as text or JSON. Nothing is executed: executing an evacuation
+ * render it as text, JSON or HTML. Nothing is executed: executing an evacuation
  * needs the executor (scheduler/), which adds its own path here.
  *
  * The snapshot shows the journal's maintenance set (--database, else the
@@ -59,6 +59,10 @@ show_plan(VbCliContext *ctx, const VbInventory *inv, const VbPolicy *policy,
         g_autofree char *json = vb_cli_render_plan_json(&view);
 
         fputs(json, ctx->out);
+    } else if (ctx->format == VB_CLI_FORMAT_HTML) {
+        g_autofree char *html = vb_cli_render_plan_html(&view);
+
+        fputs(html, ctx->out);
     } else {
         vb_cli_render_plan_text(ctx->out, &view, ctx->color);
     }
@@ -83,6 +87,7 @@ vb_cli_cmd_plan(VbCliContext *ctx, int argc, char **argv)
     VbPolicy *policy;
     int rc;
 
+    ctx->html_ok = TRUE;
     if (!vb_cli_parse_options(ctx, &argc, &argv, "plan [--max-moves N] [--all-hosts]",
                               "Prints the moves that would bring each pool toward the "
                               "policy's goal, in\nthe order they would run, with hosts "
@@ -125,6 +130,7 @@ vb_cli_cmd_evacuate(VbCliContext *ctx, int argc, char **argv)
     VbPolicy *policy;
     int rc;
 
+    ctx->html_ok = TRUE;
     if (!vb_cli_parse_options(ctx, &argc, &argv, "evacuate HOST --dry-run",
                               "Plans a destination for every guest of HOST, biggest first, "
                               "as one plan.\nGuests that cannot go anywhere are listed with, "

@@ -66,6 +66,14 @@ acting_only_option(int argc, char **argv, int *i)
     return FALSE;
 }
 
+/* --format html shows a plan: the acting commands report in text or JSON. */
+static int
+refuse_html(const char *command)
+{
+    return vb_cli_usage_error("%s: --format html shows the plan only: add --dry-run, or use "
+                              "text or json", command);
+}
+
 /* Hands a --dry-run command line over to a planning command, without the
  * options only the acting commands know (acting_only_option, and --dry-run
  * itself when @keep_dry_run is FALSE). */
@@ -233,6 +241,7 @@ vb_cli_cmd_rebalance(VbCliContext *ctx, int argc, char **argv)
 
     if (has_dry_run(argc, argv))
         return hand_over_dry_run(ctx, argc, argv, FALSE, vb_cli_cmd_plan);
+    ctx->html_ok = TRUE; /* for --help; refused below: the page is a plan's */
     if (!vb_cli_parse_options(ctx, &argc, &argv, "rebalance [--dry-run] [--max-moves N]",
                               "Plans moves toward the policy's goal and executes them: a "
                               "sliding window of\nlive migrations under the policy's caps, "
@@ -245,6 +254,8 @@ vb_cli_cmd_rebalance(VbCliContext *ctx, int argc, char **argv)
                               "them; exit code 6.",
                               entries, &rc))
         return rc;
+    if (ctx->format == VB_CLI_FORMAT_HTML)
+        return refuse_html("rebalance");
     if (argc > 1)
         return vb_cli_usage_error("rebalance: unexpected argument '%s'", argv[1]);
     if (max_moves < 0 || drain < 0)
@@ -335,6 +346,7 @@ vb_cli_cmd_evacuate_run(VbCliContext *ctx, int argc, char **argv)
 
     if (has_dry_run(argc, argv))
         return hand_over_dry_run(ctx, argc, argv, TRUE, vb_cli_cmd_evacuate);
+    ctx->html_ok = TRUE; /* for --help; refused below: the page is a plan's */
     if (!vb_cli_parse_options(ctx, &argc, &argv, "evacuate HOST [--dry-run] [--force]",
                               "Puts HOST in maintenance (recorded in the database: nothing is "
                               "placed there\nuntil 'maintenance exit HOST') and moves every "
@@ -349,6 +361,8 @@ vb_cli_cmd_evacuate_run(VbCliContext *ctx, int argc, char **argv)
                               "them; exit code 6.",
                               entries, &rc))
         return rc;
+    if (ctx->format == VB_CLI_FORMAT_HTML)
+        return refuse_html("evacuate");
     if (argc != 2)
         return vb_cli_usage_error("evacuate: %s; usage: evacuate HOST [--dry-run] [--force]",
                                   argc < 2 ? "no host given" : "too many arguments");

@@ -63,9 +63,11 @@ vb_cli_context_set_format(VbCliContext *ctx, const char *name, GError **error)
         ctx->format = VB_CLI_FORMAT_TEXT;
     else if (g_strcmp0(name, "json") == 0)
         ctx->format = VB_CLI_FORMAT_JSON;
+    else if (g_strcmp0(name, "html") == 0)
+        ctx->format = VB_CLI_FORMAT_HTML;
     else {
         g_set_error(error, VB_ERROR, VB_ERROR_USAGE,
-                    "unknown format '%s'; use text or json", name);
+                    "unknown format '%s'; use text, json or html", name);
         return FALSE;
     }
     return TRUE;

@@ -1,11 +1,11 @@
-# cli/: argument parsing, subcommands, text and JSON rendering.
+# cli/: argument parsing, subcommands, text, JSON and HTML rendering.
 # Everything but main.c goes into libvbcli.a, so that tests/cli-test can call
 # the renderers and helpers directly as well as run the program.
 noinst_LIBRARIES += libvbcli.a
 libvbcli_a_SOURCES = cli/cli.h cli/commands.c cli/context.c cli/options.c \
 	cli/source.c cli/table.c cli/partial.c cli/cmd-plan.c cli/cmd-place.c cli/cmd-policy.c \
 	cli/render-text.c cli/render-unplaced.c cli/render-place.c cli/render-json.c \
-	cli/render-warnings.c cli/render-objectives.c
+	cli/render-warnings.c cli/render-objectives.c cli/render-html.c
 nodist_libvbcli_a_SOURCES = cli/demo-resource.c
 libvbcli_a_SOURCES += cli/cmd-status.c cli/cmd-inventory.c
 libvbcli_a_SOURCES += cli/exec-priv.h cli/exec.c cli/cmd-rebalance.c cli/cmd-maintenance.c cli/cmd-run.c
@@ -32,6 +32,12 @@ TESTS += tests/cli-test
 tests_cli_test_SOURCES = tests/cli-test.c tests/testutil.h
 tests_cli_test_CFLAGS = $(VB_TEST_CFLAGS)
 tests_cli_test_LDADD = libvbcli.a $(VB_TEST_LIBS)
+
+# The HTML report rendered by headless Chromium, its DOM checked against the
+# JSON of the same plan (skipped without chromium; contrib/debian-deps.sh
+# installs it).
+TESTS += tests/html-browser-test.sh
+EXTRA_DIST += tests/html-browser-test.sh tests/html-dom-check.py
 
 # `run` under a stand-in for systemd's notification socket (Type=notify).
 check_PROGRAMS += tests/cli-notify-test

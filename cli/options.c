@@ -98,7 +98,7 @@ vb_cli_parse_options(VbCliContext *ctx, int *argc, char ***argv, const char *usa
     gboolean help = FALSE, verbose = FALSE, quiet = FALSE;
     const GOptionEntry common[] = {
         { "format", 0, 0, G_OPTION_ARG_STRING, &format, "output format (default text)",
-          "text|json" },
+          ctx->html_ok ? "text|json|html" : "text|json" },
         { "verbose", 0, 0, G_OPTION_ARG_NONE, &verbose,
           "log more on stderr (debug lines, every progress poll)", NULL },
         { "quiet", 0, 0, G_OPTION_ARG_NONE, &quiet,
@@ -126,6 +126,13 @@ vb_cli_parse_options(VbCliContext *ctx, int *argc, char ***argv, const char *usa
     if ((format && !vb_cli_context_set_format(ctx, format, &error)) ||
         !vb_cli_context_set_verbosity(ctx, verbose, quiet, &error)) {
         *ret_exit = vb_cli_report_error(error);
+        return FALSE;
+    }
+    /* Also when --format html came before the command (main.c). */
+    if (ctx->format == VB_CLI_FORMAT_HTML && !ctx->html_ok) {
+        *ret_exit = vb_cli_usage_error("%s: there is no HTML output for this command (html: "
+                                       "plan, evacuate --dry-run, history); use text or json",
+                                       (*argv)[0]);
         return FALSE;
     }
     return TRUE;

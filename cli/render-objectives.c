@@ -23,9 +23,8 @@ strength_name(const VbRule *rule)
     return rule->hard ? "must" : "should";
 }
 
-/* "web-1, web-2" from guest or host ids. */
-static char *
-names_text(const VbInventory *inv, const GArray *ids, gboolean hosts)
+char *
+vb_cli_names_text(const VbInventory *inv, const GArray *ids, gboolean hosts)
 {
     g_autoptr(GString) s = g_string_new(NULL);
 
@@ -153,8 +152,8 @@ static void
 print_violation(FILE *out, const VbCliPlanView *view, const VbViolation *v, const char *state)
 {
     const VbRule *rule = g_ptr_array_index(view->policy->rules, v->rule);
-    g_autofree char *guests = names_text(view->inv, v->vms, FALSE);
-    g_autofree char *hosts = names_text(view->inv, v->hosts, TRUE);
+    g_autofree char *guests = vb_cli_names_text(view->inv, v->vms, FALSE);
+    g_autofree char *hosts = vb_cli_names_text(view->inv, v->hosts, TRUE);
 
     fprintf(out, "  %s %s '%s': %s on %s: %s%s%s\n", strength_name(rule),
             vb_rule_kind_names[rule->kind], rule->name, guests, hosts, state,
@@ -185,19 +184,35 @@ print_violations(FILE *out, const VbCliPlanView *view, gboolean color)
     }
 }
 
+guint
+vb_cli_hotspot_count(const VbCliPlanView *view, gboolean after)
+{
+    const VbPlan *plan = view->plan;
+    guint n = 0;
+
+    for (guint i = 0; plan->hotspots && i < plan->hotspots->len; i++) {
+        const VbHotspot *h = g_ptr_array_index(plan->hotspots, i);
+
+        n += (after ? h->after : h->before) > view->policy->high_water;
+    }
+    return n;
+}
+
+const char *
+vb_cli_hotspot_outcome(const VbPolicy *policy, const VbHotspot *h)
+{
+    if (h->after <= policy->high_water)
+        return "relieved";
+    return h->before > policy->high_water ? "stays above" : "pushed above";
+}
+
 static void
 print_hotspots(FILE *out, const VbCliPlanView *view, gboolean color)
 {
     const VbPlan *plan = view->plan;
     const double hw = view->policy->high_water;
-    guint before = 0, after = 0;
+    guint before = vb_cli_hotspot_count(view, FALSE), after = vb_cli_hotspot_count(view, TRUE);
 
-    for (guint i = 0; plan->hotspots && i < plan->hotspots->len; i++) {
-        const VbHotspot *h = g_ptr_array_index(plan->hotspots, i);
-
-        before += h->before > hw;
-        after += h->after > hw;
-    }
     if (before + after == 0)
         return;
     fprintf(out, "\n%sHotspots%s (above high water %.0f%%: %u before, %u after the plan):\n",
@@ -212,7 +227,7 @@ print_hotspots(FILE *out, const VbCliPlanView *view, gboolean color)
         fprintf(out, "  %s %s %.0f%% -> %.0f%%: %s%s%s%s%s\n",
                 vb_inventory_host(view->inv, h->host)->name, vb_metric_names[h->metric],
                 h->before * 100, h->after * 100, vb_cli_paint(color && left, VB_RED),
-                left ? (h->before > hw ? "stays above" : "pushed above") : "relieved",
+                vb_cli_hotspot_outcome(view->policy, h),
                 vb_cli_paint(color && left, VB_RESET), why ? ": " : "", why ? h->reason : "");
     }
 }

@@ -153,8 +153,8 @@ add_host_row(VbCliTable *table, const VbCliPlanView *view, const VbHost *host, g
 
 /* In a big pool only hosts worth a look are listed: moves in or out, a
  * hotspot before or after, not up. */
-static gboolean
-host_is_remarkable(const VbCliPlanView *view, const VbHost *host, guint n_out, guint n_in)
+gboolean
+vb_cli_host_is_remarkable(const VbCliPlanView *view, const VbHost *host, guint n_out, guint n_in)
 {
     return n_out || n_in || host->state != VB_HOST_STATE_UP ||
            vb_cli_host_is_hotspot(view->policy, &view->plan->before[host->id]) ||
@@ -184,7 +184,7 @@ print_hosts(FILE *out, const VbCliPlanView *view, gboolean color)
     for (guint h = 0; h < n_hosts; h++) {
         const VbHost *host = vb_inventory_host(inv, h);
 
-        if (all || host_is_remarkable(view, host, n_out[h], n_in[h]))
+        if (all || vb_cli_host_is_remarkable(view, host, n_out[h], n_in[h]))
             add_host_row(table, view, host, n_out[h], n_in[h], color);
         else
             hidden++;

@@ -81,9 +81,8 @@ vb_cli_rejection_text(const VbInventory *inv, const GArray *groups, guint host, 
                                                             : "refused it");
 }
 
-/* One line for group @g. */
-static void
-print_group(FILE *out, const VbInventory *inv, const VbRejectGroup *g, const char *indent)
+char *
+vb_cli_reject_group_text(const VbInventory *inv, const VbRejectGroup *g)
 {
     g_autoptr(GString) names = g_string_new(NULL);
 
@@ -93,19 +92,22 @@ print_group(FILE *out, const VbInventory *inv, const VbRejectGroup *g, const cha
     if (g->count > VB_REJECT_EXAMPLES)
         g_string_append_printf(names, " and %u more", g->count - VB_REJECT_EXAMPLES);
     if (g->count == 1 || g->shared)
-        fprintf(out, "%s%s: %s\n", indent, names->str, g->reason);
-    else
-        fprintf(out, "%s%u hosts (%s), %s: e.g. %s: %s\n", indent, g->count, names->str,
-                vb_cli_reject_code_name(g->code), vb_inventory_host(inv, g->examples[0])->name,
-                g->reason);
+        return g_strdup_printf("%s: %s", names->str, g->reason);
+    return g_strdup_printf("%u hosts (%s), %s: e.g. %s: %s", g->count, names->str,
+                           vb_cli_reject_code_name(g->code),
+                           vb_inventory_host(inv, g->examples[0])->name, g->reason);
 }
 
 void
 vb_cli_print_reject_groups(FILE *out, const VbInventory *inv, const GArray *groups,
                            const char *indent)
 {
-    for (guint i = 0; groups && i < groups->len; i++)
-        print_group(out, inv, &g_array_index(groups, VbRejectGroup, i), indent);
+    for (guint i = 0; groups && i < groups->len; i++) {
+        g_autofree char *line = vb_cli_reject_group_text(inv,
+                                                         &g_array_index(groups, VbRejectGroup, i));
+
+        fprintf(out, "%s%s\n", indent, line);
+    }
 }
 
 static void

@@ -841,11 +841,15 @@ START_TEST(test_render_fixed_plan)
     g_autofree char *text_name = g_strconcat(fixed_kinds[_i], ".txt", NULL);
     g_autofree char *json_name = g_strconcat(fixed_kinds[_i], ".json", NULL);
 
+    g_autofree char *html = vb_cli_render_plan_html(&view);
+    g_autofree char *html_name = g_strconcat(fixed_kinds[_i], ".html", NULL);
+
     text = render_text_to_string(&view);
     json = vb_cli_render_plan_json(&view);
     check_json_output(dir, json);
     compare_in(fixed_kinds[_i], dir, text_name, text);
     compare_in(fixed_kinds[_i], dir, json_name, json);
+    compare_in(fixed_kinds[_i], dir, html_name, html);
     vb_plan_free(plan);
 }
 END_TEST
@@ -993,6 +997,33 @@ START_TEST(test_duration)
 }
 END_TEST
 
+/* Texts from the inputs in an HTML page: markup escaped, control
+ * characters and invalid UTF-8 replaced, the rest as it is. */
+static const struct {
+    const char *text;
+    const char *html;
+} html_rows[] = {
+    { NULL, "" },
+    { "kvm1", "kvm1" },
+    { "<script>a&b</script>", "&lt;script&gt;a&amp;b&lt;/script&gt;" },
+    { "x=\"1\" y='2'", "x=&quot;1&quot; y=&#39;2&#39;" },
+    { "&amp;", "&amp;amp;" },
+    { "a\tb\nc", "a\tb\nc" },
+    { "bell\a esc\033[31m del\177", "bell\uFFFD esc\uFFFD[31m del\uFFFD" },
+    { "nel\xc2\x85", "nel\uFFFD" },
+    { "bad\xff utf8", "bad\uFFFD utf8" },
+    { "\u00e9t\u00e9 \u2192", "\u00e9t\u00e9 \u2192" },
+};
+
+START_TEST(test_html_text)
+{
+    g_autoptr(GString) out = g_string_new(NULL);
+
+    vb_cli_html_append_text(out, html_rows[_i].text);
+    ck_assert_str_eq(out->str, html_rows[_i].html);
+}
+END_TEST
+
 /* Columns line up by characters, not bytes, and ignore colour codes. */
 START_TEST(test_table)
 {
@@ -1036,6 +1067,7 @@ cli_suite(void)
     tcase_add_loop_test(tc, test_duration, 0, G_N_ELEMENTS(duration_rows));
     tcase_add_test(tc, test_table);
     tcase_add_test(tc, test_unreachable_changes);
+    tcase_add_loop_test(tc, test_html_text, 0, G_N_ELEMENTS(html_rows));
     suite_add_tcase(suite, tc);
     return suite;
 }

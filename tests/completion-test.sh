@@ -85,7 +85,9 @@ expect_not "$vb plan --" --vcpus
 expect_has "$vb --config $tmp/pool.yaml place --" --vcpus --memory-mib --label --pool --name
 expect "$vb evacuate kvm1 --dr" "--drain-timeout --dry-run"
 # --format values
-expect "$vb --format " "json text"
+expect "$vb --format " "html json text"
+expect "$vb plan --format " "html json text"
+expect "$vb status --format " "json text"
 expect "$vb plan --format j" "json"
 expect "$vb inventory --format " "yaml"
 # hosts from an inventory, from a libvirt config (no host contacted)
