@@ -109,14 +109,20 @@ char *vb_metrics_render(const VbMetrics *m);
 typedef struct _VbMetricsServer VbMetricsServer;
 
 /* Listens on @listen ("ADDRESS:PORT", vb_config_parse_listen; port 0 takes a
- * free one) in a thread of its own and serves the text last published at
- * /metrics (GET or HEAD; other paths 404, other methods 405). Returns when
+ * free one) in a thread of its own and serves the pages last published: the
+ * text at /metrics, and any other (GET or HEAD; paths never published 404,
+ * other methods 405). Returns when
  * it listens (transfer full), the URL of /metrics in @ret_url (may be NULL;
  * transfer full); NULL with VB_ERROR_INVALID_INPUT (a bad address) or
  * VB_ERROR_IO (cannot listen there) naming the address. */
 VbMetricsServer *vb_metrics_server_new(const char *listen, char **ret_url, GError **error);
 /* Makes @text (transfer full) what /metrics answers from now on. Thread-safe. */
 void vb_metrics_server_publish(VbMetricsServer *server, char *text);
+/* Makes @body (transfer full) with @content_type what @path ("/...")
+ * answers from now on: for other pages of the daemon (a report at /).
+ * Thread-safe. */
+void vb_metrics_server_publish_page(VbMetricsServer *server, const char *path,
+                                    const char *content_type, char *body);
 /* Stops the thread, closes the socket. Accepts NULL. */
 void vb_metrics_server_free(VbMetricsServer *server);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(VbMetricsServer, vb_metrics_server_free)

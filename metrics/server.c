@@ -3,13 +3,14 @@
  *
  * The daemon's main loop is blocked while the executor runs migrations
  * (cli/cmd-run.c), which is when an admin most wants to watch: so the server
- * runs its own GMainContext in its own thread and answers from the text the
- * daemon last published (vb_metrics_server_publish), under a mutex. It never
- * touches the model, the journal or the pool.
+ * runs its own GMainContext in its own thread and answers from the pages the
+ * daemon last published (vb_metrics_server_publish for /metrics,
+ * vb_metrics_server_publish_page for others, such as a report at /), under a
+ * mutex. It never touches the model, the journal or the pool.
  *
  * Invariants: once vb_metrics_server_new returns, the thread listens (or the
- * server was never returned); only that thread uses the SoupServer; text is
- * replaced, never edited, under the lock.
+ * server was never returned); only that thread uses the SoupServer; a page
+ * is replaced, never edited, under the lock.
  *
  * Workload: one scrape every few seconds at most; a response is a copy of a
  * few kB.
@@ -31,8 +32,22 @@ struct _VbMetricsServer {
     gboolean started;       /* the thread is past listening */
     GError *error;          /* why it could not listen, or NULL */
     char *url;              /* http://ADDRESS:PORT/metrics once listening */
-    char *text;             /* what /metrics answers; NULL before the first publish */
+    GHashTable *pages;      /* path -> owned ServerPage *: what GET answers */
 };
+
+/* One published page. */
+typedef struct {
+    char *content_type;
+    char *body;
+} ServerPage;
+
+static void
+server_page_free(ServerPage *page)
+{
+    g_free(page->content_type);
+    g_free(page->body);
+    g_free(page);
+}
 
 static void
 server_answer(SoupServerMessage *msg, guint status, const char *type, char *body)
@@ -47,29 +62,36 @@ server_on_request(SoupServer *soup, SoupServerMessage *msg, const char *path, GH
 {
     VbMetricsServer *s = data;
     const char *method = soup_server_message_get_method(msg);
-    char *text;
+    const ServerPage *page;
+    g_autofree char *type = NULL;
+    char *body = NULL;
 
-    if (!g_str_equal(path, "/metrics")) {
-        server_answer(msg, SOUP_STATUS_NOT_FOUND, "text/plain; charset=utf-8",
-                      g_strdup("Not found: metrics are at /metrics\n"));
+    g_mutex_lock(&s->lock);
+    page = g_hash_table_lookup(s->pages, path);
+    if (page) {
+        type = g_strdup(page->content_type);
+        body = g_strdup(page->body);
+    }
+    g_mutex_unlock(&s->lock);
+    if (!body) {
+        /* /metrics is published before the daemon logs the URL, so a 503
+         * here is defensive. */
+        gboolean metrics = g_str_equal(path, "/metrics");
+
+        server_answer(msg, metrics ? SOUP_STATUS_SERVICE_UNAVAILABLE : SOUP_STATUS_NOT_FOUND,
+                      "text/plain; charset=utf-8",
+                      g_strdup(metrics ? "Starting\n" : "Not found: metrics are at /metrics\n"));
         return;
     }
     if (method != SOUP_METHOD_GET && method != SOUP_METHOD_HEAD) {
+        g_free(body);
         soup_message_headers_append(soup_server_message_get_response_headers(msg), "Allow",
                                     "GET, HEAD");
         server_answer(msg, SOUP_STATUS_METHOD_NOT_ALLOWED, "text/plain; charset=utf-8",
                       g_strdup("Only GET and HEAD\n"));
         return;
     }
-    g_mutex_lock(&s->lock);
-    text = g_strdup(s->text);
-    g_mutex_unlock(&s->lock);
-    if (!text) {
-        server_answer(msg, SOUP_STATUS_SERVICE_UNAVAILABLE, "text/plain; charset=utf-8",
-                      g_strdup("Starting\n"));
-        return;
-    }
-    server_answer(msg, SOUP_STATUS_OK, VB_METRICS_CONTENT_TYPE, text);
+    server_answer(msg, SOUP_STATUS_OK, type, body);
 }
 
 /* Listens; the URL of /metrics, or NULL with @error. */
@@ -136,6 +158,8 @@ vb_metrics_server_new(const char *listen, char **ret_url, GError **error)
     if (!vb_config_parse_listen(listen, &s->address, &s->port))
         return g_set_error(error, VB_ERROR, VB_ERROR_INVALID_INPUT,
                            "http_listen: '%s' is not ADDRESS:PORT", listen), NULL;
+    s->pages = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
+                                     (GDestroyNotify) server_page_free);
     s->context = g_main_context_new();
     s->loop = g_main_loop_new(s->context, FALSE);
     s->thread = g_thread_new("vb-metrics", server_thread, s);
@@ -154,15 +178,24 @@ vb_metrics_server_new(const char *listen, char **ret_url, GError **error)
 }
 
 void
+vb_metrics_server_publish_page(VbMetricsServer *server, const char *path,
+                               const char *content_type, char *body)
+{
+    ServerPage *page = g_new0(ServerPage, 1);
+
+    g_assert(path[0] == '/' && content_type);
+    page->content_type = g_strdup(content_type);
+    page->body = body;
+    g_mutex_lock(&server->lock);
+    /* The old page is freed under the lock: readers copy under it too. */
+    g_hash_table_replace(server->pages, g_strdup(path), page);
+    g_mutex_unlock(&server->lock);
+}
+
+void
 vb_metrics_server_publish(VbMetricsServer *server, char *text)
 {
-    char *old;
-
-    g_mutex_lock(&server->lock);
-    old = server->text;
-    server->text = text;
-    g_mutex_unlock(&server->lock);
-    g_free(old);
+    vb_metrics_server_publish_page(server, "/metrics", VB_METRICS_CONTENT_TYPE, text);
 }
 
 static gboolean
@@ -193,7 +226,8 @@ vb_metrics_server_free(VbMetricsServer *server)
     g_clear_error(&server->error);
     g_free(server->address);
     g_free(server->url);
-    g_free(server->text);
+    if (server->pages)
+        g_hash_table_unref(server->pages);
     g_mutex_clear(&server->lock);
     g_cond_clear(&server->cond);
     g_free(server);

@@ -318,6 +318,7 @@ START_TEST(test_server)
     g_autofree char *url = NULL;
     g_autoptr(VbMetricsServer) server = vb_metrics_server_new("127.0.0.1:0", &url, &error);
     g_autofree char *ok = NULL, *head = NULL, *missing = NULL, *post = NULL, *again = NULL;
+    g_autofree char *page = NULL;
     g_autoptr(VbMetricsServer) clash = NULL;
     g_autofree char *port = NULL;
 
@@ -337,6 +338,13 @@ START_TEST(test_server)
     post = http_exchange(url, "POST /metrics HTTP/1.0\r\nContent-Length: 0\r\n\r\n");
     ck_assert_msg(g_str_has_prefix(post, "HTTP/1.0 405"), "%s", post);
     ck_assert(strstr(post, "\r\nAllow: GET, HEAD\r\n"));
+    /* Another page, once published. */
+    vb_metrics_server_publish_page(server, "/", "text/html; charset=utf-8",
+                                   g_strdup("<p>report</p>"));
+    page = http_exchange(url, "GET / HTTP/1.0\r\n\r\n");
+    ck_assert_msg(g_str_has_prefix(page, "HTTP/1.0 200"), "%s", page);
+    ck_assert(strstr(page, "\r\nContent-Type: text/html; charset=utf-8\r\n"));
+    ck_assert(g_str_has_suffix(page, "\r\n\r\n<p>report</p>"));
     /* A new text replaces the old one. */
     vb_metrics_server_publish(server, g_strdup("b 2\n# EOF\n"));
     again = http_exchange(url, "GET /metrics HTTP/1.0\r\n\r\n");
