@@ -324,18 +324,21 @@ chart_desc(const VbCliPlanView *view, const VbHost *host, const char *note)
     return g_string_free(desc, FALSE);
 }
 
-/* One bar: a rect of width proportional to @load, its figure after it. */
+/* One bar: a rect of width proportional to @load, its figure after it.
+ * data-load is rounded as the JSON rounds loads (half away from zero; a
+ * bare "%.6f" rounds 0.4765625 to even, one millionth from the JSON). */
 static void
 append_bar(GString *out, const VbCliPlanView *view, guint m, double load, double scale,
            double y, const char *which)
 {
     gboolean hot = view->policy->weights[m] > 0 && load > view->policy->high_water;
     double w = BAR_W * MAX(load, 0.0) / scale;
+    double rounded = round(load * 1e6) / 1e6;
 
     g_string_append_printf(out, "<rect class=\"bar %s%s\" data-load=\"%.6f\" x=\"%.0f\" "
                            "y=\"%.1f\" width=\"%.2f\" height=\"%.0f\"/>"
                            "<text x=\"%.2f\" y=\"%.1f\">%.0f%%</text>\n",
-                           which, hot ? " hot" : "", load, LABEL_W, y, w, BAR_H,
+                           which, hot ? " hot" : "", rounded, LABEL_W, y, w, BAR_H,
                            LABEL_W + w + 4, y + BAR_H - 2, load * 100);
 }
 

@@ -176,7 +176,7 @@ def check_chart(fig, host, doc, geometry):
             if not check(len(bars) == 1, "%s %s: %d %s bars" % (name, metric, len(bars), which)):
                 continue
             bar, load = bars[0], host[which][metric]
-            check(abs(float(bar.attrs["data-load"]) - load) < 1e-6,
+            check(abs(float(bar.attrs["data-load"]) - load) < 1e-9,
                   "%s %s %s: bar load %s, JSON %s" % (name, metric, which, bar.attrs["data-load"], load))
             hot = weights[metric] > 0 and load > hw
             check(("hot" in bar.classes()) == hot,
