@@ -1,6 +1,6 @@
 /*
  * cmd-run.c: `run`, the periodic rebalancer (the daemon; see
- * contrib/virt-balancer.service).
+ * contrib/virt-balancer.service.in, installed as virt-balancer.service).
  *
  * A GLib main loop with a one-second tick: it samples the pool into the
  * history every sample interval and rebalances (plan on window averages,

@@ -23,7 +23,7 @@ const VbCliCommand vb_cli_commands[] = {
     { "maintenance", "hosts in maintenance: list, enter HOST, exit HOST [--move-back]", vb_cli_cmd_maintenance },
     { "history", "recent plans and migrations from the journal", vb_cli_cmd_history },
     { "unlock", "remove the acting lock of a virt-balancer that is gone (--force)", vb_cli_cmd_unlock },
-    { "run", "the periodic rebalancer (daemon; see contrib/virt-balancer.service)", vb_cli_cmd_run },
+    { "run", "the periodic rebalancer (the daemon virt-balancer.service runs)", vb_cli_cmd_run },
     { "help", "print the help of virt-balancer or of a command", vb_cli_cmd_help },
     { NULL, NULL, NULL },
 };
