@@ -102,6 +102,10 @@ vb-unit-tests:
 	done; echo
 .PHONY: vb-unit-tests
 EXTRA_DIST += debian
+# Every build dependency configure.ac looks for is in contrib/debian-deps.sh
+# and in debian/control's Build-Depends (by the package dpkg -S names).
+TESTS += tests/deps-test.sh
+EXTRA_DIST += tests/deps-test.sh
 # The Debian package built from `make dist` and installed in a throwaway
 # namespace (opt-in: VB_DEB_TEST=1, root).
 TESTS += tests/deb-test.sh
