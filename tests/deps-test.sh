@@ -30,7 +30,7 @@ owner() {
 build_depends() {
     awk '/^Build-Depends:/ { on = 1; sub(/^Build-Depends:/, "") }
          on && /^[A-Za-z-]+:/ && !/^Build-Depends:/ { on = 0 }
-         on { print }' "$control" | tr ',' '\n' | sed 's/(.*//; s/^[[:space:]]*//; s/[[:space:]]*$//' | grep .
+         on { print }' "$control" | tr ',' '\n' | sed 's/[(<].*//; s/^[[:space:]]*//; s/[[:space:]]*$//' | grep .
 }
 
 # check WHAT PATH: PATH's package is in both lists.
