@@ -316,7 +316,10 @@ typedef struct {
     const VbPolicy *policy;
     const VbPlan *plan;
     const char *source_name; /* where the snapshot came from */
-    gboolean all_hosts;      /* text: list every host, even in a big pool */
+    gboolean all_hosts;      /* text, html: list every host, even in a big pool */
+    const char *html_note;   /* html: the line under the heading, or NULL for
+                              * "Dry run: nothing is migrated." (a daemon that
+                              * publishes its round's plan says what it did) */
 } VbCliPlanView;
 
 /* Text: above this many hosts, only those with moves, hotspots or not up

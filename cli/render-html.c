@@ -190,8 +190,10 @@ append_summary(GString *out, const VbCliPlanView *view)
     for (guint i = 0; i < plan->moves->len; i++)
         total += g_array_index(plan->moves, VbMove, i).estimated_seconds;
     total_text = vb_cli_duration_text(total);
-    g_string_append(out, "<p>Dry run: nothing is migrated.</p>\n<dl class=\"summary\">\n"
-                         "<dt>Pool</dt><dd>");
+    g_string_append(out, "<p class=\"plan-note\">");
+    vb_cli_html_append_text(out, view->html_note ? view->html_note
+                                                 : "Dry run: nothing is migrated.");
+    g_string_append(out, "</p>\n<dl class=\"summary\">\n<dt>Pool</dt><dd>");
     vb_cli_html_append_text(out, view->source_name);
     g_string_append_printf(out, " (%u pool%s, %u hosts, %u guests)</dd>\n<dt>Policy</dt><dd>",
                            view->inv->pools->len, view->inv->pools->len == 1 ? "" : "s",
@@ -289,7 +291,7 @@ chart_scale(const VbCliPlanView *view, guint n_hosts)
     return ceil(scale * 10) / 10;
 }
 
-/* "pool a, up; hotspot before; 2 out, 1 in" (transfer full). */
+/* "pool a, up; evacuated; hotspot before; 2 out, 1 in" (transfer full). */
 static char *
 host_note(const VbCliPlanView *view, const VbHost *host, guint n_out, guint n_in)
 {
@@ -298,6 +300,9 @@ host_note(const VbCliPlanView *view, const VbHost *host, guint n_out, guint n_in
     GString *note = g_string_new(vb_inventory_pool(view->inv, host->pool)->name);
 
     g_string_append_printf(note, ", %s", vb_host_state_to_string(host->state));
+    if (view->plan->kind == VB_PLAN_EVACUATE &&
+        g_strcmp0(view->plan->evacuated_host, host->name) == 0)
+        g_string_append(note, "; evacuated");
     if (host->state != VB_HOST_STATE_UP && host->state_reason)
         g_string_append_printf(note, ": %s", host->state_reason);
     if (hot_before || hot_after)

@@ -834,7 +834,10 @@ START_TEST(test_render_fixed_plan)
     rule->hard = TRUE;
     rule->vms = g_strsplit("web1,web2", ",", -1);
     g_ptr_array_add(policy->rules, rule);
-    VbCliPlanView view = { .inv = inv, .policy = policy, .plan = plan, .source_name = "../inventories/hot.yaml" };
+    /* The evacuation's page carries a caller's note (a daemon's round), escaped. */
+    VbCliPlanView view = { .inv = inv, .policy = policy, .plan = plan,
+                           .source_name = "../inventories/hot.yaml",
+                           .html_note = _i == 1 ? "Executed by round <7> & kept" : NULL };
     g_autofree char *dir = vb_test_data_path("cli/render");
     g_autofree char *text = NULL;
     g_autofree char *json = NULL;

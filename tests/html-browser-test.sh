@@ -64,6 +64,8 @@ page names --inventory "$data/html-names.yaml" --policy "$data/html-names-policy
 page evacuate --inventory "$data/tight.yaml" evacuate big --dry-run
 # Many hosts, one not read, a guest refused by many (every refusal listed).
 page many --inventory "$data/many.yaml" evacuate big --dry-run --all-hosts
+# A pool of 40 hosts: only those with moves, hotspots or not up are drawn.
+page wide --inventory "$data/wide.yaml" plan
 # Rules that do not match the pool.
 page warnings --inventory "$data/hot.yaml" --policy "$srcdir/tests/data/cli/policy-check-no-guest/policy.yaml" plan
 

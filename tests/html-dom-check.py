@@ -10,7 +10,9 @@ The page must show what the plan holds, and show it safely and accessibly:
   - one h1, headings never skip a level, ids unique, every aria-labelledby
     names existing elements, every table has column headers;
   - one chart (figure.host) per host of the JSON, in its order, named as the
-    JSON names it; each is an <svg role="img"> labelled by a non-empty
+    JSON names it (when the page says it hides hosts, as a big pool does
+    without --all-hosts: per host with moves, a hotspot, or not up, and the
+    count of the others right); each is an <svg role="img"> labelled by a non-empty
     <title> naming the host and a <desc> giving every metric's before and
     after figures; per metric one before and one after bar whose data-load
     is the JSON load, all bars of the page on one scale (width / load the
@@ -191,13 +193,30 @@ def check_chart(fig, host, doc, geometry):
               "%s: high-water line at %s, policy %s" % (name, lines[0].attrs["data-high-water"], hw))
 
 
+def remarkable(doc):
+    """The hosts a big pool shows without --all-hosts: moves in or out, a
+    hotspot before or after, not up."""
+    moving = {m["from"] for m in doc["moves"]} | {m["to"] for m in doc["moves"]}
+    return [h for h in doc["hosts"] if h["name"] in moving or h["hotspot_before"]
+            or h["hotspot_after"] or h["state"] != "up"]
+
+
 def check_hosts(root, doc):
     figs = root.find("figure", "host")
     names = [f.attrs.get("data-host") for f in figs]
-    want = [h["name"] for h in doc["hosts"]]
+    hosts = doc["hosts"]
+    hidden = root.find("p", "hidden-hosts")
+    if hidden:
+        # A big pool without --all-hosts: the remarkable hosts, and a line
+        # saying how many others there are.
+        hosts = remarkable(doc)
+        n = len(doc["hosts"]) - len(hosts)
+        check("and %d other host" % n in hidden[0].text(),
+              "the page hides %r, want %d other hosts" % (hidden[0].text(), n))
+    want = [h["name"] for h in hosts]
     check(names == want, "charts for %s, hosts %s" % (names, want))
     geometry = {"x": set(), "ratio": [], "hw": []}
-    for fig, host in zip(figs, doc["hosts"]):
+    for fig, host in zip(figs, hosts):
         caption = fig.find("figcaption")
         check(bool(caption) and caption[0].text().startswith(host["name"]),
               "%s: caption does not name it" % host["name"])
@@ -213,7 +232,7 @@ def check_hosts(root, doc):
               "high-water lines at %s, the scale puts it at %.2f" % (geometry["hw"], hw_x))
     rows = [cells(r)[0] for t in root.find("table", "host-figures") for r in t.find("tr")[1:]]
     check(rows == want, "the hosts' table lists %s" % rows)
-    return len(figs)
+    return len(figs), len(doc["hosts"]) - len(hosts)
 
 
 def check_moves(root, doc):
@@ -327,17 +346,17 @@ def main():
         print("%s: %d plans, %d svg, %d moves%s" % (dom_path, n_plans, len(root.find("svg")),
                                                     n_moves, "" if failures else ": ok"))
         return 1 if failures else 0
-    n_hosts = check_hosts(root, doc)
+    n_hosts, n_hidden = check_hosts(root, doc)
     n_moves = check_moves(root, doc)
     n_hot, n_viol = check_objectives(root, doc)
     n_unplaced = check_unplaced(root, doc)
     n_unread, n_warn = check_lists(root, doc)
     for f in failures:
         print("FAIL: %s: %s" % (dom_path, f))
-    print("%s: %d charts, %d svg, %d moves, %d hotspots, %d violations, %d unplaced, "
-          "%d not read, %d warnings%s" % (dom_path, n_hosts, len(root.find("svg")), n_moves,
-                                          n_hot, n_viol, n_unplaced, n_unread, n_warn,
-                                          "" if failures else ": ok"))
+    print("%s: %d charts (%d hosts hidden), %d svg, %d moves, %d hotspots, %d violations, "
+          "%d unplaced, %d not read, %d warnings%s"
+          % (dom_path, n_hosts, n_hidden, len(root.find("svg")), n_moves, n_hot, n_viol,
+             n_unplaced, n_unread, n_warn, "" if failures else ": ok"))
     return 1 if failures else 0
 
 
