@@ -8,10 +8,12 @@
  *    after the host's timeout; at most one attempt per host is in flight (a
  *    hung one is joined, never doubled), and after a failure the next one
  *    waits an exponential backoff (vb_lv_backoff_seconds);
- *  - every call the ops make on a host runs in a worker thread too
- *    (vb_lv_host_call, vb_lv_hosts_call) with a deadline; a host that misses
- *    it is "not answering" and later calls fail at once, without a thread,
- *    until the hung call returns.
+ *  - every call the ops make on a host runs in a worker of a fixed pool
+ *    (libvirt-calls.c: vb_lv_host_call, vb_lv_hosts_call) with a deadline; a
+ *    host that misses it is "not answering" and later calls fail at once,
+ *    without a worker, until the hung call returns. A worker that opens a
+ *    connection does it in its own thread (vb_lv_host_connect_here); other
+ *    callers (vb_lv_host_connect) start the attempt in a thread of its own.
  * So a hung host costs at most one deadline per caller, and a bounded number
  * of threads and sockets however long it hangs. libvirt's keepalive needs an
  * event loop: the default one is registered once and runs in a dedicated
@@ -135,10 +137,11 @@ static virConnectAuth vb_lv_auth = {
     .cb = vb_lv_auth_callback,
 };
 
-static gpointer
-vb_lv_attempt_thread(gpointer data)
+/* Opens the connection of @attempt in the calling thread, however long
+ * libvirt takes, and wakes whoever waits for it. */
+static void
+vb_lv_attempt_run(VbLvAttempt *attempt)
 {
-    VbLvAttempt *attempt = data;
     virConnectPtr conn = virConnectOpenAuth(attempt->uri, &vb_lv_auth, 0);
     char *message = conn ? NULL : g_strdup(virGetLastErrorMessage());
 
@@ -149,14 +152,21 @@ vb_lv_attempt_thread(gpointer data)
     attempt->message = message;
     g_cond_broadcast(&attempt->cond);
     g_mutex_unlock(&attempt->lock);
+}
+
+static gpointer
+vb_lv_attempt_thread(gpointer data)
+{
+    VbLvAttempt *attempt = data;
+
+    vb_lv_attempt_run(attempt);
     vb_lv_attempt_unref(attempt);
     return NULL;
 }
 
-/* Starts an attempt in its own thread (transfer full: one reference is the
- * caller's, the worker holds another). */
+/* A new attempt, not yet running (transfer full). */
 static VbLvAttempt *
-vb_lv_attempt_start(const char *uri)
+vb_lv_attempt_new(const char *uri)
 {
     VbLvAttempt *attempt = g_new0(VbLvAttempt, 1);
 
@@ -166,6 +176,16 @@ vb_lv_attempt_start(const char *uri)
     g_cond_init(&attempt->cond);
     attempt->uri = g_strdup(uri);
     attempt->started_us = g_get_monotonic_time();
+    return attempt;
+}
+
+/* Starts an attempt in its own thread (transfer full: one reference is the
+ * caller's, the worker holds another). */
+static VbLvAttempt *
+vb_lv_attempt_start(const char *uri)
+{
+    VbLvAttempt *attempt = vb_lv_attempt_new(uri);
+
     g_thread_unref(g_thread_new("vb-libvirt-connect", vb_lv_attempt_thread,
                                 vb_lv_attempt_ref(attempt)));
     return attempt;
@@ -237,6 +257,7 @@ vb_lv_host_unref(VbLvHost *host)
     if (host->conn)
         virConnectClose(host->conn);
     vb_lv_attempt_unref(host->attempt);
+    vb_lv_pool_unref(host->workers);
     g_free(host->name);
     g_free(host->uri);
     g_free(host->pool);
@@ -318,11 +339,16 @@ vb_lv_host_connect_error(VbLvHost *host, GError **error)
  * way (waiting until its own timeout from the attempt's start, so a hung
  * attempt costs later callers nothing), and after a failure the next attempt
  * waits its backoff. A hung attempt is never abandoned: when the host
- * answers at last, its connection becomes the host's. */
-virConnectPtr
-vb_lv_host_connect(VbLvHost *host, GError **error)
+ * answers at last, its connection becomes the host's. A new attempt runs in
+ * a thread of its own, or in the calling thread when @connecting is given
+ * (a worker of the pool, whose caller enforces the deadline @connecting is
+ * told before the attempt starts). */
+static virConnectPtr
+vb_lv_host_connect_full(VbLvHost *host, VbLvConnecting connecting, gpointer data,
+                        GError **error)
 {
     VbLvAttempt *attempt;
+    gboolean mine = FALSE;
     virConnectPtr conn = NULL;
 
     g_mutex_lock(&host->lock);
@@ -331,13 +357,20 @@ vb_lv_host_connect(VbLvHost *host, GError **error)
         virConnectClose(g_steal_pointer(&host->conn));
         virResetLastError();
     }
-    if (!host->conn && !host->attempt && g_get_monotonic_time() >= host->retry_at_us)
-        host->attempt = vb_lv_attempt_start(host->uri);
+    if (!host->conn && !host->attempt && g_get_monotonic_time() >= host->retry_at_us) {
+        mine = connecting != NULL;
+        host->attempt = mine ? vb_lv_attempt_new(host->uri) : vb_lv_attempt_start(host->uri);
+    }
     attempt = !host->conn && host->attempt ? vb_lv_attempt_ref(host->attempt) : NULL;
     g_mutex_unlock(&host->lock);
-    if (attempt)
+    if (mine) {
+        connecting(data, attempt->started_us +
+                             (gint64) MAX(host->timeout_seconds, 1) * G_USEC_PER_SEC);
+        vb_lv_attempt_run(attempt);
+    } else if (attempt) {
         vb_lv_attempt_wait(attempt, attempt->started_us +
                                         (gint64) MAX(host->timeout_seconds, 1) * G_USEC_PER_SEC);
+    }
     g_mutex_lock(&host->lock);
     if (attempt && host->attempt == attempt && attempt->done)
         vb_lv_host_settle_attempt(host);
@@ -348,6 +381,42 @@ vb_lv_host_connect(VbLvHost *host, GError **error)
     g_mutex_unlock(&host->lock);
     vb_lv_attempt_unref(attempt);
     return conn;
+}
+
+virConnectPtr
+vb_lv_host_connect(VbLvHost *host, GError **error)
+{
+    return vb_lv_host_connect_full(host, NULL, NULL, error);
+}
+
+virConnectPtr
+vb_lv_host_connect_here(VbLvHost *host, VbLvConnecting connecting, gpointer data,
+                        GError **error)
+{
+    g_assert(connecting != NULL);
+    return vb_lv_host_connect_full(host, connecting, data, error);
+}
+
+gboolean
+vb_lv_host_connect_pending(VbLvHost *host, GError **error)
+{
+    gint64 now = g_get_monotonic_time();
+    gboolean pending = FALSE;
+
+    g_mutex_lock(&host->lock);
+    if (!host->conn && host->attempt) {
+        g_mutex_lock(&host->attempt->lock);
+        pending = !host->attempt->done &&
+                  now >= host->attempt->started_us +
+                             (gint64) MAX(host->timeout_seconds, 1) * G_USEC_PER_SEC;
+        g_mutex_unlock(&host->attempt->lock);
+    } else if (!host->conn) {
+        pending = now < host->retry_at_us;
+    }
+    if (pending)
+        vb_lv_host_connect_error(host, error);
+    g_mutex_unlock(&host->lock);
+    return pending;
 }
 
 VbLvHost *
@@ -362,171 +431,11 @@ vb_lv_conn_host(VbConn *conn, const char *name)
     return NULL;
 }
 
-/* ------------------------------------------------------ calls with a deadline */
-
-/* One call to a host, shared by its worker thread and the caller. A caller
- * that stops waiting marks it abandoned: the worker then drops the result
- * itself, and the host counts the call as hung until it returns. */
-typedef struct {
-    gatomicrefcount refs;
-    GMutex lock;
-    GCond cond;
-    VbLvHost *host;           /* own reference */
-    VbLvCallFunc func;
-    gpointer arg;
-    GDestroyNotify arg_free;
-    GDestroyNotify result_free;
-    gint64 started_us;        /* monotonic */
-    gint64 deadline_us;
-    gboolean done, abandoned;
-    gpointer result;
-    GError *error;
-} VbLvCall;
-
-static void
-vb_lv_call_unref(VbLvCall *call)
-{
-    if (!call || !g_atomic_ref_count_dec(&call->refs))
-        return;
-    if (call->result && call->result_free)
-        call->result_free(call->result);
-    if (call->arg && call->arg_free)
-        call->arg_free(call->arg);
-    g_clear_error(&call->error);
-    vb_lv_host_unref(call->host);
-    g_mutex_clear(&call->lock);
-    g_cond_clear(&call->cond);
-    g_free(call);
-}
-
-static gpointer
-vb_lv_call_thread(gpointer data)
-{
-    VbLvCall *call = data;
-    GError *error = NULL;
-    virConnectPtr conn = vb_lv_host_connect(call->host, &error);
-    gpointer result = conn ? call->func(call->host, conn, call->arg, &error) : NULL;
-
-    if (conn)
-        virConnectClose(conn);
-    g_assert(result || error);
-    g_mutex_lock(&call->lock);
-    call->done = TRUE;
-    call->result = result;
-    call->error = error;
-    if (call->abandoned) {
-        g_mutex_lock(&call->host->lock);
-        if (--call->host->hung == 0)
-            g_debug("%s: answers again", call->host->name);
-        g_mutex_unlock(&call->host->lock);
-    }
-    g_cond_broadcast(&call->cond);
-    g_mutex_unlock(&call->lock);
-    vb_lv_call_unref(call);
-    return NULL;
-}
-
-/* Starts @func on @host in its own thread (transfer full), or fails at once
- * when an earlier call to @host is still past its deadline. */
-static VbLvCall *
-vb_lv_call_start(VbLvHost *host, VbLvCallFunc func, gpointer arg, GDestroyNotify arg_free,
-                 GDestroyNotify result_free, guint extra_seconds, GError **error)
-{
-    gint64 now = g_get_monotonic_time();
-    guint timeout = MAX(host->timeout_seconds, 1);
-    VbLvCall *call;
-
-    g_mutex_lock(&host->lock);
-    if (host->hung > 0) {
-        g_set_error(error, VB_ERROR, VB_ERROR_TIMEOUT,
-                    "%s: not answering: a call has waited %.0f s for a reply", host->name,
-                    (double) (now - host->hung_since_us) / G_USEC_PER_SEC);
-        g_mutex_unlock(&host->lock);
-        if (arg && arg_free)
-            arg_free(arg);
-        return NULL;
-    }
-    call = g_new0(VbLvCall, 1);
-    call->started_us = now;
-    /* Without a connection, the call may first wait for the connect. */
-    call->deadline_us = now + (gint64) (timeout * (host->conn ? 1 : 2) + extra_seconds) *
-                                  G_USEC_PER_SEC;
-    g_mutex_unlock(&host->lock);
-    g_atomic_ref_count_init(&call->refs);
-    g_mutex_init(&call->lock);
-    g_cond_init(&call->cond);
-    call->host = vb_lv_host_ref(host);
-    call->func = func;
-    call->arg = arg;
-    call->arg_free = arg_free;
-    call->result_free = result_free;
-    g_atomic_ref_count_inc(&call->refs);
-    g_thread_unref(g_thread_new("vb-libvirt-call", vb_lv_call_thread, call));
-    return call;
-}
-
-/* Waits for @call until its deadline: its result (transfer full), or NULL
- * with its error; past the deadline the call is abandoned, the host counts
- * as hung (later calls fail at once) until it returns, and @error says the
- * host is not answering. Frees @call. */
-static gpointer
-vb_lv_call_finish(VbLvCall *call, GError **error)
-{
-    VbLvHost *host = call->host;
-    gpointer result = NULL;
-
-    g_mutex_lock(&call->lock);
-    while (!call->done && g_cond_wait_until(&call->cond, &call->lock, call->deadline_us))
-        ;
-    if (call->done) {
-        result = g_steal_pointer(&call->result);
-        if (!result)
-            g_propagate_error(error, g_steal_pointer(&call->error));
-    } else {
-        call->abandoned = TRUE;
-        g_mutex_lock(&host->lock);
-        if (host->hung++ == 0)
-            host->hung_since_us = g_get_monotonic_time();
-        g_free(host->reason);
-        host->reason = g_strdup_printf("%s: not answering: no reply within %.0f s", host->name,
-                                       (double) (call->deadline_us - call->started_us) /
-                                           G_USEC_PER_SEC);
-        g_set_error_literal(error, VB_ERROR, VB_ERROR_TIMEOUT, host->reason);
-        g_mutex_unlock(&host->lock);
-    }
-    g_mutex_unlock(&call->lock);
-    vb_lv_call_unref(call);
-    return result;
-}
-
-gpointer
-vb_lv_host_call(VbLvHost *host, VbLvCallFunc func, gpointer arg, GDestroyNotify arg_free,
-                GDestroyNotify result_free, guint extra_seconds, GError **error)
-{
-    VbLvCall *call = vb_lv_call_start(host, func, arg, arg_free, result_free, extra_seconds,
-                                      error);
-
-    return call ? vb_lv_call_finish(call, error) : NULL;
-}
-
-void
-vb_lv_hosts_call(VbConn *conn, VbLvCallFunc func, const char *arg, GDestroyNotify result_free,
-                 gpointer *ret_results, GError **ret_errors)
-{
-    guint n = conn->hosts->len;
-    g_autofree VbLvCall **calls = g_new0(VbLvCall *, n + 1);
-
-    for (guint i = 0; i < n; i++)
-        calls[i] = vb_lv_call_start(g_ptr_array_index(conn->hosts, i), func, g_strdup(arg),
-                                    g_free, result_free, 0, &ret_errors[i]);
-    for (guint i = 0; i < n; i++)
-        ret_results[i] = calls[i] ? vb_lv_call_finish(calls[i], &ret_errors[i]) : NULL;
-}
-
 /* ------------------------------------------------------------ open/close */
 
 static VbLvHost *
-vb_lv_host_new(const VbConfig *config, const VbConfigPool *pool, const VbConfigHost *ch)
+vb_lv_host_new(VbConn *conn, const VbConfig *config, const VbConfigPool *pool,
+               const VbConfigHost *ch)
 {
     VbLvHost *host = g_new0(VbLvHost, 1);
 
@@ -540,6 +449,7 @@ vb_lv_host_new(const VbConfig *config, const VbConfigPool *pool, const VbConfigH
     host->migration_host = g_strdup(ch->migration_host);
     host->cpu_vendor = g_strdup(ch->cpu_vendor);
     host->timeout_seconds = config->connect_timeout_seconds ? config->connect_timeout_seconds : 10;
+    host->workers = vb_lv_pool_ref(conn->workers);
     return host;
 }
 
@@ -559,6 +469,8 @@ vb_lv_open(const VbConfig *config, GError **error)
 
     vb_lv_global_init();
     conn->hosts = g_ptr_array_new_with_free_func((GDestroyNotify) vb_lv_host_unref);
+    conn->workers = vb_lv_pool_new(config->max_parallel_hosts ? config->max_parallel_hosts
+                                                           : VB_CONFIG_MAX_PARALLEL_HOSTS_DEFAULT);
     for (guint p = 0; config->pools && p < config->pools->len; p++) {
         const VbConfigPool *pool = g_ptr_array_index(config->pools, p);
 
@@ -577,7 +489,7 @@ vb_lv_open(const VbConfig *config, GError **error)
                 vb_lv_close(conn);
                 return NULL;
             }
-            g_ptr_array_add(conn->hosts, vb_lv_host_new(config, pool, ch));
+            g_ptr_array_add(conn->hosts, vb_lv_host_new(conn, config, pool, ch));
         }
     }
     /* Unreachable hosts are not an error: they show as down. */
@@ -597,8 +509,10 @@ vb_lv_close(VbConn *conn)
 {
     if (!conn)
         return;
+    vb_lv_pool_close(conn->workers);
     if (conn->hosts)
         g_ptr_array_unref(conn->hosts);
+    vb_lv_pool_unref(conn->workers);
     g_free(conn);
 }
 

@@ -94,6 +94,7 @@ void vb_lv_node_memory_fill(VbHostSample *sample, const virNodeMemoryStats *para
 /* --------------------------------------------------------- connections */
 
 typedef struct _VbLvAttempt VbLvAttempt;
+typedef struct _VbLvPool VbLvPool;
 
 typedef struct {
     gatomicrefcount refs;   /* the VbConn's, and one per call in flight */
@@ -115,10 +116,12 @@ typedef struct {
     gint64 hung_since_us;   /* monotonic: when the first of them missed its deadline */
     VbHostSample *prev;     /* the two latest samples, for snapshot load figures */
     VbHostSample *last;
+    VbLvPool *workers;      /* the pool its calls run in (own reference) */
 } VbLvHost;
 
 struct _VbConn {
     GPtrArray *hosts;       /* owned VbLvHost *, in config order */
+    VbLvPool *workers;      /* the pool every call runs in (own reference) */
 };
 
 /* Starts libvirt's default event loop in its own thread and silences
@@ -148,6 +151,19 @@ guint vb_lv_backoff_seconds(guint failures);
  * (VB_ERROR_TIMEOUT: no answer yet; VB_ERROR_CONNECT: refused, or waiting
  * for the next try) and the host's reason says why. */
 virConnectPtr vb_lv_host_connect(VbLvHost *host, GError **error);
+
+/* Told the deadline of a connection attempt about to run in this thread. */
+typedef void (*VbLvConnecting)(gpointer data, gint64 deadline_us);
+/* vb_lv_host_connect for a worker of the pool: a new attempt runs in the
+ * calling thread (no thread is started), after @connecting is told its
+ * deadline; past it the caller of the call reports the host as not
+ * answering and the worker stays in libvirt until libvirt returns. */
+virConnectPtr vb_lv_host_connect_here(VbLvHost *host, VbLvConnecting connecting, gpointer data,
+                                      GError **error);
+/* TRUE, with the error vb_lv_host_connect would give, when connecting
+ * @host now would fail at once: an attempt past its timeout is still in
+ * flight, or the next one waits its backoff. Cannot block. */
+gboolean vb_lv_host_connect_pending(VbLvHost *host, GError **error);
 /* Forgets @host's connection and records why (the next call reconnects). */
 void vb_lv_host_mark_down(VbLvHost *host, const char *reason);
 VbLvHost *vb_lv_conn_host(VbConn *conn, const char *name);
@@ -161,21 +177,49 @@ void vb_lv_host_unref(VbLvHost *host);
 typedef gpointer (*VbLvCallFunc)(VbLvHost *host, virConnectPtr conn, gpointer arg,
                                  GError **error);
 
+/* The workers every call to a host runs in (libvirt-calls.c): at most
+ * @size at work; a worker whose call passed its deadline is replaced, and
+ * at most @size more are held by hosts that do not answer (one per host at
+ * most), so the pool never has more than 2 * @size threads, plus one that
+ * watches the deadlines. Threads are started when calls need them and then
+ * kept until vb_lv_pool_close. */
+VbLvPool *vb_lv_pool_new(guint size);
+VbLvPool *vb_lv_pool_ref(VbLvPool *pool);
+void vb_lv_pool_unref(VbLvPool *pool);
+/* Lets the workers at work end (waiting for them) and the held ones end
+ * when libvirt returns. Calls made after it fail. */
+void vb_lv_pool_close(VbLvPool *pool);
+
+/* What the pool holds now, for tests and benchmarks. */
+typedef struct {
+    guint working;  /* workers able to take calls (running one, or idle) */
+    guint held;     /* workers in a call past its deadline */
+    guint peak;     /* most worker threads alive at once (working + held) */
+    guint started;  /* worker threads started since the pool was made */
+} VbLvPoolStats;
+void vb_lv_pool_stats(VbLvPool *pool, VbLvPoolStats *ret_stats);
+
 /* Every libvirt call the executor and the collectors make goes through one
- * of these: @func runs in a worker thread (connecting first when needed)
- * and the caller waits at most the host's timeout, plus @extra_seconds, plus
- * the timeout again when the host has no connection yet. Past it, the caller
- * gets VB_ERROR_TIMEOUT "@host: not answering: no reply within N s" (also the
- * host's reason); the worker is left to finish (its result is dropped with
- * @result_free) and until it does, every new call to that host fails at once
- * without a thread: threads and sockets stay bounded whatever a hung host
- * does. @arg (owned, freed with @arg_free) is passed to @func. */
+ * of these: @func runs in a worker of the host's pool (host->workers) (connecting first
+ * when needed) and must finish within the host's timeout, plus
+ * @extra_seconds, plus the timeout again when the host has no connection
+ * yet, counted from when a worker takes it (a call waiting for a worker
+ * waits as long as the workers make progress). Past it, the caller gets
+ * VB_ERROR_TIMEOUT "@host: not answering: no reply within N s" (also the
+ * host's reason; "@host: cannot connect: timed out after N s" when the
+ * connection attempt is what does not answer); the worker is left to finish
+ * (its result is dropped with @result_free) and until it does, every new
+ * call to that host fails at once without a worker: threads and sockets stay
+ * bounded whatever a hung host does. When every worker the pool may have is
+ * held by such hosts, calls fail at once ("not tried") until one returns.
+ * @arg (owned, freed with @arg_free) is passed to @func. */
 gpointer vb_lv_host_call(VbLvHost *host, VbLvCallFunc func, gpointer arg, GDestroyNotify arg_free,
                          GDestroyNotify result_free, guint extra_seconds, GError **error);
 
-/* vb_lv_host_call on every host of @conn at once, each with its own copy
- * of @arg (a string, or NULL): @ret_results[i] and @ret_errors[i] (arrays of
- * the number of hosts, zeroed by the caller) are host i's result or error. */
+/* vb_lv_host_call on every host of @conn, as many at once as the pool has
+ * workers, each with its own copy of @arg (a string, or NULL):
+ * @ret_results[i] and @ret_errors[i] (arrays of the number of hosts, zeroed
+ * by the caller) are host i's result or error. */
 void vb_lv_hosts_call(VbConn *conn, VbLvCallFunc func, const char *arg, GDestroyNotify result_free,
                       gpointer *ret_results, GError **ret_errors);
 

@@ -1,8 +1,8 @@
 # drivers/: the ops table, the registry, the libvirt driver (and sim, from the
 # scheduler side). Sources of the libvirt driver are split by concern:
-# connections, XML parsing, inventory, sampling, migration.
+# connections, calls with deadlines (the worker pool), XML parsing, inventory, sampling, migration.
 libvb_a_SOURCES += drivers/drivers.h drivers/drivers.c \
-	drivers/libvirt-priv.h drivers/libvirt-conn.c drivers/libvirt-xml.c \
+	drivers/libvirt-priv.h drivers/libvirt-conn.c drivers/libvirt-calls.c drivers/libvirt-xml.c \
 	drivers/libvirt-inventory.c drivers/libvirt-sample.c drivers/libvirt-migrate.c \
 	drivers/libvirt-cold.c drivers/libvirt-partial.c
 

@@ -27,7 +27,8 @@
 static const char *const driver_names[] = { "libvirt", "sim", NULL };
 static const char *const top_keys[] = {
     "driver", "inventory", "pools", "policy", "database", "sample_interval", "window",
-    "retention", "rebalance_interval", "connect_timeout", "http_listen", NULL
+    "retention", "rebalance_interval", "connect_timeout", "http_listen",
+    "max_parallel_hosts", NULL
 };
 static const char *const pool_keys[] = { "name", "shared_storage", "hosts", NULL };
 static const char *const host_keys[] = {
@@ -73,6 +74,7 @@ vb_config_new_default(void)
     config->retention_seconds = 7 * 86400;
     config->rebalance_interval_seconds = 600;
     config->connect_timeout_seconds = 10;
+    config->max_parallel_hosts = VB_CONFIG_MAX_PARALLEL_HOSTS_DEFAULT;
     return config;
 }
 
@@ -138,6 +140,27 @@ read_duration(const Reader *r, const VbYamlNode *node, const char *what, guint *
         return vb_yaml_error(error, r->doc, node,
                              "%s: %s is out of range; allowed: 1s to 136 years", what, shown);
     *ret = (guint) (value * scale);
+    return TRUE;
+}
+
+/* A whole number from @min to @max, written plainly (no sign, no unit). */
+static gboolean
+read_count(const Reader *r, const VbYamlNode *node, const char *what, guint min, guint max,
+           guint *ret, GError **error)
+{
+    const char *text;
+    char *end = NULL;
+    guint64 value;
+
+    if (!vb_yaml_expect_kind(r->doc, node, VB_YAML_SCALAR, what, error))
+        return FALSE;
+    text = vb_yaml_node_value(r->doc, node);
+    value = g_ascii_isdigit(text[0]) ? g_ascii_strtoull(text, &end, 10) : 0;
+    if (!end || end == text || *end != '\0' || value < min || value > max)
+        return vb_yaml_error(error, r->doc, node,
+                             "%s: expected a whole number from %u to %u, got '%s'", what, min,
+                             max, text);
+    *ret = (guint) value;
     return TRUE;
 }
 
@@ -485,6 +508,10 @@ read_config(Reader *r, GError **error)
         return FALSE;
     node = vb_yaml_mapping_get(r->doc, root, "database");
     if (node && !read_path(r, node, "database", &r->config->database, error))
+        return FALSE;
+    node = vb_yaml_mapping_get(r->doc, root, "max_parallel_hosts");
+    if (node && !read_count(r, node, "max_parallel_hosts", 1, VB_CONFIG_MAX_PARALLEL_HOSTS_MAX,
+                            &r->config->max_parallel_hosts, error))
         return FALSE;
     return read_http_listen(r, root, error) && read_timings(r, root, error);
 }

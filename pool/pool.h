@@ -312,7 +312,13 @@ typedef struct {
     guint rebalance_interval_seconds; /* between two rebalances (daemon) */
     guint connect_timeout_seconds;  /* per host connection attempt */
     char *http_listen;              /* daemon: "ADDRESS:PORT" serving /metrics, or NULL (off) */
+    guint max_parallel_hosts;       /* libvirt: worker threads that call hosts (0: default) */
 } VbConfig;
+
+/* The libvirt driver calls hosts from a fixed pool of this many workers
+ * (docs/config.md, docs/libvirt.md). */
+#define VB_CONFIG_MAX_PARALLEL_HOSTS_DEFAULT 64
+#define VB_CONFIG_MAX_PARALLEL_HOSTS_MAX 1024
 
 VbConfig *vb_config_new_default(void);
 void vb_config_free(VbConfig *config);

@@ -591,6 +591,141 @@ START_TEST(test_hung_host_bounded)
 }
 END_TEST
 
+/* A config of @n_hung hosts h1..hN that never answer (each a silent socket
+ * in @dir, their fds in @ret_fds) then the answering t1, sampled from a pool
+ * of @workers with a 1 s timeout (transfer full). */
+static VbConfig *
+hung_hosts_config(const char *dir, guint n_hung, guint workers, int *ret_fds)
+{
+    VbConfig *config = test_driver_config();
+    VbConfigPool *pool = g_ptr_array_index(config->pools, 0);
+    VbConfigHost *t1 = g_ptr_array_steal_index(pool->hosts, 0);
+
+    g_ptr_array_set_size(pool->hosts, 0);
+    for (guint i = 0; i < n_hung; i++) {
+        VbConfigHost *h = g_new0(VbConfigHost, 1);
+        g_autofree char *sub = g_strdup_printf("%s/h%u", dir, i + 1);
+
+        ck_assert_int_eq(g_mkdir(sub, 0700), 0);
+        h->name = g_strdup_printf("h%u", i + 1);
+        ret_fds[i] = silent_socket(sub, &h->uri);
+        g_ptr_array_add(pool->hosts, h);
+    }
+    g_ptr_array_add(pool->hosts, t1);
+    config->connect_timeout_seconds = 1;
+    config->max_parallel_hosts = workers;
+    return config;
+}
+
+/* One sample of every host: t1 (listed last) must answer; each hung host is
+ * down with a reason naming it. Returns t1's sample's reason or NULL. */
+static char *
+sample_hung_round(VbConn *conn, guint n_hung, double *ret_seconds)
+{
+    g_autoptr(GError) error = NULL;
+    gint64 start = g_get_monotonic_time();
+    g_autoptr(VbSampleSet) set = vb_driver_libvirt.sample(conn, &error);
+    const VbHostSample *t1;
+
+    *ret_seconds = (double) (g_get_monotonic_time() - start) / G_USEC_PER_SEC;
+    ck_assert_uint_eq(set->hosts->len, n_hung + 1);
+    for (guint i = 0; i < n_hung; i++) {
+        const VbHostSample *h = g_ptr_array_index(set->hosts, i);
+        g_autofree char *prefix = g_strdup_printf("h%u: ", i + 1);
+
+        ck_assert(!h->up);
+        ck_assert_msg(g_str_has_prefix(h->reason, prefix), "%s", h->reason);
+    }
+    t1 = g_ptr_array_index(set->hosts, n_hung);
+    return t1->up ? NULL : g_strdup(t1->reason);
+}
+
+/* More hosts hang than there are workers (3 on a pool of 2): each hung
+ * worker is replaced, so the answering host is sampled in every round, no
+ * round waits for the hung hosts after the first, and the threads stay
+ * within twice the pool (plus the deadline watcher and libvirt's event
+ * loop) and are started once, not per round. Fails when a hung worker keeps
+ * its place: t1 is never sampled. */
+START_TEST(test_hung_hosts_more_than_workers)
+{
+    g_autofree char *dir = g_dir_make_tmp("vb-drivers-XXXXXX", NULL);
+    int fds[3];
+    VbConfig *config = hung_hosts_config(dir, 3, 2, fds);
+    guint base = proc_self_count("task"), threads = 0;
+    g_autoptr(GError) error = NULL;
+    VbConn *conn = vb_driver_libvirt.open(config, &error);
+    VbLvPoolStats stats, first = { 0 };
+
+    ck_assert_msg(conn != NULL, "%s", error ? error->message : "");
+    for (guint round = 0; round < 10; round++) {
+        double seconds;
+        g_autofree char *why = sample_hung_round(conn, 3, &seconds);
+
+        ck_assert_msg(why == NULL, "round %u: t1 not sampled: %s", round, why);
+        ck_assert_msg(seconds < 1.0, "round %u took %.1f s", round, seconds);
+        vb_lv_pool_stats(conn->workers, &stats);
+        ck_assert_uint_le(stats.working, 2);
+        ck_assert_uint_le(stats.working + stats.held, 4);
+        ck_assert_uint_le(stats.peak, 4);
+        ck_assert_uint_le(proc_self_count("task"), base + 4 + 2);
+        if (round == 1) {
+            first = stats;
+            threads = proc_self_count("task");
+        }
+    }
+    ck_assert_uint_eq(stats.held, 3);
+    ck_assert_uint_eq(stats.started, first.started); /* none per round */
+    ck_assert_uint_le(proc_self_count("task"), threads);
+    vb_driver_libvirt.close(conn);
+    vb_config_free(config);
+    for (guint i = 0; i < 3; i++)
+        close(fds[i]);
+}
+END_TEST
+
+/* Past twice the pool (3 hung hosts, a pool of 1), the workers the pool may
+ * have are all held: the hosts still waiting are refused at once, saying
+ * why, rather than waited for (the round ends within two deadlines) and no
+ * thread is added. When the hung hosts let go (their sockets close), the
+ * held workers come back and t1 is sampled again. */
+START_TEST(test_hung_hosts_saturate)
+{
+    g_autofree char *dir = g_dir_make_tmp("vb-drivers-XXXXXX", NULL);
+    int fds[3];
+    VbConfig *config = hung_hosts_config(dir, 3, 1, fds);
+    g_autoptr(GError) error = NULL;
+    gint64 start = g_get_monotonic_time();
+    VbConn *conn = vb_driver_libvirt.open(config, &error);
+    g_autofree char *why = NULL;
+    VbLvPoolStats stats;
+    double seconds;
+
+    ck_assert_msg(conn != NULL, "%s", error ? error->message : "");
+    ck_assert_int_lt(g_get_monotonic_time() - start, 3 * G_USEC_PER_SEC);
+    why = sample_hung_round(conn, 3, &seconds);
+    ck_assert_msg(why && g_str_has_prefix(why, "t1: not tried: all 2 workers wait for hosts "
+                                                "that do not answer"), "%s", why);
+    ck_assert_msg(seconds < 1.0, "%.1f s", seconds);
+    vb_lv_pool_stats(conn->workers, &stats);
+    ck_assert_uint_eq(stats.held, 2);
+    ck_assert_uint_eq(stats.working, 0);
+    ck_assert_uint_eq(stats.peak, 2);
+    for (guint i = 0; i < 3; i++)
+        close(fds[i]);
+    for (guint round = 0; round < 50 && why; round++) {
+        g_clear_pointer(&why, g_free);
+        g_usleep(100000);
+        why = sample_hung_round(conn, 3, &seconds);
+    }
+    ck_assert_msg(why == NULL, "t1 still not sampled: %s", why);
+    vb_lv_pool_stats(conn->workers, &stats);
+    ck_assert_uint_eq(stats.held, 0);
+    ck_assert_uint_le(stats.peak, 2);
+    vb_driver_libvirt.close(conn);
+    vb_config_free(config);
+}
+END_TEST
+
 /* A host that refuses connections is tried again only after its backoff,
  * which doubles with each failure in a row (up to a minute). */
 START_TEST(test_connect_backoff)
@@ -1102,6 +1237,8 @@ drivers_suite(void)
     tcase_add_test(tc, test_sample_test_driver);
     tcase_add_test(tc, test_reconnect_test_driver);
     tcase_add_test(tc, test_hung_host_bounded);
+    tcase_add_test(tc, test_hung_hosts_more_than_workers);
+    tcase_add_test(tc, test_hung_hosts_saturate);
     tcase_add_test(tc, test_connect_backoff);
     tcase_add_loop_test(tc, test_backoff_seconds, 0, G_N_ELEMENTS(backoff_cases));
     tcase_add_loop_test(tc, test_cold_move, 0, G_N_ELEMENTS(cold_cases));

@@ -291,9 +291,10 @@ describe_config(const VbConfig *c)
                            c->driver, c->inventory ? c->inventory : "-",
                            c->policy ? c->policy : "-", c->database);
     g_string_append_printf(out, "sample_interval: %u\nwindow: %u\nretention: %u\n"
-                           "rebalance_interval: %u\nconnect_timeout: %u\n",
+                           "rebalance_interval: %u\nconnect_timeout: %u\nmax_parallel_hosts: %u\n",
                            c->sample_interval_seconds, c->window_seconds, c->retention_seconds,
-                           c->rebalance_interval_seconds, c->connect_timeout_seconds);
+                           c->rebalance_interval_seconds, c->connect_timeout_seconds,
+                           c->max_parallel_hosts);
     /* Only when set: the other cases' expectations predate the key. */
     if (c->http_listen)
         g_string_append_printf(out, "http_listen: %s\n", c->http_listen);
@@ -361,6 +362,7 @@ START_TEST(test_config_defaults)
     ck_assert_uint_eq(config->sample_interval_seconds, 30);
     ck_assert_uint_eq(config->window_seconds, 300);
     ck_assert_uint_eq(config->connect_timeout_seconds, 10);
+    ck_assert_uint_eq(config->max_parallel_hosts, 64);
     ck_assert_ptr_null(config->policy);
     ck_assert_ptr_null(missing);
     ck_assert(g_error_matches(error, VB_ERROR, VB_ERROR_IO));
