@@ -14,6 +14,12 @@ bench_vb_quality_SOURCES = bench/vb-quality.c bench/quality.h bench/quality-opti
 	bench/quality-hotspots.c bench/quality-churn.c
 bench_vb_quality_LDADD = $(VB_LIBS)
 
+# The cost of a sampling round through the libvirt driver (issue 11): test:///
+# hosts generated from node files, 1,000 and 10,000 of them by default.
+noinst_PROGRAMS += bench/vb-collect
+bench_vb_collect_SOURCES = bench/vb-collect.c
+bench_vb_collect_LDADD = $(VB_LIBS)
+
 TESTS += bench/smoke.sh
 
 # What /metrics costs (model, text, one GET) at 100 to 10,000 hosts; figures
@@ -28,7 +34,8 @@ bench-metrics: bench/vb-metrics-bench
 # Every size, with the built-in defaults (budget 20: the everyday run the
 # targets are about) and with bench-policy.yaml (rebalance to the end: the
 # quality figures), then the evacuation makespan on the sim driver.
-bench: bench/vb-bench bench/vb-quality
+bench: bench/vb-bench bench/vb-quality bench/vb-collect
 	./bench/vb-bench --policy $(srcdir)/bench/bench-policy.yaml $(BENCH_ARGS)
 	./bench/vb-quality $(QUALITY_ARGS)
+	./bench/vb-collect $(COLLECT_ARGS)
 .PHONY: bench

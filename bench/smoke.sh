@@ -22,3 +22,9 @@ echo "$out" | grep -q '^| of these, still broken after the plan | [0-9]' || { ec
 echo "$out" | grep -q '^| migrations per day | [0-9]' || { echo "smoke: no churn row" >&2; exit 1; }
 out=$(./bench/vb-quality $q --no-cbc --sections optimum)
 echo "$out" | grep -q '^optimum: skipped (cbc not installed)$' || { echo "smoke: no skip line" >&2; exit 1; }
+
+# The collection benchmark (bench/vb-collect) on a tiny pool of test:/// hosts:
+# it must print its row with every host answering.
+out=$(./bench/vb-collect --sizes 4 --guests 3 --rounds 1)
+echo "$out"
+echo "$out" | grep -q '^| 4 | 12 | [0-9].* | 4/4 |$' || { echo "smoke: no collection row" >&2; exit 1; }

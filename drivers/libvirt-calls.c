@@ -21,7 +21,8 @@
  * work, and kept between rounds: a steady daemon starts no thread per round.
  *
  * Invariants (all under the pool's lock): working + held <= 2 * size;
- * working <= size; a call is in `queue` only while QUEUED and in `running`
+ * busy <= working <= size; a worker is started only for a call no free
+ * worker will take; a call is in `queue` only while QUEUED and in `running`
  * only while a worker has it (RUNNING, or ABANDONED until the worker
  * returns); a caller's waiter counts the calls it has not got back yet; a
  * worker never touches a call's waiter once the call is abandoned (its
@@ -77,8 +78,8 @@ struct _VbLvPool {
     GQueue queue;             /* VbLvCall * waiting for a worker (own references), head first */
     GQueue running;           /* VbLvCall * its workers have (the worker's reference) */
     guint size;               /* most workers at work (max_parallel_hosts) */
-    guint working;            /* workers able to take calls: running one, or idle */
-    guint idle;               /* of those, waiting for a call */
+    guint working;            /* workers able to take calls: running one, or free */
+    guint busy;               /* of those, running a call */
     guint held;               /* workers in a call past its deadline */
     guint peak;               /* most worker threads alive at once */
     guint started;            /* worker threads started */
@@ -207,23 +208,25 @@ vb_lv_pool_spawn(VbLvPool *pool, const char *name, GThreadFunc func)
     return TRUE;
 }
 
-/* Starts workers while more calls wait than idle workers will take, and the
+/* Starts workers while more calls wait than free workers will take, and the
  * watcher with the first worker; refuses the queued calls when no worker
  * can take them (lock held). */
 static void
 vb_lv_pool_grow(VbLvPool *pool)
 {
     if (!g_queue_is_empty(&pool->queue) && !pool->watching && !pool->closing)
-        pool->watching = vb_lv_pool_spawn(pool, "vb-libvirt-watch", vb_lv_watcher_thread);
-    while (g_queue_get_length(&pool->queue) > pool->idle && vb_lv_pool_can_start(pool)) {
-        if (!vb_lv_pool_spawn(pool, "vb-libvirt-worker", vb_lv_worker_thread))
+        pool->watching = vb_lv_pool_spawn(pool, "vb-lv-watch", vb_lv_watcher_thread);
+    /* Free workers (idle, or started and not yet idle) each take one call. */
+    while (g_queue_get_length(&pool->queue) > pool->working - pool->busy &&
+           vb_lv_pool_can_start(pool)) {
+        if (!vb_lv_pool_spawn(pool, "vb-lv-worker", vb_lv_worker_thread))
             break;
         pool->working++;
         pool->started++;
         pool->peak = MAX(pool->peak, pool->working + pool->held);
     }
-    if (pool->idle > 0 && !g_queue_is_empty(&pool->queue))
-        g_cond_broadcast(&pool->work);
+    if (!g_queue_is_empty(&pool->queue))
+        g_cond_signal(&pool->work);
     if (pool->working == 0 || !pool->watching)
         vb_lv_pool_refuse_queued(pool);
 }
@@ -272,6 +275,7 @@ vb_lv_call_abandon(VbLvPool *pool, VbLvCall *call, gint64 now)
     }
     g_mutex_unlock(&host->lock);
     vb_lv_call_settle(call, VB_LV_CALL_ABANDONED);
+    pool->busy--;
     pool->working--;
     pool->held++;
     vb_lv_pool_grow(pool);
@@ -411,16 +415,16 @@ vb_lv_worker_thread(gpointer data)
     for (;;) {
         VbLvCall *call;
 
-        while (g_queue_is_empty(&pool->queue) && !pool->closing) {
-            pool->idle++;
+        while (g_queue_is_empty(&pool->queue) && !pool->closing)
             g_cond_wait(&pool->work, &pool->lock);
-            pool->idle--;
-        }
         if (!(call = g_queue_pop_head(&pool->queue)))
             break; /* closing */
+        pool->busy++;
         vb_lv_call_begin(pool, call);
         g_mutex_unlock(&pool->lock);
-        if (vb_lv_call_run(pool, call)) {
+        if (!vb_lv_call_run(pool, call)) {
+            pool->busy--;
+        } else {
             pool->held--;
             if (pool->closing || pool->working >= pool->size) {
                 g_mutex_unlock(&pool->lock);

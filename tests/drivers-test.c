@@ -466,6 +466,7 @@ START_TEST(test_sample_test_driver)
     VbConn *conn = vb_driver_libvirt.open(config, &error);
     g_autoptr(VbSampleSet) set = vb_driver_libvirt.sample(conn, &error);
     const VbHostSample *t1, *t2;
+    VbLvPoolStats stats;
 
     ck_assert_msg(set != NULL, "%s", error ? error->message : "");
     ck_assert_uint_eq(set->hosts->len, 2);
@@ -481,6 +482,9 @@ START_TEST(test_sample_test_driver)
     ck_assert(g_array_index(t1->vms, VbVmSample, 0).running);
     ck_assert(!t2->up);
     ck_assert_msg(g_str_has_prefix(t2->reason, "t2: cannot connect: "), "%s", t2->reason);
+    /* Workers are started as calls need them: two hosts, a pool of 64. */
+    vb_lv_pool_stats(conn->workers, &stats);
+    ck_assert_uint_le(stats.started, 2);
     vb_driver_libvirt.close(conn);
     vb_config_free(config);
 }
