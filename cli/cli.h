@@ -239,8 +239,9 @@ char *vb_cli_global_help(void);
 
 /* Parses a command's options, plus --format (accepted after the command
  * too, since people write `place ... --format json`). --format html, here or
- * before the command, is a usage error unless ctx->html_ok. Handles --help (prints @usage, @description
- * and the options, sets *ret_exit to VB_EXIT_OK and returns FALSE). On a bad
+ * before the command, is a usage error unless ctx->html_ok. Handles --help
+ * (prints @usage, @description and the options, sets *ret_exit to
+ * VB_EXIT_OK and returns FALSE). On a bad
  * option prints the error and the usage line, sets *ret_exit to VB_EXIT_USAGE
  * and returns FALSE. On success argv keeps only the non-option arguments
  * (argv[0] is the command) and returns TRUE. */
@@ -343,6 +344,15 @@ char *vb_cli_render_history_html(const GPtrArray *plans);
  * attribute values: & < > " ' as references, invalid UTF-8 repaired, C0 and
  * C1 control characters but tab and newline replaced by U+FFFD. */
 void vb_cli_html_append_text(GString *out, const char *text);
+/* <TAG>text</TAG> with @text escaped; @tag may carry attributes
+ * ("th scope=\"col\""), the closing tag is its first word. */
+void vb_cli_html_element(GString *out, const char *tag, const char *text);
+/* <thead> with one <th scope="col"> per non-NULL name of @names. */
+void vb_cli_html_head(GString *out, const char *const *names, guint n);
+/* The page's head (charset, Content-Security-Policy, style, @title escaped)
+ * up to <body>, and its end. */
+void vb_cli_html_page_begin(GString *out, const char *title);
+void vb_cli_html_page_end(GString *out);
 /* The JSON document of docs/plan-json.md (transfer full, ends with a newline). */
 char *vb_cli_render_plan_json(const VbCliPlanView *view);
 /* render-objectives.c: the plan's target_met, rule_violations and hotspots

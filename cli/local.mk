@@ -5,7 +5,8 @@ noinst_LIBRARIES += libvbcli.a
 libvbcli_a_SOURCES = cli/cli.h cli/commands.c cli/context.c cli/options.c \
 	cli/source.c cli/table.c cli/partial.c cli/cmd-plan.c cli/cmd-place.c cli/cmd-policy.c \
 	cli/render-text.c cli/render-unplaced.c cli/render-place.c cli/render-json.c \
-	cli/render-warnings.c cli/render-objectives.c cli/render-html.c
+	cli/render-warnings.c cli/render-objectives.c cli/render-html.c \
+	cli/render-history-html.c
 nodist_libvbcli_a_SOURCES = cli/demo-resource.c
 libvbcli_a_SOURCES += cli/cmd-status.c cli/cmd-inventory.c
 libvbcli_a_SOURCES += cli/exec-priv.h cli/exec.c cli/cmd-rebalance.c cli/cmd-maintenance.c cli/cmd-run.c

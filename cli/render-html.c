@@ -24,9 +24,8 @@
  * are made of indices, never of names. Every chart is an <svg role="img"> labelled by
  * its own <title> and <desc>, which say the same figures as the bars.
  *
- * `history --format html` uses the same frame: per journaled plan a chart of
- * its moves by state (one bar, one segment per state, on a scale shared by
- * the page) and the table of its moves.
+ * The frame (escaping, page, table heads) is shared with the history page
+ * (render-history-html.c).
  *
  * Workload: one page per command run, or per daemon round; a big pool lists
  * only the hosts worth a look unless --all-hosts (as the text does), so
@@ -38,7 +37,6 @@
 #include <string.h>
 
 #include "cli/cli.h"
-#include "scheduler/scheduler.h"
 
 /* Chart geometry, in SVG user units. */
 #define LABEL_W 64.0  /* metric names */
@@ -75,9 +73,8 @@ vb_cli_html_append_text(GString *out, const char *text)
     }
 }
 
-/* <TAG>text</TAG>, @text escaped; @tag may carry attributes ("th scope=\"col\""). */
-static void
-append_element(GString *out, const char *tag, const char *text)
+void
+vb_cli_html_element(GString *out, const char *tag, const char *text)
 {
     const char *space = strchr(tag, ' ');
 
@@ -86,14 +83,13 @@ append_element(GString *out, const char *tag, const char *text)
     g_string_append_printf(out, "</%.*s>", space ? (int) (space - tag) : (int) strlen(tag), tag);
 }
 
-/* A row of column headers. */
-static void
-append_head(GString *out, const char *const *names, guint n)
+void
+vb_cli_html_head(GString *out, const char *const *names, guint n)
 {
     g_string_append(out, "<thead><tr>");
     for (guint i = 0; i < n; i++)
         if (names[i])
-            append_element(out, "th scope=\"col\"", names[i]);
+            vb_cli_html_element(out, "th scope=\"col\"", names[i]);
     g_string_append(out, "</tr></thead>\n");
 }
 
@@ -132,8 +128,8 @@ static const char page_style[] =
     "clip:rect(0 0 0 0);white-space:nowrap}\n"
     "@media print{details{display:block}}\n";
 
-static void
-page_begin(GString *out, const char *title)
+void
+vb_cli_html_page_begin(GString *out, const char *title)
 {
     g_string_append(out, "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
                          "<meta http-equiv=\"Content-Security-Policy\" content=\""
@@ -146,8 +142,8 @@ page_begin(GString *out, const char *title)
     g_string_append(out, "</style>\n</head>\n<body>\n");
 }
 
-static void
-page_end(GString *out)
+void
+vb_cli_html_page_end(GString *out)
 {
     g_string_append(out, "</body>\n</html>\n");
 }
@@ -168,7 +164,7 @@ append_imbalance(GString *out, const VbPlan *plan)
     const char *head[] = { "Imbalance", "Before", "After" };
 
     g_string_append(out, "<table class=\"imbalance\">\n");
-    append_head(out, head, G_N_ELEMENTS(head));
+    vb_cli_html_head(out, head, G_N_ELEMENTS(head));
     g_string_append_printf(out, "<tbody>\n<tr><th scope=\"row\">weighted</th>"
                            "<td class=\"num\">%.3f</td><td class=\"num\">%.3f</td></tr>\n",
                            plan->imbalance_before, plan->imbalance_after);
@@ -223,7 +219,7 @@ append_warnings(GString *out, const VbCliPlanView *view)
         g_autofree char *line = vb_cli_rule_warning_line(
             view->policy, &g_array_index(warnings, VbRuleWarning, i), NULL);
 
-        append_element(out, "li class=\"warning\"", line);
+        vb_cli_html_element(out, "li class=\"warning\"", line);
         g_string_append_c(out, '\n');
     }
     g_string_append(out, "</ul>\n</section>\n");
@@ -243,7 +239,7 @@ append_unreachable(GString *out, const VbInventory *inv)
                            "<p>These hosts could not be read; %s. The plan is true only of the "
                            "hosts that could be read.</p>\n<table>\n", n, inv->hosts->len,
                            inv->hosts->len == 1 ? "" : "s", VB_CLI_LEFT_OUT);
-    append_head(out, head, G_N_ELEMENTS(head));
+    vb_cli_html_head(out, head, G_N_ELEMENTS(head));
     g_string_append(out, "<tbody>\n");
     for (guint h = 0; h < inv->hosts->len; h++) {
         const VbHost *host = vb_inventory_host(inv, h);
@@ -251,9 +247,9 @@ append_unreachable(GString *out, const VbInventory *inv)
         if (host->state != VB_HOST_STATE_DOWN)
             continue;
         g_string_append(out, "<tr class=\"unreachable\">");
-        append_element(out, "th scope=\"row\"", host->name);
-        append_element(out, "td", vb_inventory_pool(inv, host->pool)->name);
-        append_element(out, "td", vb_cli_unreachable_reason(host));
+        vb_cli_html_element(out, "th scope=\"row\"", host->name);
+        vb_cli_html_element(out, "td", vb_inventory_pool(inv, host->pool)->name);
+        vb_cli_html_element(out, "td", vb_cli_unreachable_reason(host));
         g_string_append(out, "</tr>\n");
     }
     g_string_append(out, "</tbody></table>\n</section>\n");
@@ -404,7 +400,7 @@ append_host_table(GString *out, const VbCliPlanView *view, const gboolean *shown
     g_string_append(out, "<details>\n<summary>The same figures as a table</summary>\n"
                          "<table class=\"host-figures\">\n<caption>Load of each host before "
                          "and after the plan, % of capacity</caption>\n");
-    append_head(out, head, G_N_ELEMENTS(head));
+    vb_cli_html_head(out, head, G_N_ELEMENTS(head));
     g_string_append(out, "<tbody>\n");
     for (guint h = 0; h < n_hosts; h++) {
         const VbHost *host = vb_inventory_host(view->inv, h);
@@ -413,9 +409,9 @@ append_host_table(GString *out, const VbCliPlanView *view, const gboolean *shown
         if (!shown[h])
             continue;
         g_string_append(out, "<tr>");
-        append_element(out, "th scope=\"row\"", host->name);
-        append_element(out, "td", vb_inventory_pool(view->inv, host->pool)->name);
-        append_element(out, "td", vb_host_state_to_string(host->state));
+        vb_cli_html_element(out, "th scope=\"row\"", host->name);
+        vb_cli_html_element(out, "td", vb_inventory_pool(view->inv, host->pool)->name);
+        vb_cli_html_element(out, "td", vb_host_state_to_string(host->state));
         for (guint m = 0; m < VB_METRIC_LAST; m++) {
             append_percent_cell(out, b->load[m]);
             append_percent_cell(out, a->load[m]);
@@ -474,15 +470,15 @@ append_move_row(GString *out, const VbCliPlanView *view, guint i, gboolean gains
     g_autofree char *est = vb_cli_duration_text(move->estimated_seconds);
 
     g_string_append_printf(out, "<tr class=\"move\"><td class=\"num\">%u</td>", i + 1);
-    append_element(out, "th scope=\"row\"", vb_inventory_vm(view->inv, move->vm)->name);
-    append_element(out, "td", vb_inventory_host(view->inv, move->from)->name);
-    append_element(out, "td", vb_inventory_host(view->inv, move->to)->name);
-    append_element(out, "td", vb_move_kind_names[move->kind]);
+    vb_cli_html_element(out, "th scope=\"row\"", vb_inventory_vm(view->inv, move->vm)->name);
+    vb_cli_html_element(out, "td", vb_inventory_host(view->inv, move->from)->name);
+    vb_cli_html_element(out, "td", vb_inventory_host(view->inv, move->to)->name);
+    vb_cli_html_element(out, "td", vb_move_kind_names[move->kind]);
     g_string_append_printf(out, "<td class=\"num\">%s</td>", est);
     if (gains)
         g_string_append_printf(out, "<td class=\"num\">%.3f</td><td class=\"num\">%.3f</td>",
                                move->gain, vb_cli_move_cost(view->policy, move));
-    append_element(out, "td", move->reason);
+    vb_cli_html_element(out, "td", move->reason);
     g_string_append(out, "</tr>\n");
 }
 
@@ -503,7 +499,7 @@ append_moves(GString *out, const VbCliPlanView *view)
         return;
     }
     g_string_append(out, "<table class=\"moves\">\n");
-    append_head(out, head, G_N_ELEMENTS(head));
+    vb_cli_html_head(out, head, G_N_ELEMENTS(head));
     g_string_append(out, "<tbody>\n");
     for (guint i = 0; i < plan->moves->len; i++)
         append_move_row(out, view, i, gains);
@@ -531,7 +527,7 @@ append_unplaced_one(GString *out, const VbInventory *inv, const VbUnplaced *u)
     vb_cli_html_append_text(out, vb_inventory_host(inv, vm->host)->name);
     g_string_append(out, ")</span></h3>\n");
     if (u->reason)
-        append_element(out, "p", u->reason);
+        vb_cli_html_element(out, "p", u->reason);
     if (!u->rejections || u->rejections->len == 0) {
         g_string_append(out, "</article>\n");
         return;
@@ -541,7 +537,7 @@ append_unplaced_one(GString *out, const VbInventory *inv, const VbUnplaced *u)
         g_autofree char *line = vb_cli_reject_group_text(
             inv, &g_array_index(u->groups, VbRejectGroup, i));
 
-        append_element(out, "li class=\"refused-group\"", line);
+        vb_cli_html_element(out, "li class=\"refused-group\"", line);
         g_string_append_c(out, '\n');
     }
     g_string_append_printf(out, "</ul>\n<details>\n<summary>Every host's refusal (%u)</summary>\n"
@@ -549,16 +545,16 @@ append_unplaced_one(GString *out, const VbInventory *inv, const VbUnplaced *u)
                            u->rejections->len);
     vb_cli_html_append_text(out, vm->name);
     g_string_append(out, "</caption>\n");
-    append_head(out, head, G_N_ELEMENTS(head));
+    vb_cli_html_head(out, head, G_N_ELEMENTS(head));
     g_string_append(out, "<tbody>\n");
     for (guint i = 0; i < u->rejections->len; i++) {
         const VbRejection *r = &g_array_index(u->rejections, VbRejection, i);
         g_autofree char *why = vb_cli_rejection_text(inv, u->groups, r->host, r->group);
 
         g_string_append(out, "<tr class=\"refusal\">");
-        append_element(out, "th scope=\"row\"", vb_inventory_host(inv, r->host)->name);
-        append_element(out, "td", vb_cli_reject_code_name(r->code));
-        append_element(out, "td", why);
+        vb_cli_html_element(out, "th scope=\"row\"", vb_inventory_host(inv, r->host)->name);
+        vb_cli_html_element(out, "td", vb_cli_reject_code_name(r->code));
+        vb_cli_html_element(out, "td", why);
         g_string_append(out, "</tr>\n");
     }
     g_string_append(out, "</tbody></table>\n</details>\n</article>\n");
@@ -592,13 +588,13 @@ append_violation(GString *out, const VbCliPlanView *view, const VbViolation *v,
     g_string_append(out, "<tr class=\"violation\" data-rule=\"");
     vb_cli_html_append_text(out, rule->name);
     g_string_append(out, "\">");
-    append_element(out, "th scope=\"row\"", rule->name);
-    append_element(out, "td", rule->hard ? "must" : "should");
-    append_element(out, "td", vb_rule_kind_names[rule->kind]);
-    append_element(out, "td", guests);
-    append_element(out, "td", hosts);
-    append_element(out, "td", state);
-    append_element(out, "td", v->reason);
+    vb_cli_html_element(out, "th scope=\"row\"", rule->name);
+    vb_cli_html_element(out, "td", rule->hard ? "must" : "should");
+    vb_cli_html_element(out, "td", vb_rule_kind_names[rule->kind]);
+    vb_cli_html_element(out, "td", guests);
+    vb_cli_html_element(out, "td", hosts);
+    vb_cli_html_element(out, "td", state);
+    vb_cli_html_element(out, "td", v->reason);
     g_string_append(out, "</tr>\n");
 }
 
@@ -615,7 +611,7 @@ append_violation_table(GString *out, const VbCliPlanView *view, const GPtrArray 
     vb_cli_html_append_text(out, heading);
     g_string_append_printf(out, " (%u)</h3>\n<table class=\"violations %s\">\n", list->len,
                            created ? "created" : "before");
-    append_head(out, head, G_N_ELEMENTS(head));
+    vb_cli_html_head(out, head, G_N_ELEMENTS(head));
     g_string_append(out, "<tbody>\n");
     for (guint i = 0; i < list->len; i++) {
         const VbViolation *v = g_ptr_array_index(list, i);
@@ -655,19 +651,19 @@ append_hotspots(GString *out, const VbCliPlanView *view)
                            "<h2 id=\"hotspots-h\">Hotspots (above high water %.0f%%: %u before, "
                            "%u after the plan)</h2>\n<table class=\"hotspots\">\n", hw * 100,
                            before, after);
-    append_head(out, head, G_N_ELEMENTS(head));
+    vb_cli_html_head(out, head, G_N_ELEMENTS(head));
     g_string_append(out, "<tbody>\n");
     for (guint i = 0; i < plan->hotspots->len; i++) {
         const VbHotspot *h = g_ptr_array_index(plan->hotspots, i);
         gboolean left = h->after > hw;
 
         g_string_append_printf(out, "<tr class=\"hotspot%s\">", left ? " bad" : "");
-        append_element(out, "th scope=\"row\"", vb_inventory_host(view->inv, h->host)->name);
-        append_element(out, "td", vb_metric_names[h->metric]);
+        vb_cli_html_element(out, "th scope=\"row\"", vb_inventory_host(view->inv, h->host)->name);
+        vb_cli_html_element(out, "td", vb_metric_names[h->metric]);
         append_percent_cell(out, h->before);
         append_percent_cell(out, h->after);
-        append_element(out, "td", vb_cli_hotspot_outcome(view->policy, h));
-        append_element(out, "td", left ? h->reason : NULL);
+        vb_cli_html_element(out, "td", vb_cli_hotspot_outcome(view->policy, h));
+        vb_cli_html_element(out, "td", left ? h->reason : NULL);
         g_string_append(out, "</tr>\n");
     }
     g_string_append(out, "</tbody></table>\n</section>\n");
@@ -681,7 +677,7 @@ vb_cli_render_plan_html(const VbCliPlanView *view)
     GString *out = g_string_sized_new(16384);
     g_autofree char *title = plan_title(view->plan);
 
-    page_begin(out, title);
+    vb_cli_html_page_begin(out, title);
     g_string_append(out, "<header>\n<h1>");
     vb_cli_html_append_text(out, title);
     g_string_append(out, "</h1>\n");
@@ -695,136 +691,6 @@ vb_cli_render_plan_html(const VbCliPlanView *view)
     append_violations(out, view);
     append_hotspots(out, view);
     g_string_append(out, "</main>\n");
-    page_end(out);
-    return g_string_free(out, FALSE);
-}
-
-/* ------------------------------------------------------------ history */
-
-/* Whole seconds since the epoch as "2026-12-06 22:10:00 UTC" (transfer full):
- * UTC, since a page is read elsewhere than where it was made. */
-static char *
-utc_text(gint64 us)
-{
-    g_autoptr(GDateTime) t = g_date_time_new_from_unix_utc(us / G_USEC_PER_SEC);
-
-    return t ? g_date_time_format(t, "%Y-%m-%d %H:%M:%S UTC") : g_strdup("-");
-}
-
-/* One bar: a segment per move state with moves, widths on @per_move units. */
-static void
-append_state_chart(GString *out, const VbJournalPlan *p, double per_move)
-{
-    guint count[VB_MOVE_STATE_LAST] = { 0 };
-    g_autoptr(GString) desc = g_string_new(NULL);
-    double x = LABEL_W;
-
-    for (guint i = 0; i < p->moves->len; i++) {
-        const VbJournalMove *m = g_ptr_array_index(p->moves, i);
-
-        if ((guint) m->state < VB_MOVE_STATE_LAST)
-            count[m->state]++;
-    }
-    for (guint st = 0; st < VB_MOVE_STATE_LAST; st++)
-        if (count[st])
-            g_string_append_printf(desc, "%s%u %s", desc->len ? ", " : "", count[st],
-                                   vb_move_state_names[st]);
-    g_string_append_printf(out, "<svg role=\"img\" aria-labelledby=\"plan-%" G_GINT64_FORMAT
-                           "-t plan-%" G_GINT64_FORMAT "-d\" width=\"%.0f\" height=\"24\" "
-                           "viewBox=\"0 0 %.0f 24\">\n<title id=\"plan-%" G_GINT64_FORMAT
-                           "-t\">Moves of plan %" G_GINT64_FORMAT " by state</title>\n"
-                           "<desc id=\"plan-%" G_GINT64_FORMAT "-d\">%u move%s%s%s.</desc>\n"
-                           "<text x=\"0\" y=\"16\">%u move%s</text>\n",
-                           p->id, p->id, LABEL_W + BAR_W + VALUE_W, LABEL_W + BAR_W + VALUE_W,
-                           p->id, p->id, p->id, p->moves->len, p->moves->len == 1 ? "" : "s",
-                           desc->len ? ": " : "", desc->str, p->moves->len,
-                           p->moves->len == 1 ? "" : "s");
-    for (guint st = 0; st < VB_MOVE_STATE_LAST; st++) {
-        if (!count[st])
-            continue;
-        g_string_append_printf(out, "<rect class=\"state st-%s\" data-state=\"%s\" "
-                               "data-count=\"%u\" x=\"%.2f\" y=\"4\" width=\"%.2f\" "
-                               "height=\"16\"/>\n", vb_move_state_names[st],
-                               vb_move_state_names[st], count[st], x, count[st] * per_move);
-        x += count[st] * per_move;
-    }
-    g_string_append(out, "</svg>\n");
-}
-
-static void
-append_history_move(GString *out, const VbJournalMove *m)
-{
-    g_autofree char *est = vb_cli_duration_text(m->estimated_seconds);
-    g_autofree char *took = m->started_clock >= 0 && m->ended_clock >= m->started_clock
-                                ? vb_cli_duration_text(m->ended_clock - m->started_clock)
-                                : g_strdup("-");
-
-    g_string_append(out, "<tr class=\"journal-move\">");
-    append_element(out, "th scope=\"row\"", m->vm);
-    append_element(out, "td", m->from);
-    append_element(out, "td", m->to);
-    append_element(out, "td", vb_move_kind_names[m->kind]);
-    append_element(out, "td", vb_move_state_names[m->state]);
-    g_string_append_printf(out, "<td class=\"num\">%u</td><td class=\"num\">%s</td>"
-                           "<td class=\"num\">%s</td>", m->attempts, est, took);
-    append_element(out, "td", m->message);
-    g_string_append(out, "</tr>\n");
-}
-
-static void
-append_history_plan(GString *out, const VbJournalPlan *p, double per_move)
-{
-    const char *head[] = { "Guest", "From", "To", "Kind", "State", "Tries", "Estimate", "Took",
-                           "Message" };
-    g_autofree char *created = utc_text(p->created_us);
-
-    g_string_append_printf(out, "<section class=\"plan\" id=\"plan-%" G_GINT64_FORMAT "\" "
-                           "aria-labelledby=\"plan-%" G_GINT64_FORMAT "-h\">\n<h2 id=\"plan-%"
-                           G_GINT64_FORMAT "-h\">Plan %" G_GINT64_FORMAT ": %s", p->id, p->id,
-                           p->id, p->id, p->kind == VB_PLAN_EVACUATE ? "evacuate" : "rebalance");
-    if (p->evacuated_host) {
-        g_string_append_c(out, ' ');
-        vb_cli_html_append_text(out, p->evacuated_host);
-    }
-    g_string_append_printf(out, "</h2>\n<p>Created %s; outcome: ", created);
-    vb_cli_html_append_text(out, p->outcome ? p->outcome : "unfinished");
-    g_string_append(out, ".</p>\n");
-    append_state_chart(out, p, per_move);
-    if (p->moves->len == 0) {
-        g_string_append(out, "</section>\n");
-        return;
-    }
-    g_string_append_printf(out, "<table class=\"journal-moves\">\n<caption>Moves of plan %"
-                           G_GINT64_FORMAT "</caption>\n", p->id);
-    append_head(out, head, G_N_ELEMENTS(head));
-    g_string_append(out, "<tbody>\n");
-    for (guint i = 0; i < p->moves->len; i++)
-        append_history_move(out, g_ptr_array_index(p->moves, i));
-    g_string_append(out, "</tbody></table>\n</section>\n");
-}
-
-char *
-vb_cli_render_history_html(const GPtrArray *plans)
-{
-    GString *out = g_string_sized_new(8192);
-    guint most = 1;
-
-    for (guint i = 0; i < plans->len; i++)
-        most = MAX(most, ((const VbJournalPlan *) g_ptr_array_index(plans, i))->moves->len);
-    page_begin(out, "Plan history");
-    g_string_append_printf(out, "<header>\n<h1>Plan history</h1>\n<p>The %u most recent "
-                           "plan%s of the journal with their migrations. Bars: moves by state (",
-                           plans->len, plans->len == 1 ? "" : "s");
-    for (guint st = 0; st < VB_MOVE_STATE_LAST; st++)
-        g_string_append_printf(out, "%s<span class=\"key st-%s\"></span>%s", st ? " " : "",
-                               vb_move_state_names[st], vb_move_state_names[st]);
-    g_string_append_printf(out, "), full width %u move%s.</p>\n</header>\n<main>\n", most,
-                           most == 1 ? "" : "s");
-    if (plans->len == 0)
-        g_string_append(out, "<p>No plan was executed yet.</p>\n");
-    for (guint i = 0; i < plans->len; i++)
-        append_history_plan(out, g_ptr_array_index(plans, i), BAR_W / most);
-    g_string_append(out, "</main>\n");
-    page_end(out);
+    vb_cli_html_page_end(out);
     return g_string_free(out, FALSE);
 }
