@@ -135,6 +135,9 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(VbPolicy, vb_policy_free)
 
 /* The largest policy file read: hundreds of rules take a few hundred KiB. */
 #define VB_POLICY_MAX_BYTES (16 * 1024 * 1024)
+/* The most rules a policy may list (the loader's cross-rule check is
+ * quadratic when every rule names the same guest; policies/policy-rules.c). */
+#define VB_POLICY_MAX_RULES 5000u
 
 /* Loads a policy file (transfer full). On any mistake returns NULL with
  * VB_ERROR_INVALID_INPUT and "file:line:column: what is wrong; what is

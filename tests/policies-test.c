@@ -227,6 +227,40 @@ START_TEST(test_bad)
 }
 END_TEST
 
+/* VB_POLICY_MAX_RULES rules load; one more is refused before any is read.
+ * (Soft rules: the cross-rule check of hard ones is timed in
+ * docs/input-limits.md, not here, where sanitizers slow it down.) */
+static char *
+many_rules(guint n)
+{
+    GString *text = g_string_new("rules:\n");
+
+    for (guint i = 0; i < n; i++)
+        g_string_append_printf(text, "  - {name: r%u, type: %s, vms: [a, b%u]}\n",
+                               i, i % 2 ? "affinity" : "anti-affinity", i);
+    return g_string_free(text, FALSE);
+}
+
+START_TEST(test_rule_cap)
+{
+    g_autofree char *at_cap = many_rules(VB_POLICY_MAX_RULES);
+    g_autofree char *over = many_rules(VB_POLICY_MAX_RULES + 1);
+    g_autoptr(GError) error = NULL;
+    g_autoptr(VbPolicy) fits = vb_policy_load_data(at_cap, strlen(at_cap), "cap.yaml", &error);
+    g_autoptr(VbPolicy) refused = NULL;
+    g_autofree char *expected = g_strdup_printf("cap.yaml:2:3: rules: %u rules; at most %u are "
+                                                "allowed (give rules to groups of guests with "
+                                                "vm_labels)", VB_POLICY_MAX_RULES + 1,
+                                                VB_POLICY_MAX_RULES);
+
+    ck_assert_msg(fits != NULL, "%s", error ? error->message : "");
+    ck_assert_uint_eq(fits->rules->len, VB_POLICY_MAX_RULES);
+    refused = vb_policy_load_data(over, strlen(over), "cap.yaml", &error);
+    ck_assert_ptr_null(refused);
+    ck_assert_str_eq(error->message, expected);
+}
+END_TEST
+
 /* The bad cases are many and each must test one thing: keep at least 20. */
 START_TEST(test_bad_count)
 {
@@ -637,6 +671,7 @@ policies_suite(void)
     tcase_add_loop_test(tc, test_examples, 0, example_files->len);
     tcase_add_loop_test(tc, test_bad, 0, bad_files->len);
     tcase_add_test(tc, test_bad_count);
+    tcase_add_test(tc, test_rule_cap);
     tcase_add_test(tc, test_doc_examples);
     tcase_add_test(tc, test_doc_covers_keys);
     tcase_add_loop_test(tc, test_duration, 0, G_N_ELEMENTS(durations));
