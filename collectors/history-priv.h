@@ -54,14 +54,21 @@ void vb_history_cache_pruned(VbStore *store, gint64 bound);
 /* Notes that names were deleted: reloads the cache's names. */
 void vb_history_cache_names_pruned(VbStore *store);
 
-/* Rolls up and prunes (vb_history_prune) inside the caller's transaction;
- * @pruned is added to, the raw level's id bound goes in @ret_bound (0 when
- * no sample went). After the commit, call vb_history_pruned_committed(). */
+/* Rolls up to @now_us (the newest sample) and prunes (vb_history_prune)
+ * inside the caller's transaction, names too when @names; @pruned is added
+ * to, the raw level's id bound goes in @ret_bound (0 when no sample went).
+ * After the commit, call vb_history_pruned_committed(). */
 gboolean vb_history_rollup_and_prune(VbStore *store, gint64 now_us,
-                                     const VbHistoryRetention *keep, VbHistoryPruned *pruned,
-                                     gint64 *ret_bound, GError **error);
+                                     const VbHistoryRetention *keep, gboolean names,
+                                     VbHistoryPruned *pruned, gint64 *ret_bound,
+                                     GError **error);
 /* Tells the cache what a committed prune deleted. */
 void vb_history_pruned_committed(VbStore *store, const VbHistoryPruned *pruned, gint64 bound);
+
+/* Carries the rows a version 1 database still holds in host_samples and
+ * vm_samples into the raw tables, oldest first, a chunk per transaction,
+ * then drops those tables; nothing to do on other databases. */
+gboolean vb_history_carry_v1(VbStore *store, GError **error);
 
 /* The key of a guest's counters on a host. */
 static inline guint64

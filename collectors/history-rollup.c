@@ -214,18 +214,16 @@ rollup_level(VbStore *store, const RollupLevel *l, gint64 until_us, gint64 *ret_
     return TRUE;
 }
 
-/* Rolls every level up to the newest sample; @ret_hourly says whether an
- * hourly bucket was added, @ret_done (indexed by level) how far each level
- * is rolled up (0 when nothing was sampled). */
+/* Rolls every level up to @until_us (the newest sample); @ret_hourly says
+ * whether an hourly bucket was added, @ret_done (indexed by level) how far
+ * each level is rolled up (0 when nothing was sampled). */
 static gboolean
-rollup(VbStore *store, gboolean *ret_hourly, gint64 *ret_done, GError **error)
+rollup(VbStore *store, gint64 until_us, gboolean *ret_hourly, gint64 *ret_done, GError **error)
 {
-    gint64 until = 0;
+    gint64 until = until_us;
     gboolean rolled = FALSE;
 
     *ret_hourly = FALSE;
-    if (!vb_history_latest_time(store, &until, error))
-        return FALSE;
     if (until <= 0)
         return TRUE; /* no samples (times are unix microseconds, after 1970) */
     for (guint i = 0; i < G_N_ELEMENTS(rollup_levels); i++) {
@@ -332,14 +330,15 @@ prune_names(VbStore *store, gint64 hour_cutoff_us, const gint64 *done, VbHistory
 
 gboolean
 vb_history_rollup_and_prune(VbStore *store, gint64 now_us, const VbHistoryRetention *keep,
-                            VbHistoryPruned *pruned, gint64 *ret_bound, GError **error)
+                            gboolean names, VbHistoryPruned *pruned, gint64 *ret_bound,
+                            GError **error)
 {
     gint64 done[VB_HISTORY_LEVEL_LAST] = { 0 }, cutoff[VB_HISTORY_LEVEL_LAST];
     gboolean hourly;
 
     for (guint i = 0; i < VB_HISTORY_LEVEL_LAST; i++)
         cutoff[i] = now_us - (gint64) keep->keep_seconds[i] * G_USEC_PER_SEC;
-    if (!rollup(store, &hourly, done, error) ||
+    if (!rollup(store, now_us, &hourly, done, error) ||
         !prune_raw(store, cutoff[VB_HISTORY_RAW], ret_bound, pruned, error) ||
         !prune_level(store, VB_HISTORY_FIVE_MIN, VB_HISTORY_FIVE_MIN_US,
                      cutoff[VB_HISTORY_FIVE_MIN], pruned, error) ||
@@ -347,7 +346,7 @@ vb_history_rollup_and_prune(VbStore *store, gint64 now_us, const VbHistoryRetent
                      pruned, error))
         return FALSE;
     /* Once an hour is enough: a name goes only when all its rows have gone. */
-    return !(hourly || pruned->rows[VB_HISTORY_HOUR] > 0) ||
+    return !names || !(hourly || pruned->rows[VB_HISTORY_HOUR] > 0) ||
            prune_names(store, cutoff[VB_HISTORY_HOUR], done, pruned, error);
 }
 
@@ -369,7 +368,7 @@ vb_history_prune(VbStore *store, gint64 now_us, const VbHistoryRetention *keep,
 
     if (!vb_store_begin(store, error))
         return FALSE;
-    if (!vb_history_rollup_and_prune(store, now_us, keep, &pruned, &bound, error) ||
+    if (!vb_history_rollup_and_prune(store, now_us, keep, TRUE, &pruned, &bound, error) ||
         !vb_store_commit(store, error)) {
         vb_store_rollback(store);
         return FALSE;

@@ -70,7 +70,8 @@ const char *const vb_history_schema[] = {
     "CREATE INDEX vm_samples_sample ON vm_samples(sample);",
     /* 2: integer ids (name tables), raw rows keyed by sample (no cascade:
      * pruning deletes ranges), aggregates per level, rollup progress. The
-     * rows of version 1 are carried over. */
+     * rows of version 1 are carried over afterwards, in chunks
+     * (history-upgrade.c), and its tables dropped then. */
     "CREATE TABLE hosts (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE);"
     "CREATE TABLE vms (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE);"
     "INSERT INTO hosts(name) SELECT host FROM host_samples UNION SELECT host FROM vm_samples;"
@@ -94,11 +95,6 @@ const char *const vb_history_schema[] = {
     "  n_vms INTEGER NOT NULL,"
     "  n_running INTEGER NOT NULL,"
     "  PRIMARY KEY (sample, host)) WITHOUT ROWID;"
-    "INSERT INTO host_raw SELECT h.sample, n.id, h.time_us, h.mono_us, h.up, h.reason,"
-    "  h.cpu_cores, h.cpu_busy_ns, h.cpu_total_ns, h.cpu_usage, h.interval_us,"
-    "  h.memory_total_mib, h.memory_free_mib, h.storage_total_gib, h.storage_free_gib,"
-    "  h.n_vms, h.n_running"
-    "  FROM host_samples h JOIN hosts n ON n.name = h.host ORDER BY h.sample, n.id;"
     "CREATE TABLE vm_raw ("
     "  sample INTEGER NOT NULL,"
     "  vm INTEGER NOT NULL,"
@@ -112,12 +108,6 @@ const char *const vb_history_schema[] = {
     "  rss_mib INTEGER NOT NULL,"
     "  disk_allocation_mib INTEGER NOT NULL,"
     "  PRIMARY KEY (sample, vm, host)) WITHOUT ROWID;"
-    "INSERT INTO vm_raw SELECT v.sample, n.id, hn.id, v.running, v.vcpus, v.cpu_time_ns,"
-    "  v.cpu_usage, v.interval_us, v.memory_mib, v.rss_mib, v.disk_allocation_mib"
-    "  FROM vm_samples v JOIN vms n ON n.name = v.vm JOIN hosts hn ON hn.name = v.host"
-    "  ORDER BY v.sample, n.id, hn.id;"
-    "DROP TABLE vm_samples;"
-    "DROP TABLE host_samples;"
     "CREATE TABLE host_agg ("
     "  level INTEGER NOT NULL,"
     "  bucket_us INTEGER NOT NULL,"
@@ -162,7 +152,8 @@ vb_history_init(VbStore *store, GError **error)
     /* A cache from before the upgrade would name tables that are gone. */
     vb_history_cache_drop(store);
     return vb_store_migrate(store, "history", vb_history_schema, vb_history_schema_n_steps,
-                            error);
+                            error) &&
+           vb_history_carry_v1(store, error);
 }
 
 /* ------------------------------------------------------------- recording */
@@ -396,7 +387,7 @@ record_and_prune(VbStore *store, const VbSampleSet *set, const VbHistoryRetentio
     if (!keep)
         return TRUE;
     return vb_history_latest_time(store, &now_us, error) &&
-           vb_history_rollup_and_prune(store, now_us, keep, pruned, ret_bound, error);
+           vb_history_rollup_and_prune(store, now_us, keep, TRUE, pruned, ret_bound, error);
 }
 
 gboolean

@@ -1,7 +1,7 @@
 # collectors/: the SQLite store, sample history, windowed averages.
 libvb_a_SOURCES += collectors/collectors.h collectors/store.c collectors/usage.c \
 	collectors/history.c collectors/history-priv.h collectors/history-cache.c \
-	collectors/history-rollup.c collectors/window.c collectors/collector.c \
+	collectors/history-rollup.c collectors/history-upgrade.c collectors/window.c collectors/collector.c \
 	collectors/session.c
 
 check_PROGRAMS += tests/collectors-test
