@@ -20,6 +20,12 @@ noinst_PROGRAMS += bench/vb-collect
 bench_vb_collect_SOURCES = bench/vb-collect.c
 bench_vb_collect_LDADD = $(VB_LIBS)
 
+# The history's size over 7 days and the cost of writing one sample of
+# 200,000 guests (issue 11); see docs/benchmarks.md.
+noinst_PROGRAMS += bench/vb-history
+bench_vb_history_SOURCES = bench/vb-history.c
+bench_vb_history_LDADD = $(VB_LIBS)
+
 TESTS += bench/smoke.sh
 
 # What /metrics costs (model, text, one GET) at 100 to 10,000 hosts; figures
@@ -34,8 +40,9 @@ bench-metrics: bench/vb-metrics-bench
 # Every size, with the built-in defaults (budget 20: the everyday run the
 # targets are about) and with bench-policy.yaml (rebalance to the end: the
 # quality figures), then the evacuation makespan on the sim driver.
-bench: bench/vb-bench bench/vb-quality bench/vb-collect
+bench: bench/vb-bench bench/vb-quality bench/vb-collect bench/vb-history
 	./bench/vb-bench --policy $(srcdir)/bench/bench-policy.yaml $(BENCH_ARGS)
 	./bench/vb-quality $(QUALITY_ARGS)
 	./bench/vb-collect $(COLLECT_ARGS)
+	./bench/vb-history $(HISTORY_ARGS)
 .PHONY: bench

@@ -28,3 +28,18 @@ echo "$out" | grep -q '^optimum: skipped (cbc not installed)$' || { echo "smoke:
 out=$(./bench/vb-collect --sizes 4 --guests 3 --rounds 1)
 echo "$out"
 echo "$out" | grep -q '^| 4 | 12 | [0-9].* | 4/4 |$' || { echo "smoke: no collection row" >&2; exit 1; }
+
+# The history benchmark (bench/vb-history) on a small pool for 2.4 simulated
+# hours: it must print the size table, the final size and the write figure;
+# --upgrade on the database it left must print its table too.
+d=$(mktemp -d)
+trap 'rm -rf "$d"' EXIT
+out=$(./bench/vb-history --pool 5x50 --days 0.1 --big 20x400 --reps 1 --dir "$d")
+echo "$out"
+echo "$out" | grep -q '^CPU: ' || { echo "smoke: no CPU model" >&2; exit 1; }
+echo "$out" | grep -q '^| 0.1 | 288 | [0-9]' || { echo "smoke: no history size row" >&2; exit 1; }
+echo "$out" | grep -q '^database after 0.1 days: [0-9.]* MB' || { echo "smoke: no history size" >&2; exit 1; }
+echo "$out" | grep -q '^| CPU s per sample: .* median [0-9.]* ' || { echo "smoke: no write row" >&2; exit 1; }
+out=$(./bench/vb-history --upgrade "$d/history-days.db")
+echo "$out"
+echo "$out" | grep -q '^| VACUUM CPU s' || { echo "smoke: no upgrade table" >&2; exit 1; }
