@@ -730,6 +730,50 @@ START_TEST(test_hung_hosts_saturate)
 }
 END_TEST
 
+/* The order in which a pool of one worker runs the calls of a round. */
+static GString *call_order;
+
+static gpointer
+record_call(VbLvHost *host, virConnectPtr conn, gpointer arg, GError **error)
+{
+    g_string_append_printf(call_order, "%s ", host->name);
+    return GINT_TO_POINTER(TRUE);
+}
+
+/* A round calls hosts with a connection before those that must connect
+ * first (connection attempts are what can hang for good): with one worker,
+ * t1, whose connection was dropped, goes last. Fails when calls are queued
+ * in config order: "t1 t2 t3". */
+START_TEST(test_connected_hosts_first)
+{
+    VbConfig *config = test_driver_config();
+    VbConfigPool *pool = g_ptr_array_index(config->pools, 0);
+    VbConfigHost *t2 = g_ptr_array_index(pool->hosts, 1), *t3 = g_new0(VbConfigHost, 1);
+    g_autoptr(GError) error = NULL;
+    VbConn *conn;
+    gpointer results[3] = { NULL };
+    GError *errors[3] = { NULL };
+
+    g_free(t2->uri);
+    t2->uri = g_strdup("test:///default");
+    t3->name = g_strdup("t3");
+    t3->uri = g_strdup("test:///default");
+    g_ptr_array_add(pool->hosts, t3);
+    config->max_parallel_hosts = 1;
+    conn = vb_driver_libvirt.open(config, &error);
+    ck_assert_msg(conn != NULL, "%s", error ? error->message : "");
+    vb_lv_host_mark_down(vb_lv_conn_host(conn, "t1"), "t1: dropped by the test");
+    call_order = g_string_new(NULL);
+    vb_lv_hosts_call(conn, record_call, NULL, NULL, results, errors);
+    for (guint i = 0; i < 3; i++)
+        ck_assert_msg(results[i] != NULL, "%s", errors[i] ? errors[i]->message : "");
+    ck_assert_str_eq(call_order->str, "t2 t3 t1 ");
+    g_string_free(call_order, TRUE);
+    vb_driver_libvirt.close(conn);
+    vb_config_free(config);
+}
+END_TEST
+
 /* A host that refuses connections is tried again only after its backoff,
  * which doubles with each failure in a row (up to a minute). */
 START_TEST(test_connect_backoff)
@@ -1243,6 +1287,7 @@ drivers_suite(void)
     tcase_add_test(tc, test_hung_host_bounded);
     tcase_add_test(tc, test_hung_hosts_more_than_workers);
     tcase_add_test(tc, test_hung_hosts_saturate);
+    tcase_add_test(tc, test_connected_hosts_first);
     tcase_add_test(tc, test_connect_backoff);
     tcase_add_loop_test(tc, test_backoff_seconds, 0, G_N_ELEMENTS(backoff_cases));
     tcase_add_loop_test(tc, test_cold_move, 0, G_N_ELEMENTS(cold_cases));
