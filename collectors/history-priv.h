@@ -65,6 +65,12 @@ gboolean vb_history_rollup_and_prune(VbStore *store, gint64 now_us,
 /* Tells the cache what a committed prune deleted. */
 void vb_history_pruned_committed(VbStore *store, const VbHistoryPruned *pruned, gint64 bound);
 
+/* One integer from @sql (?1 and ?2 bound to @a and @b as far as it uses
+ * them) in @ret, unchanged when the result is NULL so the caller's default
+ * stays. VB_ERROR_DATABASE when it cannot be read. */
+gboolean vb_history_query_int64(VbStore *store, const char *sql, gint64 a, gint64 b,
+                                gint64 *ret, GError **error);
+
 /* Carries the rows a version 1 database still holds in host_samples and
  * vm_samples into the raw tables, oldest first, a chunk per transaction,
  * then drops those tables; nothing to do on other databases. */

@@ -124,25 +124,24 @@ static const RollupLevel rollup_levels[] = {
       mark_hourly },
 };
 
-/* One integer from @sql with ?1 bound to @arg (when not 0), in @ret (unchanged
- * when the result is NULL, so the caller's default stays). */
-static gboolean
-query_int64(VbStore *store, const char *sql, gint64 arg, gint64 *ret, GError **error)
+gboolean
+vb_history_query_int64(VbStore *store, const char *sql, gint64 a, gint64 b, gint64 *ret,
+                       GError **error)
 {
     sqlite3_stmt *stmt = vb_store_prepare(store, sql, error);
+    int rc;
 
     if (!stmt)
         return FALSE;
-    if (arg)
-        sqlite3_bind_int64(stmt, 1, arg);
-    if (sqlite3_step(stmt) != SQLITE_ROW) {
-        sqlite3_reset(stmt);
-        return vb_store_error(store, error, "cannot read history");
-    }
-    if (sqlite3_column_type(stmt, 0) != SQLITE_NULL)
+    if (sqlite3_bind_parameter_count(stmt) >= 1)
+        sqlite3_bind_int64(stmt, 1, a);
+    if (sqlite3_bind_parameter_count(stmt) >= 2)
+        sqlite3_bind_int64(stmt, 2, b);
+    rc = sqlite3_step(stmt);
+    if (rc == SQLITE_ROW && sqlite3_column_type(stmt, 0) != SQLITE_NULL)
         *ret = sqlite3_column_int64(stmt, 0);
     sqlite3_reset(stmt);
-    return TRUE;
+    return rc == SQLITE_ROW || vb_store_error(store, error, "cannot read history");
 }
 
 static gboolean
@@ -189,13 +188,14 @@ rollup_level(VbStore *store, const RollupLevel *l, gint64 until_us, gint64 *ret_
 
     *ret_rolled = FALSE;
     *ret_done = to;
-    if (!query_int64(store, "SELECT max(done_us) FROM history_rollups WHERE level = ?1",
-                     l->level, &from, error))
+    if (!vb_history_query_int64(store,
+                                "SELECT max(done_us) FROM history_rollups WHERE level = ?1",
+                                l->level, 0, &from, error))
         return FALSE;
     if (from == G_MININT64) {
         gint64 first = to;
 
-        if (!query_int64(store, l->first_sql, 0, &first, error))
+        if (!vb_history_query_int64(store, l->first_sql, 0, 0, &first, error))
             return FALSE;
         from = first - first % l->width_us;
     }
@@ -267,10 +267,11 @@ prune_raw(VbStore *store, gint64 cutoff_us, gint64 *ret_bound, VbHistoryPruned *
     guint rows = 0;
 
     *ret_bound = 0;
-    if (!query_int64(store, "SELECT min(id) FROM samples", 0, &first, error) ||
-        !query_int64(store, "SELECT coalesce(max(id), 0) + 1 FROM samples", 0, &bound, error) ||
-        !query_int64(store, "SELECT min(id) FROM samples WHERE time_us >= ?1", cutoff_us,
-                     &bound, error))
+    if (!vb_history_query_int64(store, "SELECT min(id) FROM samples", 0, 0, &first, error) ||
+        !vb_history_query_int64(store, "SELECT coalesce(max(id), 0) + 1 FROM samples", 0, 0,
+                                &bound, error) ||
+        !vb_history_query_int64(store, "SELECT min(id) FROM samples WHERE time_us >= ?1",
+                                cutoff_us, 0, &bound, error))
         return FALSE;
     if (first == 0 || bound <= first)
         return TRUE;

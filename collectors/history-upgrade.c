@@ -50,25 +50,6 @@ static const char *const carry_sql[] = {
     "DELETE FROM host_samples WHERE sample > ?1 AND sample < ?2",
 };
 
-static gboolean
-query_int64(VbStore *store, const char *sql, gint64 a, gint64 b, gint64 *ret, GError **error)
-{
-    sqlite3_stmt *stmt = vb_store_prepare(store, sql, error);
-    int rc;
-
-    if (!stmt)
-        return FALSE;
-    if (sqlite3_bind_parameter_count(stmt) >= 1)
-        sqlite3_bind_int64(stmt, 1, a);
-    if (sqlite3_bind_parameter_count(stmt) >= 2)
-        sqlite3_bind_int64(stmt, 2, b);
-    rc = sqlite3_step(stmt);
-    if (rc == SQLITE_ROW)
-        *ret = sqlite3_column_int64(stmt, 0); /* NULL reads as 0 */
-    sqlite3_reset(stmt);
-    return rc == SQLITE_ROW || vb_store_error(store, error, "cannot read the old history");
-}
-
 /* The first sample id after the chunk that starts after @cursor: an hour of
  * samples or CHUNK_VM_ROWS guest rows, whichever comes first; 0 when nothing
  * is left to carry. */
@@ -78,18 +59,19 @@ chunk_bound(VbStore *store, gint64 cursor, gint64 *ret_bound, GError **error)
     gint64 first = 0, first_us = 0, per = 0, bound = 0, last = 0;
 
     *ret_bound = 0;
-    if (!query_int64(store, "SELECT min(sample) FROM host_samples WHERE sample > ?1", cursor, 0,
-                     &first, error))
+    if (!vb_history_query_int64(store, "SELECT min(sample) FROM host_samples WHERE sample > ?1",
+                                cursor, 0, &first, error))
         return FALSE;
     if (first == 0)
         return TRUE;
-    if (!query_int64(store, "SELECT time_us FROM samples WHERE id = ?1", first, 0, &first_us,
-                     error) ||
-        !query_int64(store, "SELECT count(*) FROM vm_samples WHERE sample = ?1", first, 0, &per,
-                     error) ||
-        !query_int64(store, "SELECT min(id) FROM samples WHERE id > ?1 AND time_us >= ?2",
-                     first, first_us + CHUNK_SPAN_US, &bound, error) ||
-        !query_int64(store, "SELECT max(id) FROM samples", 0, 0, &last, error))
+    if (!vb_history_query_int64(store, "SELECT time_us FROM samples WHERE id = ?1", first, 0,
+                                &first_us, error) ||
+        !vb_history_query_int64(store, "SELECT count(*) FROM vm_samples WHERE sample = ?1", first,
+                                0, &per, error) ||
+        !vb_history_query_int64(store,
+                                "SELECT min(id) FROM samples WHERE id > ?1 AND time_us >= ?2",
+                                first, first_us + CHUNK_SPAN_US, &bound, error) ||
+        !vb_history_query_int64(store, "SELECT max(id) FROM samples", 0, 0, &last, error))
         return FALSE;
     if (bound == 0)
         bound = last + 1;
@@ -106,7 +88,7 @@ carry_chunk(VbStore *store, gboolean *ret_done, GError **error)
     VbHistoryPruned pruned = { 0 };
     gint64 cursor = 0, bound, newest = 0, raw_bound = 0;
 
-    if (!query_int64(store, "SELECT max(sample) FROM host_raw", 0, 0, &cursor, error) ||
+    if (!vb_history_query_int64(store, "SELECT max(sample) FROM host_raw", 0, 0, &cursor, error) ||
         !chunk_bound(store, cursor, &bound, error))
         return FALSE;
     *ret_done = bound == 0;
@@ -122,8 +104,8 @@ carry_chunk(VbStore *store, gboolean *ret_done, GError **error)
         if (!vb_store_step_done(store, stmt, error))
             return FALSE;
     }
-    return query_int64(store, "SELECT max(time_us) FROM samples WHERE id < ?1", bound, 0, &newest,
-                       error) &&
+    return vb_history_query_int64(store, "SELECT max(time_us) FROM samples WHERE id < ?1", bound,
+                                  0, &newest, error) &&
            vb_history_rollup_and_prune(store, newest, &keep, FALSE, &pruned, &raw_bound, error);
 }
 
@@ -132,10 +114,10 @@ v1_tables_left(VbStore *store, gboolean *ret_left, GError **error)
 {
     gint64 n = 0;
 
-    if (!query_int64(store,
-                     "SELECT count(*) FROM sqlite_master WHERE type = 'table'"
-                     " AND name = 'vm_samples'",
-                     0, 0, &n, error))
+    if (!vb_history_query_int64(store,
+                                "SELECT count(*) FROM sqlite_master WHERE type = 'table'"
+                                " AND name = 'vm_samples'",
+                                0, 0, &n, error))
         return FALSE;
     *ret_left = n > 0;
     return TRUE;
