@@ -2,7 +2,9 @@
  * cmd-run.c: `run`, the periodic rebalancer (the daemon; see
  * contrib/virt-balancer.service.in, installed as virt-balancer.service).
  *
- * A GLib main loop with a one-second tick: it samples the pool into the
+ * A GLib main loop with a one-second tick, on a main context of its own
+ * (GLib's default one is libvirt's event loop, run by a thread of the
+ * libvirt driver): it samples the pool into the
  * history every sample interval and rebalances (plan on window averages,
  * then execute) every rebalance interval, from the config (or the command
  * line). Before the first round it takes the acting lock and finishes a plan
@@ -334,6 +336,8 @@ static int
 run_daemon(Daemon *d, VbCliContext *ctx, const char *database)
 {
     g_autoptr(GError) error = NULL;
+    g_autoptr(GMainContext) loop_context = g_main_context_new();
+    g_autoptr(GSource) tick = g_timeout_source_new_seconds(1);
 
     if (!vb_cli_exec_open(&d->ex, ctx, database, FALSE, &error))
         return vb_cli_report_error(error);
@@ -348,11 +352,18 @@ run_daemon(Daemon *d, VbCliContext *ctx, const char *database)
     d->last_sample_us = d->last_rebalance_us = g_get_monotonic_time();
     /* The first round right away: a restarted daemon does not wait an interval. */
     d->last_rebalance_us -= (gint64) d->rebalance_interval * G_USEC_PER_SEC;
-    d->loop = g_main_loop_new(NULL, FALSE);
-    g_timeout_add_seconds(1, run_tick, d);
+    /* A context of its own: libvirt's event thread iterates GLib's default
+     * one (drivers/libvirt-conn.c), where a tick would run beside the first
+     * round's executor, or stall libvirt's events for a whole round. */
+    g_main_context_push_thread_default(loop_context);
+    d->loop = g_main_loop_new(loop_context, FALSE);
+    g_source_set_callback(tick, run_tick, d, NULL);
+    g_source_attach(tick, loop_context);
     if (run_tick(d) == G_SOURCE_CONTINUE)
         g_main_loop_run(d->loop);
+    g_source_destroy(tick);
     g_main_loop_unref(d->loop);
+    g_main_context_pop_thread_default(loop_context);
     if (d->ex.left_running) {
         run_log(VB_LOG_WARNING, "stopped after %u rounds with migrations still running (see the "
                 "report): the next run reconciles them; lock released", d->rounds);
