@@ -20,24 +20,27 @@ char *
 vb_cli_rule_warning_text(const VbPolicy *policy, const VbRuleWarning *w)
 {
     const VbRule *rule = g_ptr_array_index(policy->rules, w->rule);
-    g_autofree char *hint = w->suggestion ? g_strdup_printf(" (did you mean '%s'?)",
-                                                            w->suggestion)
-                                          : g_strdup("");
+    /* Names from the policy and the pool, quoted short and safe (util/text.c). */
+    g_autofree char *rule_name = vb_text_quote(rule->name);
+    g_autofree char *name = vb_text_quote(w->name);
+    g_autofree char *guess = w->suggestion ? vb_text_quote(w->suggestion) : NULL;
+    g_autofree char *hint = guess ? g_strdup_printf(" (did you mean '%s'?)", guess)
+                                  : g_strdup("");
 
     switch (w->kind) {
     case VB_RULE_WARNING_NO_GUEST:
         return g_strdup_printf("rule '%s' matches no guest in the pool, so it is not enforced",
-                               rule->name);
+                               rule_name);
     case VB_RULE_WARNING_UNKNOWN_GUEST:
         return g_strdup_printf("rule '%s' names guest '%s', which is not in the pool%s",
-                               rule->name, w->name, hint);
+                               rule_name, name, hint);
     case VB_RULE_WARNING_ONE_GUEST:
         return g_strdup_printf("rule '%s' concerns only one guest of the pool (%s), so it has "
-                               "nothing to keep %s and is not enforced", rule->name, w->name,
+                               "nothing to keep %s and is not enforced", rule_name, name,
                                rule->kind == VB_RULE_VM_AFFINITY ? "together" : "apart");
     case VB_RULE_WARNING_UNKNOWN_LABEL:
         return g_strdup_printf("rule '%s' selects guests by label '%s', which no guest in the "
-                               "pool carries%s", rule->name, w->name, hint);
+                               "pool carries%s", rule_name, name, hint);
     case VB_RULE_WARNING_LAST:
     default:
         break;
