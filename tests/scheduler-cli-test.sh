@@ -175,6 +175,13 @@ expect started.entry "^VB_FROM="
 expect finished.entry "^VB_OUTCOME=finished$"
 [ "$(grep -c '^VB_VM=' "$tmp/started.entry")" = "$(grep -c '^VB_VM=' "$tmp/finished.entry")" ] ||
     fail "the round's migrations: $(grep -c '^VB_VM=' "$tmp/started.entry") started, $(grep -c '^VB_VM=' "$tmp/finished.entry") finished"
+# --verbose (after the command): every poll of a running migration and the
+# queued moves (debug), and the modules' debug lines, marked as such.
+run verbose 4 evacuate h0 --verbose --database "$tmp/verbose.db"
+expect verbose.err "queued   web"
+expect verbose.err "progress web[0-9] h0 -> h[0-9] (live, [0-9]*%, [0-9]*/[0-9]* s, [0-9] running)"
+expect verbose.err "^virt-balancer: debug: "
+refute evacuate.err "queued"
 # --quiet: warnings and errors only; a round that goes well says nothing.
 run quiet 0 --quiet run --rounds 1 --rebalance-interval 1 --sample-interval 1 \
     --database "$tmp/quiet.db"
