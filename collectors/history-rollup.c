@@ -47,10 +47,20 @@ vb_history_retention_init(VbHistoryRetention *keep, guint window_seconds,
 
 /* ---------------------------------------------------------------- rollup */
 
+/* The aggregate columns, in the order every rollup's SELECT gives them. */
+#define HOST_AGG_COLUMNS                                                                   \
+    "(level, bucket_us, host, n_samples, n_up, cpu_us, cpu_min, cpu_mean, cpu_max,"         \
+    " memory_used_min, memory_used_mean, memory_used_max, memory_total_mib,"               \
+    " storage_used_min, storage_used_mean, storage_used_max, storage_total_gib)"
+#define VM_AGG_COLUMNS                                                                     \
+    "(level, bucket_us, vm, host, n_samples, cpu_us, cpu_min, cpu_mean, cpu_max, rss_min,"  \
+    " rss_mean, rss_max)"
+
 /* Each statement gets ?1 from, ?2 to (bucket starts in [from, to)), ?3 the
  * bucket width. */
 static const char roll_hosts_5m[] =
-    "INSERT OR REPLACE INTO host_agg SELECT 1, s.time_us - s.time_us % ?3 AS b, h.host,"
+    "INSERT OR REPLACE INTO host_agg" HOST_AGG_COLUMNS
+    " SELECT 1, s.time_us - s.time_us % ?3 AS b, h.host,"
     " count(*), sum(h.up),"
     " sum(CASE WHEN h.cpu_usage IS NOT NULL THEN h.interval_us END),"
     " min(h.cpu_usage), sum(h.cpu_usage * h.interval_us)"
@@ -67,7 +77,8 @@ static const char roll_hosts_5m[] =
     " WHERE s.time_us >= ?1 AND s.time_us < ?2 GROUP BY b, h.host";
 
 static const char roll_vms_5m[] =
-    "INSERT OR REPLACE INTO vm_agg SELECT 1, s.time_us - s.time_us % ?3 AS b, v.vm, v.host,"
+    "INSERT OR REPLACE INTO vm_agg" VM_AGG_COLUMNS
+    " SELECT 1, s.time_us - s.time_us % ?3 AS b, v.vm, v.host,"
     " count(*), sum(CASE WHEN v.cpu_usage IS NOT NULL THEN v.interval_us END),"
     " min(v.cpu_usage), sum(v.cpu_usage * v.interval_us)"
     "  / sum(CASE WHEN v.cpu_usage IS NOT NULL THEN v.interval_us END), max(v.cpu_usage),"
@@ -78,7 +89,8 @@ static const char roll_vms_5m[] =
 /* Means of means weigh each bucket by what it averaged: interval time for
  * CPU, up samples for memory and storage, samples for a guest's RSS. */
 static const char roll_hosts_1h[] =
-    "INSERT OR REPLACE INTO host_agg SELECT 2, a.bucket_us - a.bucket_us % ?3 AS b, a.host,"
+    "INSERT OR REPLACE INTO host_agg" HOST_AGG_COLUMNS
+    " SELECT 2, a.bucket_us - a.bucket_us % ?3 AS b, a.host,"
     " sum(a.n_samples), sum(a.n_up), sum(a.cpu_us), min(a.cpu_min),"
     " sum(a.cpu_mean * a.cpu_us) / sum(a.cpu_us), max(a.cpu_max),"
     " min(a.memory_used_min), sum(a.memory_used_mean * a.n_up) / sum(a.n_up),"
@@ -89,7 +101,8 @@ static const char roll_hosts_1h[] =
     " GROUP BY b, a.host";
 
 static const char roll_vms_1h[] =
-    "INSERT OR REPLACE INTO vm_agg SELECT 2, a.bucket_us - a.bucket_us % ?3 AS b, a.vm, a.host,"
+    "INSERT OR REPLACE INTO vm_agg" VM_AGG_COLUMNS
+    " SELECT 2, a.bucket_us - a.bucket_us % ?3 AS b, a.vm, a.host,"
     " sum(a.n_samples), sum(a.cpu_us), min(a.cpu_min),"
     " sum(a.cpu_mean * a.cpu_us) / sum(a.cpu_us), max(a.cpu_max),"
     " min(a.rss_min), sum(a.rss_mean * a.n_samples) / sum(a.n_samples), max(a.rss_max)"

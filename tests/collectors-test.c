@@ -863,6 +863,38 @@ START_TEST(test_history_cpu_stddev)
 }
 END_TEST
 
+/* The carry of a version 1 history keeps a day of raw rows and rolls the
+ * older ones up: samples every 2 hours over 30 hours. */
+START_TEST(test_history_carry_keeps_a_day)
+{
+    g_autoptr(GError) error = NULL;
+    g_autoptr(VbStore) store = vb_store_open(":memory:", &error);
+    g_autoptr(GPtrArray) hourly = NULL;
+    sqlite3_stmt *stmt;
+
+    ck_assert_msg(store != NULL, "%s", error ? error->message : "");
+    vb_test_v1_create(store);
+    for (gint64 h = 0; h <= 30; h += 2) {
+        g_autoptr(VbSampleSet) set = busy_set(h * 3600, (guint64) h * 1800);
+
+        vb_test_v1_record(store, set);
+    }
+    ck_assert_msg(vb_history_init(store, &error), "%s", error ? error->message : "");
+    ck_assert(!table_exists(store, "vm_samples"));
+    ck_assert(!table_exists(store, "host_samples"));
+    stmt = vb_store_prepare(store, "SELECT min(time_us), count(*) FROM samples", &error);
+    ck_assert_ptr_nonnull(stmt);
+    ck_assert_int_eq(sqlite3_step(stmt), SQLITE_ROW);
+    ck_assert_int_eq(sqlite3_column_int64(stmt, 0), (gint64) 6 * 3600 * G_USEC_PER_SEC);
+    ck_assert_int_eq(sqlite3_column_int64(stmt, 1), 13);
+    sqlite3_reset(stmt);
+    hourly = vb_history_aggregates(store, VB_HISTORY_HOUR, 0, (gint64) 6 * 3600 * G_USEC_PER_SEC, &error);
+    ck_assert_msg(hourly != NULL, "%s", error ? error->message : "");
+    /* Buckets 0, 2 and 4 h: a host row and a guest row each. */
+    ck_assert_uint_eq(hourly->len, 6);
+}
+END_TEST
+
 static Suite *
 collectors_suite(void)
 {
@@ -885,6 +917,7 @@ collectors_suite(void)
     tcase_add_test(tc, test_history_two_writers);
     tcase_add_loop_test(tc, test_history_cpu_stddev, 0, G_N_ELEMENTS(stddev_rows));
     tcase_add_test(tc, test_history_upgrade_seen);
+    tcase_add_test(tc, test_history_carry_keeps_a_day);
     suite_add_tcase(s, tc);
 
     vb_collectors_test_add_live(s);
