@@ -336,6 +336,8 @@ gboolean vb_cli_host_is_remarkable(const VbCliPlanView *view, const VbHost *host
  * what the text shows, with a chart per host (cli/render-html.c; transfer
  * full). Never fails. */
 char *vb_cli_render_plan_html(const VbCliPlanView *view);
+/* The Content-Type of the pages above, as the daemon serves them. */
+#define VB_CLI_HTML_TYPE "text/html; charset=utf-8"
 /* `history --format html`: @plans (VbJournalPlan *, as vb_journal_history
  * returns them) as one page: per plan a chart of its moves by state and
  * the table of its moves (transfer full). Never fails. */

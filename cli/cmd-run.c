@@ -262,6 +262,12 @@ run_rebalance(Daemon *d)
         planning_us = g_get_monotonic_time() - planning_us;
         vb_cli_run_metrics_round(d->metrics, inv, d->ex.policy, plan, (double) opts.now,
                                  (double) planning_us / G_USEC_PER_SEC);
+        if (plan) {
+            VbCliPlanView view = { .inv = inv, .policy = d->ex.policy, .plan = plan,
+                                   .source_name = d->ex.ctx->source_name };
+
+            vb_cli_run_metrics_page(d->metrics, &view, opts.now);
+        }
     } else
         vb_cli_run_metrics_round(d->metrics, NULL, NULL, NULL, 0, 0);
     if (!plan) {

@@ -96,3 +96,6 @@ void vb_cli_run_metrics_round(VbCliRunMetrics *rm, const VbInventory *inv, const
                               const VbPlan *plan, double plan_time, double plan_seconds);
 /* A VbExecEventFunc: migrations that start or end are counted again. */
 void vb_cli_run_metrics_event(const VbExecEvent *event, gpointer data);
+/* Publishes the HTML report of @view (a round's plan made at @now, unix
+ * seconds) at /. */
+void vb_cli_run_metrics_page(VbCliRunMetrics *rm, const VbCliPlanView *view, gint64 now);

@@ -9,6 +9,10 @@
  * blocked). Each change is rendered at once and handed to the server thread
  * (metrics/server.c), which answers scrapes with the latest text.
  *
+ * The same server answers / with the HTML report of the latest round's plan
+ * (cli/render-html.c; docs/metrics.md), a page saying no round has planned
+ * yet until then.
+ *
  * Every function accepts NULL (metrics off) and does nothing then. A journal
  * that cannot be read keeps the previous counts and says so at debug level:
  * metrics never stop the daemon.
@@ -39,7 +43,33 @@ vb_cli_run_metrics_start(const char *listen, char **ret_url, GError **error)
     rm->model = vb_metrics_new();
     rm->server = g_steal_pointer(&server);
     vb_metrics_server_publish(rm->server, vb_metrics_render(rm->model));
+    vb_metrics_server_publish_page(rm->server, "/", VB_CLI_HTML_TYPE,
+                                   g_strdup("<!DOCTYPE html>\n<html lang=\"en\"><head>"
+                                            "<meta charset=\"utf-8\"><title>virt-balancer"
+                                            "</title></head><body><h1>virt-balancer</h1>"
+                                            "<p>No round has planned yet.</p></body></html>\n"));
     return rm;
+}
+
+void
+vb_cli_run_metrics_page(VbCliRunMetrics *rm, const VbCliPlanView *view, gint64 now)
+{
+    g_autoptr(GDateTime) when = NULL;
+    g_autofree char *stamp = NULL;
+    g_autofree char *note = NULL;
+    VbCliPlanView page;
+
+    if (!rm)
+        return;
+    when = g_date_time_new_from_unix_utc(now);
+    stamp = when ? g_date_time_format_iso8601(when) : g_strdup("?");
+    note = g_strdup_printf("The daemon's round of %s: it runs this plan now; what each move "
+                           "did is in the journal ('virt-balancer history') and at /metrics.",
+                           stamp);
+    page = *view;
+    page.html_note = note;
+    vb_metrics_server_publish_page(rm->server, "/", VB_CLI_HTML_TYPE,
+                                   vb_cli_render_plan_html(&page));
 }
 
 void

@@ -92,7 +92,17 @@ sys.exit(0 if len(plans) >= 2 and plans[0]['kind'] == 'rebalance' and plans[0]['
 done
 if [ -n "$url" ]; then
     "$python" "$srcdir/tests/metrics-parse.py" "$url" "$tmp/history.json" || fail "/metrics at $url"
-    # Only /metrics is served.
+    # / is the HTML report of the round's plan, with the daemon's note.
+    "$python" -c "
+import sys, urllib.request
+with urllib.request.urlopen(sys.argv[1].replace('/metrics', '/'), timeout=10) as r:
+    body = r.read().decode()
+    assert r.headers['Content-Type'].startswith('text/html'), r.headers['Content-Type']
+assert body.startswith('<!DOCTYPE html>'), body[:80]
+assert 'round of ' in body and 'it runs this plan now' in body, 'no round note'
+assert '<svg' in body, 'no chart'
+" "$url" || fail "/ is not the round's HTML report"
+    # Other paths are not served.
     "$python" -c "
 import sys, urllib.request, urllib.error
 try:
