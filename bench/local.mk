@@ -11,19 +11,19 @@ EXTRA_DIST += bench/bench-policy.yaml bench/smoke.sh
 # churn under noise); see docs/benchmarks.md.
 noinst_PROGRAMS += bench/vb-quality
 bench_vb_quality_SOURCES = bench/vb-quality.c bench/quality.h bench/quality-optimum.c \
-	bench/quality-hotspots.c bench/quality-churn.c
+	bench/quality-hotspots.c bench/quality-churn.c bench/machine.h bench/machine.c
 bench_vb_quality_LDADD = $(VB_LIBS)
 
 # The cost of a sampling round through the libvirt driver (issue 11): test:///
 # hosts generated from node files, 1,000 and 10,000 of them by default.
 noinst_PROGRAMS += bench/vb-collect
-bench_vb_collect_SOURCES = bench/vb-collect.c
+bench_vb_collect_SOURCES = bench/vb-collect.c bench/machine.h bench/machine.c
 bench_vb_collect_LDADD = $(VB_LIBS)
 
 # The history's size over 7 days and the cost of writing one sample of
 # 200,000 guests (issue 11); see docs/benchmarks.md.
 noinst_PROGRAMS += bench/vb-history
-bench_vb_history_SOURCES = bench/vb-history.c
+bench_vb_history_SOURCES = bench/vb-history.c bench/machine.h bench/machine.c
 bench_vb_history_LDADD = $(VB_LIBS)
 
 TESTS += bench/smoke.sh

@@ -36,6 +36,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "bench/machine.h"
 #include "collectors/collectors.h"
 #include "drivers/drivers.h"
 #include "pool/pool.h"
@@ -103,25 +104,6 @@ time_stop(CollectTime *t)
 {
     t->wall = (double) g_get_monotonic_time() / G_USEC_PER_SEC - t->wall;
     t->cpu = cpu_seconds() - t->cpu;
-}
-
-static char *
-cpu_model(void)
-{
-    g_autofree char *text = NULL;
-    g_auto(GStrv) lines = NULL;
-
-    if (!g_file_get_contents("/proc/cpuinfo", &text, NULL, NULL))
-        return g_strdup("unknown");
-    lines = g_strsplit(text, "\n", -1);
-    for (guint i = 0; lines[i]; i++) {
-        if (g_str_has_prefix(lines[i], "model name")) {
-            char *colon = strchr(lines[i], ':');
-
-            return g_strdup(colon ? g_strstrip(colon + 1) : lines[i]);
-        }
-    }
-    return g_strdup("unknown");
 }
 
 /* ------------------------------------------------------------ the pool */
@@ -305,7 +287,7 @@ parse_sizes(const char *text, GArray *sizes)
 int
 main(int argc, char **argv)
 {
-    g_autofree char *sizes_text = NULL, *keep = NULL, *model = cpu_model();
+    g_autofree char *sizes_text = NULL, *keep = NULL, *model = vb_bench_cpu_model();
     CollectArgs args = { .guests = 20, .rounds = 3, .workers = 0, .timeout = 10 };
     gint guests = 20, rounds = 3, workers = 0, timeout = 10;
     GOptionEntry entries[] = {

@@ -41,6 +41,7 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include "bench/machine.h"
 #include "collectors/collectors.h"
 #include "drivers/drivers.h"
 #include "pool/pool.h"
@@ -62,24 +63,6 @@ cpu_seconds(void)
 
     clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
     return (double) ts.tv_sec + (double) ts.tv_nsec / 1e9;
-}
-
-static char *
-cpu_model(void)
-{
-    g_autofree char *text = NULL;
-    g_auto(GStrv) lines = NULL;
-
-    if (!g_file_get_contents("/proc/cpuinfo", &text, NULL, NULL))
-        return g_strdup("unknown");
-    lines = g_strsplit(text, "\n", -1);
-    for (guint i = 0; lines[i]; i++)
-        if (g_str_has_prefix(lines[i], "model name")) {
-            char *colon = strchr(lines[i], ':');
-
-            return g_strdup(colon ? g_strstrip(colon + 1) : lines[i]);
-        }
-    return g_strdup("unknown");
 }
 
 static double
@@ -352,7 +335,7 @@ main(int argc, char **argv)
         return 2;
     }
     if (upgrade) {
-        model = cpu_model();
+        model = vb_bench_cpu_model();
         printf("CPU: %s\n\n", model);
         if (!run_upgrade(upgrade, &error)) {
             fprintf(stderr, "vb-history: %s\n", error->message);
@@ -367,7 +350,7 @@ main(int argc, char **argv)
         return 1;
     }
     a.dir = dir;
-    model = cpu_model();
+    model = vb_bench_cpu_model();
     printf("CPU: %s\n\n", model);
     if (!run_days(&a, &error) || (!a.no_big && !run_big(&a, &error))) {
         fprintf(stderr, "vb-history: %s\n", error->message);

@@ -27,6 +27,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bench/machine.h"
 #include "bench/quality.h"
 
 /* -------------------------------------------------------- shared helpers */
@@ -128,22 +129,6 @@ parse_uints(const char *option, const char *text, guint min, guint max, GArray *
     return TRUE;
 }
 
-/* "model name" of the first CPU in /proc/cpuinfo, and the CPU count. */
-static char *
-cpu_model(void)
-{
-    g_autofree char *text = NULL;
-    const char *p;
-
-    if (g_file_get_contents("/proc/cpuinfo", &text, NULL, NULL) &&
-        (p = strstr(text, "model name")) && (p = strchr(p, ':'))) {
-        g_autofree char *line = g_strndup(p + 1, strcspn(p + 1, "\n"));
-
-        return g_strdup_printf("%s (%u CPUs)", g_strstrip(line), g_get_num_processors());
-    }
-    return g_strdup_printf("unknown (%u CPUs)", g_get_num_processors());
-}
-
 static gboolean
 section_wanted(char **sections, const char *name)
 {
@@ -219,7 +204,8 @@ main(int argc, char **argv)
     g_autoptr(GArray) intervals = g_array_new(FALSE, FALSE, sizeof(guint));
     g_auto(GStrv) sections = NULL;
     g_autofree char *cbc = NULL;
-    g_autofree char *cpu = cpu_model();
+    g_autofree char *model = vb_bench_cpu_model();
+    g_autofree char *cpu = g_strdup_printf("%s (%u CPUs)", model, g_get_num_processors());
     g_autofree char *workdir = NULL;
     int rc = 0;
 
