@@ -321,6 +321,8 @@ typedef struct {
     const char *html_note;   /* html: the line under the heading, or NULL for
                               * "Dry run: nothing is migrated." (a daemon that
                               * publishes its round's plan says what it did) */
+    gint64 created_unix;     /* json: > 0 adds created_unix, created_at and
+                              * policy_fingerprint (plan --output, cli/plan-file.c) */
 } VbCliPlanView;
 
 /* Text: above this many hosts, only those with moves, hotspots or not up
@@ -357,6 +359,36 @@ void vb_cli_html_page_begin(GString *out, const char *title);
 void vb_cli_html_page_end(GString *out);
 /* The JSON document of docs/plan-json.md (transfer full, ends with a newline). */
 char *vb_cli_render_plan_json(const VbCliPlanView *view);
+
+/* ------------------------------------------------ approved plans (plan-file.c) */
+
+/* "sha256:<hex>" of @policy written back as YAML (transfer full). */
+char *vb_cli_policy_fingerprint(const VbPolicy *policy);
+/* Writes @view's plan as JSON to @path (mode 0600) with created_unix =
+ * @created_unix and the policy's fingerprint; FALSE with VB_ERROR_IO. */
+gboolean vb_cli_plan_file_write(const VbCliPlanView *view, gint64 created_unix,
+                                const char *path, GError **error);
+
+typedef struct _VbCliApprovedMove VbCliApprovedMove;
+/* A plan file read back, by names. */
+typedef struct {
+    char *path;
+    gint64 created_unix;       /* when the plan was made */
+    GPtrArray *moves;          /* owned VbCliApprovedMove *, in the file's order */
+} VbCliApprovedPlan;
+
+/* Reads a plan saved by plan --output (transfer full). NULL with
+ * VB_ERROR_INVALID_INPUT (VB_ERROR_IO: unreadable) and "FILE: why" when it
+ * is not such a plan, is of another format_version, was made under another
+ * policy than @policy, or is older at @now than budget.max_plan_age. */
+VbCliApprovedPlan *vb_cli_approved_plan_load(const char *path, const VbPolicy *policy,
+                                             gint64 now, GError **error);
+void vb_cli_approved_plan_free(VbCliApprovedPlan *ap);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(VbCliApprovedPlan, vb_cli_approved_plan_free)
+/* The plan of @ap's moves on @inv (transfer full), in the file's order; NULL
+ * with VB_ERROR_INVALID_INPUT when it names a guest or host @inv lacks. */
+VbPlan *vb_cli_approved_plan_bind(const VbCliApprovedPlan *ap, const VbInventory *inv,
+                                  const VbPolicy *policy, GError **error);
 /* render-objectives.c: the plan's target_met, rule_violations and hotspots
  * (JSON members, docs/plan-json.md), and the same as text sections. */
 void vb_cli_json_add_objectives(JsonBuilder *b, const VbCliPlanView *view);

@@ -42,7 +42,8 @@ load_inputs(VbCliContext *ctx, gboolean raw, VbInventory **ret_inv, VbPolicy **r
 /* Checks and prints @plan; returns the exit code. */
 static int
 show_plan(VbCliContext *ctx, const VbInventory *inv, const VbPolicy *policy,
-          const VbPlan *plan, const VbPlanOptions *opts, gboolean all_hosts)
+          const VbPlan *plan, const VbPlanOptions *opts, gboolean all_hosts,
+          const char *output)
 {
     g_autoptr(GError) error = NULL;
     VbCliPlanView view = {
@@ -55,6 +56,13 @@ show_plan(VbCliContext *ctx, const VbInventory *inv, const VbPolicy *policy,
                 "breaks a hard constraint: %s\n", error->message);
         return VB_EXIT_FAILURE;
     }
+    /* Saved before it is shown: a plan that cannot be saved is not shown
+     * as if it could be approved. */
+    if (output && !vb_cli_plan_file_write(&view, ctx->now, output, &error))
+        return vb_cli_report_error(error);
+    if (output)
+        fprintf(stderr, "virt-balancer: plan saved to %s; run it as reviewed with "
+                        "'virt-balancer rebalance --plan %s'\n", output, output);
     if (ctx->format == VB_CLI_FORMAT_JSON) {
         g_autofree char *json = vb_cli_render_plan_json(&view);
 
@@ -74,10 +82,13 @@ vb_cli_cmd_plan(VbCliContext *ctx, int argc, char **argv)
 {
     gint max_moves = 0;
     gboolean all_hosts = FALSE;
+    g_autofree char *output = NULL;
     const GOptionEntry entries[] = {
         VB_CLI_OPTION_MAX_MOVES(max_moves),
         VB_CLI_OPTION_ALL_HOSTS(all_hosts),
         VB_CLI_OPTION_DATABASE(ctx->database_path),
+        { "output", 0, 0, G_OPTION_ARG_FILENAME, &output,
+          "also save the plan as JSON in FILE, for 'rebalance --plan FILE'", "FILE" },
         { NULL, 0, 0, 0, NULL, NULL, NULL },
     };
     g_autoptr(VbPlan) plan = NULL;
@@ -88,13 +99,15 @@ vb_cli_cmd_plan(VbCliContext *ctx, int argc, char **argv)
     int rc;
 
     ctx->html_ok = TRUE;
-    if (!vb_cli_parse_options(ctx, &argc, &argv, "plan [--max-moves N] [--all-hosts]",
+    if (!vb_cli_parse_options(ctx, &argc, &argv, "plan [--max-moves N] [--all-hosts] [--output FILE]",
                               "Prints the moves that would bring each pool toward the "
                               "policy's goal, in\nthe order they would run, with hosts "
                               "before and after. Nothing is migrated.\nHosts in "
                               "maintenance (the journal's set) receive nothing. Hosts that\n"
                               "could not be read are listed and left out; the exit code is "
-                              "then 5.",
+                              "then 5.\n--output FILE also saves it (JSON, with when it was made "
+                              "and the policy's\nfingerprint); 'rebalance --plan FILE' executes "
+                              "it as reviewed.",
                               entries, &rc))
         return rc;
     if (argc > 1)
@@ -107,7 +120,8 @@ vb_cli_cmd_plan(VbCliContext *ctx, int argc, char **argv)
     plan = vb_placement_rebalance(inv, policy, &opts, &error);
     if (!plan)
         return vb_cli_report_error(error);
-    return vb_cli_partial_exit_code(inv, show_plan(ctx, inv, policy, plan, &opts, all_hosts));
+    return vb_cli_partial_exit_code(inv, show_plan(ctx, inv, policy, plan, &opts, all_hosts,
+                                                   output));
 }
 
 int
@@ -158,7 +172,7 @@ vb_cli_cmd_evacuate(VbCliContext *ctx, int argc, char **argv)
     plan = vb_placement_evacuate(inv, policy, argv[1], &opts, &error);
     if (!plan)
         return vb_cli_report_error(error);
-    rc = show_plan(ctx, inv, policy, plan, &opts, all_hosts);
+    rc = show_plan(ctx, inv, policy, plan, &opts, all_hosts, NULL);
     if (rc == VB_EXIT_OK && plan->unplaced->len > 0)
         rc = VB_EXIT_UNPLACEABLE;
     return vb_cli_partial_exit_code(inv, rc);

@@ -219,14 +219,43 @@ begin(VbCliExec *ex, VbCliContext *ctx, const char *database, gint drain, int *r
     return inv;
 }
 
+/* `rebalance --plan FILE`: the approved plan @ap bound to the fresh @inv
+ * and run as reviewed: shown, then executed with no re-planning (a move
+ * that no longer fits is skipped with its reason; none is added). */
+static int
+run_approved(VbCliExec *ex, const VbInventory *inv, const VbCliApprovedPlan *ap)
+{
+    g_autoptr(GError) error = NULL;
+    g_autoptr(VbPlan) plan = vb_cli_approved_plan_bind(ap, inv, ex->policy, &error);
+
+    if (!plan)
+        return vb_cli_report_error(error);
+    ex->approved = TRUE;
+    show_plan(ex, inv, plan);
+    if (ex->ctx->format == VB_CLI_FORMAT_TEXT)
+        fprintf(ex->ctx->out, "Plan: %s\n", plan->stop_reason);
+    if (plan->moves->len == 0) {
+        if (ex->ctx->format == VB_CLI_FORMAT_TEXT)
+            fprintf(ex->ctx->out, "Nothing to do: the approved plan has no moves.\n");
+        else
+            print_nothing(ex, inv, plan, "Rebalance");
+        return vb_cli_partial_exit_code(inv, VB_EXIT_OK);
+    }
+    return vb_cli_exec_plan(ex, inv, plan);
+}
+
 int
 vb_cli_cmd_rebalance(VbCliContext *ctx, int argc, char **argv)
 {
     g_autofree char *database = NULL;
+    g_autofree char *plan_file = NULL;
+    g_autoptr(VbCliApprovedPlan) approved = NULL;
     gboolean dry_run = FALSE;
     gint max_moves = 0, drain = 600;
     const GOptionEntry entries[] = {
         { "dry-run", 0, 0, G_OPTION_ARG_NONE, &dry_run, "print the plan; migrate nothing", NULL },
+        { "plan", 0, 0, G_OPTION_ARG_FILENAME, &plan_file,
+          "execute the plan saved by 'plan --output FILE', as reviewed", "FILE" },
         VB_CLI_OPTION_MAX_MOVES(max_moves),
         VB_CLI_OPTION_DATABASE(database),
         VB_CLI_OPTION_DRAIN_TIMEOUT(drain),
@@ -242,13 +271,19 @@ vb_cli_cmd_rebalance(VbCliContext *ctx, int argc, char **argv)
     if (has_dry_run(argc, argv))
         return hand_over_dry_run(ctx, argc, argv, FALSE, vb_cli_cmd_plan);
     ctx->html_ok = TRUE; /* for --help; refused below: the page is a plan's */
-    if (!vb_cli_parse_options(ctx, &argc, &argv, "rebalance [--dry-run] [--max-moves N]",
+    if (!vb_cli_parse_options(ctx, &argc, &argv, "rebalance [--dry-run] [--max-moves N] [--plan FILE]",
                               "Plans moves toward the policy's goal and executes them: a "
                               "sliding window of\nlive migrations under the policy's caps, "
                               "longest first, each re-checked\nagainst fresh state before it "
                               "starts. --dry-run prints the plan only.\n"
                               "Hosts in maintenance receive nothing. Hosts that cannot be read "
                               "are listed\nand left out; the exit code is then 5.\n"
+                              "--plan FILE executes the plan 'plan --output FILE' saved instead "
+                              "of planning:\nevery move re-checked against fresh state, those "
+                              "that no longer fit skipped\nwith the reason, none added; a plan "
+                              "older than the policy's\nbudget.max_plan_age, made under another "
+                              "policy, or naming guests or hosts\nthe pool lacks is refused and "
+                              "nothing is done.\n"
                               "SIGTERM/SIGINT: nothing new starts, running migrations get "
                               "--drain-timeout\nseconds (0: no limit), a second signal aborts "
                               "them; exit code 6.",
@@ -256,13 +291,26 @@ vb_cli_cmd_rebalance(VbCliContext *ctx, int argc, char **argv)
         return rc;
     if (ctx->format == VB_CLI_FORMAT_HTML)
         return refuse_html("rebalance");
+    if (plan_file && max_moves != 0)
+        return vb_cli_usage_error("rebalance: --plan runs the plan as saved; --max-moves "
+                                  "does not apply");
     if (argc > 1)
         return vb_cli_usage_error("rebalance: unexpected argument '%s'", argv[1]);
     if (max_moves < 0 || drain < 0)
         return vb_cli_usage_error("rebalance: --max-moves and --drain-timeout must be 0 or more");
     opts.max_moves = (guint) max_moves;
+    if (plan_file) {
+        /* Refused before anything is opened or locked: nothing is done. */
+        const VbPolicy *policy = vb_cli_context_get_policy(ctx, &error);
+
+        approved = policy ? vb_cli_approved_plan_load(plan_file, policy, ctx->now, &error) : NULL;
+        if (!approved)
+            return vb_cli_report_error(error);
+    }
     inv = begin(&ex, ctx, database, drain, &rc);
-    if (inv) {
+    if (inv && approved) {
+        rc = run_approved(&ex, inv, approved);
+    } else if (inv) {
         plan = vb_placement_rebalance(inv, ex.policy, &opts, &error);
         rc = plan ? run_plan(&ex, inv, plan) : vb_cli_report_error(error);
     }

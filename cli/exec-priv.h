@@ -25,6 +25,8 @@ typedef struct {
     char **unread;              /* hosts the last snapshot could not read, in maintenance
                                  * or not (owned, NULL-terminated) */
     VbExecEventFunc on_event;   /* also told every executor event, or NULL (run's metrics) */
+    gboolean approved;          /* the plan run is an approved one (rebalance --plan): the
+                                 * executor skips what no longer fits and re-plans nothing */
     gpointer on_event_data;
 } VbCliExec;
 

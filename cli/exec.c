@@ -435,6 +435,7 @@ exec_run(VbCliExec *ex, const VbInventory *inv, const VbPlan *plan, GError **err
     opts.drain_seconds = ex->drain_seconds;
     opts.maintenance = maintenance;
     opts.now_unix = ex->ctx->now;
+    opts.no_replan = ex->approved;
     report = plan ? vb_executor_run(&opts, inv, plan, error) : vb_executor_resume(&opts, error);
     g_ptr_array_unref(p.running);
     g_ptr_array_unref(p.vms);

@@ -12,7 +12,7 @@ libvbcli_a_SOURCES += cli/cmd-status.c cli/cmd-inventory.c
 libvbcli_a_SOURCES += cli/exec-priv.h cli/exec.c cli/cmd-rebalance.c cli/cmd-maintenance.c cli/cmd-run.c
 libvbcli_a_SOURCES += cli/cmd-unlock.c
 libvbcli_a_SOURCES += cli/cmd-complete.c cli/notify.c cli/log.c
-libvbcli_a_SOURCES += cli/run-metrics.c
+libvbcli_a_SOURCES += cli/run-metrics.c cli/plan-file.c
 
 sbin_PROGRAMS += virt-balancer
 virt_balancer_SOURCES = cli/main.c

@@ -289,6 +289,19 @@ vb_cli_json_add_reject_groups(JsonBuilder *b, const char *name, const VbInventor
     json_builder_end_array(b);
 }
 
+/* plan --output: what rebalance --plan re-checks (cli/plan-file.c). */
+static void
+add_created(JsonBuilder *b, const VbCliPlanView *view)
+{
+    g_autoptr(GDateTime) t = g_date_time_new_from_unix_utc(view->created_unix);
+    g_autofree char *iso = t ? g_date_time_format(t, "%Y-%m-%dT%H:%M:%SZ") : NULL;
+    g_autofree char *fingerprint = vb_cli_policy_fingerprint(view->policy);
+
+    vb_cli_json_add_int(b, "created_unix", view->created_unix);
+    vb_cli_json_add_string(b, "created_at", iso);
+    vb_cli_json_add_string(b, "policy_fingerprint", fingerprint);
+}
+
 char *
 vb_cli_render_plan_json(const VbCliPlanView *view)
 {
@@ -302,6 +315,8 @@ vb_cli_render_plan_json(const VbCliPlanView *view)
     vb_cli_json_add_bool(b, "dry_run", TRUE);
     vb_cli_json_add_string(b, "evacuated_host", plan->evacuated_host);
     vb_cli_json_add_string(b, "source", view->source_name);
+    if (view->created_unix > 0)
+        add_created(b, view);
     vb_cli_json_add_policy(b, view->policy);
     vb_cli_json_add_rule_warnings(b, view->inv, view->policy);
     add_imbalance(b, plan);

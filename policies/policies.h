@@ -109,6 +109,7 @@ typedef struct {
     guint cooldown_seconds;       /* a guest moved this recently stays put */
     guint max_moves_per_vm_per_day; /* a guest moved this often in the last 24 h stays put
                                      * (evacuations, must-rule repairs excepted); 0 = no cap */
+    guint max_plan_age_seconds;   /* rebalance --plan refuses a plan file older than this */
     guint64 memory_reserve_mib;   /* kept free on every host */
     double memory_reserve_percent;/* kept free on every host, % of its memory */
     double cpu_overcommit;        /* vCPUs per core allowed on a host */

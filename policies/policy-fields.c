@@ -153,6 +153,7 @@ static const VbField budget_fields[] = {
     { "max_migrations", FIELD_UINT, P(max_migrations), 0, 10000 },
     { "cooldown", FIELD_DURATION, P(cooldown_seconds), 0, VB_POLICY_MAX_DURATION },
     { "max_moves_per_vm_per_day", FIELD_UINT, P(max_moves_per_vm_per_day), 0, 1000 },
+    { "max_plan_age", FIELD_DURATION, P(max_plan_age_seconds), 1, VB_POLICY_MAX_DURATION },
     { NULL },
 };
 

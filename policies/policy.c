@@ -69,6 +69,7 @@ vb_policy_new_default(void)
     policy->max_migrations = 20;
     policy->cooldown_seconds = 30 * 60;
     policy->max_moves_per_vm_per_day = 4;
+    policy->max_plan_age_seconds = 60 * 60;
     policy->memory_reserve_mib = 2048;
     policy->memory_reserve_percent = 10.0;
     policy->cpu_overcommit = 4.0;

@@ -616,11 +616,12 @@ exec_fill_pass(Exec *ex, VbInventory *inv, GError **error)
                 return FALSE;
             exec_settle(ex, m);
             /* Nothing to re-plan from a source that cannot be read; the
-             * guest stays there, which the report counts as a failure. */
-            if (!from || from->state != VB_HOST_STATE_DOWN)
-                g_ptr_array_add(ex->replan, g_strdup(m->vm));
-            else
+             * guest stays there, which the report counts as a failure. An
+             * approved plan is run as reviewed: a skip is final. */
+            if (from && from->state == VB_HOST_STATE_DOWN)
                 ex->report->host_down++;
+            else if (!ex->opts->no_replan)
+                g_ptr_array_add(ex->replan, g_strdup(m->vm));
             continue;
         }
         if (!exec_start(ex, inv, m, error))

@@ -316,6 +316,9 @@ typedef struct {
                                 * are aborted; 0 = wait for them */
     char **maintenance;        /* hosts treated as in maintenance in fresh state */
     gint64 now_unix;           /* "now" for the planner on re-plans; 0 = real time */
+    gboolean no_replan;        /* an approved plan (rebalance --plan): a move that no
+                                * longer fits is skipped and reported, the planner is
+                                * never called again, so no move is added or changed */
     guint crash_after_starts;  /* tests: return abruptly after this many starts,
                                 * leaving migrations running, as if killed */
 } VbExecOptions;

@@ -350,5 +350,68 @@ expect cap1.out "moved 1 time in the last 24 h, the most the policy allows (max_
     >"$tmp/cap0.out" 2>"$tmp/cap0.err" || fail "plan with no cap: exit $?"
 refute cap0.out "Moves: none"
 
+# Approved plans (issue 10): `plan --output FILE` saves the plan, and
+# `rebalance --plan FILE` executes exactly its moves (the journal's moves are
+# the file's, in its order). A move that no longer fits (its destination went
+# into maintenance after the plan was made) is skipped with the reason and
+# nothing is re-planned in its place. A stale plan, one made under another
+# policy, a corrupt file, another format_version, a --format json print and
+# a plan naming a guest the pool lacks are refused (exit 3) and journal
+# nothing.
+# triples FILE: "vm from to" of each move of the plan FILE, in its order.
+triples() {
+    awk -F'"' '$2 == "vm" { v = $4 } $2 == "from" { f = $4 } $2 == "to" { print v, f, $4 }' "$1"
+}
+run ap-plan 0 plan --output "$tmp/ap.json"
+expect ap-plan.err "plan saved to $tmp/ap.json"
+expect ap-plan.out "Moves (3, in run order"
+saved=$(triples "$tmp/ap.json")
+[ "$(echo "$saved" | wc -l)" = 3 ] || fail "plan --output saved moves '$saved', expected 3"
+run ap-run 0 rebalance --plan "$tmp/ap.json" --database "$tmp/ap.db"
+expect ap-run.out "Rebalance: 3 finished, 0 failed, 0 aborted, 0 skipped"
+run ap-hist 0 history --database "$tmp/ap.db"
+ran=$(awk 'NF == 7 { print $1, $2, $3 }' "$tmp/ap-hist.out")
+[ "$ran" = "$saved" ] || fail "rebalance --plan ran '$ran', the file holds '$saved'"
+[ "$(grep -c '^plan ' "$tmp/ap-hist.out")" = 1 ] || fail "rebalance --plan journaled: $(cat "$tmp/ap-hist.out")"
+# The first move's destination is in maintenance now: skipped, not re-planned.
+vm1=$(echo "$saved" | head -1 | cut -d" " -f1)
+to1=$(echo "$saved" | head -1 | cut -d" " -f3)
+run ap-maint 0 maintenance enter "$to1" --database "$tmp/ap2.db"
+run ap-skip 0 rebalance --plan "$tmp/ap.json" --database "$tmp/ap2.db"
+expect ap-skip.out "Rebalance: 2 finished, 0 failed, 0 aborted, 1 skipped"
+expect ap-skip.out "$vm1 .* skipped .*the destination is not up"
+run ap-hist2 0 history --database "$tmp/ap2.db"
+[ "$(awk 'NF == 7' "$tmp/ap-hist2.out" | wc -l)" = 3 ] ||
+    fail "rebalance --plan added moves to the approved plan: $(cat "$tmp/ap-hist2.out")"
+refute ap-hist2.out "^ *$vm1 .* finished"
+# Refused, nothing journaled.
+VB_NOW=$(($(date +%s) - 7200)) run ap-old-plan 0 plan --output "$tmp/old.json"
+run ap-old 3 rebalance --plan "$tmp/old.json" --database "$tmp/no.db"
+expect ap-old.err "the plan is 2h.* old, older than budget.max_plan_age (1h"
+printf '{"format_version": 1, "kind": "rebal' >"$tmp/corrupt.json"
+run ap-corrupt 3 rebalance --plan "$tmp/corrupt.json" --database "$tmp/no.db"
+expect ap-corrupt.err "corrupt.json: not a readable JSON plan"
+printf '{"hosts": []}\n' >"$tmp/notplan.json"
+run ap-notplan 3 rebalance --plan "$tmp/notplan.json" --database "$tmp/no.db"
+expect ap-notplan.err "notplan.json: not a plan"
+sed 's/"format_version" : 1/"format_version" : 2/' "$tmp/ap.json" >"$tmp/v2.json"
+run ap-v2 3 rebalance --plan "$tmp/v2.json" --database "$tmp/no.db"
+expect ap-v2.err "format_version 2, this virt-balancer reads version 1 only"
+run ap-json 0 plan --format json
+cp "$tmp/ap-json.out" "$tmp/printed.json"
+run ap-printed 3 rebalance --plan "$tmp/printed.json" --database "$tmp/no.db"
+expect ap-printed.err "save it with 'plan --output FILE'"
+sed "s/\"$vm1\"/\"ghost\"/" "$tmp/ap.json" >"$tmp/ghost.json"
+run ap-ghost 3 rebalance --plan "$tmp/ghost.json" --database "$tmp/no.db"
+expect ap-ghost.err "guest 'ghost' is not in the pool; nothing was done"
+printf 'budget: {max_plan_age: 3h}\n' >"$tmp/age3h.yaml"
+"$vb" --inventory "$data/pool.yaml" --policy "$tmp/age3h.yaml" rebalance --plan "$tmp/old.json" \
+    --database "$tmp/no.db" >"$tmp/ap-other.out" 2>"$tmp/ap-other.err"
+[ $? = 3 ] || fail "a plan made under another policy: not refused: $(cat "$tmp/ap-other.err")"
+expect ap-other.err "the plan was made under another policy than $tmp/age3h.yaml"
+run ap-none 0 history --database "$tmp/no.db"
+expect ap-none.out "No plan was executed yet."
+run ap-max 2 rebalance --plan "$tmp/ap.json" --max-moves 1 --database "$tmp/no.db"
+
 [ $failed = 0 ] && echo "PASS: scheduler CLI"
 exit $failed
