@@ -3,8 +3,10 @@
  * VbInventory, with "file:line:column: what is wrong" for every mistake.
  *
  * Workload: the sim driver, the CLI's --inventory and the benchmarks load
- * files of up to 200,000 guests (one flow-style line each), so the loader
- * must stay well under 2 s there. Each mapping's keys are walked exactly once:
+ * files of up to 200,000 guests (one flow-style line each), and up to a
+ * million in the benchmarks, so the loader must stay well under 2 s at
+ * 200,000 and must not hold a million guests as a YAML tree (some 30 million
+ * nodes): guests are streamed, one at a time (see "streaming" below). Each mapping's keys are walked exactly once:
  * every key is matched against the small static key list of its object
  * (first character, then strcmp) and its value node is remembered in a slot
  * array indexed by the key's enum; the object is then read slot by slot in a
@@ -810,45 +812,142 @@ load_doc(Loader *l, GError **error)
     return TRUE;
 }
 
+/* A loader with its own new inventory and line arrays. */
+static void
+loader_init(Loader *l, const VbYamlDoc *doc)
+{
+    *l = (Loader){
+        .doc = doc,
+        .inv = vb_inventory_new(),
+        .pool_lines = g_array_new(FALSE, FALSE, sizeof(guint)),
+        .host_lines = g_array_new(FALSE, FALSE, sizeof(guint)),
+        .vm_lines = g_array_new(FALSE, FALSE, sizeof(guint)),
+        .sub_index = -1,
+    };
+}
+
+/* Frees what loader_init() made but the inventory, which is returned
+ * (transfer full; NULL after a half-done load is freed instead). */
+static VbInventory *
+loader_finish(Loader *l, gboolean ok)
+{
+    g_array_unref(l->pool_lines);
+    g_array_unref(l->host_lines);
+    g_array_unref(l->vm_lines);
+    if (!ok) {
+        g_clear_pointer(&l->inv, vb_inventory_free);
+        return NULL;
+    }
+    vb_inventory_host_totals(l->inv); /* complete now: planners start from it */
+    return g_steal_pointer(&l->inv);
+}
+
 static VbInventory *
 load_from_doc(const VbYamlDoc *doc, GError **error)
 {
-    g_autoptr(VbInventory) inv = vb_inventory_new();
-    g_autoptr(GArray) pool_lines = g_array_new(FALSE, FALSE, sizeof(guint));
-    g_autoptr(GArray) host_lines = g_array_new(FALSE, FALSE, sizeof(guint));
-    g_autoptr(GArray) vm_lines = g_array_new(FALSE, FALSE, sizeof(guint));
-    Loader l = {
-        .doc = doc,
-        .inv = inv,
-        .pool_lines = pool_lines,
-        .host_lines = host_lines,
-        .vm_lines = vm_lines,
-        .sub_index = -1,
-    };
+    Loader l;
+    gboolean ok;
 
-    if (!load_doc(&l, error))
-        return NULL;
-    vb_inventory_host_totals(inv); /* complete now: planners start from it */
-    return g_steal_pointer(&inv);
+    loader_init(&l, doc);
+    ok = load_doc(&l, error);
+    return loader_finish(&l, ok);
 }
 
-VbInventory *
-vb_inventory_load_file(const char *path, GError **error)
-{
-    g_autoptr(VbYamlDoc) doc = vb_yaml_load_file(path, VB_INVENTORY_MAX_BYTES,
-                                                 "an inventory file", error);
+/* ------------------------------------------------------------- streaming
+ * A large inventory is read without holding its guests as a tree: each guest
+ * of `vms` is loaded as soon as the YAML reader has read it, then dropped
+ * (util's vb_yaml_stream_data()). This only happens in the common shape,
+ * `pools` then `vms`, and only while nothing is wrong: at the first problem
+ * of any kind the streamed inventory is dropped and the file is loaded again
+ * the ordinary way (whole tree, then load_doc), so that every message, and
+ * which mistake is reported first, stays what the ordinary way says. */
 
-    if (!doc)
-        return NULL;
-    return load_from_doc(doc, error);
+typedef struct {
+    Loader l;             /* l.doc is the stream's tree */
+    gboolean pools_done;  /* the pools have been loaded, guests are streaming */
+} Stream;
+
+/* The root's keys so far are `pools` and then `vms` (the list being read). */
+static gboolean
+stream_at_vms(const VbYamlDoc *doc, const VbYamlNode **ret_pools)
+{
+    const VbYamlNode *root = vb_yaml_doc_root(doc);
+    const VbYamlNode *k1 = vb_yaml_node_first(doc, root);
+    const VbYamlNode *v1 = vb_yaml_node_next(doc, k1);
+    const VbYamlNode *k2 = vb_yaml_node_next(doc, v1);
+    const VbYamlNode *v2 = vb_yaml_node_next(doc, k2);
+
+    if (!v2 || vb_yaml_node_next(doc, v2) || g_strcmp0(vb_yaml_node_value(doc, k1), "pools") ||
+        g_strcmp0(vb_yaml_node_value(doc, k2), "vms"))
+        return FALSE;
+    *ret_pools = v1;
+    return TRUE;
+}
+
+static VbYamlEntryAnswer
+stream_entry(const VbYamlDoc *doc, const VbYamlNode *entry, gpointer data)
+{
+    Stream *st = data;
+    const VbYamlNode *pools = NULL;
+    g_autoptr(GError) error = NULL;
+
+    st->l.doc = doc;
+    if (!stream_at_vms(doc, &pools))
+        return st->pools_done ? VB_YAML_ENTRY_STOP : VB_YAML_ENTRY_KEEP;
+    if (!st->pools_done) {
+        if (!load_list(&st->l, pools, "pools", load_pool, &error))
+            return VB_YAML_ENTRY_STOP;
+        st->pools_done = TRUE;
+    }
+    if (!load_vm(&st->l, entry, &error))
+        return VB_YAML_ENTRY_STOP;
+    return VB_YAML_ENTRY_DROP;
+}
+
+/* The inventory, streamed; NULL (no error) when it must be loaded the
+ * ordinary way. */
+static VbInventory *
+load_streaming(const char *data, gsize len, const char *filename)
+{
+    Stream st = { 0 };
+    g_autoptr(VbYamlDoc) doc = NULL;
+    const VbYamlNode *s[TK_LAST] = { 0 };
+    gboolean ok;
+
+    loader_init(&st.l, NULL);
+    doc = vb_yaml_stream_data(data, len, filename, stream_entry, &st);
+    st.l.doc = doc;
+    /* What load_doc checks before the lists, now that the root is complete;
+     * a tree whose guests were not streamed is loaded whole by load_doc. */
+    if (!doc || !st.pools_done)
+        ok = doc && load_doc(&st.l, NULL);
+    else
+        ok = collect_keys(&st.l, vb_yaml_doc_root(doc), top_keys, s, NULL);
+    return loader_finish(&st.l, ok);
 }
 
 VbInventory *
 vb_inventory_load_data(const char *data, gsize len, const char *filename, GError **error)
 {
-    g_autoptr(VbYamlDoc) doc = vb_yaml_load_data(data, len, filename, error);
+    g_autoptr(VbYamlDoc) doc = NULL;
+    VbInventory *inv = load_streaming(data, len, filename);
 
+    if (inv)
+        return inv;
+    doc = vb_yaml_load_data(data, len, filename, error);
     if (!doc)
         return NULL;
     return load_from_doc(doc, error);
+}
+
+VbInventory *
+vb_inventory_load_file(const char *path, GError **error)
+{
+    g_autofree char *data = NULL;
+    gsize len = 0;
+
+    if (!vb_yaml_read_file(path, VB_INVENTORY_MAX_BYTES, "an inventory file", &data, &len,
+                           error))
+        return NULL;
+    return vb_inventory_load_data(data, len, path, error);
 }

@@ -72,6 +72,73 @@ START_TEST(test_yaml_tree)
 }
 END_TEST
 
+/* Streaming: what the entry function saw ("key line:col" per entry), and
+ * from which entry on it says STOP (0: never). Entries of `drop` are dropped. */
+typedef struct {
+    GString *seen;
+    guint stop_at;
+    guint n;
+} StreamSeen;
+
+static VbYamlEntryAnswer
+stream_record(const VbYamlDoc *doc, const VbYamlNode *entry, gpointer data)
+{
+    StreamSeen *s = data;
+    const VbYamlNode *root = vb_yaml_doc_root(doc);
+    const VbYamlNode *key = NULL;
+
+    /* The list's key is the root's last key. */
+    for (const VbYamlNode *k = vb_yaml_node_first(doc, root); k;
+         k = vb_yaml_node_next(doc, vb_yaml_node_next(doc, k)))
+        key = k;
+    g_string_append_printf(s->seen, "%s %u:%u;", vb_yaml_node_value(doc, key),
+                           vb_yaml_node_line(entry), vb_yaml_node_column(entry));
+    if (++s->n == s->stop_at)
+        return VB_YAML_ENTRY_STOP;
+    return g_str_equal(vb_yaml_node_value(doc, key), "drop") ? VB_YAML_ENTRY_DROP
+                                                              : VB_YAML_ENTRY_KEEP;
+}
+
+static const char stream_yaml[] =
+    "keep:\n  - a\n  - {k: [1, 2]}\ndrop:\n- x: 1\n  y: [2]\n- z\nflow: [1, 2]\n"
+    "deep:\n  k:\n    - 1\n";
+
+/* Entries of top-level block lists are handed out in order, with their
+ * positions; dropped ones leave their list empty, kept ones stay; nested and
+ * flow lists are not handed out; STOP, and text outside the fast path's
+ * subset, give NULL. */
+START_TEST(test_yaml_stream)
+{
+    g_autoptr(GString) seen = g_string_new(NULL);
+    StreamSeen s = { .seen = seen };
+    g_autoptr(VbYamlDoc) doc = vb_yaml_stream_data(stream_yaml, strlen(stream_yaml), "t.yaml",
+                                                   stream_record, &s);
+    g_autoptr(VbYamlDoc) stopped = NULL;
+    g_autoptr(VbYamlDoc) outside = NULL;
+    const char *outside_yaml = "a:\n- 1\n- &x 2\n";
+    const VbYamlNode *root;
+
+    ck_assert_ptr_nonnull(doc);
+    ck_assert_str_eq(seen->str, "keep 2:5;keep 3:5;drop 5:3;drop 7:3;");
+    root = vb_yaml_doc_root(doc);
+    ck_assert_uint_eq(vb_yaml_node_n_children(vb_yaml_mapping_get(doc, root, "keep")), 2);
+    ck_assert_uint_eq(vb_yaml_node_n_children(vb_yaml_mapping_get(doc, root, "drop")), 0);
+    ck_assert_uint_eq(vb_yaml_node_n_children(vb_yaml_mapping_get(doc, root, "flow")), 2);
+    ck_assert_uint_eq(vb_yaml_node_n_children(vb_yaml_mapping_get(
+                          doc, vb_yaml_mapping_get(doc, root, "deep"), "k")), 1);
+
+    g_string_truncate(seen, 0);
+    s = (StreamSeen){ .seen = seen, .stop_at = 3 };
+    stopped = vb_yaml_stream_data(stream_yaml, strlen(stream_yaml), "t.yaml", stream_record, &s);
+    ck_assert_ptr_null(stopped);
+    ck_assert_str_eq(seen->str, "keep 2:5;keep 3:5;drop 5:3;");
+
+    s = (StreamSeen){ .seen = seen };
+    outside = vb_yaml_stream_data(outside_yaml, strlen(outside_yaml), "t.yaml", stream_record, &s);
+    ck_assert_ptr_null(outside);
+}
+END_TEST
+
 /* Each row: a document and the error it must give. */
 static const struct {
     const char *yaml;
@@ -524,6 +591,7 @@ util_suite(void)
     tcase_add_test(tc, test_bits_subset);
     tcase_add_test(tc, test_strtab);
     tcase_add_test(tc, test_yaml_tree);
+    tcase_add_test(tc, test_yaml_stream);
     tcase_add_loop_test(tc, test_yaml_errors, 0, G_N_ELEMENTS(bad_docs));
     tcase_add_loop_test(tc, test_yaml_numbers, 0, G_N_ELEMENTS(bad_values));
     tcase_add_test(tc, test_yaml_typed_ok);

@@ -134,6 +134,35 @@ VbYamlDoc *vb_yaml_load_file(const char *path, gsize max_bytes, const char *what
 /* Same, from memory; @filename is only used in messages. */
 VbYamlDoc *vb_yaml_load_data(const char *data, gsize len, const char *filename,
                              GError **error);
+/* Reads all of @path into @ret_data (transfer full, NUL-terminated after
+ * @ret_len bytes) when it holds at most @max_bytes, with the same errors as
+ * vb_yaml_load_file(); reads no more than @max_bytes + 1 of it, so that a
+ * pipe, a device or a huge file costs no more than the cap. */
+gboolean vb_yaml_read_file(const char *path, gsize max_bytes, const char *what,
+                           char **ret_data, gsize *ret_len, GError **error);
+
+/* Streaming, for files too large to hold as a tree (an inventory of a million
+ * guests is some 30 million nodes). What @entry answers for an entry of a
+ * top-level list. */
+typedef enum {
+    VB_YAML_ENTRY_KEEP, /* leave it in the tree */
+    VB_YAML_ENTRY_DROP, /* it has been used: drop it (its list stays empty) */
+    VB_YAML_ENTRY_STOP, /* stop reading: vb_yaml_stream_data() gives NULL */
+} VbYamlEntryAnswer;
+/* Sees @entry (valid during the call only) of a list that is the value of a
+ * key of the root mapping, as soon as it is read, the rest of the document
+ * not read yet; the root and the list are open (the list's earlier entries
+ * are there unless dropped; its key is the root's last key). */
+typedef VbYamlEntryAnswer (*VbYamlEntryFunc)(const VbYamlDoc *doc, const VbYamlNode *entry,
+                                             gpointer user_data);
+/* Reads @data like vb_yaml_load_data(), calling @entry as above, and returns
+ * the tree of what was kept (transfer full). Only the fast path streams: NULL
+ * (never an error) when @data is outside its subset, is malformed, or @entry
+ * said STOP; the caller then drops what @entry built and loads @data with
+ * vb_yaml_load_data(), which words every error. The entries handed out until
+ * then are exactly those vb_yaml_load_data()'s tree would hold. */
+VbYamlDoc *vb_yaml_stream_data(const char *data, gsize len, const char *filename,
+                               VbYamlEntryFunc entry, gpointer user_data);
 /* TRUE makes the loaders above use libyaml only, never the fast path for
  * the subset vb_inventory_to_yaml() writes (see util/yaml.c); for tests that
  * compare both trees. Set it before loading, from one thread. */

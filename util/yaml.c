@@ -42,6 +42,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <yaml.h>
 
@@ -175,6 +176,8 @@ typedef struct {
     const char *line_start; /* first byte of the current line */
     gsize line;             /* 1-based */
     GString *buf;           /* decoded quoted scalar */
+    VbYamlEntryFunc entry;  /* streaming: sees each entry of a top-level list, or NULL */
+    gpointer entry_data;    /* for @entry */
 } Fast;
 
 #define FAST_EOF (-1)
@@ -381,6 +384,63 @@ fast_line_value(Fast *f, int *ret_next)
     return TRUE;
 }
 
+/* One entry of a block sequence, the cursor on its '-'. Returns the
+ * indentation of the line after it in @ret_next. */
+static gboolean
+fast_sequence_entry(Fast *f, int *ret_next)
+{
+    const char *start;
+
+    if (!fast_at_entry(f))
+        return FALSE;
+    f->p++;
+    fast_spaces(f);
+    start = f->p;
+    if (f->p < f->end && g_ascii_isalnum(*f->p)) {
+        /* "- key: ..." opens a block mapping at this column. */
+        while (f->p < f->end && fast_plain_char(*f->p))
+            f->p++;
+        if (f->p < f->end && *f->p == ':') {
+            f->p = start;
+            return fast_block_mapping(f, (int) (start - f->line_start), ret_next);
+        }
+        f->p = start;
+    }
+    return fast_line_value(f, ret_next);
+}
+
+/* Streaming: hands the entry just read (node @node_mark, its texts from
+ * @text_mark) to f->entry when its list is the value of a top-level key, and
+ * drops it from the tree when asked to (the list stays empty: every entry is
+ * dropped as soon as it is read). FALSE stops the fast path. */
+static gboolean
+fast_hand_out(Fast *f, guint32 node_mark, gsize text_mark)
+{
+    VbYamlOpen *list;
+    VbYamlNode *node;
+
+    if (!f->entry || f->open->len != 2)
+        return TRUE;
+    switch (f->entry(f->doc, node_at(f->doc, node_mark), f->entry_data)) {
+    case VB_YAML_ENTRY_KEEP:
+        return TRUE;
+    case VB_YAML_ENTRY_DROP:
+        break;
+    case VB_YAML_ENTRY_STOP:
+    default:
+        return FALSE;
+    }
+    list = &g_array_index(f->open, VbYamlOpen, 1);
+    node = node_at(f->doc, list->node);
+    g_assert(node->n_children == 1 && node->first == node_mark);
+    node->first = 0;
+    node->n_children = 0;
+    list->last_child = 0;
+    g_array_set_size(f->doc->nodes, node_mark);
+    g_string_truncate(f->doc->strings, text_mark);
+    return TRUE;
+}
+
 /* A block sequence whose '-' entries sit at @indent; the cursor is on the
  * first '-'. Returns the indentation of the line after it in @ret_next. */
 static gboolean
@@ -390,26 +450,10 @@ fast_block_sequence(Fast *f, int indent, int *ret_next)
 
     fast_open(f, VB_YAML_SEQUENCE);
     do {
-        const char *start;
+        guint32 node_mark = f->doc->nodes->len;
+        gsize text_mark = f->doc->strings->len;
 
-        if (!fast_at_entry(f))
-            return FALSE;
-        f->p++;
-        fast_spaces(f);
-        start = f->p;
-        if (f->p < f->end && g_ascii_isalnum(*f->p)) {
-            /* "- key: ..." opens a block mapping at this column. */
-            while (f->p < f->end && fast_plain_char(*f->p))
-                f->p++;
-            if (f->p < f->end && *f->p == ':') {
-                f->p = start;
-                if (!fast_block_mapping(f, (int) (start - f->line_start), &next))
-                    return FALSE;
-                continue;
-            }
-            f->p = start;
-        }
-        if (!fast_line_value(f, &next))
+        if (!fast_sequence_entry(f, &next) || !fast_hand_out(f, node_mark, text_mark))
             return FALSE;
     } while (next == indent && fast_at_entry(f));
     if (next > indent)
@@ -467,12 +511,13 @@ fast_block_mapping(Fast *f, int indent, int *ret_next)
 /* Parses all of @data into @doc when it is in the subset; FALSE otherwise
  * (the caller then resets @doc and asks libyaml). */
 static gboolean
-fast_parse(VbYamlDoc *doc, const char *data, gsize len)
+fast_parse(VbYamlDoc *doc, const char *data, gsize len, VbYamlEntryFunc entry,
+           gpointer entry_data)
 {
     g_autoptr(GArray) open = g_array_new(FALSE, FALSE, sizeof(VbYamlOpen));
     g_autoptr(GString) buf = g_string_new(NULL);
     Fast f = { .doc = doc, .open = open, .p = data, .end = data + len, .line_start = data,
-               .line = 1, .buf = buf };
+               .line = 1, .buf = buf, .entry = entry, .entry_data = entry_data };
     int next;
 
     /* Printable ASCII and newlines only: no tabs, CR, NUL, BOM or UTF-8. */
@@ -591,21 +636,43 @@ handle_event(VbYamlDoc *doc, GArray *open, const yaml_event_t *event,
     }
 }
 
+/* An empty document: node 0 is the dummy. */
+static VbYamlDoc *
+doc_new(const char *filename, gsize n_nodes, gsize text_bytes)
+{
+    VbYamlDoc *doc = g_new0(VbYamlDoc, 1);
+    VbYamlNode dummy = { 0 };
+
+    doc->filename = g_strdup(filename);
+    doc->nodes = g_array_sized_new(FALSE, FALSE, sizeof(VbYamlNode), n_nodes);
+    doc->strings = g_string_sized_new(text_bytes);
+    g_array_append_val(doc->nodes, dummy);
+    return doc;
+}
+
+VbYamlDoc *
+vb_yaml_stream_data(const char *data, gsize len, const char *filename, VbYamlEntryFunc entry,
+                    gpointer entry_data)
+{
+    /* The tree only holds what is kept: start small and let it grow. */
+    g_autoptr(VbYamlDoc) doc = doc_new(filename, 4096, 65536);
+
+    g_return_val_if_fail(entry != NULL, NULL);
+    if (vb_yaml_slow_only || !fast_parse(doc, data, len, entry, entry_data))
+        return NULL;
+    return g_steal_pointer(&doc);
+}
+
 VbYamlDoc *
 vb_yaml_load_data(const char *data, gsize len, const char *filename, GError **error)
 {
-    g_autoptr(VbYamlDoc) doc = g_new0(VbYamlDoc, 1);
+    g_autoptr(VbYamlDoc) doc = doc_new(filename, 64 + len / 8, 64 + len / 2);
     g_autoptr(GArray) open = g_array_new(FALSE, FALSE, sizeof(VbYamlOpen));
     yaml_parser_t parser;
     gboolean done = FALSE;
     gboolean ok = TRUE;
-    VbYamlNode dummy = { 0 };
 
-    doc->filename = g_strdup(filename);
-    doc->nodes = g_array_sized_new(FALSE, FALSE, sizeof(VbYamlNode), 64 + len / 8);
-    doc->strings = g_string_sized_new(64 + len / 2);
-    g_array_append_val(doc->nodes, dummy);
-    if (!vb_yaml_slow_only && fast_parse(doc, data, len))
+    if (!vb_yaml_slow_only && fast_parse(doc, data, len, NULL, NULL))
         return g_steal_pointer(&doc);
     /* Not in the subset: start again with libyaml. */
     g_array_set_size(doc->nodes, 1);
@@ -645,21 +712,25 @@ format_cap(gsize bytes)
     return g_strdup_printf("%zu bytes", bytes);
 }
 
-/* Reads all of @path into @ret_data (NUL-terminated) when it holds at most
- * @max_bytes; reads no more than @max_bytes + 1 of it, so that a pipe, a
- * device or a huge file costs no more than the cap. Messages for files that
- * cannot be read are worded like g_file_get_contents()'s. */
-static gboolean
-read_capped(const char *path, gsize max_bytes, const char *what, char **ret_data,
-            gsize *ret_len, GError **error)
+/* See util.h. Messages for files that cannot be read are worded like
+ * g_file_get_contents()'s. A regular file's buffer is sized from its length
+ * once (growing it by doubling would hold up to twice a large inventory). */
+gboolean
+vb_yaml_read_file(const char *path, gsize max_bytes, const char *what, char **ret_data,
+                  gsize *ret_len, GError **error)
 {
-    g_autoptr(GByteArray) data = g_byte_array_new();
+    g_autoptr(GByteArray) data = NULL;
     g_autofree char *shown = vb_text_escape(path);
     g_autofree char *cap = NULL;
     guint8 chunk[65536];
     int fd = open(path, O_RDONLY | O_CLOEXEC);
+    struct stat st;
     int saved;
 
+    if (fd >= 0 && fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && (guint64) st.st_size <= max_bytes)
+        data = g_byte_array_sized_new((guint) st.st_size + 1);
+    else
+        data = g_byte_array_new();
     if (fd < 0) {
         saved = errno;
         g_set_error(error, VB_ERROR, VB_ERROR_IO, "Failed to open file \u201c%s\u201d: %s", shown,
@@ -701,7 +772,7 @@ vb_yaml_load_file(const char *path, gsize max_bytes, const char *what, GError **
     g_autofree char *data = NULL;
     gsize len = 0;
 
-    if (!read_capped(path, max_bytes, what, &data, &len, error))
+    if (!vb_yaml_read_file(path, max_bytes, what, &data, &len, error))
         return NULL;
     return vb_yaml_load_data(data, len, path, error);
 }
