@@ -95,13 +95,15 @@ stream_record(const VbYamlDoc *doc, const VbYamlNode *entry, gpointer data)
                            vb_yaml_node_line(entry), vb_yaml_node_column(entry));
     if (++s->n == s->stop_at)
         return VB_YAML_ENTRY_STOP;
+    if (g_str_equal(vb_yaml_node_value(doc, key), "mixed"))
+        return s->n % 2 ? VB_YAML_ENTRY_KEEP : VB_YAML_ENTRY_DROP;
     return g_str_equal(vb_yaml_node_value(doc, key), "drop") ? VB_YAML_ENTRY_DROP
                                                               : VB_YAML_ENTRY_KEEP;
 }
 
 static const char stream_yaml[] =
     "keep:\n  - a\n  - {k: [1, 2]}\ndrop:\n- x: 1\n  y: [2]\n- z\nflow: [1, 2]\n"
-    "deep:\n  k:\n    - 1\n";
+    "deep:\n  k:\n    - 1\nmixed:\n  - m5\n  - m6\n  - m7\n  - m8\n";
 
 /* Entries of top-level block lists are handed out in order, with their
  * positions; dropped ones leave their list empty, kept ones stay; nested and
@@ -119,13 +121,23 @@ START_TEST(test_yaml_stream)
     const VbYamlNode *root;
 
     ck_assert_ptr_nonnull(doc);
-    ck_assert_str_eq(seen->str, "keep 2:5;keep 3:5;drop 5:3;drop 7:3;");
+    ck_assert_str_eq(seen->str, "keep 2:5;keep 3:5;drop 5:3;drop 7:3;"
+                                "mixed 13:5;mixed 14:5;mixed 15:5;mixed 16:5;");
     root = vb_yaml_doc_root(doc);
     ck_assert_uint_eq(vb_yaml_node_n_children(vb_yaml_mapping_get(doc, root, "keep")), 2);
     ck_assert_uint_eq(vb_yaml_node_n_children(vb_yaml_mapping_get(doc, root, "drop")), 0);
     ck_assert_uint_eq(vb_yaml_node_n_children(vb_yaml_mapping_get(doc, root, "flow")), 2);
     ck_assert_uint_eq(vb_yaml_node_n_children(vb_yaml_mapping_get(
                           doc, vb_yaml_mapping_get(doc, root, "deep"), "k")), 1);
+    /* Entries 5 and 7 kept (odd), 6 and 8 dropped. */
+    {
+        const VbYamlNode *m = vb_yaml_node_first(doc, vb_yaml_mapping_get(doc, root, "mixed"));
+
+        ck_assert_uint_eq(vb_yaml_node_n_children(vb_yaml_mapping_get(doc, root, "mixed")), 2);
+        ck_assert_str_eq(vb_yaml_node_value(doc, m), "m5");
+        ck_assert_str_eq(vb_yaml_node_value(doc, vb_yaml_node_next(doc, m)), "m7");
+        ck_assert_ptr_null(vb_yaml_node_next(doc, vb_yaml_node_next(doc, m)));
+    }
 
     g_string_truncate(seen, 0);
     s = (StreamSeen){ .seen = seen, .stop_at = 3 };

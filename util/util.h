@@ -146,7 +146,7 @@ gboolean vb_yaml_read_file(const char *path, gsize max_bytes, const char *what,
  * top-level list. */
 typedef enum {
     VB_YAML_ENTRY_KEEP, /* leave it in the tree */
-    VB_YAML_ENTRY_DROP, /* it has been used: drop it (its list stays empty) */
+    VB_YAML_ENTRY_DROP, /* it has been used: drop it from the tree */
     VB_YAML_ENTRY_STOP, /* stop reading: vb_yaml_stream_data() gives NULL */
 } VbYamlEntryAnswer;
 /* Sees @entry (valid during the call only) of a list that is the value of a

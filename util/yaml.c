@@ -410,11 +410,11 @@ fast_sequence_entry(Fast *f, int *ret_next)
 }
 
 /* Streaming: hands the entry just read (node @node_mark, its texts from
- * @text_mark) to f->entry when its list is the value of a top-level key, and
- * drops it from the tree when asked to (the list stays empty: every entry is
- * dropped as soon as it is read). FALSE stops the fast path. */
+ * @text_mark; the list's last child before it was @prev) to f->entry when its
+ * list is the value of a top-level key, and drops it from the tree when asked
+ * to. FALSE stops the fast path. */
 static gboolean
-fast_hand_out(Fast *f, guint32 node_mark, gsize text_mark)
+fast_hand_out(Fast *f, guint32 prev, guint32 node_mark, gsize text_mark)
 {
     VbYamlOpen *list;
     VbYamlNode *node;
@@ -432,10 +432,13 @@ fast_hand_out(Fast *f, guint32 node_mark, gsize text_mark)
     }
     list = &g_array_index(f->open, VbYamlOpen, 1);
     node = node_at(f->doc, list->node);
-    g_assert(node->n_children == 1 && node->first == node_mark);
-    node->first = 0;
-    node->n_children = 0;
-    list->last_child = 0;
+    g_assert(list->last_child == node_mark && node->n_children > 0);
+    if (prev)
+        node_at(f->doc, prev)->next = 0;
+    else
+        node->first = 0;
+    node->n_children--;
+    list->last_child = prev;
     g_array_set_size(f->doc->nodes, node_mark);
     g_string_truncate(f->doc->strings, text_mark);
     return TRUE;
@@ -450,10 +453,11 @@ fast_block_sequence(Fast *f, int indent, int *ret_next)
 
     fast_open(f, VB_YAML_SEQUENCE);
     do {
+        guint32 prev = g_array_index(f->open, VbYamlOpen, f->open->len - 1).last_child;
         guint32 node_mark = f->doc->nodes->len;
         gsize text_mark = f->doc->strings->len;
 
-        if (!fast_sequence_entry(f, &next) || !fast_hand_out(f, node_mark, text_mark))
+        if (!fast_sequence_entry(f, &next) || !fast_hand_out(f, prev, node_mark, text_mark))
             return FALSE;
     } while (next == indent && fast_at_entry(f));
     if (next > indent)
