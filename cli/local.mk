@@ -46,3 +46,8 @@ TESTS += tests/cli-notify-test
 tests_cli_notify_test_SOURCES = tests/cli-notify-test.c tests/testutil.h
 tests_cli_notify_test_CFLAGS = $(VB_TEST_CFLAGS)
 tests_cli_notify_test_LDADD = $(VB_TEST_LIBS)
+
+# Log lines reach journald as entries with fields when stderr is the journal
+# (cli/log.c): checked against a fake journald in a private mount namespace.
+TESTS += tests/log-journald-test.sh
+EXTRA_DIST += tests/log-journald-test.sh tests/log-journald.py
