@@ -4,8 +4,13 @@
  * Rows are added whole and printed at the end, each column padded to its
  * widest cell. Widths count UTF-8 characters, not bytes, and skip ANSI
  * colour sequences (ESC '[' ... 'm'), so coloured cells line up with plain
- * ones. The last column is never padded (no trailing spaces). Workload: a
- * few hundred rows at most (one per host or move); nothing clever needed.
+ * ones. The last column is never padded (no trailing spaces). Cells may hold
+ * names from libvirt, which no loader checked: every unsafe character
+ * (util/text.c) is escaped when the row is added, except the colour
+ * sequences the renderers add (ESC '[' digits and ';' 'm'), so a name cannot
+ * move the cursor, clear the screen or forge a line (a colour sequence in a
+ * name only colours it). Workload: a few hundred rows at most (one per host
+ * or move); nothing clever needed.
  */
 #include "config.h"
 
@@ -42,13 +47,54 @@ vb_cli_table_free(VbCliTable *table)
     g_free(table);
 }
 
+/* Appends @len bytes of @text to @out, unsafe characters escaped. */
+static void
+append_escaped(GString *out, const char *text, gsize len)
+{
+    g_autofree char *part = g_strndup(text, len);
+    g_autofree char *safe = vb_text_escape(part);
+
+    g_string_append(out, safe);
+}
+
+/* @cell made safe to print, colour sequences kept (transfer full). */
+static char *
+safe_cell(const char *cell)
+{
+    GString *out;
+    const char *p = cell, *run = cell;
+
+    if (!vb_text_find_unsafe(cell))
+        return g_strdup(cell);
+    out = g_string_new(NULL);
+    while (*p) {
+        gsize n;
+
+        if (p[0] != '\033' || p[1] != '[') {
+            p++;
+            continue;
+        }
+        n = 2 + strspn(p + 2, "0123456789;");
+        if (p[n] != 'm') {
+            p++;
+            continue;
+        }
+        append_escaped(out, run, (gsize) (p - run));
+        g_string_append_len(out, p, (gssize) n + 1);
+        p += n + 1;
+        run = p;
+    }
+    append_escaped(out, run, (gsize) (p - run));
+    return g_string_free(out, FALSE);
+}
+
 void
 vb_cli_table_add(VbCliTable *table, const char *const *cells)
 {
     char **row = g_new0(char *, table->n_columns + 1);
 
     for (guint i = 0; i < table->n_columns; i++)
-        row[i] = g_strdup(cells[i] ? cells[i] : "");
+        row[i] = safe_cell(cells[i] ? cells[i] : "");
     g_ptr_array_add(table->rows, row);
 }
 

@@ -1051,6 +1051,23 @@ START_TEST(test_table)
 }
 END_TEST
 
+/* A cell with a name no loader checked (from libvirt): its control
+ * characters are escaped, the renderers' colours kept. */
+START_TEST(test_table_unsafe)
+{
+    g_autoptr(VbCliTable) table = vb_cli_table_new(2);
+    const char *r1[] = { "web1\nFAKE\033[2J", VB_RED "kvm\r1" VB_RESET };
+    g_autofree char *text = NULL;
+    size_t len = 0;
+    FILE *out = open_memstream(&text, &len);
+
+    vb_cli_table_add(table, r1);
+    vb_cli_table_print(table, out, NULL);
+    fclose(out);
+    ck_assert_str_eq(text, "web1\\nFAKE\\e[2J  " VB_RED "kvm\\r1" VB_RESET "\n");
+}
+END_TEST
+
 static Suite *
 cli_suite(void)
 {
@@ -1070,6 +1087,7 @@ cli_suite(void)
     tcase_add_loop_test(tc, test_duration, 0, G_N_ELEMENTS(duration_rows));
     tcase_add_test(tc, test_table);
     tcase_add_test(tc, test_unreachable_changes);
+    tcase_add_test(tc, test_table_unsafe);
     tcase_add_loop_test(tc, test_html_text, 0, G_N_ELEMENTS(html_rows));
     suite_add_tcase(suite, tc);
     return suite;
