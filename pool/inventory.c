@@ -506,11 +506,15 @@ load_host(Loader *l, VbPool *pool, const VbYamlNode *map, GError **error)
         return FALSE;
     if (!read_name(l, map, s[HK_NAME], &name, error))
         return FALSE;
-    if (!refuse_duplicate(l, s[HK_NAME], l->inv->host_by_name, l->inv->hosts, l->host_lines,
-                          "host", name, error))
-        return FALSE;
-    host = vb_inventory_add_host(l->inv, pool, name, error);
-    g_assert(host);
+    /* The adder refuses a name taken (one lookup); only then is the
+     * message worded, pointing at the first definition. */
+    host = vb_inventory_add_host(l->inv, pool, name, NULL);
+    if (!host) {
+        if (!refuse_duplicate(l, s[HK_NAME], l->inv->host_by_name, l->inv->hosts,
+                              l->host_lines, "host", name, error))
+            return FALSE;
+        g_assert_not_reached();
+    }
     g_array_append_val(l->host_lines, line);
     l->name = host->name;
     return load_host_fields(l, host, map, s, error);
@@ -654,6 +658,21 @@ load_vm_disks(Loader *l, VbVm *vm, const VbYamlNode *list, GError **error)
     return TRUE;
 }
 
+/* The host named by @slot, or NULL (no error) when it is not a usable name
+ * of a host defined so far. */
+static VbHost *
+find_host(const Loader *l, const VbYamlNode *slot)
+{
+    const char *name;
+
+    if (vb_yaml_node_kind(slot) != VB_YAML_SCALAR || vb_yaml_node_is_null(l->doc, slot))
+        return NULL;
+    name = vb_yaml_node_value(l->doc, slot);
+    if (vb_text_find_unsafe(name))
+        return NULL;
+    return vb_inventory_get_host(l->inv, name);
+}
+
 /* The guest's host: must be defined in some pool. */
 static gboolean
 resolve_host(Loader *l, const VbYamlNode *slot, VbHost **ret, GError **error)
@@ -755,13 +774,18 @@ load_vm(Loader *l, const VbYamlNode *map, GError **error)
         return missing_key(l, map, "host", error);
     if (!s[VK_MEMORY])
         return missing_key(l, map, "memory_mib", error);
-    if (!refuse_duplicate(l, s[VK_NAME], l->inv->vm_by_name, l->inv->vms, l->vm_lines, "guest",
-                          name, error))
-        return FALSE;
-    if (!resolve_host(l, s[VK_HOST], &host, error))
-        return FALSE;
-    vm = vb_inventory_add_vm(l->inv, host, name, error);
-    g_assert(vm);
+    /* Common case first, without errors: a known host and a new name (the
+     * adder's one lookup); otherwise the checks in their order, for the
+     * message: a name defined twice, then the host. */
+    host = find_host(l, s[VK_HOST]);
+    vm = host ? vb_inventory_add_vm(l->inv, host, name, NULL) : NULL;
+    if (!vm) {
+        if (!refuse_duplicate(l, s[VK_NAME], l->inv->vm_by_name, l->inv->vms, l->vm_lines,
+                              "guest", name, error) ||
+            !resolve_host(l, s[VK_HOST], &host, error))
+            return FALSE;
+        g_assert_not_reached();
+    }
     g_array_append_val(l->vm_lines, line);
     l->name = vm->name;
     return load_vm_fields(l, vm, s, error);

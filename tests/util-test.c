@@ -151,6 +151,51 @@ START_TEST(test_yaml_stream)
 }
 END_TEST
 
+/* Plain decimals are read by a fast path in vb_yaml_get_double: it must
+ * give the very double strtod gives, for the edges and many random ones. */
+static void
+assert_double_as_strtod(const char *text)
+{
+    g_autofree char *yaml = g_strdup_printf("v: %s\n", text);
+    g_autoptr(GError) error = NULL;
+    g_autoptr(VbYamlDoc) doc = vb_yaml_load_data(yaml, strlen(yaml), "t.yaml", &error);
+    const VbYamlNode *v = vb_yaml_mapping_get(doc, vb_yaml_doc_root(doc), "v");
+    double got = -1, want = g_ascii_strtod(text, NULL);
+
+    ck_assert_msg(vb_yaml_get_double(doc, v, "v", 0, 1e300, &got, &error), "%s: %s", text,
+                  error ? error->message : "");
+    ck_assert_msg(memcmp(&got, &want, sizeof(got)) == 0, "%s: %.17g, strtod %.17g", text, got,
+                  want);
+}
+
+START_TEST(test_yaml_double_exact)
+{
+    static const char *const edges[] = {
+        "0", "0.0", "1.", ".5", "000123.4500", "0.1", "0.3", "2.675", "1150", "0.261",
+        "999999999999999", "99999999999999.9", "0.000000000000001", "9999999999999999",
+        "1234567890123456789", "0.12345678901234567", "1e3", "1E-2",
+    };
+    GRand *rand = g_rand_new_with_seed(7);
+
+    for (guint i = 0; i < G_N_ELEMENTS(edges); i++)
+        assert_double_as_strtod(edges[i]);
+    for (guint i = 0; i < 20000; i++) {
+        guint digits = (guint) g_rand_int_range(rand, 1, 18);
+        guint point = (guint) g_rand_int_range(rand, 0, (gint32) digits + 1);
+        GString *text = g_string_new(NULL);
+
+        for (guint d = 0; d < digits; d++) {
+            if (d == point && d > 0)
+                g_string_append_c(text, '.');
+            g_string_append_c(text, (char) ('0' + g_rand_int_range(rand, 0, 10)));
+        }
+        assert_double_as_strtod(text->str);
+        g_string_free(text, TRUE);
+    }
+    g_rand_free(rand);
+}
+END_TEST
+
 /* Each row: a document and the error it must give. */
 static const struct {
     const char *yaml;
@@ -604,6 +649,7 @@ util_suite(void)
     tcase_add_test(tc, test_strtab);
     tcase_add_test(tc, test_yaml_tree);
     tcase_add_test(tc, test_yaml_stream);
+    tcase_add_test(tc, test_yaml_double_exact);
     tcase_add_loop_test(tc, test_yaml_errors, 0, G_N_ELEMENTS(bad_docs));
     tcase_add_loop_test(tc, test_yaml_numbers, 0, G_N_ELEMENTS(bad_values));
     tcase_add_test(tc, test_yaml_typed_ok);

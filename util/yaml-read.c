@@ -215,6 +215,37 @@ vb_yaml_get_uint64(const VbYamlDoc *doc, const VbYamlNode *node, const char *wha
     return TRUE;
 }
 
+/* Plain decimals of at most 15 digits ("0.261", "1150", "7.5"): a whole
+ * number below 2^53 divided by a power of ten below 2^53 is one correctly
+ * rounded IEEE division, so this gives exactly what strtod gives (Clinger's
+ * fast path), several times faster; anything else is left to strtod. */
+static gboolean
+exact_decimal(const char *text, double *ret)
+{
+    static const double powers[] = { 1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7,
+                                      1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15 };
+    guint64 mantissa = 0;
+    int digits = 0, decimals = -1;
+
+    for (const char *p = text; *p; p++) {
+        if (*p >= '0' && *p <= '9') {
+            if (++digits > 15)
+                return FALSE;
+            mantissa = mantissa * 10 + (guint64) (*p - '0');
+            if (decimals >= 0)
+                decimals++;
+        } else if (*p == '.' && decimals < 0) {
+            decimals = 0;
+        } else {
+            return FALSE;
+        }
+    }
+    if (digits == 0)
+        return FALSE;
+    *ret = decimals > 0 ? (double) mantissa / powers[decimals] : (double) mantissa;
+    return TRUE;
+}
+
 gboolean
 vb_yaml_get_double(const VbYamlDoc *doc, const VbYamlNode *node, const char *what,
                    double min, double max, double *ret, GError **error)
@@ -227,6 +258,10 @@ vb_yaml_get_double(const VbYamlDoc *doc, const VbYamlNode *node, const char *wha
     if (!vb_yaml_expect_kind(doc, node, VB_YAML_SCALAR, what, error))
         return FALSE;
     text = vb_yaml_node_value(doc, node);
+    if (exact_decimal(text, &value) && value >= min && value <= max) {
+        *ret = value;
+        return TRUE;
+    }
     errno = 0;
     value = g_ascii_strtod(text, &end);
     if (text[0] == '\0' || *end != '\0' || errno == ERANGE || !isfinite(value)) {

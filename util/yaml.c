@@ -59,11 +59,17 @@ struct _VbYamlNode {
     guint32 n_children; /* number of children */
 };
 
+/* The arrays are plain (not GArray/GString): appending a node is the inner
+ * loop of loading, a few million times for a large inventory. */
 struct _VbYamlDoc {
-    char *filename;   /* for messages */
-    GArray *nodes;    /* VbYamlNode; [0] is unused */
-    GString *strings; /* NUL-separated scalar texts */
-    guint32 root;     /* 0 for an empty document */
+    char *filename;     /* for messages */
+    VbYamlNode *nodes;  /* n_nodes of nodes_size; [0] is unused */
+    guint32 n_nodes;
+    guint32 nodes_size;
+    char *strings;      /* NUL-separated scalar texts, strings_len of strings_size */
+    gsize strings_len;
+    gsize strings_size;
+    guint32 root;       /* 0 for an empty document */
 };
 
 /* Parser state: the chain of open containers and their last child. */
@@ -80,10 +86,8 @@ vb_yaml_doc_free(VbYamlDoc *doc)
     if (!doc)
         return;
     g_free(doc->filename);
-    if (doc->nodes)
-        g_array_unref(doc->nodes);
-    if (doc->strings)
-        g_string_free(doc->strings, TRUE);
+    g_free(doc->nodes);
+    g_free(doc->strings);
     g_free(doc);
 }
 
@@ -92,7 +96,7 @@ node_at(const VbYamlDoc *doc, guint32 index)
 {
     if (index == 0)
         return NULL;
-    return &g_array_index(doc->nodes, VbYamlNode, index);
+    return &doc->nodes[index];
 }
 
 static gboolean
@@ -114,26 +118,44 @@ parser_error(GError **error, const char *filename, const yaml_parser_t *parser)
     return FALSE;
 }
 
+/* Room for @n more nodes and @bytes more text (doubling). */
+static void
+doc_reserve(VbYamlDoc *doc, guint32 n, gsize bytes)
+{
+    if (doc->n_nodes + n > doc->nodes_size) {
+        doc->nodes_size = MAX(doc->nodes_size * 2, doc->n_nodes + n);
+        doc->nodes = g_renew(VbYamlNode, doc->nodes, doc->nodes_size);
+    }
+    if (doc->strings_len + bytes > doc->strings_size) {
+        doc->strings_size = MAX(doc->strings_size * 2, doc->strings_len + bytes);
+        doc->strings = g_realloc(doc->strings, doc->strings_size);
+    }
+}
+
 /* Appends a node at @line:@column (1-based) under the innermost open
  * container; a scalar's @text of @len bytes is copied into the arena. */
 static guint32
 append_node(VbYamlDoc *doc, GArray *open, VbYamlKind kind, gsize line, gsize column,
             gboolean plain, const char *text, gsize len)
 {
-    VbYamlNode node = {
+    guint32 index;
+    VbYamlNode *node;
+
+    doc_reserve(doc, 1, kind == VB_YAML_SCALAR ? len + 1 : 0);
+    index = doc->n_nodes++;
+    node = &doc->nodes[index];
+    *node = (VbYamlNode){
         .kind = kind,
         .line = MIN(line, (1u << 29) - 1),
         .column = column,
     };
-    guint32 index = doc->nodes->len;
-
     if (kind == VB_YAML_SCALAR) {
-        node.value = doc->strings->len;
-        node.plain = plain;
-        g_string_append_len(doc->strings, text, len);
-        g_string_append_c(doc->strings, '\0');
+        node->value = doc->strings_len;
+        node->plain = plain;
+        memcpy(doc->strings + doc->strings_len, text, len);
+        doc->strings[doc->strings_len + len] = '\0';
+        doc->strings_len += len + 1;
     }
-    g_array_append_val(doc->nodes, node);
 
     if (open->len > 0) {
         VbYamlOpen *parent = &g_array_index(open, VbYamlOpen, open->len - 1);
@@ -439,8 +461,8 @@ fast_hand_out(Fast *f, guint32 prev, guint32 node_mark, gsize text_mark)
         node->first = 0;
     node->n_children--;
     list->last_child = prev;
-    g_array_set_size(f->doc->nodes, node_mark);
-    g_string_truncate(f->doc->strings, text_mark);
+    f->doc->n_nodes = node_mark;
+    f->doc->strings_len = text_mark;
     return TRUE;
 }
 
@@ -454,8 +476,8 @@ fast_block_sequence(Fast *f, int indent, int *ret_next)
     fast_open(f, VB_YAML_SEQUENCE);
     do {
         guint32 prev = g_array_index(f->open, VbYamlOpen, f->open->len - 1).last_child;
-        guint32 node_mark = f->doc->nodes->len;
-        gsize text_mark = f->doc->strings->len;
+        guint32 node_mark = f->doc->n_nodes;
+        gsize text_mark = f->doc->strings_len;
 
         if (!fast_sequence_entry(f, &next) || !fast_hand_out(f, prev, node_mark, text_mark))
             return FALSE;
@@ -648,9 +670,8 @@ doc_new(const char *filename, gsize n_nodes, gsize text_bytes)
     VbYamlNode dummy = { 0 };
 
     doc->filename = g_strdup(filename);
-    doc->nodes = g_array_sized_new(FALSE, FALSE, sizeof(VbYamlNode), n_nodes);
-    doc->strings = g_string_sized_new(text_bytes);
-    g_array_append_val(doc->nodes, dummy);
+    doc_reserve(doc, n_nodes, text_bytes);
+    doc->nodes[doc->n_nodes++] = dummy;
     return doc;
 }
 
@@ -679,8 +700,8 @@ vb_yaml_load_data(const char *data, gsize len, const char *filename, GError **er
     if (!vb_yaml_slow_only && fast_parse(doc, data, len, NULL, NULL))
         return g_steal_pointer(&doc);
     /* Not in the subset: start again with libyaml. */
-    g_array_set_size(doc->nodes, 1);
-    g_string_truncate(doc->strings, 0);
+    doc->n_nodes = 1;
+    doc->strings_len = 0;
     doc->root = 0;
 
     if (!yaml_parser_initialize(&parser)) {
@@ -816,7 +837,7 @@ vb_yaml_node_value(const VbYamlDoc *doc, const VbYamlNode *node)
 {
     if (node->kind != VB_YAML_SCALAR)
         return NULL;
-    return doc->strings->str + node->value;
+    return doc->strings + node->value;
 }
 
 gboolean
