@@ -231,6 +231,25 @@ run_log_rule_warnings(Daemon *d, const VbInventory *inv)
     d->rule_warnings = g_string_free(g_steal_pointer(&text), FALSE);
 }
 
+/* automation manual or partial: the round's plan is journaled as a
+ * recommendation (history shows it) and nothing is migrated. */
+static void
+run_recommend(Daemon *d, const VbInventory *inv, const VbPlan *plan)
+{
+    g_autoptr(GError) error = NULL;
+    gint64 id = 0;
+
+    if (!vb_cli_exec_recommend(&d->ex, inv, plan, &id, &error)) {
+        run_log(VB_LOG_WARNING, "recommendation not recorded: %s", error->message);
+        return;
+    }
+    run_log_about(VB_LOG_INFO, VB_LOG_EVENT_PLAN, NULL,
+                  "recommending: %u moves, imbalance %.3f -> %.3f (automation: %s: nothing "
+                  "migrated; plan %" G_GINT64_FORMAT " in 'virt-balancer history'); plan: %s",
+                  plan->moves->len, plan->imbalance_before, plan->imbalance_after,
+                  vb_automation_names[d->ex.policy->automation], id, plan->stop_reason);
+}
+
 static void
 run_rebalance(Daemon *d)
 {
@@ -279,6 +298,10 @@ run_rebalance(Daemon *d)
     if (plan->moves->len == 0) {
         run_log(VB_LOG_INFO, "%s: %s", plan->target_met ? "balanced enough" : "no move helps",
                 plan->stop_reason ? plan->stop_reason : "no move");
+        return;
+    }
+    if (d->ex.policy->automation != VB_AUTOMATION_FULL) {
+        run_recommend(d, inv, plan);
         return;
     }
     run_log_about(VB_LOG_INFO, VB_LOG_EVENT_PLAN, NULL,

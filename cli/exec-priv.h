@@ -69,6 +69,14 @@ VbInventory *vb_cli_exec_snapshot(VbCliExec *ex, GError **error);
  * is reported and its code returned. */
 int vb_cli_exec_plan(VbCliExec *ex, const VbInventory *inv, const VbPlan *plan);
 
+/* Journals @plan (made on @inv) as a recommendation: the plan and its moves
+ * (left queued, never started) in one ended plan whose outcome is
+ * "recommended (automation: LEVEL): nothing migrated", LEVEL the policy's;
+ * its id in @ret_plan. Migrates nothing. FALSE with
+ * VB_ERROR_DATABASE when the journal cannot be written. */
+gboolean vb_cli_exec_recommend(VbCliExec *ex, const VbInventory *inv, const VbPlan *plan,
+                               gint64 *ret_plan, GError **error);
+
 /* Prints a report (text or JSON). */
 void vb_cli_print_report(VbCliContext *ctx, const VbExecReport *report, const char *title);
 /* The same for a report of a plan made on @inv (may be NULL): text and JSON

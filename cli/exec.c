@@ -478,6 +478,31 @@ vb_cli_exec_plan(VbCliExec *ex, const VbInventory *inv, const VbPlan *plan)
     return vb_cli_partial_exit_code(inv, exec_exit_code(report));
 }
 
+gboolean
+vb_cli_exec_recommend(VbCliExec *ex, const VbInventory *inv, const VbPlan *plan,
+                      gint64 *ret_plan, GError **error)
+{
+    g_autofree char *outcome = g_strdup_printf("recommended (automation: %s): nothing migrated",
+                                               vb_automation_names[ex->policy->automation]);
+    gint64 id = 0, move = 0;
+
+    if (!vb_journal_plan_begin(ex->journal, plan->kind, plan->evacuated_host, &id, error))
+        return FALSE;
+    for (guint i = 0; i < plan->moves->len; i++) {
+        const VbMove *m = &g_array_index(plan->moves, VbMove, i);
+
+        if (!vb_journal_move_add(ex->journal, id, vb_inventory_vm(inv, m->vm)->name,
+                                 vb_inventory_host(inv, m->from)->name,
+                                 vb_inventory_host(inv, m->to)->name, m->kind,
+                                 m->estimated_seconds, &move, error))
+            return FALSE;
+    }
+    if (!vb_journal_plan_end(ex->journal, id, outcome, error))
+        return FALSE;
+    *ret_plan = id;
+    return TRUE;
+}
+
 /* ----------------------------------------------------------------- report */
 
 /* "plan": what the plan that ran answered for (render-objectives.c). */

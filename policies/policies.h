@@ -33,6 +33,14 @@ typedef enum {
     VB_LOAD_LAST
 } VbLoadSource;
 
+/* How much the daemon (`run`) may do on its own, as DRS's automation levels. */
+typedef enum {
+    VB_AUTOMATION_MANUAL,  /* the daemon journals its plans as recommendations, migrates nothing */
+    VB_AUTOMATION_PARTIAL, /* the same for rebalancing (evacuations are commands: they run) */
+    VB_AUTOMATION_FULL,    /* the daemon executes its plans */
+    VB_AUTOMATION_LAST
+} VbAutomation;
+
 typedef enum {
     VB_METRIC_CPU,
     VB_METRIC_MEMORY,
@@ -97,6 +105,7 @@ typedef struct {
     char *filename;               /* where it was loaded from, or NULL for defaults */
     VbGoal goal;
     VbLoadSource load_source;
+    VbAutomation automation;      /* what the daemon may execute on its own */
     double weights[VB_METRIC_LAST]; /* >= 0; at least one > 0 */
     double high_water;            /* 0..1: a host above it is a hotspot */
     double consolidate_low_water; /* consolidate: hosts below it are emptied */
@@ -124,6 +133,7 @@ typedef struct {
 
 extern const char *const vb_goal_names[];        /* "balance", "consolidate", NULL */
 extern const char *const vb_load_source_names[]; /* "measured", "allocated", NULL */
+extern const char *const vb_automation_names[];  /* "manual", "partial", "full", NULL */
 extern const char *const vb_metric_names[];      /* "cpu", "memory", "disk", NULL */
 extern const char *const vb_rule_kind_names[];   /* "affinity", "anti-affinity", "run-on", "avoid", NULL */
 extern const char *const vb_rule_enforce_names[]; /* "must" (hard), "should", NULL */

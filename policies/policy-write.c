@@ -70,6 +70,7 @@ vb_policy_to_yaml(const VbPolicy *policy)
     g_assert(policy != NULL);
     g_string_append_printf(out, "goal: %s\n", vb_goal_names[policy->goal]);
     g_string_append_printf(out, "load: %s\n", vb_load_source_names[policy->load_source]);
+    g_string_append_printf(out, "automation: %s\n", vb_automation_names[policy->automation]);
     vb_policy_write_section(out, policy, "metrics");
     vb_policy_write_section(out, policy, "thresholds");
     vb_policy_write_section(out, policy, "budget");

@@ -20,12 +20,14 @@
 
 const char *const vb_goal_names[] = { "balance", "consolidate", NULL };
 const char *const vb_load_source_names[] = { "measured", "allocated", NULL };
+const char *const vb_automation_names[] = { "manual", "partial", "full", NULL };
 const char *const vb_metric_names[] = { "cpu", "memory", "disk", NULL };
 const char *const vb_rule_kind_names[] = { "affinity", "anti-affinity", "run-on", "avoid", NULL };
 const char *const vb_rule_enforce_names[] = { "must", "should", NULL };
 
 G_STATIC_ASSERT(G_N_ELEMENTS(vb_goal_names) == VB_GOAL_LAST + 1);
 G_STATIC_ASSERT(G_N_ELEMENTS(vb_load_source_names) == VB_LOAD_LAST + 1);
+G_STATIC_ASSERT(G_N_ELEMENTS(vb_automation_names) == VB_AUTOMATION_LAST + 1);
 G_STATIC_ASSERT(G_N_ELEMENTS(vb_metric_names) == VB_METRIC_LAST + 1);
 G_STATIC_ASSERT(G_N_ELEMENTS(vb_rule_kind_names) == VB_RULE_KIND_LAST + 1);
 
@@ -56,6 +58,7 @@ vb_policy_new_default(void)
 
     policy->goal = VB_GOAL_BALANCE;
     policy->load_source = VB_LOAD_MEASURED;
+    policy->automation = VB_AUTOMATION_FULL;
     policy->weights[VB_METRIC_CPU] = 1.0;
     policy->weights[VB_METRIC_MEMORY] = 1.0;
     policy->weights[VB_METRIC_DISK] = 0.2;
@@ -150,6 +153,17 @@ read_load(VbPolicyLoad *load, const VbYamlNode *node, GError **error)
 }
 
 static gboolean
+read_automation(VbPolicyLoad *load, const VbYamlNode *node, GError **error)
+{
+    guint level;
+
+    if (!vb_yaml_get_enum(load->doc, node, "automation", vb_automation_names, &level, error))
+        return FALSE;
+    load->policy->automation = level;
+    return TRUE;
+}
+
+static gboolean
 read_cross_pool(VbPolicyLoad *load, const VbYamlNode *node, GError **error)
 {
     return vb_yaml_get_bool(load->doc, node, "cross_pool", &load->policy->allow_cross_pool,
@@ -165,6 +179,7 @@ static const struct {
 } top_keys[] = {
     { "goal", read_goal, FALSE },
     { "load", read_load, FALSE },
+    { "automation", read_automation, FALSE },
     { "metrics", vb_policy_read_metrics, TRUE },
     { "thresholds", vb_policy_read_thresholds, TRUE },
     { "budget", vb_policy_read_budget, TRUE },
@@ -176,7 +191,7 @@ static const struct {
 };
 
 static const char *const top_key_names[] = {
-    "goal", "load", "metrics", "thresholds", "budget", "reserves", "cross_pool", "exclude",
+    "goal", "load", "automation", "metrics", "thresholds", "budget", "reserves", "cross_pool", "exclude",
     "rules", "migration", NULL,
 };
 G_STATIC_ASSERT(G_N_ELEMENTS(top_key_names) == G_N_ELEMENTS(top_keys) + 1);

@@ -413,5 +413,27 @@ run ap-none 0 history --database "$tmp/no.db"
 expect ap-none.out "No plan was executed yet."
 run ap-max 2 rebalance --plan "$tmp/ap.json" --max-moves 1 --database "$tmp/no.db"
 
+# automation: manual (issue 10): each daemon round journals its plan as a
+# recommendation (history lists it, its moves queued) and migrates nothing,
+# so the second round recommends the same 3 moves again; partial likewise.
+{ cat "$data/policy.yaml"; echo "automation: manual"; } >"$tmp/manual.yaml"
+{ cat "$data/policy.yaml"; echo "automation: partial"; } >"$tmp/partial.yaml"
+"$vb" --inventory "$data/pool.yaml" --policy "$tmp/manual.yaml" run --rounds 2 \
+    --rebalance-interval 1 --sample-interval 1 --database "$tmp/manual.db" \
+    >"$tmp/manual.out" 2>"$tmp/manual.err" || fail "run, automation manual: exit $?"
+[ "$(grep -c 'recommending: 3 moves.*automation: manual: nothing migrated' "$tmp/manual.err")" = 2 ] ||
+    fail "run, automation manual, 2 rounds: $(cat "$tmp/manual.err")"
+refute manual.err "started  *web"
+run man-hist 0 history --database "$tmp/manual.db"
+[ "$(grep -c '^plan .*recommended (automation: manual): nothing migrated  (3 moves)' "$tmp/man-hist.out")" = 2 ] ||
+    fail "history lacks the 2 recommendations: $(cat "$tmp/man-hist.out")"
+[ "$(awk 'NF == 7 && $5 != "queued"' "$tmp/man-hist.out")" = "" ] ||
+    fail "automation manual moved guests: $(cat "$tmp/man-hist.out")"
+"$vb" --inventory "$data/pool.yaml" --policy "$tmp/partial.yaml" run --rounds 1 \
+    --rebalance-interval 1 --sample-interval 1 --database "$tmp/auto-partial.db" \
+    >"$tmp/partial.out" 2>"$tmp/partial.err" || fail "run, automation partial: exit $?"
+expect partial.err "recommending: 3 moves.*automation: partial: nothing migrated"
+refute partial.err "started  *web"
+
 [ $failed = 0 ] && echo "PASS: scheduler CLI"
 exit $failed
