@@ -392,7 +392,8 @@ vb_state_soft_weight(const VbState *st, guint vm, guint to)
 
         if (rule->hard)
             continue;
-        delta += rule->weight * (soft_broken(st, r, vm, to) - soft_broken(st, r, vm, st->vm_host[vm]));
+        delta += rule->weight *
+                 (soft_broken(st, r, vm, to) - soft_broken(st, r, vm, st->vm_host[vm]));
     }
     return delta;
 }

@@ -240,10 +240,15 @@ group_fits(VbState *st, const GArray *members, guint h, guint from, gboolean und
     guint done = 0;
     gboolean ok;
 
-    while (done < members->len &&
-           vb_state_refusal(st, g_array_index(members, guint, done), h, NULL) == VB_REJECT_LAST &&
-           (!under_hw || vb_state_fits_under_high_water(st, g_array_index(members, guint, done), h)))
-        vb_state_apply(st, g_array_index(members, guint, done++), h);
+    while (done < members->len) {
+        guint vm = g_array_index(members, guint, done);
+
+        if (vb_state_refusal(st, vm, h, NULL) != VB_REJECT_LAST ||
+            (under_hw && !vb_state_fits_under_high_water(st, vm, h)))
+            break;
+        vb_state_apply(st, vm, h);
+        done++;
+    }
     ok = done == members->len;
     while (done > 0) {
         done--;

@@ -106,7 +106,8 @@ vb_state_move_seconds(const VbState *st, guint vm, guint to)
 
     return vb_placement_estimate_seconds(inv, st->policy, vb_inventory_vm(inv, vm),
                                          vb_inventory_host(inv, st->vm_host[vm]),
-                                         vb_inventory_host(inv, to), vb_state_move_kind(st, vm, to));
+                                         vb_inventory_host(inv, to),
+                                         vb_state_move_kind(st, vm, to));
 }
 
 double
@@ -403,7 +404,8 @@ report_rules(VbPlan *plan, const VbState *st, GString *remains, guint *n_remaini
         if ((*n_remaining)++ < 3)
             g_string_append_printf(remains, "%srule %s (must) is still broken on %s: %s",
                                    remains->len ? "; " : "", rule->name,
-                                   vb_inventory_host(st->inv, g_array_index(v->hosts, guint, 0))->name,
+                                   vb_inventory_host(st->inv,
+                                                     g_array_index(v->hosts, guint, 0))->name,
                                    v->reason);
     }
 }
@@ -423,7 +425,8 @@ report_hotspots(VbPlan *plan, const VbState *st, GString *remains, guint *n_rema
         for (guint m = 0; m < VB_METRIC_LAST; m++) {
             VbHotspot *spot;
 
-            if (st->weight[m] <= 0 || (plan->before[h].load[m] <= hw && plan->after[h].load[m] <= hw))
+            if (st->weight[m] <= 0 ||
+                (plan->before[h].load[m] <= hw && plan->after[h].load[m] <= hw))
                 continue;
             spot = g_new0(VbHotspot, 1);
             spot->host = h;
@@ -443,8 +446,10 @@ report_hotspots(VbPlan *plan, const VbState *st, GString *remains, guint *n_rema
             if (plan->kind == VB_PLAN_EVACUATE && spot->before > hw)
                 continue;
             if (spot->after > hw && !counted && (*n_remaining)++ < 3)
-                g_string_append_printf(remains, "%s%s stays above high-water on %s (%.2f > %.2f): %s",
-                                       remains->len ? "; " : "", vb_inventory_host(st->inv, h)->name,
+                g_string_append_printf(remains,
+                                       "%s%s stays above high-water on %s (%.2f > %.2f): %s",
+                                       remains->len ? "; " : "",
+                                       vb_inventory_host(st->inv, h)->name,
                                        vb_metric_names[m], spot->after, hw, spot->reason);
             counted = counted || spot->after > hw;
         }

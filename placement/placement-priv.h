@@ -34,6 +34,10 @@ G_BEGIN_DECLS
 #define VB_SOFT_PENALTY 0.05
 /* Rebalance: hottest hosts of a pool looked at per step. */
 #define VB_REBALANCE_SOURCES 16
+/* Rebalance: the hottest host's best move is taken when it removes at least
+ * this share of what the pool's best move would (the peak comes down first;
+ * the planner's highest load after K moves nears the optimum's). */
+#define VB_PEAK_SHARE 0.5
 /* Rebalance: destinations scanned per guest at most (bounds the worst case
  * when most hosts are refused). */
 #define VB_REBALANCE_MAX_SCAN 32

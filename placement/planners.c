@@ -2,8 +2,8 @@
  * planners.c: the rebalance entry point. It runs the objectives in their
  * order: mend broken must rules (repair.c), relieve hotspots (relieve.c),
  * mend should rules worth it (repair.c), then the policy's goal (balance:
- * rebalance.c, consolidate: consolidate.c), all within one budget (the options' max_moves when > 0, else the policy's
- * max_migrations).
+ * rebalance.c, consolidate: consolidate.c), all within one budget (the
+ * options' max_moves when > 0, else the policy's max_migrations).
  *
  * Cost: O(hosts + guests + rule members) to build the working state, then
  * whatever the goal's planner costs (see its file).

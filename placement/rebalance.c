@@ -12,16 +12,21 @@
  * state. Guests are moved at most once per plan, so no move is undone later.
  *
  * A move must also bring the two hosts closer by at least min_improvement:
- *   pair gain = (|Ls - Ld| - |(Ls - a) - (Ld + b)|) / 2 >= min_improvement
- * (plus VB_SOFT_PENALTY per soft rule it breaks). This is the hysteresis: it
+ *   pair gain = (|Ls - Ld| - |(Ls - a) - (Ld + b)|) / 2 >= max(min_improvement,
+ *   noise_margin * the noise of the two loads) + the move's cost
+ * (no should rule may be broken anew, objectives.c). This is the hysteresis: it
  * does not shrink as pools grow (a pool-wide standard deviation would, making
  * every move in a 10,000-host pool look worthless), and the reverse of a
  * planned move never passes it, so a second run on the result plans nothing.
  *
  * Search per pool, cached until the pool changes: the VB_REBALANCE_SOURCES
  * hottest hosts above the pool mean, each of their movable guests, and
- * destinations scanned from the coolest up. Since dS >= dS_term1 + 2 Ld b_lo
- * + b_lo^2 + term3(b_hi), where b_lo and b_hi are the guest's share on the
+ * destinations scanned from the coolest up. The pool's move is the hottest
+ * host's best unless another host's removes more than twice as much
+ * (VB_PEAK_SHARE): the highest load comes down first, as when minimising the
+ * peak, while the sum of squares still falls at every step. Since
+ * dS >= dS_term1 + 2 Ld b_lo + b_lo^2 + term3(b_hi), where b_lo and b_hi are
+ * the guest's share on the
  * pool's largest and smallest hosts, and Ld only grows along the scan, the
  * scan stops as soon as that bound cannot beat the best move found (and after
  * VB_REBALANCE_MAX_SCAN hosts at most). Per step: O(K * guests per host *
@@ -264,7 +269,7 @@ best_in_pool(Rebalance *rb, guint pool)
     VbState *st = rb->st;
     const VbPoolOrder *po = &st->pools[pool];
     Search s = {.rb = rb, .st = st, .pool = pool};
-    Candidate best = {0};
+    Candidate best = {0}, peak = {0};
     double mean;
 
     if (po->n < 2 || vb_state_pool_imbalance(st, pool) <= st->policy->target_imbalance)
@@ -276,8 +281,12 @@ best_in_pool(Rebalance *rb, guint pool)
         if (st->load[from].weighted <= mean)
             break;
         scan_source(&s, from, &best);
+        if (k == 0)
+            peak = best;
     }
-    return best;
+    /* Peak first: the hottest host's best move, unless another host's
+     * removes more than twice as much (ds < 0). */
+    return peak.found && peak.ds <= VB_PEAK_SHARE * best.ds ? peak : best;
 }
 
 /* "kvm3 is a hotspot (cpu 0.93 > high-water 0.80)" or "kvm3 is above the pool

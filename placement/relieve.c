@@ -149,7 +149,8 @@ why_hot(const VbState *st, guint host)
     guint hot = VB_METRIC_LAST;
 
     for (guint m = 0; m < VB_METRIC_LAST; m++) {
-        if (st->weight[m] > 0 && (hot == VB_METRIC_LAST || st->load[host].load[m] > st->load[host].load[hot]))
+        if (st->weight[m] > 0 &&
+            (hot == VB_METRIC_LAST || st->load[host].load[m] > st->load[host].load[hot]))
             hot = m;
     }
     return g_strdup_printf("%s is above high-water (%s %.2f > %.2f)",

@@ -173,7 +173,8 @@ mend_one_guest(VbState *st, VbPlan *plan, guint budget, const VbViolation *v)
     guint to;
 
     if (!budget_left(plan, budget, 1)) {
-        vb_state_note_rule(st, v->rule, g_strdup_printf("the budget of %u moves was used first", budget));
+        vb_state_note_rule(st, v->rule,
+                           g_strdup_printf("the budget of %u moves was used first", budget));
         return;
     }
     to = mending_host(st, vm, v->rule);
