@@ -4,7 +4,7 @@
 # function `complete` registered), against the built program: commands,
 # global and per-command options, --format values, host names from an
 # inventory and from a libvirt config (no host is contacted), maintenance and
-# policy sub-words, files for --policy, nothing for a number.
+# policy sub-words, files for --policy, --plan and --output, nothing for a number.
 set -u
 
 builddir=${VB_BUILDDIR:-$(pwd)}
@@ -104,6 +104,10 @@ expect "$vb help ev" "evacuate"
 expect "$vb --policy $tmp/policy-" "$tmp/policy-a.yaml $tmp/policy-b.yaml"
 expect "$vb --config $tmp/po" "$tmp/policy-a.yaml $tmp/policy-b.yaml $tmp/pool.yaml"
 expect "$vb policy check $tmp/policy-a" "$tmp/policy-a.yaml"
+# approved plans: plan --output FILE, rebalance --plan FILE
+expect "$vb rebalance --plan $tmp/policy-a" "$tmp/policy-a.yaml"
+expect "$vb plan --output $tmp/policy-b" "$tmp/policy-b.yaml"
+expect_has "$vb rebalance --" --plan --max-moves --drain-timeout
 # a number: nothing
 expect "$vb plan --max-moves " ""
 
