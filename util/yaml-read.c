@@ -49,8 +49,19 @@ vb_yaml_node_is_null(const VbYamlDoc *doc, const VbYamlNode *node)
     if (!vb_yaml_node_is_plain(node))
         return FALSE;
     text = vb_yaml_node_value(doc, node);
-    return text[0] == '\0' || g_str_equal(text, "~") || g_str_equal(text, "null") ||
-           g_str_equal(text, "Null") || g_str_equal(text, "NULL");
+    /* By first character: this is asked of every name a loader reads. */
+    switch (text[0]) {
+    case '\0':
+        return TRUE;
+    case '~':
+        return text[1] == '\0';
+    case 'n':
+    case 'N':
+        return g_str_equal(text, "null") || g_str_equal(text, "Null") ||
+               g_str_equal(text, "NULL");
+    default:
+        return FALSE;
+    }
 }
 
 const VbYamlNode *

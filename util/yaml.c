@@ -210,10 +210,17 @@ fast_column(const Fast *f)
     return (gsize) (f->p - f->line_start) + 1;
 }
 
+/* Letters, digits and _ - . / (a table: this is asked of every byte of
+ * every plain scalar). */
+static const guint8 plain_chars[256] = {
+    ['-'] = 1, ['.'] = 1, ['/'] = 1, ['0' ... '9'] = 1, ['A' ... 'Z'] = 1, ['_'] = 1,
+    ['a' ... 'z'] = 1,
+};
+
 static gboolean
 fast_plain_char(char c)
 {
-    return g_ascii_isalnum(c) || c == '_' || c == '-' || c == '.' || c == '/';
+    return plain_chars[(guchar) c];
 }
 
 static void
