@@ -60,7 +60,10 @@ show_plan(VbCliContext *ctx, const VbInventory *inv, const VbPolicy *policy,
      * as if it could be approved. */
     if (output && !vb_cli_plan_file_write(&view, ctx->now, output, &error))
         return vb_cli_report_error(error);
-    if (output)
+    if (output && plan->kind == VB_PLAN_EVACUATE)
+        fprintf(stderr, "virt-balancer: plan saved to %s, for review (an evacuation runs "
+                        "with 'virt-balancer evacuate %s')\n", output, plan->evacuated_host);
+    else if (output)
         fprintf(stderr, "virt-balancer: plan saved to %s; run it as reviewed with "
                         "'virt-balancer rebalance --plan %s'\n", output, output);
     if (ctx->format == VB_CLI_FORMAT_JSON) {
@@ -128,9 +131,12 @@ int
 vb_cli_cmd_evacuate(VbCliContext *ctx, int argc, char **argv)
 {
     gboolean dry_run = FALSE, all_hosts = FALSE, force = FALSE;
+    g_autofree char *output = NULL;
     const GOptionEntry entries[] = {
         { "dry-run", 0, 0, G_OPTION_ARG_NONE, &dry_run,
           "print the evacuation plan; migrate nothing", NULL },
+        { "output", 0, 0, G_OPTION_ARG_FILENAME, &output,
+          "also save the plan as JSON in FILE (for review; not executable)", "FILE" },
         VB_CLI_OPTION_ALL_HOSTS(all_hosts),
         VB_CLI_OPTION_FORCE(force),
         VB_CLI_OPTION_DATABASE(ctx->database_path),
@@ -145,7 +151,7 @@ vb_cli_cmd_evacuate(VbCliContext *ctx, int argc, char **argv)
     int rc;
 
     ctx->html_ok = TRUE;
-    if (!vb_cli_parse_options(ctx, &argc, &argv, "evacuate HOST --dry-run",
+    if (!vb_cli_parse_options(ctx, &argc, &argv, "evacuate HOST --dry-run [--output FILE]",
                               "Plans a destination for every guest of HOST, biggest first, "
                               "as one plan.\nGuests that cannot go anywhere are listed with, "
                               "per host, what refused them;\nthe exit code is then 4. A HOST "
@@ -172,7 +178,7 @@ vb_cli_cmd_evacuate(VbCliContext *ctx, int argc, char **argv)
     plan = vb_placement_evacuate(inv, policy, argv[1], &opts, &error);
     if (!plan)
         return vb_cli_report_error(error);
-    rc = show_plan(ctx, inv, policy, plan, &opts, all_hosts, NULL);
+    rc = show_plan(ctx, inv, policy, plan, &opts, all_hosts, output);
     if (rc == VB_EXIT_OK && plan->unplaced->len > 0)
         rc = VB_EXIT_UNPLACEABLE;
     return vb_cli_partial_exit_code(inv, rc);

@@ -379,10 +379,13 @@ int
 vb_cli_cmd_evacuate_run(VbCliContext *ctx, int argc, char **argv)
 {
     g_autofree char *database = NULL;
+    g_autofree char *output = NULL;
     gboolean dry_run = FALSE, force = FALSE;
     gint drain = 600;
     const GOptionEntry entries[] = {
         { "dry-run", 0, 0, G_OPTION_ARG_NONE, &dry_run, "print the plan; migrate nothing", NULL },
+        { "output", 0, 0, G_OPTION_ARG_FILENAME, &output,
+          "with --dry-run: also save the plan as JSON in FILE, for review", "FILE" },
         VB_CLI_OPTION_FORCE(force),
         VB_CLI_OPTION_DATABASE(database),
         VB_CLI_OPTION_DRAIN_TIMEOUT(drain),
@@ -395,7 +398,7 @@ vb_cli_cmd_evacuate_run(VbCliContext *ctx, int argc, char **argv)
     if (has_dry_run(argc, argv))
         return hand_over_dry_run(ctx, argc, argv, TRUE, vb_cli_cmd_evacuate);
     ctx->html_ok = TRUE; /* for --help; refused below: the page is a plan's */
-    if (!vb_cli_parse_options(ctx, &argc, &argv, "evacuate HOST [--dry-run] [--force]",
+    if (!vb_cli_parse_options(ctx, &argc, &argv, "evacuate HOST [--dry-run [--output FILE]] [--force]",
                               "Puts HOST in maintenance (recorded in the database: nothing is "
                               "placed there\nuntil 'maintenance exit HOST') and moves every "
                               "guest off it. Guests that\ncannot go anywhere are listed with "
@@ -411,6 +414,9 @@ vb_cli_cmd_evacuate_run(VbCliContext *ctx, int argc, char **argv)
         return rc;
     if (ctx->format == VB_CLI_FORMAT_HTML)
         return refuse_html("evacuate");
+    if (output)
+        return vb_cli_usage_error("evacuate: --output saves the plan of a dry run: add "
+                                  "--dry-run");
     if (argc != 2)
         return vb_cli_usage_error("evacuate: %s; usage: evacuate HOST [--dry-run] [--force]",
                                   argc < 2 ? "no host given" : "too many arguments");

@@ -202,8 +202,8 @@ check_head(const char *path, JsonObject *root, const VbPolicy *policy, gint64 no
     }
     if (!g_str_equal(kind, "rebalance")) {
         g_set_error(error, VB_ERROR, VB_ERROR_INVALID_INPUT, "%s: a plan of kind '%s'; "
-                    "rebalance --plan executes rebalance plans (saved by 'plan --output')",
-                    path, kind);
+                    "rebalance --plan executes rebalance plans (saved by 'plan --output'); "
+                    "an evacuation runs with 'evacuate HOST'", path, kind);
         return FALSE;
     }
     if (!get_int(root, "created_unix", &created) || !fingerprint) {

@@ -412,6 +412,15 @@ expect ap-other.err "the plan was made under another policy than $tmp/age3h.yaml
 run ap-none 0 history --database "$tmp/no.db"
 expect ap-none.out "No plan was executed yet."
 run ap-max 2 rebalance --plan "$tmp/ap.json" --max-moves 1 --database "$tmp/no.db"
+# evacuate --dry-run --output saves the evacuation plan for review only.
+run ap-evac 4 evacuate h0 --dry-run --output "$tmp/evac.json"
+expect ap-evac.err "plan saved to $tmp/evac.json, for review"
+grep -q '"kind" : "evacuate"' "$tmp/evac.json" && grep -q '"created_unix" : ' "$tmp/evac.json" ||
+    fail "evacuate --dry-run --output saved: $(cat "$tmp/evac.json")"
+[ "$(triples "$tmp/evac.json" | wc -l)" = 6 ] || fail "evacuation plan file: $(triples "$tmp/evac.json")"
+run ap-evac-run 3 rebalance --plan "$tmp/evac.json" --database "$tmp/no.db"
+expect ap-evac-run.err "a plan of kind 'evacuate'"
+run ap-evac-wet 2 evacuate h0 --output "$tmp/evac2.json" --database "$tmp/no.db"
 
 # automation: manual (issue 10): each daemon round journals its plan as a
 # recommendation (history lists it, its moves queued) and migrates nothing,
