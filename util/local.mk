@@ -1,5 +1,5 @@
 # util/: error domain, bit sets, string tables, YAML trees with positions.
-libvb_a_SOURCES += util/util.h util/bits.c util/yaml.c util/yaml-read.c util/rng.c util/text.c
+libvb_a_SOURCES += util/util.h util/bits.c util/yaml.c util/yaml-file.c util/yaml-read.c util/rng.c util/text.c
 
 check_PROGRAMS += tests/util-test
 TESTS += tests/util-test
