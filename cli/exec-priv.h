@@ -109,3 +109,6 @@ void vb_cli_run_metrics_event(const VbExecEvent *event, gpointer data);
 /* Publishes the HTML report of @view (a round's plan made at @now, unix
  * seconds) at /. */
 void vb_cli_run_metrics_page(VbCliRunMetrics *rm, const VbCliPlanView *view, gint64 now);
+/* The line under the heading of that page: the round's time (UTC) and what
+ * the daemon does with the plan under @policy's automation (transfer full). */
+char *vb_cli_run_page_note(const VbPolicy *policy, gint64 now);

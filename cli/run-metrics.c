@@ -51,21 +51,34 @@ vb_cli_run_metrics_start(const char *listen, char **ret_url, GError **error)
     return rm;
 }
 
+char *
+vb_cli_run_page_note(const VbPolicy *policy, gint64 now)
+{
+    g_autoptr(GDateTime) when = g_date_time_new_from_unix_utc(now);
+    g_autofree char *stamp = when ? g_date_time_format_iso8601(when) : g_strdup("?");
+    char *note;
+
+    if (policy->automation == VB_AUTOMATION_FULL)
+        note = g_strdup_printf("The daemon's round of %s: it runs this plan now; what each move "
+                               "did is in the journal ('virt-balancer history') and at /metrics.",
+                               stamp);
+    else
+        note = g_strdup_printf("The daemon's round of %s: a recommendation (automation: %s): "
+                               "nothing is migrated; 'virt-balancer history' lists it, "
+                               "'virt-balancer rebalance' or a saved plan runs it.",
+                               stamp, vb_automation_names[policy->automation]);
+    return note;
+}
+
 void
 vb_cli_run_metrics_page(VbCliRunMetrics *rm, const VbCliPlanView *view, gint64 now)
 {
-    g_autoptr(GDateTime) when = NULL;
-    g_autofree char *stamp = NULL;
     g_autofree char *note = NULL;
     VbCliPlanView page;
 
     if (!rm)
         return;
-    when = g_date_time_new_from_unix_utc(now);
-    stamp = when ? g_date_time_format_iso8601(when) : g_strdup("?");
-    note = g_strdup_printf("The daemon's round of %s: it runs this plan now; what each move "
-                           "did is in the journal ('virt-balancer history') and at /metrics.",
-                           stamp);
+    note = vb_cli_run_page_note(view->policy, now);
     page = *view;
     page.html_note = note;
     vb_metrics_server_publish_page(rm->server, "/", VB_CLI_HTML_TYPE,

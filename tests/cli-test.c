@@ -28,6 +28,7 @@
 #include <sys/wait.h>
 
 #include "cli/cli.h"
+#include "cli/exec-priv.h"
 #include "testutil.h"
 
 /* Case folder names under tests/data/cli/, sorted; filled by cli_suite(). */
@@ -1068,6 +1069,29 @@ START_TEST(test_table_unsafe)
 }
 END_TEST
 
+/* The daemon's page at / says what it does with the round's plan: runs it
+ * (automation full) or only recommends it (manual, partial). */
+static const struct {
+    VbAutomation automation;
+    const char *want;
+} page_note_rows[] = {
+    { VB_AUTOMATION_FULL, "The daemon's round of 2026-12-06T12:00:00Z: it runs this plan now" },
+    { VB_AUTOMATION_MANUAL, "The daemon's round of 2026-12-06T12:00:00Z: a recommendation "
+                            "(automation: manual): nothing is migrated" },
+    { VB_AUTOMATION_PARTIAL, "a recommendation (automation: partial): nothing is migrated" },
+};
+
+START_TEST(test_page_note)
+{
+    g_autoptr(VbPolicy) policy = vb_policy_new_default();
+    g_autofree char *note = NULL;
+
+    policy->automation = page_note_rows[_i].automation;
+    note = vb_cli_run_page_note(policy, 1796558400); /* 2026-12-06 12:00 UTC */
+    ck_assert_msg(strstr(note, page_note_rows[_i].want) != NULL, "%s", note);
+}
+END_TEST
+
 static Suite *
 cli_suite(void)
 {
@@ -1089,6 +1113,7 @@ cli_suite(void)
     tcase_add_test(tc, test_unreachable_changes);
     tcase_add_test(tc, test_table_unsafe);
     tcase_add_loop_test(tc, test_html_text, 0, G_N_ELEMENTS(html_rows));
+    tcase_add_loop_test(tc, test_page_note, 0, G_N_ELEMENTS(page_note_rows));
     suite_add_tcase(suite, tc);
     return suite;
 }
