@@ -65,6 +65,8 @@ typedef struct {
     GArray *pools;              /* VbMetricsPool, inventory order */
     GArray *hotspots;           /* VbMetricsHotspot: the last plan's, before or after */
     double high_water;          /* the policy's */
+    VbAutomation automation;    /* the policy's: full executes plans, manual and
+                                 * partial only recommend them */
     guint hosts_unreachable;    /* down (not in maintenance) */
     /* The last plan (have_plan). */
     gboolean have_plan;

@@ -172,6 +172,7 @@ vb_metrics_set_round(VbMetrics *m, const VbInventory *inv, const VbPolicy *polic
     }
     m->have_snapshot = TRUE;
     m->high_water = policy->high_water;
+    m->automation = policy->automation;
     set_hosts(m, inv, before);
     set_pools(m, inv, policy, plan, before, after);
     set_hotspots(m, inv, plan);

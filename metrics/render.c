@@ -158,6 +158,14 @@ render_hosts(GString *out, const VbMetrics *m)
            "The policy's high_water: a host above it on a watched metric is a hotspot.");
     if (m->have_snapshot)
         sample(out, "virt_balancer_high_water_ratio", NULL, m->high_water);
+    family(out, "virt_balancer_automation", "stateset", NULL,
+           "The policy's automation level: full runs each round's plan, manual and partial "
+           "only record it as a recommendation.");
+    for (guint a = 0; m->have_snapshot && vb_automation_names[a]; a++) {
+        const char *const l[] = { "virt_balancer_automation", vb_automation_names[a], NULL };
+
+        sample(out, "virt_balancer_automation", l, m->automation == (VbAutomation) a);
+    }
 }
 
 static void

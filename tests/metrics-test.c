@@ -187,7 +187,7 @@ START_TEST(test_render_empty)
         } else if (lines[i][0] != '#')
             samples++;
     }
-    ck_assert_uint_eq(types, 23);
+    ck_assert_uint_eq(types, 24);
     /* build_info, rounds (2), migrations (12), running (3), histogram (3 x 13). */
     ck_assert_uint_eq(samples, 1 + 2 + 12 + 3 + 3 * (VB_METRICS_N_BOUNDS + 3));
 }
