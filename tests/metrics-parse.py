@@ -39,6 +39,7 @@ expected_types = {
     "virt_balancer_host_guests": "gauge",
     "virt_balancer_hosts_unreachable": "gauge",
     "virt_balancer_high_water_ratio": "gauge",
+    "virt_balancer_automation": "stateset",
     "virt_balancer_pool_imbalance": "gauge",
     "virt_balancer_pool_planned_imbalance": "gauge",
     "virt_balancer_pool_hotspots": "gauge",
@@ -75,6 +76,12 @@ def value(family, suffix="", **labels):
              if all(s.labels.get(k) == v for k, v in labels.items())]
     check(len(found) == 1, f"{family}{suffix}{labels}: {len(found)} samples")
     return found[0] if found else None
+
+
+# The daemon runs the default policy: automation full, its plans are run.
+for level, want in (("manual", 0), ("partial", 0), ("full", 1)):
+    check(value("virt_balancer_automation", virt_balancer_automation=level) == want,
+          f"virt_balancer_automation {level} is not {want}")
 
 
 with open(history_path) as f:
