@@ -346,6 +346,12 @@ static const char *const subset_docs[] = {
     "a: [pci:0000:03:00.0]\n",
     "---\na: 1\n",
     "a: 1\nb:\n  - x\n   - y\n",
+    /* Bytes the fast path refuses, at several places in an 8-byte word
+     * (libyaml refuses DEL and C0 controls in quoted values). */
+    "key0000: \"abcdefg\x7f\"\n",
+    "key0000: \"abcdefgh\x01\"\n",
+    "key0000: \"ab\x1b[31m\"\nnext: 1\n",
+    "key0000: 1\nkey0001: \"abcdefghijk\x7f\"\n",
     "",
 };
 

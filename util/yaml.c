@@ -537,6 +537,44 @@ fast_block_mapping(Fast *f, int indent, int *ret_next)
     return TRUE;
 }
 
+static gboolean
+fast_printable_byte(char c)
+{
+    return ((guchar) c >= 0x20 && (guchar) c <= 0x7e) || c == '\n';
+}
+
+/* TRUE when @data is printable ASCII and newlines only: no tabs, CR, NUL,
+ * DEL, BOM or UTF-8. Eight bytes at a time (this reads every byte of the
+ * file): a word with no byte below 0x20, none equal to 0x7F and none above
+ * is printable; a word with one of them (most often a newline) is checked
+ * byte by byte. The tests below have no false negatives: the lowest byte
+ * below n (or equal to 0x7F) always sets its high bit in the difference. */
+static gboolean
+fast_printable(const char *data, gsize len)
+{
+    const guint64 ones = G_GUINT64_CONSTANT(0x0101010101010101);
+    const guint64 highs = ones * 0x80;
+    gsize i = 0;
+
+    for (; i + 8 <= len; i += 8) {
+        guint64 x, del;
+
+        memcpy(&x, data + i, sizeof(x));
+        del = x ^ (ones * 0x7f);
+        if (!((x & highs) | ((x - ones * 0x20) & ~x & highs) | ((del - ones) & ~del & highs)))
+            continue;
+        for (gsize j = i; j < i + 8; j++) {
+            if (!fast_printable_byte(data[j]))
+                return FALSE;
+        }
+    }
+    for (; i < len; i++) {
+        if (!fast_printable_byte(data[i]))
+            return FALSE;
+    }
+    return TRUE;
+}
+
 /* Parses all of @data into @doc when it is in the subset; FALSE otherwise
  * (the caller then resets @doc and asks libyaml). */
 static gboolean
@@ -549,13 +587,8 @@ fast_parse(VbYamlDoc *doc, const char *data, gsize len, VbYamlEntryFunc entry,
                .line = 1, .buf = buf, .entry = entry, .entry_data = entry_data };
     int next;
 
-    /* Printable ASCII and newlines only: no tabs, CR, NUL, BOM or UTF-8. */
-    for (gsize i = 0; i < len; i++) {
-        guchar c = (guchar) data[i];
-
-        if ((c < 0x20 && c != '\n') || c > 0x7e)
-            return FALSE;
-    }
+    if (!fast_printable(data, len))
+        return FALSE;
     /* The first line counts like the others: step back onto a virtual
      * newline before it. */
     fast_spaces(&f);
