@@ -3,6 +3,7 @@
  */
 #include "config.h"
 
+#include <errno.h>
 #include <glib/gstdio.h>
 #include <string.h>
 
@@ -191,6 +192,47 @@ START_TEST(test_yaml_double_exact)
         }
         assert_double_as_strtod(text->str);
         g_string_free(text, TRUE);
+    }
+    g_rand_free(rand);
+}
+END_TEST
+
+/* Plain whole numbers are read by a fast path in vb_yaml_get_uint64: the
+ * same value as strtoull, or the same refusal. */
+START_TEST(test_yaml_uint64_as_strtoull)
+{
+    static const char *const edges[] = {
+        "0", "0007", "1", "4294967296", "9999999999999999999", "18446744073709551615",
+        "18446744073709551616", "99999999999999999999", "-1", "+1", "1.0", "12a",
+    };
+    GRand *rand = g_rand_new_with_seed(9);
+
+    for (guint i = 0; i < G_N_ELEMENTS(edges) + 5000; i++) {
+        g_autofree char *text = NULL;
+        g_autofree char *yaml = NULL;
+        g_autoptr(GError) error = NULL;
+        g_autoptr(VbYamlDoc) doc = NULL;
+        char *end = NULL;
+        guint64 got = 0, want;
+        gboolean ok, want_ok;
+
+        if (i < G_N_ELEMENTS(edges))
+            text = g_strdup(edges[i]);
+        else
+            text = g_strdup_printf("%" G_GUINT64_FORMAT,
+                                   ((guint64) g_rand_int(rand) << 32 | g_rand_int(rand)) >>
+                                       g_rand_int_range(rand, 0, 64));
+        yaml = g_strdup_printf("v: %s\n", text);
+        doc = vb_yaml_load_data(yaml, strlen(yaml), "t.yaml", &error);
+        ck_assert_ptr_nonnull(doc);
+        ok = vb_yaml_get_uint64(doc, vb_yaml_mapping_get(doc, vb_yaml_doc_root(doc), "v"), "v",
+                                0, G_MAXUINT64, &got, NULL);
+        errno = 0;
+        want = g_ascii_strtoull(text, &end, 10);
+        want_ok = text[0] != '-' && g_ascii_isdigit(text[0]) && *end == '\0' && errno != ERANGE;
+        ck_assert_msg(ok == want_ok, "%s: accepted %d, strtoull %d", text, ok, want_ok);
+        if (ok)
+            ck_assert_msg(got == want, "%s: %" G_GUINT64_FORMAT, text, got);
     }
     g_rand_free(rand);
 }
@@ -656,6 +698,7 @@ util_suite(void)
     tcase_add_test(tc, test_yaml_tree);
     tcase_add_test(tc, test_yaml_stream);
     tcase_add_test(tc, test_yaml_double_exact);
+    tcase_add_test(tc, test_yaml_uint64_as_strtoull);
     tcase_add_loop_test(tc, test_yaml_errors, 0, G_N_ELEMENTS(bad_docs));
     tcase_add_loop_test(tc, test_yaml_numbers, 0, G_N_ELEMENTS(bad_values));
     tcase_add_test(tc, test_yaml_typed_ok);

@@ -194,6 +194,25 @@ vb_yaml_get_bool(const VbYamlDoc *doc, const VbYamlNode *node, const char *what,
     return vb_yaml_error(error, doc, node, "%s: expected true or false, got '%s'", what, shown);
 }
 
+/* Plain whole numbers of 1 to 19 digits (below 10^19 < 2^64: no overflow),
+ * read without strtoull's locale and errno work; anything else is left to it. */
+static gboolean
+plain_whole(const char *text, guint64 *ret)
+{
+    guint64 value = 0;
+    int digits = 0;
+
+    for (const char *p = text; *p; p++) {
+        if (*p < '0' || *p > '9' || ++digits > 19)
+            return FALSE;
+        value = value * 10 + (guint64) (*p - '0');
+    }
+    if (digits == 0)
+        return FALSE;
+    *ret = value;
+    return TRUE;
+}
+
 gboolean
 vb_yaml_get_uint64(const VbYamlDoc *doc, const VbYamlNode *node, const char *what,
                    guint64 min, guint64 max, guint64 *ret, GError **error)
@@ -206,6 +225,10 @@ vb_yaml_get_uint64(const VbYamlDoc *doc, const VbYamlNode *node, const char *wha
     if (!vb_yaml_expect_kind(doc, node, VB_YAML_SCALAR, what, error))
         return FALSE;
     text = vb_yaml_node_value(doc, node);
+    if (plain_whole(text, &value) && value >= min && value <= max) {
+        *ret = value;
+        return TRUE;
+    }
     errno = 0;
     value = g_ascii_strtoull(text, &end, 10);
     if (text[0] == '-' || !g_ascii_isdigit(text[0]) || *end != '\0' || errno == ERANGE) {
