@@ -137,6 +137,18 @@ static const RollupLevel rollup_levels[] = {
       mark_hourly },
 };
 
+/* Binds ?1, ?2, ?3 to @a, @b, @c as far as @stmt uses them: the statements
+ * of one caller take different numbers of parameters. */
+static void
+bind_used(sqlite3_stmt *stmt, gint64 a, gint64 b, gint64 c)
+{
+    const gint64 values[] = { a, b, c };
+    int n = MIN(sqlite3_bind_parameter_count(stmt), (int) G_N_ELEMENTS(values));
+
+    for (int i = 0; i < n; i++)
+        sqlite3_bind_int64(stmt, i + 1, values[i]);
+}
+
 gboolean
 vb_history_query_int64(VbStore *store, const char *sql, gint64 a, gint64 b, gint64 *ret,
                        GError **error)
@@ -146,10 +158,7 @@ vb_history_query_int64(VbStore *store, const char *sql, gint64 a, gint64 b, gint
 
     if (!stmt)
         return FALSE;
-    if (sqlite3_bind_parameter_count(stmt) >= 1)
-        sqlite3_bind_int64(stmt, 1, a);
-    if (sqlite3_bind_parameter_count(stmt) >= 2)
-        sqlite3_bind_int64(stmt, 2, b);
+    bind_used(stmt, a, b, 0);
     rc = sqlite3_step(stmt);
     if (rc == SQLITE_ROW && sqlite3_column_type(stmt, 0) != SQLITE_NULL)
         *ret = sqlite3_column_int64(stmt, 0);
@@ -164,13 +173,7 @@ run_range(VbStore *store, const char *sql, gint64 a, gint64 b, gint64 c, GError 
 
     if (!stmt)
         return FALSE;
-    /* ?1, ?2, ?3 as far as @sql uses them. */
-    if (sqlite3_bind_parameter_count(stmt) >= 1)
-        sqlite3_bind_int64(stmt, 1, a);
-    if (sqlite3_bind_parameter_count(stmt) >= 2)
-        sqlite3_bind_int64(stmt, 2, b);
-    if (sqlite3_bind_parameter_count(stmt) >= 3)
-        sqlite3_bind_int64(stmt, 3, c);
+    bind_used(stmt, a, b, c);
     return vb_store_step_done(store, stmt, error);
 }
 
@@ -259,10 +262,7 @@ delete_below(VbStore *store, const char *sql, gint64 level, gint64 bound, guint 
     if (!stmt)
         return FALSE;
     /* Statements without a bound or a level ignore them. */
-    if (sqlite3_bind_parameter_count(stmt) >= 1)
-        sqlite3_bind_int64(stmt, 1, bound);
-    if (sqlite3_bind_parameter_count(stmt) >= 2)
-        sqlite3_bind_int64(stmt, 2, level);
+    bind_used(stmt, bound, level, 0);
     if (!vb_store_step_done(store, stmt, error))
         return FALSE;
     *ret_changes += (guint) sqlite3_changes(vb_store_db(store));
