@@ -420,6 +420,10 @@ char *vb_cli_json_finish(JsonBuilder *b);
  * NULL), a number (null unless @known; not rounded), an integer, a boolean. */
 void vb_cli_json_add_string(JsonBuilder *b, const char *name, const char *value);
 void vb_cli_json_add_number(JsonBuilder *b, const char *name, gboolean known, double value);
+/* @value rounded to 1/@scale (half away from zero; 0 when not finite), as
+ * every number of the plan JSON is: loads and imbalance to 1e6, seconds to 10.
+ * Other renderers that must agree with the JSON (html) use it too. */
+double vb_cli_json_round(double value, double scale);
 void vb_cli_json_add_int(JsonBuilder *b, const char *name, gint64 value);
 void vb_cli_json_add_bool(JsonBuilder *b, const char *name, gboolean value);
 

@@ -334,7 +334,7 @@ append_bar(GString *out, const VbCliPlanView *view, guint m, double load, double
 {
     gboolean hot = view->policy->weights[m] > 0 && load > view->policy->high_water;
     double w = BAR_W * MAX(load, 0.0) / scale;
-    double rounded = round(load * 1e6) / 1e6;
+    double rounded = vb_cli_json_round(load, 1e6);
 
     g_string_append_printf(out, "<rect class=\"bar %s%s\" data-load=\"%.6f\" x=\"%.0f\" "
                            "y=\"%.1f\" width=\"%.2f\" height=\"%.0f\"/>"

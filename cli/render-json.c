@@ -18,8 +18,8 @@
 
 #define FORMAT_VERSION 1
 
-static double
-round_to(double value, double scale)
+double
+vb_cli_json_round(double value, double scale)
 {
     return isfinite(value) ? round(value * scale) / scale : 0.0;
 }
@@ -38,7 +38,7 @@ static void
 add_double(JsonBuilder *b, const char *name, double value, double scale)
 {
     json_builder_set_member_name(b, name);
-    json_builder_add_double_value(b, round_to(value, scale));
+    json_builder_add_double_value(b, vb_cli_json_round(value, scale));
 }
 
 void

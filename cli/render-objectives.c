@@ -13,8 +13,6 @@
  */
 #include "config.h"
 
-#include <math.h>
-
 #include "cli/cli.h"
 
 static const char *
@@ -106,7 +104,7 @@ add_hotspot(JsonBuilder *b, const VbCliPlanView *view, const VbHotspot *h, gbool
     vb_cli_json_add_string(b, "host", vb_inventory_host(view->inv, h->host)->name);
     vb_cli_json_add_string(b, "metric", vb_metric_names[h->metric]);
     json_builder_set_member_name(b, "load");
-    json_builder_add_double_value(b, round((after ? h->after : h->before) * 1e6) / 1e6);
+    json_builder_add_double_value(b, vb_cli_json_round(after ? h->after : h->before, 1e6));
     if (after) {
         vb_cli_json_add_bool(b, "created", h->before <= view->policy->high_water);
         vb_cli_json_add_string(b, "reason", h->reason);
