@@ -102,6 +102,29 @@ wait_pid() {
     wait "$1" || waited=$?
 }
 
+# cap1_policy FILE [SED-EXPRESSION...]: the lab policy with one migration at
+# a time (lab-policy-cap2.yaml's caps at 1), edited further by the expressions.
+cap1_policy() {
+    local file=$1 args=() e
+    shift
+    for e in "$@"; do args+=(-e "$e"); done
+    sed -e 's/max_total: 2, max_per_source: 2, max_per_destination: 2, evacuation_batch: 2/max_total: 1, max_per_source: 1, max_per_destination: 1, evacuation_batch: 1/' \
+        "${args[@]}" "$here/lab-policy-cap2.yaml" >"$file"
+}
+
+# evacuate_started POLICY: starts `evacuate lab1` in the background (output in
+# $work/evac.out, pid in $run) and waits for its first migration to start in
+# the journal $db; fails the test when none starts within 120 s.
+evacuate_started() {
+    "$vb" --config "$dir/virt-balancer.yaml" --policy "$1" evacuate lab1 >"$work/evac.out" 2>&1 &
+    run=$!
+    if ! wait_for_event "$db" started 1 120; then
+        bad "the evacuation starts a migration"
+        sed 's/^/  evacuate: /' "$work/evac.out"
+        exit 1
+    fi
+}
+
 finish() {
     echo "$fails failure(s)"
     [ "$fails" = 0 ]

@@ -11,18 +11,12 @@ for d in "$(dirname "$0")" "$(dirname "$0")/.."; do [ -f "$d/e2e-common.sh" ] &&
 guests="g01 g02 g03"
 db=$dir/state.db
 pol=$work/cap1.yaml
-sed 's/max_total: 2, max_per_source: 2, max_per_destination: 2, evacuation_batch: 2/max_total: 1, max_per_source: 1, max_per_destination: 1, evacuation_batch: 1/' "$here/lab-policy-cap2.yaml" >"$pol"
+cap1_policy "$pol"
 
 "$lab" start --dir "$dir" --hosts 3
 "$lab" guests --dir "$dir" --layout 3,0,0 --memory 512
 
-"$vb" --config "$dir/virt-balancer.yaml" --policy "$pol" evacuate lab1 >"$work/evac.out" 2>&1 &
-run=$!
-if ! wait_for_event "$db" started 1 120; then
-    bad "the evacuation starts a migration"
-    sed 's/^/  evacuate: /' "$work/evac.out"
-    exit 1
-fi
+evacuate_started "$pol"
 first=$(sql "$db" "SELECT m.vm || ' ' || m.dst FROM journal_events e JOIN journal_moves m ON m.id = e.move WHERE e.state = 'started' ORDER BY e.id LIMIT 1;")
 vm=${first% *}
 dead=${first#* }

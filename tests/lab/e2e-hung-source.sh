@@ -20,8 +20,7 @@ for d in "$(dirname "$0")" "$(dirname "$0")/.."; do [ -f "$d/e2e-common.sh" ] &&
 guests="g01 g02 g03"
 db=$dir/state.db
 pol=$work/cap1.yaml
-sed -e 's/max_total: 2, max_per_source: 2, max_per_destination: 2, evacuation_batch: 2/max_total: 1, max_per_source: 1, max_per_destination: 1, evacuation_batch: 1/' \
-    -e 's/timeout: 2m/timeout: 30s/' "$here/lab-policy-cap2.yaml" >"$pol"
+cap1_policy "$pol" 's/timeout: 2m/timeout: 30s/'
 
 "$lab" start --dir "$dir" --hosts 3
 "$lab" guests --dir "$dir" --layout 3,0,0 --memory 512
@@ -30,13 +29,7 @@ resume() { kill -CONT "$pid" 2>/dev/null || true; }
 trap 'resume; cleanup' EXIT
 
 start=$SECONDS
-"$vb" --config "$dir/virt-balancer.yaml" --policy "$pol" evacuate lab1 >"$work/evac.out" 2>&1 &
-run=$!
-if ! wait_for_event "$db" started 1 120; then
-    bad "the evacuation starts a migration"
-    sed 's/^/  evacuate: /' "$work/evac.out"
-    exit 1
-fi
+evacuate_started "$pol"
 kill -STOP "$pid"
 frozen=$SECONDS
 echo "  lab1's libvirtd ($pid) frozen $((frozen - start)) s after the start"
