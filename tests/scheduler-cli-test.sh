@@ -203,11 +203,11 @@ daemon=$!
 wait_for() {
     i=0
     while [ $i -lt 60 ]; do
-        grep -q -- "$1" "$tmp/daemon.err" && return 0
+        grep -qs -- "$1" "$tmp/daemon.err" && return 0
         sleep 0.5
         i=$((i + 1))
     done
-    fail "daemon log lacks '$1': $(cat "$tmp/daemon.err")"
+    fail "daemon log lacks '$1': $(cat "$tmp/daemon.err" 2>/dev/null)"
 }
 wait_for "lock taken"
 echo "migration: {max_total: lots}" >"$tmp/policy.yaml"
