@@ -6,8 +6,10 @@
  * each is above high_water), one move at a time: after each, whichever host
  * is hottest then goes next, so hot hosts share the pool's room and the
  * highest load comes down first. For that host the planner moves out the
- * guest that lowers its excess most (ties within 1%: the destination left
- * least loaded), to a host of its pool that every hard constraint allows,
+ * guest that lowers its excess most; among guests within 1% of that, the one
+ * whose move lowers the pair's peak most net of its cost (the higher
+ * weighted load of the two hosts after, plus vb_state_move_cost), then the
+ * destination left least loaded. Each goes to a host of its pool that every hard constraint allows,
  * that stays at or under high_water on every watched metric, and where no
  * should rule gets broken. When no single move will do, it makes room first:
  * a guest of the would-be destination goes to a third host (under the same
@@ -47,6 +49,7 @@ typedef struct {
     gboolean found;
     guint vm, to;
     double relief; /* excess removed from the hot host */
+    double net;    /* how far the pair's peak falls, less the move's cost */
     double after;  /* weighted load of the destination after */
 } Relief;
 
@@ -118,6 +121,10 @@ better(const Relief *c, const Relief *best)
         return TRUE;
     if (c->relief < best->relief * 0.99)
         return FALSE;
+    if (c->net > best->net + 1e-9)
+        return TRUE;
+    if (c->net < best->net - 1e-9)
+        return FALSE;
     return c->after < best->after;
 }
 
@@ -128,7 +135,7 @@ best_single(const VbState *st, guint host, const GArray *guests)
 
     for (guint i = 0; i < guests->len; i++) {
         guint vm = g_array_index(guests, guint, i);
-        Relief c = {TRUE, vm, G_MAXUINT, relief_of(st, vm, host), 0};
+        Relief c = {TRUE, vm, G_MAXUINT, relief_of(st, vm, host), 0, 0};
 
         if (c.relief <= 0 || (best.found && c.relief < best.relief * 0.99))
             continue;
@@ -136,6 +143,9 @@ best_single(const VbState *st, guint host, const GArray *guests)
         if (c.to == G_MAXUINT)
             continue;
         c.after = st->load[c.to].weighted + vb_state_share(st, vm, c.to);
+        c.net = st->load[host].weighted -
+                MAX(c.after, st->load[host].weighted - vb_state_share(st, vm, host)) -
+                vb_state_move_cost(st, vm, c.to);
         if (better(&c, &best))
             best = c;
     }
