@@ -25,3 +25,17 @@ vb_bench_cpu_model(void)
     }
     return g_strdup("unknown");
 }
+
+char *
+vb_bench_load_average(void)
+{
+    g_autofree char *text = NULL;
+    g_auto(GStrv) fields = NULL;
+
+    if (!g_file_get_contents("/proc/loadavg", &text, NULL, NULL))
+        return g_strdup("unknown");
+    fields = g_strsplit(g_strstrip(text), " ", 4);
+    if (g_strv_length(fields) < 3)
+        return g_strdup("unknown");
+    return g_strdup_printf("%s %s %s", fields[0], fields[1], fields[2]);
+}

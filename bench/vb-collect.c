@@ -46,6 +46,7 @@ typedef struct {
     guint rounds;     /* sample rounds timed */
     guint workers;    /* max_parallel_hosts; 0: the build's default */
     guint timeout;    /* connect_timeout, seconds */
+    guint snapshots;  /* snapshots timed: the first, then the later ones */
 } CollectArgs;
 
 /* Wall and CPU seconds of one timed step. */
@@ -208,6 +209,21 @@ collect_daemon_rounds(VbConn *conn, const VbConfig *config, const char *dir,
     return ok;
 }
 
+/* One snapshot of every host, timed; FALSE (said) when it failed. */
+static gboolean
+collect_snapshot(VbConn *conn, CollectTime *ret_time)
+{
+    g_autoptr(GError) error = NULL;
+    g_autoptr(VbInventory) inv = NULL;
+
+    time_start(ret_time);
+    inv = vb_driver_libvirt.snapshot(conn, &error);
+    time_stop(ret_time);
+    if (!inv)
+        fprintf(stderr, "vb-collect: snapshot: %s\n", error->message);
+    return inv != NULL;
+}
+
 /* Measures one size (in a child process) and prints its table row. */
 static int
 collect_one(const char *dir, guint hosts, const CollectArgs *args)
@@ -216,9 +232,10 @@ collect_one(const char *dir, guint hosts, const CollectArgs *args)
     g_autoptr(GError) error = NULL;
     g_autofree CollectTime *rounds = g_new0(CollectTime, args->rounds);
     g_autofree CollectTime *daemon_rounds = g_new0(CollectTime, args->rounds);
-    g_autoptr(VbInventory) inv = NULL;
+    g_autofree CollectTime *snaps = g_new0(CollectTime, args->snapshots);
     GThread *poller = g_thread_new("vb-bench-poll", poll_threads, NULL);
-    CollectTime open_t, snap_t;
+    CollectTime open_t, later = { 0, 0 };
+    gboolean snapped = TRUE;
     guint open_threads, round_threads, rss_open, up = 0;
     VbConn *conn;
 
@@ -245,24 +262,27 @@ collect_one(const char *dir, guint hosts, const CollectArgs *args)
         return 1;
     g_usleep(20000);
     round_threads = poll_peak;
-    time_start(&snap_t);
-    inv = vb_driver_libvirt.snapshot(conn, &error);
-    time_stop(&snap_t);
+    for (guint s = 0; snapped && s < args->snapshots; s++)
+        snapped = collect_snapshot(conn, &snaps[s]);
+    if (args->snapshots > 1) {
+        qsort(snaps + 1, args->snapshots - 1, sizeof(CollectTime), cmp_time);
+        later = snaps[1 + (args->snapshots - 1) / 2];
+    }
     poll_stop = TRUE;
     g_thread_join(poller);
     qsort(rounds, args->rounds, sizeof(CollectTime), cmp_time);
     qsort(daemon_rounds, args->rounds, sizeof(CollectTime), cmp_time);
-    printf("| %u | %u | %.2f / %.2f | %.2f / %.2f | %.2f / %.2f | %.2f / %.2f | %.2f / %.2f | %u | %u | %.0f | %.0f | %u/%u |\n",
+    printf("| %u | %u | %.2f / %.2f | %.2f / %.2f | %.2f / %.2f | %.2f / %.2f | %.2f / %.2f | %.2f / %.2f | %u | %u | %.0f | %.0f | %u/%u |\n",
            hosts, hosts * args->guests, open_t.wall, open_t.cpu,
            rounds[args->rounds / 2].wall, rounds[args->rounds / 2].cpu,
            rounds[args->rounds - 1].wall, rounds[args->rounds - 1].cpu,
            daemon_rounds[args->rounds / 2].wall, daemon_rounds[args->rounds / 2].cpu,
-           snap_t.wall, snap_t.cpu,
+           snaps[0].wall, snaps[0].cpu, later.wall, later.cpu,
            open_threads - 1, round_threads - 1, rss_open / 1024.0,
            status_field("VmHWM:") / 1024.0, up, hosts);
     fflush(stdout);
     vb_driver_libvirt.close(conn);
-    return inv ? 0 : 1;
+    return snapped ? 0 : 1;
 }
 
 /* ------------------------------------------------------------ main */
@@ -287,15 +307,18 @@ parse_sizes(const char *text, GArray *sizes)
 int
 main(int argc, char **argv)
 {
-    g_autofree char *sizes_text = NULL, *keep = NULL, *model = vb_bench_cpu_model();
-    CollectArgs args = { .guests = 20, .rounds = 3, .workers = 0, .timeout = 10 };
-    gint guests = 20, rounds = 3, workers = 0, timeout = 10;
+    g_autofree char *sizes_text = NULL, *keep = NULL, *model = vb_bench_cpu_model(),
+                     *load = vb_bench_load_average(), *load_end = NULL;
+    CollectArgs args = { 0 };
+    gint guests = 20, rounds = 3, workers = 0, timeout = 10, snapshots = 3;
     GOptionEntry entries[] = {
         { "sizes", 0, 0, G_OPTION_ARG_STRING, &sizes_text, "host counts, comma-separated", "N,..." },
         { "guests", 0, 0, G_OPTION_ARG_INT, &guests, "running guests per host (20)", "N" },
         { "rounds", 0, 0, G_OPTION_ARG_INT, &rounds, "sample rounds timed (3)", "N" },
         { "workers", 0, 0, G_OPTION_ARG_INT, &workers, "max_parallel_hosts (default: the build's)", "N" },
         { "timeout", 0, 0, G_OPTION_ARG_INT, &timeout, "connect_timeout in seconds (10)", "S" },
+        { "snapshots", 0, 0, G_OPTION_ARG_INT, &snapshots,
+          "snapshots timed on the same connections, the first and the later ones (3)", "N" },
         { "keep", 0, 0, G_OPTION_ARG_FILENAME, &keep, "write the host files here and keep them", "DIR" },
         { NULL },
     };
@@ -309,16 +332,19 @@ main(int argc, char **argv)
      * replaces the pointer without freeing it (LeakSanitizer, bench/smoke.sh). */
     if (!g_option_context_parse(context, &argc, &argv, &error) ||
         !parse_sizes(sizes_text ? sizes_text : "1000,10000", sizes) ||
-        guests < 0 || guests > 99 || rounds < 1 || workers < 0 || timeout < 1) {
+        guests < 0 || guests > 99 || rounds < 1 || workers < 0 || timeout < 1 ||
+        snapshots < 1 || snapshots > 1000) {
         fprintf(stderr, "vb-collect: %s\n", error ? error->message : "bad --sizes, --guests, "
-                                                                    "--rounds, --workers or --timeout");
+                                                                    "--rounds, --workers, --timeout or --snapshots");
         return 2;
     }
     args = (CollectArgs) { .guests = (guint) guests, .rounds = (guint) rounds,
-                           .workers = (guint) workers, .timeout = (guint) timeout };
+                           .workers = (guint) workers, .timeout = (guint) timeout,
+                           .snapshots = (guint) snapshots };
     printf("#### virt-balancer collection benchmark (libvirt driver, test:/// hosts)\n\n");
-    printf("CPU: %s, %ld online; %u guests per host; %u rounds; workers: ", model,
-           sysconf(_SC_NPROCESSORS_ONLN), args.guests, args.rounds);
+    printf("CPU: %s, %ld online; load average %s; %u guests per host; %u rounds; %u snapshots; "
+           "workers: ", model, sysconf(_SC_NPROCESSORS_ONLN), load, args.guests, args.rounds,
+           args.snapshots);
 #ifdef VB_CONFIG_MAX_PARALLEL_HOSTS_DEFAULT
     printf("%u (max_parallel_hosts)\n\n", args.workers ? args.workers
                                                       : VB_CONFIG_MAX_PARALLEL_HOSTS_DEFAULT);
@@ -326,9 +352,10 @@ main(int argc, char **argv)
     printf("one thread per host (this build has no max_parallel_hosts)\n\n");
 #endif
     printf("| hosts | guests | open s (wall / CPU) | round s, median | round s, slowest | "
-           "round + history s, median | snapshot s | peak threads, open | peak threads, rounds | "
+           "round + history s, median | first snapshot s | later snapshots s, median | "
+           "peak threads, open | peak threads, rounds | "
            "RSS after open MiB | peak RSS MiB | hosts up |\n");
-    printf("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |\n");
+    printf("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |\n");
     fflush(stdout);
     for (guint i = 0; i < sizes->len; i++) {
         guint hosts = g_array_index(sizes, guint, i);
@@ -355,10 +382,13 @@ main(int argc, char **argv)
         if (!keep)
             g_rmdir(dir);
     }
+    load_end = vb_bench_load_average();
+    printf("\nLoad average at the end: %s.\n", load_end);
     printf("\nTimes are wall / CPU seconds. round: one sample of every host by the driver; "
            "round + history: the daemon's sample (vb_collector_sample: the round, then written "
            "to a history database file); CPU: user + system of every thread; peak threads: the "
            "process's (the 5 ms poller not counted), during open and during the rounds; RSS "
-           "after open holds the in-process test hosts.\n");
+           "after open holds the in-process test hosts; first snapshot: the first on the "
+           "connections, later snapshots: the median of the others on the same connections.\n");
     return failed;
 }

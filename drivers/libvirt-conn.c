@@ -254,6 +254,7 @@ vb_lv_host_unref(VbLvHost *host)
 {
     if (!host || !g_atomic_ref_count_dec(&host->refs))
         return;
+    vb_lv_defs_close(host->defs, TRUE); /* before the connection its events are on */
     if (host->conn)
         virConnectClose(host->conn);
     vb_lv_attempt_unref(host->attempt);
@@ -304,6 +305,7 @@ vb_lv_host_settle_attempt(VbLvHost *host)
     host->conn = g_steal_pointer(&attempt->conn);
     if (host->conn) {
         host->failures = 0;
+        host->conn_gen++; /* what was kept from the old connection is stale */
         vb_lv_keepalive(host->name, host->conn);
     } else {
         host->failures++;
@@ -450,6 +452,7 @@ vb_lv_host_new(VbConn *conn, const VbConfig *config, const VbConfigPool *pool,
     host->cpu_vendor = g_strdup(ch->cpu_vendor);
     host->timeout_seconds = config->connect_timeout_seconds ? config->connect_timeout_seconds : 10;
     host->workers = vb_lv_pool_ref(conn->workers);
+    host->defs = vb_lv_defs_new(conn->hosts->len);
     return host;
 }
 

@@ -22,10 +22,10 @@
 
 /* One guest as read from its host. */
 typedef struct {
-    VbLvDomain *def;
+    VbLvDef *def;            /* its definition, kept or read now (own reference) */
     VbVmState state;
     gboolean postcopy_failed; /* libvirt says a post-copy migration of it failed */
-    double *disk_gib;        /* per def->disks entry */
+    double *disk_gib;        /* per def->dom->disks entry */
 } VbLvGuestInfo;
 
 /* One host as read, before it goes into the inventory. */
@@ -42,7 +42,7 @@ typedef struct {
 static void
 vb_lv_guest_info_free(VbLvGuestInfo *guest)
 {
-    vb_lv_domain_free(guest->def);
+    vb_lv_def_unref(guest->def);
     g_free(guest->disk_gib);
     g_free(guest);
 }
@@ -154,38 +154,74 @@ vb_lv_stats_capacity(const virDomainStatsRecord *record, const char *target, gui
     return TRUE;
 }
 
+/* Whether and how a host's read uses its kept definitions. */
+typedef struct {
+    gboolean keep;           /* definitions may be looked up and kept */
+    guint64 gen;             /* the connection generation (vb_lv_defs_begin) */
+    GHashTable *seen;        /* UUIDs listed by this read (owned keys), when keep */
+} VbLvDefsUse;
+
+/* The definition of @dom (transfer full): kept by the host, or its XML
+ * fetched and parsed (and kept, when @use allows). NULL with @error when
+ * the XML cannot be read (VB_ERROR_CONNECT) or parsed (VB_ERROR_INVALID_INPUT). */
+static VbLvDef *
+vb_lv_guest_def(VbLvHost *host, virDomainPtr dom, VbLvDefsUse *use, GError **error)
+{
+    char uuid[VIR_UUID_STRING_BUFLEN];
+    g_autofree char *xml = NULL;
+    g_autoptr(GError) local = NULL;
+    g_autoptr(VbLvDef) def = NULL;
+    VbLvDomain *parsed;
+    gboolean keep = use->keep && virDomainGetUUIDString(dom, uuid) == 0;
+    guint64 epoch = 0;
+
+    if (keep) {
+        g_hash_table_add(use->seen, g_strdup(uuid));
+        if ((def = vb_lv_defs_lookup(host->defs, uuid, &epoch)))
+            return g_steal_pointer(&def);
+    }
+    xml = virDomainGetXMLDesc(dom, 0);
+    if (!xml) {
+        g_autofree char *what = g_strdup_printf("cannot read guest '%s'", virDomainGetName(dom));
+
+        return vb_lv_error(error, VB_ERROR_CONNECT, host->name, what), NULL;
+    }
+    parsed = vb_lv_domain_parse(xml, &local);
+    if (!parsed) {
+        g_set_error(error, VB_ERROR, VB_ERROR_INVALID_INPUT, "%s: %s", host->name, local->message);
+        return NULL;
+    }
+    def = vb_lv_def_new(parsed);
+    if (keep)
+        vb_lv_defs_keep(host->defs, uuid, def, use->gen, epoch);
+    return g_steal_pointer(&def);
+}
+
 /* Reads one guest from its statistics record (transfer full), or NULL with
  * @error. Disk sizes come from the block statistics; only drivers without
  * them (test://) are asked disk by disk, since a per-disk query waits for a
  * migration in flight to let go of the guest (measured: 1 to 3 s). */
 static VbLvGuestInfo *
-vb_lv_guest_read(VbLvHost *host, const virDomainStatsRecord *record, GError **error)
+vb_lv_guest_read(VbLvHost *host, const virDomainStatsRecord *record, VbLvDefsUse *use,
+                 GError **error)
 {
-    g_autofree char *xml = virDomainGetXMLDesc(record->dom, 0);
-    g_autoptr(GError) local = NULL;
+    VbLvDef *def = vb_lv_guest_def(host, record->dom, use, error);
     VbLvGuestInfo *guest;
+    const VbLvDomain *dom;
     int state = VIR_DOMAIN_NOSTATE, reason = 0;
 
-    if (!xml) {
-        g_autofree char *what = g_strdup_printf("cannot read guest '%s'",
-                                                virDomainGetName(record->dom));
-
-        return vb_lv_error(error, VB_ERROR_CONNECT, host->name, what), NULL;
-    }
-    guest = g_new0(VbLvGuestInfo, 1);
-    guest->def = vb_lv_domain_parse(xml, &local);
-    if (!guest->def) {
-        g_set_error(error, VB_ERROR, VB_ERROR_INVALID_INPUT, "%s: %s", host->name, local->message);
-        vb_lv_guest_info_free(guest);
+    if (!def)
         return NULL;
-    }
+    guest = g_new0(VbLvGuestInfo, 1);
+    guest->def = def;
+    dom = def->dom;
     virTypedParamsGetInt(record->params, record->nparams, "state.state", &state);
     virTypedParamsGetInt(record->params, record->nparams, "state.reason", &reason);
     guest->state = vb_lv_vm_state(state);
     guest->postcopy_failed = vb_lv_state_postcopy_failed(state, reason);
-    guest->disk_gib = g_new0(double, guest->def->disks->len + 1);
-    for (guint i = 0; i < guest->def->disks->len; i++) {
-        const VbLvDisk *disk = g_ptr_array_index(guest->def->disks, i);
+    guest->disk_gib = g_new0(double, dom->disks->len + 1);
+    for (guint i = 0; i < dom->disks->len; i++) {
+        const VbLvDisk *disk = g_ptr_array_index(dom->disks, i);
         virDomainBlockInfo info;
         guint64 capacity = 0;
 
@@ -194,7 +230,7 @@ vb_lv_guest_read(VbLvHost *host, const virDomainStatsRecord *record, GError **er
         else if (virDomainGetBlockInfo(record->dom, disk->target, &info, 0) == 0)
             guest->disk_gib[i] = (double) info.capacity / VB_BYTES_PER_GIB;
         else
-            g_debug("%s: %s: size of %s unknown: %s", host->name, guest->def->name, disk->target,
+            g_debug("%s: %s: size of %s unknown: %s", host->name, dom->name, disk->target,
                     virGetLastErrorMessage());
         virResetLastError();
     }
@@ -202,21 +238,26 @@ vb_lv_guest_read(VbLvHost *host, const virDomainStatsRecord *record, GError **er
 }
 
 /* One statistics call for every guest's state and disks; NOWAIT so that a
- * guest busy with a migration does not hold the whole snapshot. */
+ * guest busy with a migration does not hold the whole snapshot. Definitions
+ * come from the host's table where it holds them (libvirt-defs.c). */
 static gboolean
 vb_lv_guests_read(VbLvHost *host, virConnectPtr conn, VbLvHostInfo *info, GError **error)
 {
     virDomainStatsRecordPtr *records = NULL;
-    int n = virConnectGetAllDomainStats(conn, VIR_DOMAIN_STATS_STATE | VIR_DOMAIN_STATS_BLOCK,
-                                        &records, VIR_CONNECT_GET_ALL_DOMAINS_STATS_NOWAIT);
+    VbLvDefsUse use = { 0 };
+    int n;
     gboolean ok = TRUE;
 
+    use.keep = vb_lv_defs_begin(host, conn, &use.gen);
+    n = virConnectGetAllDomainStats(conn, VIR_DOMAIN_STATS_STATE | VIR_DOMAIN_STATS_BLOCK,
+                                    &records, VIR_CONNECT_GET_ALL_DOMAINS_STATS_NOWAIT);
     if (n < 0)
         return vb_lv_error(error, VB_ERROR_CONNECT, host->name, "cannot list guests");
+    use.seen = use.keep ? g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL) : NULL;
     info->guests = g_ptr_array_new_with_free_func((GDestroyNotify) vb_lv_guest_info_free);
     for (int i = 0; i < n; i++) {
         g_autoptr(GError) local = NULL;
-        VbLvGuestInfo *guest = ok ? vb_lv_guest_read(host, records[i], &local) : NULL;
+        VbLvGuestInfo *guest = ok ? vb_lv_guest_read(host, records[i], &use, &local) : NULL;
 
         /* A guest undefined between the listing and the read is simply gone;
          * one whose XML cannot be parsed is left out rather than guessed. */
@@ -228,6 +269,10 @@ vb_lv_guests_read(VbLvHost *host, virConnectPtr conn, VbLvHostInfo *info, GError
             ok = (g_propagate_error(error, g_steal_pointer(&local)), FALSE);
     }
     virDomainStatsRecordListFree(records);
+    if (ok && use.seen)
+        vb_lv_defs_retain(host->defs, use.seen); /* guests gone from the host */
+    if (use.seen)
+        g_hash_table_unref(use.seen);
     return ok;
 }
 
@@ -315,7 +360,7 @@ vb_lv_snapshot_call(VbLvHost *host, virConnectPtr conn, gpointer arg, GError **e
 static void
 vb_lv_vm_fill(VbInventory *inv, VbLvHost *host, VbVm *vm, const VbLvGuestInfo *guest)
 {
-    const VbLvDomain *def = guest->def;
+    const VbLvDomain *def = guest->def->dom;
 
     vm->state = guest->state;
     vm->vcpus = def->vcpus;
@@ -373,15 +418,15 @@ vb_lv_add_guests(VbInventory *inv, VbConn *conn, VbLvHostInfo *infos, gboolean a
 
             if ((guest->state != VB_VM_STATE_SHUTOFF) != active)
                 continue;
-            vm = vb_inventory_get_vm(inv, guest->def->name);
+            vm = vb_inventory_get_vm(inv, guest->def->dom->name);
             if (vm) {
                 g_debug("%s: guest '%s' is also on another host; listed once", host->name,
-                        guest->def->name);
+                        guest->def->dom->name);
                 /* Active twice: the planners must not pick a side. */
                 vm->on_two_hosts |= active || guest->postcopy_failed;
                 continue;
             }
-            vm = vb_inventory_add_vm(inv, vbhost, guest->def->name, &error);
+            vm = vb_inventory_add_vm(inv, vbhost, guest->def->dom->name, &error);
             if (vm) {
                 vb_lv_vm_fill(inv, host, vm, guest);
                 vm->on_two_hosts = guest->postcopy_failed;

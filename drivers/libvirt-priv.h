@@ -95,6 +95,7 @@ void vb_lv_node_memory_fill(VbHostSample *sample, const virNodeMemoryStats *para
 
 typedef struct _VbLvAttempt VbLvAttempt;
 typedef struct _VbLvPool VbLvPool;
+typedef struct _VbLvDefs VbLvDefs;
 
 typedef struct {
     gatomicrefcount refs;   /* the VbConn's, and one per call in flight */
@@ -117,6 +118,8 @@ typedef struct {
     VbHostSample *prev;     /* the two latest samples, for snapshot load figures */
     VbHostSample *last;
     VbLvPool *workers;      /* the pool its calls run in (own reference) */
+    guint64 conn_gen;       /* bumped each time `conn` becomes a new connection (0: never) */
+    VbLvDefs *defs;         /* guest definitions kept between snapshots (libvirt-defs.c) */
 } VbLvHost;
 
 struct _VbConn {
@@ -222,6 +225,63 @@ gpointer vb_lv_host_call(VbLvHost *host, VbLvCallFunc func, gpointer arg, GDestr
  * by the caller) are host i's result or error. */
 void vb_lv_hosts_call(VbConn *conn, VbLvCallFunc func, const char *arg, GDestroyNotify result_free,
                       gpointer *ret_results, GError **ret_errors);
+
+/* ------------------------------------- definitions kept between snapshots */
+
+/* A parsed guest definition, shared by a host's table and the snapshots that
+ * use it; immutable (reference counted). */
+typedef struct {
+    gatomicrefcount refs;
+    VbLvDomain *dom;        /* owned */
+} VbLvDef;
+
+/* Takes @dom (transfer full). */
+VbLvDef *vb_lv_def_new(VbLvDomain *dom);
+VbLvDef *vb_lv_def_ref(VbLvDef *def);
+void vb_lv_def_unref(VbLvDef *def);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(VbLvDef, vb_lv_def_unref)
+
+/* A host's table is emptied every this many of its snapshots (hosts take
+ * turns, so a tenth of them read every definition again in each snapshot):
+ * at most this many snapshots see a change that no domain event reports.
+ * docs/libvirt.md says it. */
+#define VB_LV_DEFS_REFRESH_SNAPSHOTS 10
+
+/* What a host's table did, for tests and benchmarks. */
+typedef struct {
+    guint64 events;         /* domain events received */
+    guint64 kept_reads;     /* guests whose kept definition a snapshot used */
+    guint64 fetches;        /* guests whose XML a snapshot fetched (keeping on) */
+    guint64 refreshes;      /* times the table was emptied: new connection, safety refresh */
+    gboolean listening;     /* events are registered on the current connection */
+    guint kept;             /* definitions held now */
+} VbLvDefsStats;
+
+/* A host's table; @phase is its turn for the safety refresh (transfer full). */
+VbLvDefs *vb_lv_defs_new(guint phase);
+/* Ends @defs at the host's end: its event callbacks are deregistered when
+ * @deregister (an RPC; on a host that stopped answering it waits until
+ * keepalive closes the connection), else left with their connection for
+ * the rest of the process. */
+void vb_lv_defs_close(VbLvDefs *defs, gboolean deregister);
+/* Called by a host's snapshot in its worker, with @conn borrowed from
+ * @host, before it reads guests: TRUE, with the connection's generation in
+ * @ret_gen, when definitions may be looked up and kept for this read. On a
+ * connection new to the table it empties the table and registers the domain
+ * events (FALSE when libvirt refuses them: then every definition is read and
+ * none kept, and the next snapshot tries again); every
+ * VB_LV_DEFS_REFRESH_SNAPSHOTS calls it empties the table. Cannot fail
+ * otherwise. */
+gboolean vb_lv_defs_begin(VbLvHost *host, virConnectPtr conn, guint64 *ret_gen);
+/* The kept definition of the guest @uuid (transfer full), or NULL; @ret_epoch
+ * is for vb_lv_defs_keep. */
+VbLvDef *vb_lv_defs_lookup(VbLvDefs *defs, const char *uuid, guint64 *ret_epoch);
+/* Keeps @def (a new reference) for @uuid, unless an event arrived since the
+ * lookup that gave @epoch or the connection changed since @gen. */
+void vb_lv_defs_keep(VbLvDefs *defs, const char *uuid, VbLvDef *def, guint64 gen, guint64 epoch);
+/* Drops every definition whose UUID is not a key of @seen (guests gone). */
+void vb_lv_defs_retain(VbLvDefs *defs, GHashTable *seen);
+void vb_lv_defs_stats(VbLvDefs *defs, VbLvDefsStats *ret_stats);
 
 /* ------------------------------------------------------------ the ops */
 

@@ -4,7 +4,7 @@
 libvb_a_SOURCES += drivers/drivers.h drivers/drivers.c \
 	drivers/libvirt-priv.h drivers/libvirt-conn.c drivers/libvirt-calls.c drivers/libvirt-xml.c \
 	drivers/libvirt-inventory.c drivers/libvirt-sample.c drivers/libvirt-migrate.c \
-	drivers/libvirt-cold.c drivers/libvirt-partial.c
+	drivers/libvirt-cold.c drivers/libvirt-partial.c drivers/libvirt-defs.c
 
 check_PROGRAMS += tests/drivers-test
 TESTS += tests/drivers-test
