@@ -8,7 +8,8 @@ libvb_a_SOURCES += drivers/drivers.h drivers/drivers.c \
 
 check_PROGRAMS += tests/drivers-test
 TESTS += tests/drivers-test
-tests_drivers_test_SOURCES = tests/drivers-test.c tests/testutil.h
+tests_drivers_test_SOURCES = tests/drivers-test.c tests/drivers-defs-test.c \
+	tests/drivers-defs-test.h tests/testutil.h
 tests_drivers_test_CFLAGS = $(VB_TEST_CFLAGS)
 tests_drivers_test_LDADD = $(VB_TEST_LIBS)
 libvb_a_SOURCES += drivers/sim.c

@@ -20,6 +20,7 @@
 #include <glib/gstdio.h>
 
 #include "drivers/libvirt-priv.h"
+#include "tests/drivers-defs-test.h"
 #include "tests/testutil.h"
 
 static void
@@ -1328,6 +1329,7 @@ drivers_suite(void)
     tcase_add_loop_test(tc, test_cold_cleanup, 0, G_N_ELEMENTS(leftover_cases));
     tcase_add_loop_test(tc, test_cold_retry, 0, G_N_ELEMENTS(leftover_cases));
     suite_add_tcase(s, tc);
+    vb_drivers_defs_tests(s);
     return s;
 }
 
