@@ -254,7 +254,7 @@ vb_lv_host_unref(VbLvHost *host)
 {
     if (!host || !g_atomic_ref_count_dec(&host->refs))
         return;
-    vb_lv_defs_close(host->defs, TRUE); /* before the connection its events are on */
+    vb_lv_defs_close(host->defs); /* before the connection its events are on */
     if (host->conn)
         virConnectClose(host->conn);
     vb_lv_attempt_unref(host->attempt);

@@ -356,19 +356,13 @@ vb_lv_defs_stats(VbLvDefs *defs, VbLvDefsStats *ret_stats)
 }
 
 void
-vb_lv_defs_close(VbLvDefs *defs, gboolean deregister)
+vb_lv_defs_close(VbLvDefs *defs)
 {
     if (!defs)
         return;
     g_mutex_lock(&defs->reg_lock);
-    if (deregister && defs->events_conn)
+    if (defs->events_conn)
         vb_lv_defs_deregister(defs);
-    /* Not deregistered (a hung host): the callbacks keep the connection and
-     * this table until the process ends, which is when this happens. */
     g_mutex_unlock(&defs->reg_lock);
-    if (defs->events_conn) {
-        g_debug("libvirt: event callbacks left on a connection that does not answer");
-        return;
-    }
     vb_lv_defs_unref(defs);
 }

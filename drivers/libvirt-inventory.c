@@ -2,7 +2,8 @@
  * libvirt-inventory.c: the pool as real hosts describe it (the snapshot op).
  *
  * Each host is read in its own thread (node info, capabilities, storage,
- * every guest's XML, state and disk sizes) into a plain VbLvHostInfo; the
+ * every guest's state and disk sizes, and the XML of each guest whose parsed
+ * definition the host does not keep: libvirt-defs.c) into a plain VbLvHostInfo; the
  * inventory is then assembled in config order by one thread, so the model
  * never sees concurrency. A host that cannot be read is DOWN with its reason
  * and no guests. A guest seen on two hosts (a migration in flight, or a stale

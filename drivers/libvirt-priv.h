@@ -259,11 +259,10 @@ typedef struct {
 
 /* A host's table; @phase is its turn for the safety refresh (transfer full). */
 VbLvDefs *vb_lv_defs_new(guint phase);
-/* Ends @defs at the host's end: its event callbacks are deregistered when
- * @deregister (an RPC; on a host that stopped answering it waits until
- * keepalive closes the connection), else left with their connection for
- * the rest of the process. */
-void vb_lv_defs_close(VbLvDefs *defs, gboolean deregister);
+/* Ends @defs at the host's end, deregistering its event callbacks (an RPC:
+ * on a host that stopped answering it waits until keepalive closes the
+ * connection). Accepts NULL. */
+void vb_lv_defs_close(VbLvDefs *defs);
 /* Called by a host's snapshot in its worker, with @conn borrowed from
  * @host, before it reads guests: TRUE, with the connection's generation in
  * @ret_gen, when definitions may be looked up and kept for this read. On a
