@@ -159,7 +159,8 @@ retarget_allowed(Rebalance *rb, guint vm, guint orig, guint from, guint to, gboo
 
 /* What a move between @from and @to must gain at least, before its cost:
  * min_improvement, and noise_margin standard deviations of the noise of the
- * two hosts' load difference (differences within the noise are not moved). */
+ * two hosts' load difference (differences within the noise are not moved).
+ * The caller multiplies it by 1 + the guest's moves in the last 24 hours. */
 static double
 hysteresis(const VbState *st, guint from, guint to)
 {
@@ -208,7 +209,8 @@ scan_destinations(Search *s, guint vm, guint from, Candidate *best)
         soft = vb_state_soft_weight(st, vm, d);
         if (soft > 0 || (soft == 0 && s->soft_broken > 0))
             continue;
-        need = hysteresis(st, from, d) + soft;
+        need = hysteresis(st, from, d) * (1 + vb_inventory_vm(st->inv, vm)->moves_last_day) +
+               soft;
         gain = pair_gain(s->ls, ld, s->a, b);
         if (gain < need || !vb_state_fits_under_high_water(st, vm, d))
             continue;
