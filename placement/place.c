@@ -11,9 +11,11 @@
  * hosts are grouped by that code, one sentence per group. The spec's disk is
  * created on the host (1x its size free) unless it is shared.
  *
- * Cost: O(hosts + rule members) to build the state (the guests' sums come
- * from the inventory's per-host totals), O(hosts * (features + rules)) to
- * rank, and a radix sort. No sentence per host: a host that takes the guest
+ * Cost: O(rule members) to build the state (rules only, no per-host
+ * array: each host's figures are worked out as it is ranked, from its
+ * VbHost and the inventory's per-host totals, in one pass with no memory
+ * but the answer's), O(hosts * (features + rules)) to rank, and a radix
+ * sort. No sentence per host: a host that takes the guest
  * keeps the figures of its reason ("load 0.31 -> 0.35", written on demand by
  * vb_placement_reason() without printf, since a renderer asks for every
  * host), a refused host its code and group (reject.c), and one sentence is
@@ -36,7 +38,16 @@ typedef struct {
     gboolean plain;      /* only capacity asked: no pool, hypervisor, vendor or
                           * feature, no rule concerns the spec */
     double demand[VB_METRIC_LAST];
+    const VbHostTotals *totals; /* the inventory's per-host sums */
 } Placing;
+
+/* One host being ranked: its figures, worked out once for it. */
+typedef struct {
+    const VbHost *host;
+    VbHostFigures fig;
+    gboolean excluded;     /* policy exclude_hosts */
+    gboolean participates; /* up and not excluded */
+} Candidate;
 
 /* ------------------------------------------------ printf-free figures */
 
@@ -170,17 +181,18 @@ rules_refusal(const Placing *pl, const VbHost *h, GString *why, int *ret_soft)
 }
 
 static VbRejectCode
-host_refusal(const Placing *pl, const VbHost *h, GString *why)
+host_refusal(const Placing *pl, const Candidate *c, GString *why)
 {
     const VbState *st = pl->st;
     const VbVmSpec *spec = pl->spec;
+    const VbHost *h = c->host;
     const VbPool *pool;
 
     if (h->state != VB_HOST_STATE_UP)
         return refuse(why, VB_REJECT_HOST_NOT_UP, "%s is %s%s%s", h->name,
                       h->state == VB_HOST_STATE_MAINTENANCE ? "in maintenance" : "down",
                       h->state_reason ? ": " : "", h->state_reason ? h->state_reason : "");
-    if (st->excluded[h->id])
+    if (c->excluded)
         return refuse(why, VB_REJECT_HOST_EXCLUDED, "%s is excluded by the policy", h->name);
     if (spec->pool && strcmp(spec->pool, (pool = vb_inventory_pool(st->inv, h->pool))->name) != 0)
         return refuse(why, VB_REJECT_OTHER_POOL, "%s is in pool %s, not %s", h->name, pool->name,
@@ -205,56 +217,44 @@ host_refusal(const Placing *pl, const VbHost *h, GString *why)
 
 /* "needs 8192 MiB, kvm3 has 2000 MiB free after the 4096 MiB reserve". */
 static void
-memory_sentence(const Placing *pl, const VbHost *h, GString *why)
+memory_sentence(const Placing *pl, const Candidate *c, GString *why)
 {
-    const VbState *st = pl->st;
-
     g_string_append_printf(why,
                            "needs %" G_GUINT64_FORMAT " MiB, %s has %.0f MiB free after the %"
                            G_GUINT64_FORMAT " MiB reserve",
-                           pl->spec->memory_mib, h->name, MAX(st->mem_free[h->id], 0.0),
-                           vb_policy_memory_reserve_mib(st->policy, h->memory_mib));
+                           pl->spec->memory_mib, c->host->name, MAX(c->fig.mem_free, 0.0),
+                           vb_policy_memory_reserve_mib(pl->st->policy, c->host->memory_mib));
 }
 
-/* Reads the state's arrays only; host @id itself only for the sentence. */
 static VbRejectCode
-capacity_refusal(const Placing *pl, guint id, GString *why)
+capacity_refusal(const Placing *pl, const Candidate *c, GString *why)
 {
-    const VbState *st = pl->st;
     const VbVmSpec *spec = pl->spec;
-    const VbHost *h;
+    const VbHostFigures *f = &c->fig;
 
-    if (st->mem_free[id] < (double) spec->memory_mib) {
+    if (f->mem_free < (double) spec->memory_mib) {
         if (why)
-            memory_sentence(pl, vb_inventory_host(st->inv, id), why);
+            memory_sentence(pl, c, why);
         return VB_REJECT_MEMORY;
     }
-    if (st->vcpus_free[id] < (double) spec->vcpus) {
-        if (!why)
-            return VB_REJECT_CPU_OVERCOMMIT;
-        h = vb_inventory_host(st->inv, id);
+    if (f->vcpus_free < (double) spec->vcpus)
         return refuse(why, VB_REJECT_CPU_OVERCOMMIT,
-                      "needs %u vCPUs, %s has %.0f left under the overcommit", spec->vcpus, h->name,
-                      MAX(st->vcpus_free[id], 0.0));
-    }
-    if (!spec->disk_shared && spec->disk_gib > st->storage_free[id]) {
-        if (!why)
-            return VB_REJECT_STORAGE_DEST;
-        h = vb_inventory_host(st->inv, id);
+                      "needs %u vCPUs, %s has %.0f left under the overcommit", spec->vcpus,
+                      c->host->name, MAX(f->vcpus_free, 0.0));
+    if (!spec->disk_shared && spec->disk_gib > f->storage_free)
         return refuse(why, VB_REJECT_STORAGE_DEST, "needs %.1f GiB of disk, %s has %.1f GiB free",
-                      spec->disk_gib, h->name, MAX(st->storage_free[id], 0.0));
-    }
+                      spec->disk_gib, c->host->name, MAX(f->storage_free, 0.0));
     return VB_REJECT_LAST;
 }
 
 static double
-load_after(const Placing *pl, guint h)
+load_after(const Placing *pl, const Candidate *c)
 {
     const VbState *st = pl->st;
-    double w = st->load[h].weighted;
+    double w = c->fig.load.weighted;
 
     for (guint m = 0; m < VB_METRIC_LAST; m++) {
-        double cap = st->cap[h * VB_METRIC_LAST + m];
+        double cap = c->fig.cap[m];
 
         if (cap > 0)
             w += st->weight[m] * pl->demand[m] / cap;
@@ -294,39 +294,64 @@ vb_placement_reason(const VbPlacement *p)
     return g_strndup(text, end - text);
 }
 
-/* The first hard constraint that refuses host @h, with its sentence in @why
+/* The first hard constraint that refuses host @c, with its sentence in @why
  * unless @why is NULL (the fast path: no allocation). For a plain spec
  * (nothing but capacity asked: see init_placing) on a host that is up and
- * not excluded, the fast path reads the state's arrays only, not the
- * VbHost: at 50,000 hosts among a million guests the hosts are scattered
- * over the heap and each read is a cache and TLB miss. */
+ * not excluded only the capacity is checked. */
 static VbRejectCode
-refusal(const Placing *pl, guint h, GString *why, int *ret_soft)
+refusal(const Placing *pl, const Candidate *c, GString *why, int *ret_soft)
 {
-    const VbHost *host;
     VbRejectCode code;
 
     *ret_soft = 0;
-    if (!why && pl->plain && pl->st->participates[h])
-        return capacity_refusal(pl, h, why);
-    host = vb_inventory_host(pl->st->inv, h);
-    if ((code = host_refusal(pl, host, why)) != VB_REJECT_LAST ||
-        (code = rules_refusal(pl, host, why, ret_soft)) != VB_REJECT_LAST)
+    if (!why && pl->plain && c->participates)
+        return capacity_refusal(pl, c, why);
+    if ((code = host_refusal(pl, c, why)) != VB_REJECT_LAST ||
+        (code = rules_refusal(pl, c->host, why, ret_soft)) != VB_REJECT_LAST)
         return code;
-    return capacity_refusal(pl, h, why);
+    return capacity_refusal(pl, c, why);
+}
+
+/* Hosts whose VbHost is asked for ahead of ranking them. Each host is its
+ * own allocation, scattered over a heap that holds every guest too (1.4 GiB
+ * at 50,000 hosts), so each first read is a cache and TLB miss; the ranking
+ * of one host is long enough that the processor does not reach the next
+ * host's read by itself. */
+#define PREFETCH_AHEAD 8
+
+/* Asks for the lines of @host that vb_host_figures_compute() reads (from
+ * cpu_cores to memory_used_mib: at most three lines). */
+static inline void
+prefetch_host(const VbHost *host)
+{
+#if defined(__GNUC__)
+    const char *p = (const char *) &host->cpu_cores;
+
+    __builtin_prefetch(p);
+    __builtin_prefetch(p + 64);
+    __builtin_prefetch((const char *) (&host->memory_used_mib + 1) - 1);
+#else
+    (void) host;
+#endif
 }
 
 /* Ranks host @h; a refused host is counted in its group of @tally, whose
- * sentence is written (into the group) when @h is its first host. */
+ * sentence is written (into the group) when @h is its first host. Reads the
+ * host's VbHost and totals once: no per-host state is kept between hosts. */
 static VbPlacement
 rank_host(const Placing *pl, guint h, VbRejectTally *tally, GString *why)
 {
-    VbPlacement p = {.host = h, .group = G_MAXUINT, .load_before = pl->st->load[h].weighted};
+    VbPlacement p = {.host = h, .group = G_MAXUINT};
+    Candidate c = {.host = vb_inventory_host(pl->st->inv, h)};
     VbRejectGroup *g;
     gboolean fresh;
 
-    p.load_after = load_after(pl, h);
-    p.code = refusal(pl, h, NULL, &p.soft);
+    vb_host_figures_compute(pl->st->policy, pl->st->weight, c.host, &pl->totals[h], &c.fig);
+    c.excluded = vb_state_host_excluded(pl->st, c.host);
+    c.participates = c.host->state == VB_HOST_STATE_UP && !c.excluded;
+    p.load_before = c.fig.load.weighted;
+    p.load_after = load_after(pl, &c);
+    p.code = refusal(pl, &c, NULL, &p.soft);
     if (p.code == VB_REJECT_LAST) {
         p.score = score_of(pl->st->policy, p.load_after, p.soft);
         p.stars = 1 + MIN(4u, (guint) (p.score / 20));
@@ -340,7 +365,7 @@ rank_host(const Placing *pl, guint h, VbRejectTally *tally, GString *why)
         int soft;
 
         g_string_truncate(why, 0);
-        refusal(pl, h, why, &soft);
+        refusal(pl, &c, why, &soft);
         g->reason = g_strndup(why->str, why->len);
     }
     p.soft = 0;
@@ -538,8 +563,9 @@ vb_placement_place(const VbInventory *inv, const VbPolicy *policy, const VbVmSpe
     VbRejectTally tally;
 
     g_return_val_if_fail(inv != NULL && policy != NULL && spec != NULL, NULL);
-    st = vb_state_new_ranking(inv, policy);
+    st = vb_state_new_rules(inv, policy);
     pl.st = st;
+    pl.totals = vb_inventory_host_totals(inv);
     pl.spec = spec;
     if (!init_placing(&pl, spec, error)) {
         vb_bits_clear(&pl.features);
@@ -552,8 +578,11 @@ vb_placement_place(const VbInventory *inv, const VbPolicy *policy, const VbVmSpe
     why = g_string_sized_new(128);
     ranking->hosts = g_array_sized_new(FALSE, FALSE, sizeof(VbPlacement), st->n_hosts);
     g_array_set_size(ranking->hosts, st->n_hosts);
-    for (guint h = 0; h < st->n_hosts; h++)
+    for (guint h = 0; h < st->n_hosts; h++) {
+        if (h + PREFETCH_AHEAD < st->n_hosts)
+            prefetch_host(vb_inventory_host(inv, h + PREFETCH_AHEAD));
         g_array_index(ranking->hosts, VbPlacement, h) = rank_host(&pl, h, &tally, why);
+    }
     sort_ranking(ranking->hosts);
     vb_bits_clear(&pl.features);
     g_free(pl.concerns);

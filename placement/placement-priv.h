@@ -127,6 +127,32 @@ VbState *vb_state_new(const VbInventory *inv, const VbPolicy *policy, gint64 now
  * loads), O(hosts + rule members). Never pass it to vb_state_apply(). */
 VbState *vb_state_new_ranking(const VbInventory *inv, const VbPolicy *policy);
 void vb_state_free(VbState *st);
+/* The weights and rules of a ranking state with no per-host array at all:
+ * for place, which works out each host's figures as it ranks it
+ * (vb_host_figures_compute), so a call allocates and zeroes nothing per
+ * host but its answer. O(rule members). */
+VbState *vb_state_new_rules(const VbInventory *inv, const VbPolicy *policy);
+/* TRUE when the policy's exclude_hosts names @host. */
+gboolean vb_state_host_excluded(const VbState *st, const VbHost *host);
+
+/* What one host has before any move under a policy: the figures a state
+ * keeps per host (cap, load, mem_free, vcpus_free, storage_free). */
+typedef struct {
+    double cap[VB_METRIC_LAST]; /* capacities (CPU: cores, times the overcommit
+                                 * when load is allocated) */
+    VbHostLoad load;            /* loads, weighted with the state's weights */
+    double mem_free;            /* MiB free after the reserve */
+    double vcpus_free;          /* vCPUs still allowed by the overcommit */
+    double storage_free;        /* GiB free */
+} VbHostFigures;
+
+/* Fills @ret for @host from its guests' @totals, with @weight normalised
+ * (VbState.weight). The one place these figures are computed: the state's
+ * arrays and place's ranking get the same bits. Never fails. */
+void vb_host_figures_compute(const VbPolicy *policy, const double weight[VB_METRIC_LAST],
+                             const VbHost *host, const VbHostTotals *totals,
+                             VbHostFigures *ret);
+
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(VbState, vb_state_free)
 void vb_state_apply(VbState *st, guint vm, guint to);
 void vb_state_unapply(VbState *st, guint vm, guint from);

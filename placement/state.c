@@ -30,13 +30,16 @@ G_STATIC_ASSERT(sizeof(gsize) >= 8);
 
 /* --------------------------------------------------------------- hosts */
 
-static void
-init_host(VbState *st, const VbHost *host, guint64 alloc_mem, guint alloc_vcpus, double alloc_disk)
+void
+vb_host_figures_compute(const VbPolicy *policy, const double weight[VB_METRIC_LAST],
+                        const VbHost *host, const VbHostTotals *totals,
+                        VbHostFigures *ret)
 {
-    const VbPolicy *policy = st->policy;
-    double *cap = &st->cap[host->id * VB_METRIC_LAST];
-    VbHostLoad *load = &st->load[host->id];
+    double *cap = ret->cap;
+    VbHostLoad *load = &ret->load;
     double reserve = (double) vb_policy_memory_reserve_mib(policy, host->memory_mib);
+    guint64 alloc_mem = totals->memory_mib;
+    guint alloc_vcpus = totals->vcpus;
     double used_mem;
 
     cap[VB_METRIC_CPU] = host->cpu_cores;
@@ -46,10 +49,12 @@ init_host(VbState *st, const VbHost *host, guint64 alloc_mem, guint alloc_vcpus,
     cap[VB_METRIC_DISK] = host->storage_total_gib;
 
     if (policy->load_source == VB_LOAD_ALLOCATED) {
+        /* Disk: a guest's own pool is where it sits, so the local disks of
+         * its guests (the totals, summed in guest id order) are its load. */
         used_mem = (double) alloc_mem + policy->host_overhead_memory_mib;
         load->load[VB_METRIC_CPU] = cap[0] > 0 ? alloc_vcpus / cap[0] : 0;
         load->load[VB_METRIC_MEMORY] = cap[1] > 0 ? used_mem / cap[1] : 0;
-        load->load[VB_METRIC_DISK] = cap[2] > 0 ? alloc_disk / cap[2] : 0;
+        load->load[VB_METRIC_DISK] = cap[2] > 0 ? totals->local_disk_gib / cap[2] : 0;
     } else {
         used_mem = (double) MAX(host->memory_used_mib, alloc_mem);
         load->load[VB_METRIC_CPU] = host->cpu_usage;
@@ -58,10 +63,23 @@ init_host(VbState *st, const VbHost *host, guint64 alloc_mem, guint alloc_vcpus,
     }
     load->weighted = 0;
     for (guint m = 0; m < VB_METRIC_LAST; m++)
-        load->weighted += st->weight[m] * load->load[m];
-    st->mem_free[host->id] = (double) host->memory_mib - used_mem - reserve;
-    st->vcpus_free[host->id] = host->cpu_cores * policy->cpu_overcommit - alloc_vcpus;
-    st->storage_free[host->id] = host->storage_free_gib;
+        load->weighted += weight[m] * load->load[m];
+    ret->mem_free = (double) host->memory_mib - used_mem - reserve;
+    ret->vcpus_free = host->cpu_cores * policy->cpu_overcommit - alloc_vcpus;
+    ret->storage_free = host->storage_free_gib;
+}
+
+static void
+init_host(VbState *st, const VbHost *host, const VbHostTotals *totals)
+{
+    VbHostFigures fig;
+
+    vb_host_figures_compute(st->policy, st->weight, host, totals, &fig);
+    memcpy(&st->cap[host->id * VB_METRIC_LAST], fig.cap, sizeof(fig.cap));
+    st->load[host->id] = fig.load;
+    st->mem_free[host->id] = fig.mem_free;
+    st->vcpus_free[host->id] = fig.vcpus_free;
+    st->storage_free[host->id] = fig.storage_free;
 }
 
 static gboolean
@@ -87,24 +105,16 @@ init_hosts(VbState *st)
 {
     const VbInventory *inv = st->inv;
     const VbHostTotals *totals = vb_inventory_host_totals(inv);
-    const gboolean allocated = st->policy->load_source == VB_LOAD_ALLOCATED;
 
     /* The guests' sums come from the inventory's per-host totals (built once
-     * per inventory), so building the state costs O(hosts) here. Disk: a
-     * guest's own pool is where it sits, so vb_vm_copied_gib() of each guest
-     * is its local (not shared) disks; the totals hold that sum in guest id
-     * order. */
+     * per inventory), so building the state costs O(hosts) here. */
     for (guint h = 0; h < st->n_hosts; h++) {
         const VbHost *host = vb_inventory_host(inv, h);
-        const VbHostTotals *t = &totals[h];
-        double disk = 0;
 
-        if (allocated)
-            disk = t->local_disk_gib;
         st->excluded[h] = name_listed(st->policy->exclude_hosts, host->name);
         st->participates[h] =
             host->state == VB_HOST_STATE_UP && !st->excluded[h] && h != st->evacuated;
-        init_host(st, host, t->memory_mib, t->vcpus, disk);
+        init_host(st, host, &totals[h]);
     }
 }
 
@@ -307,11 +317,19 @@ init_pool(VbState *st, const VbPool *pool, VbPoolOrder *po)
 
 /* ----------------------------------------------------------- lifecycle */
 
+/* What a state holds beyond the policy's weights and rules. */
+typedef enum {
+    STATE_RULES,   /* rules only: place computes each host's figures itself */
+    STATE_HOSTS,   /* and the per-host figures (host loads) */
+    STATE_ORDERS,  /* and every guest and the pools' load orders (planners) */
+} StateParts;
+
 static VbState *
 state_build(const VbInventory *inv, const VbPolicy *policy, gint64 now, guint evacuated,
-            const GArray *focus, gboolean orders)
+            const GArray *focus, StateParts parts)
 {
     VbState *st = g_new0(VbState, 1);
+    gsize n_hosts = MAX(inv->hosts->len, 1);
     double wsum = 0;
 
     st->inv = inv;
@@ -327,19 +345,21 @@ state_build(const VbInventory *inv, const VbPolicy *policy, gint64 now, guint ev
     for (guint m = 0; m < VB_METRIC_LAST; m++)
         st->weight[m] = wsum > 0 ? MAX(policy->weights[m], 0.0) / wsum : (m == 0);
 
-    st->participates = g_new0(gboolean, MAX(st->n_hosts, 1));
-    st->excluded = g_new0(gboolean, MAX(st->n_hosts, 1));
-    st->cap = g_new0(double, MAX(st->n_hosts, 1) * VB_METRIC_LAST);
-    st->load = g_new0(VbHostLoad, MAX(st->n_hosts, 1));
-    st->mem_free = g_new0(double, MAX(st->n_hosts, 1));
-    st->vcpus_free = g_new0(double, MAX(st->n_hosts, 1));
-    st->storage_free = g_new0(double, MAX(st->n_hosts, 1));
-    st->storage_credit = g_new0(double, MAX(st->n_hosts, 1));
-    st->pos = g_new0(guint, MAX(st->n_hosts, 1));
-    st->host_note = g_new0(char *, MAX(st->n_hosts, 1));
+    if (parts >= STATE_HOSTS) {
+        st->participates = g_new0(gboolean, n_hosts);
+        st->excluded = g_new0(gboolean, n_hosts);
+        st->cap = g_new0(double, n_hosts * VB_METRIC_LAST);
+        st->load = g_new0(VbHostLoad, n_hosts);
+        st->mem_free = g_new0(double, n_hosts);
+        st->vcpus_free = g_new0(double, n_hosts);
+        st->storage_free = g_new0(double, n_hosts);
+        st->storage_credit = g_new0(double, n_hosts);
+        st->pos = g_new0(guint, n_hosts);
+        st->host_note = g_new0(char *, n_hosts);
+    }
     /* Per-guest arrays: a ranking state needs them only for rule members,
      * and zeroing them is most of what a place call would cost. */
-    if (orders || (policy->rules && policy->rules->len > 0)) {
+    if (parts == STATE_ORDERS || (policy->rules && policy->rules->len > 0)) {
         st->demand = g_new0(double, MAX(st->n_vms, 1) * VB_METRIC_LAST);
         st->vm_host = g_new0(guint, MAX(st->n_vms, 1));
         st->moved = g_new0(gboolean, MAX(st->n_vms, 1));
@@ -347,11 +367,12 @@ state_build(const VbInventory *inv, const VbPolicy *policy, gint64 now, guint ev
     }
 
     st->all_vms = focus == NULL;
-    init_hosts(st);
+    if (parts >= STATE_HOSTS)
+        init_hosts(st);
     init_vms(st, focus);
     init_rules(st);
     st->pools = g_new0(VbPoolOrder, MAX(st->n_pools, 1));
-    for (guint p = 0; orders && p < st->n_pools; p++)
+    for (guint p = 0; parts == STATE_ORDERS && p < st->n_pools; p++)
         init_pool(st, vb_inventory_pool(inv, p), &st->pools[p]);
     return st;
 }
@@ -360,7 +381,7 @@ VbState *
 vb_state_new(const VbInventory *inv, const VbPolicy *policy, gint64 now, guint evacuated,
              const GArray *focus)
 {
-    return state_build(inv, policy, now, evacuated, focus, TRUE);
+    return state_build(inv, policy, now, evacuated, focus, STATE_ORDERS);
 }
 
 VbState *
@@ -368,7 +389,21 @@ vb_state_new_ranking(const VbInventory *inv, const VbPolicy *policy)
 {
     g_autoptr(GArray) none = g_array_new(FALSE, FALSE, sizeof(guint));
 
-    return state_build(inv, policy, 0, G_MAXUINT, none, FALSE);
+    return state_build(inv, policy, 0, G_MAXUINT, none, STATE_HOSTS);
+}
+
+VbState *
+vb_state_new_rules(const VbInventory *inv, const VbPolicy *policy)
+{
+    g_autoptr(GArray) none = g_array_new(FALSE, FALSE, sizeof(guint));
+
+    return state_build(inv, policy, 0, G_MAXUINT, none, STATE_RULES);
+}
+
+gboolean
+vb_state_host_excluded(const VbState *st, const VbHost *host)
+{
+    return name_listed(st->policy->exclude_hosts, host->name);
 }
 
 void
