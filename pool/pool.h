@@ -145,6 +145,12 @@ typedef struct {
     VbStrtab *features;   /* CPU feature names */
     VbStrtab *labels;     /* host and guest label names */
     struct _VbHostTotals *totals; /* cache of vb_inventory_host_totals(), or NULL */
+    GPtrArray *host_blocks; /* owned arrays of VbHost the hosts live in, by id: a
+                             * planner reads every host in id order, and hosts
+                             * allocated one by one among their guests were each
+                             * a cache and TLB miss */
+    VbHost *host_next;      /* next free slot of the last block */
+    guint host_left;        /* free slots left in the last block */
     VbMigrationCosts costs; /* measured migration costs (empty: nothing measured) */
 } VbInventory;
 
