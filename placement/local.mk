@@ -11,7 +11,7 @@ libvb_a_SOURCES += placement/placement.h placement/placement-priv.h \
 check_PROGRAMS += tests/placement-test
 TESTS += tests/placement-test
 tests_placement_test_SOURCES = tests/placement-test.c tests/placement-oracle.c \
-	tests/placement-props.c tests/placement-costs.c \
+	tests/placement-props.c tests/placement-costs.c tests/placement-ranking.c \
 	tests/placement-testlib.h tests/testutil.h
 tests_placement_test_CFLAGS = $(VB_TEST_CFLAGS)
 tests_placement_test_LDADD = $(VB_TEST_LIBS)

@@ -39,6 +39,7 @@ typedef struct {
                           * feature, no rule concerns the spec */
     double demand[VB_METRIC_LAST];
     const VbHostTotals *totals; /* the inventory's per-host sums */
+    gboolean any_excluded;      /* the policy excludes hosts by name */
 } Placing;
 
 /* One host being ranked: its figures, worked out once for it. */
@@ -347,7 +348,7 @@ rank_host(const Placing *pl, guint h, VbRejectTally *tally, GString *why)
     gboolean fresh;
 
     vb_host_figures_compute(pl->st->policy, pl->st->weight, c.host, &pl->totals[h], &c.fig);
-    c.excluded = vb_state_host_excluded(pl->st, c.host);
+    c.excluded = pl->any_excluded && vb_state_host_excluded(pl->st, c.host);
     c.participates = c.host->state == VB_HOST_STATE_UP && !c.excluded;
     p.load_before = c.fig.load.weighted;
     p.load_after = load_after(pl, &c);
@@ -418,22 +419,62 @@ typedef struct {
         (b) = t_;            \
     } while (0)
 
-/* Stable LSD radix sort of @items by key, one byte a pass: the counts of
+/* Runs longer than this are sorted by qsort rather than by insertion. */
+#define RUN_INSERTION_MAX 32
+
+static int
+cmp_item(const void *a, const void *b)
+{
+    const SortItem *x = a, *y = b;
+
+    if (x->key != y->key)
+        return x->key < y->key ? -1 : 1;
+    return x->index < y->index ? -1 : x->index > y->index;
+}
+
+/* Puts a run of items equal in their key's high half into (key, index)
+ * order; the run is in index order already. */
+static void
+sort_run(SortItem *run, guint n)
+{
+    if (n > RUN_INSERTION_MAX) {
+        qsort(run, n, sizeof(SortItem), cmp_item);
+        return;
+    }
+    for (guint i = 1; i < n; i++) {
+        SortItem item = run[i];
+        guint j = i;
+
+        /* Strictly greater only: equal keys keep index order. */
+        while (j > 0 && run[j - 1].key > item.key) {
+            run[j] = run[j - 1];
+            j--;
+        }
+        run[j] = item;
+    }
+}
+
+/* Sorts @items (in ascending index order) by (key, index). A stable LSD
+ * radix sort on the high 32 bits of the key, one byte a pass (the counts of
  * every byte in one read, passes over bytes equal in every key skipped, two
- * buffers used in turn. */
+ * buffers used in turn), then each run of equal high halves sorted on the
+ * whole key. The low half of a score's bits is its last mantissa digits,
+ * which tell apart scores within about 1e-4 of each other: runs are short,
+ * and half the passes are saved. */
 static void
 radix_sort(SortItem *items, guint n)
 {
     g_autofree SortItem *spare = g_new(SortItem, MAX(n, 1));
-    g_autofree guint *count = g_new0(guint, 8 * 256);
+    g_autofree guint *count = g_new0(guint, 4 * 256);
     SortItem *src = items, *dst = spare;
+    guint start = 0;
 
     for (guint i = 0; i < n; i++) {
-        for (guint b = 0; b < 8; b++)
-            count[b * 256 + ((items[i].key >> (8 * b)) & 0xff)]++;
+        for (guint b = 4; b < 8; b++)
+            count[(b - 4) * 256 + ((items[i].key >> (8 * b)) & 0xff)]++;
     }
-    for (guint b = 0; b < 8; b++) {
-        guint *c = &count[b * 256];
+    for (guint b = 4; b < 8; b++) {
+        guint *c = &count[(b - 4) * 256];
         guint sum = 0;
 
         if (n > 0 && c[(items[0].key >> (8 * b)) & 0xff] == n)
@@ -450,6 +491,13 @@ radix_sort(SortItem *items, guint n)
     }
     if (src != items)
         memcpy(items, src, sizeof(SortItem) * n);
+    for (guint i = 1; i <= n; i++) {
+        if (i == n || (items[i].key >> 32) != (items[start].key >> 32)) {
+            if (i - start > 1)
+                sort_run(&items[start], i - start);
+            start = i;
+        }
+    }
 }
 
 /* Puts @ranking (built in host id order) into the ranking order: hosts
@@ -566,6 +614,7 @@ vb_placement_place(const VbInventory *inv, const VbPolicy *policy, const VbVmSpe
     st = vb_state_new_rules(inv, policy);
     pl.st = st;
     pl.totals = vb_inventory_host_totals(inv);
+    pl.any_excluded = policy->exclude_hosts && policy->exclude_hosts[0];
     pl.spec = spec;
     if (!init_placing(&pl, spec, error)) {
         vb_bits_clear(&pl.features);

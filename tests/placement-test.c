@@ -647,6 +647,7 @@ END_TEST
 
 Suite *placement_property_tcases(Suite *suite);
 Suite *placement_costs_tcases(Suite *suite);
+Suite *placement_ranking_tcases(Suite *suite);
 
 static Suite *
 placement_suite(void)
@@ -669,7 +670,7 @@ placement_suite(void)
     tc = tcase_create("scenarios");
     tcase_add_test(tc, test_scenarios);
     suite_add_tcase(suite, tc);
-    return placement_costs_tcases(placement_property_tcases(suite));
+    return placement_ranking_tcases(placement_costs_tcases(placement_property_tcases(suite)));
 }
 
 VB_TEST_MAIN(placement_suite)
