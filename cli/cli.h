@@ -413,7 +413,9 @@ void vb_cli_render_place_text(FILE *out, const VbCliPlaceView *view, gboolean co
 char *vb_cli_render_place_json(const VbCliPlaceView *view);
 
 /* JSON helpers the renderers share: the "policy" member, and the document
- * as pretty text ending with a newline (transfer full). */
+ * as pretty text ending with a newline (transfer full; cli/json-write.c:
+ * json-glib's pretty form with each fractional number in its shortest form
+ * that reads back the same). This function can't fail. */
 void vb_cli_json_add_policy(JsonBuilder *b, const VbPolicy *policy);
 char *vb_cli_json_finish(JsonBuilder *b);
 /* One member of the object being built: a string (null when @value is

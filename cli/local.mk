@@ -4,7 +4,7 @@
 noinst_LIBRARIES += libvbcli.a
 libvbcli_a_SOURCES = cli/cli.h cli/commands.c cli/context.c cli/options.c \
 	cli/source.c cli/table.c cli/partial.c cli/cmd-plan.c cli/cmd-place.c cli/cmd-policy.c \
-	cli/render-text.c cli/render-unplaced.c cli/render-place.c cli/render-json.c \
+	cli/render-text.c cli/render-unplaced.c cli/render-place.c cli/render-json.c cli/json-write.c \
 	cli/render-warnings.c cli/render-objectives.c cli/render-html.c \
 	cli/render-history-html.c
 nodist_libvbcli_a_SOURCES = cli/demo-resource.c
@@ -33,6 +33,14 @@ TESTS += tests/cli-test
 tests_cli_test_SOURCES = tests/cli-test.c tests/testutil.h
 tests_cli_test_CFLAGS = $(VB_TEST_CFLAGS)
 tests_cli_test_LDADD = libvbcli.a $(VB_TEST_LIBS)
+
+# cli/json-write.c against the way JSON was written before it (json-glib's
+# generator, then numbers shortened), on random trees.
+check_PROGRAMS += tests/cli-json-test
+TESTS += tests/cli-json-test
+tests_cli_json_test_SOURCES = tests/cli-json-test.c tests/testutil.h
+tests_cli_json_test_CFLAGS = $(VB_TEST_CFLAGS)
+tests_cli_json_test_LDADD = libvbcli.a $(VB_TEST_LIBS)
 
 # The HTML report rendered by headless Chromium, its DOM checked against the
 # JSON of the same plan (skipped without chromium; contrib/debian-deps.sh
