@@ -24,24 +24,11 @@
 
 #include <string.h>
 
-#include "pool/pool.h"
-
-/* Loader state shared by the readers below. */
-typedef struct {
-    const VbYamlDoc *doc;  /* the parsed file */
-    VbInventory *inv;      /* what is being built (owned by the caller) */
-    GArray *pool_lines;    /* guint line where each pool id is defined */
-    GArray *host_lines;    /* same for hosts */
-    GArray *vm_lines;      /* same for guests */
-    const char *kind;      /* "pool", "host", "guest": for messages */
-    const char *name;      /* the current object's name, or NULL before it is known */
-    const char *sub;       /* the sub-mapping being read ("cpu", "disks"), or NULL */
-    gint sub_index;        /* index in a list sub (disks[N]), or -1 */
-} Loader;
+#include "pool/inventory-priv.h"
 
 /* What an error message names: "guest 'web1' disks[0] size_gib" (transfer full). */
 static char *
-loader_what(const Loader *l, const char *key)
+loader_what(const VbInventoryLoader *l, const char *key)
 {
     GString *s = g_string_new(l->kind);
 
@@ -65,7 +52,7 @@ loader_what(const Loader *l, const char *key)
  * the exact error. The util readers are pure, so the second call fails alike. */
 
 static gboolean
-read_u64(const Loader *l, const VbYamlNode *n, const char *key, guint64 min, guint64 max,
+read_u64(const VbInventoryLoader *l, const VbYamlNode *n, const char *key, guint64 min, guint64 max,
          guint64 *ret, GError **error)
 {
     g_autofree char *what = NULL;
@@ -77,7 +64,7 @@ read_u64(const Loader *l, const VbYamlNode *n, const char *key, guint64 min, gui
 }
 
 static gboolean
-read_uint(const Loader *l, const VbYamlNode *n, const char *key, guint min, guint max,
+read_uint(const VbInventoryLoader *l, const VbYamlNode *n, const char *key, guint min, guint max,
           guint *ret, GError **error)
 {
     guint64 value;
@@ -89,8 +76,8 @@ read_uint(const Loader *l, const VbYamlNode *n, const char *key, guint min, guin
 }
 
 static gboolean
-read_double(const Loader *l, const VbYamlNode *n, const char *key, double min, double max,
-            double *ret, GError **error)
+read_double(const VbInventoryLoader *l, const VbYamlNode *n, const char *key, double min,
+            double max, double *ret, GError **error)
 {
     g_autofree char *what = NULL;
 
@@ -101,7 +88,7 @@ read_double(const Loader *l, const VbYamlNode *n, const char *key, double min, d
 }
 
 static gboolean
-read_bool(const Loader *l, const VbYamlNode *n, const char *key, gboolean *ret,
+read_bool(const VbInventoryLoader *l, const VbYamlNode *n, const char *key, gboolean *ret,
           GError **error)
 {
     g_autofree char *what = NULL;
@@ -113,7 +100,7 @@ read_bool(const Loader *l, const VbYamlNode *n, const char *key, gboolean *ret,
 }
 
 static gboolean
-read_string(const Loader *l, const VbYamlNode *n, const char *key, char **ret,
+read_string(const VbInventoryLoader *l, const VbYamlNode *n, const char *key, char **ret,
             GError **error)
 {
     g_autofree char *what = NULL;
@@ -127,7 +114,7 @@ read_string(const Loader *l, const VbYamlNode *n, const char *key, char **ret,
 /* Like read_string, but borrows the text from the document (no copy): for
  * names that the adders copy anyway. */
 static gboolean
-read_text(const Loader *l, const VbYamlNode *n, const char *key, const char **ret,
+read_text(const VbInventoryLoader *l, const VbYamlNode *n, const char *key, const char **ret,
           GError **error)
 {
     g_autofree char *copy = NULL;
@@ -144,8 +131,8 @@ read_text(const Loader *l, const VbYamlNode *n, const char *key, const char **re
 }
 
 static gboolean
-read_enum(const Loader *l, const VbYamlNode *n, const char *key, const char *const *names,
-          guint *ret, GError **error)
+read_enum(const VbInventoryLoader *l, const VbYamlNode *n, const char *key,
+          const char *const *names, guint *ret, GError **error)
 {
     g_autofree char *what = NULL;
 
@@ -156,7 +143,7 @@ read_enum(const Loader *l, const VbYamlNode *n, const char *key, const char *con
 }
 
 static gboolean
-read_strv(const Loader *l, const VbYamlNode *n, const char *key, char ***ret,
+read_strv(const VbInventoryLoader *l, const VbYamlNode *n, const char *key, char ***ret,
           GError **error)
 {
     g_autofree char *what = NULL;
@@ -168,7 +155,7 @@ read_strv(const Loader *l, const VbYamlNode *n, const char *key, char ***ret,
 }
 
 static gboolean
-expect_list(const Loader *l, const VbYamlNode *n, const char *key, GError **error)
+expect_list(const VbInventoryLoader *l, const VbYamlNode *n, const char *key, GError **error)
 {
     g_autofree char *what = NULL;
 
@@ -182,7 +169,7 @@ expect_list(const Loader *l, const VbYamlNode *n, const char *key, GError **erro
  * features). The common shapes are read in place, without the copies
  * vb_yaml_get_strv makes; anything else goes to it for the error. */
 static gboolean
-read_names(const Loader *l, const VbYamlNode *n, const char *key,
+read_names(const VbInventoryLoader *l, const VbYamlNode *n, const char *key,
            void (*add)(VbInventory *, gpointer, const char *), gpointer object,
            GError **error)
 {
@@ -212,7 +199,7 @@ read_names(const Loader *l, const VbYamlNode *n, const char *key,
 
 /* NULL for an empty list, so that "no devices" is one representation. */
 static gboolean
-read_optional_strv(const Loader *l, const VbYamlNode *n, const char *key, char ***ret,
+read_optional_strv(const VbInventoryLoader *l, const VbYamlNode *n, const char *key, char ***ret,
                    GError **error)
 {
     char **v = NULL;
@@ -244,7 +231,7 @@ key_index(const char *key, const char *const *keys)
  * Unknown and repeated keys are refused with util's message (which lists the
  * allowed keys and suggests the closest one). */
 static gboolean
-collect_keys(Loader *l, const VbYamlNode *map, const char *const *keys,
+collect_keys(VbInventoryLoader *l, const VbYamlNode *map, const char *const *keys,
              const VbYamlNode **slots, GError **error)
 {
     const VbYamlDoc *doc = l->doc;
@@ -280,7 +267,7 @@ collect_keys(Loader *l, const VbYamlNode *map, const char *const *keys,
 }
 
 static gboolean
-missing_key(const Loader *l, const VbYamlNode *map, const char *key, GError **error)
+missing_key(const VbInventoryLoader *l, const VbYamlNode *map, const char *key, GError **error)
 {
     g_autofree char *what = loader_what(l, NULL);
 
@@ -289,8 +276,9 @@ missing_key(const Loader *l, const VbYamlNode *map, const char *key, GError **er
 
 /* Refuses a name defined twice, pointing at the first definition. */
 static gboolean
-refuse_duplicate(const Loader *l, const VbYamlNode *n, GHashTable *table, GPtrArray *objects,
-                 GArray *lines, const char *kind, const char *name, GError **error)
+refuse_duplicate(const VbInventoryLoader *l, const VbYamlNode *n, GHashTable *table,
+                 GPtrArray *objects, GArray *lines, const char *kind, const char *name,
+                 GError **error)
 {
     gpointer first = g_hash_table_lookup(table, name);
     guint line = 0;
@@ -311,7 +299,7 @@ refuse_duplicate(const Loader *l, const VbYamlNode *n, GHashTable *table, GPtrAr
 
 /* Reads the `name` slot (borrowed from the document); @kind labels messages. */
 static gboolean
-read_name(Loader *l, const VbYamlNode *map, const VbYamlNode *slot, const char **ret,
+read_name(VbInventoryLoader *l, const VbYamlNode *map, const VbYamlNode *slot, const char **ret,
           GError **error)
 {
     if (!slot)
@@ -345,12 +333,6 @@ enum { SK_TOTAL, SK_FREE, SK_LAST };
 static const char *const storage_keys[] = { "total_gib", "free_gib", NULL };
 G_STATIC_ASSERT(G_N_ELEMENTS(storage_keys) == SK_LAST + 1);
 
-#define VB_MAX_MIB ((guint64) 1 << 32)   /* 4 PiB: larger is a typo */
-#define VB_MAX_GIB 1e9                   /* 1 EiB */
-#define VB_MAX_CORES 65536
-#define VB_MAX_RATE 1e9                  /* MiB/s */
-#define VB_MAX_MOVES_PER_DAY 86400       /* one a second */
-
 static void
 add_host_feature(VbInventory *inv, gpointer host, const char *name)
 {
@@ -376,7 +358,7 @@ add_vm_label(VbInventory *inv, gpointer vm, const char *name)
 }
 
 static gboolean
-load_host_cpu(Loader *l, VbHost *host, const VbYamlNode *map, GError **error)
+load_host_cpu(VbInventoryLoader *l, VbHost *host, const VbYamlNode *map, GError **error)
 {
     const VbYamlNode *s[CK_LAST] = { 0 };
 
@@ -401,7 +383,7 @@ load_host_cpu(Loader *l, VbHost *host, const VbYamlNode *map, GError **error)
 }
 
 static gboolean
-load_host_storage(Loader *l, VbHost *host, const VbYamlNode *map, GError **error)
+load_host_storage(VbInventoryLoader *l, VbHost *host, const VbYamlNode *map, GError **error)
 {
     const VbYamlNode *s[SK_LAST] = { 0 };
 
@@ -430,7 +412,7 @@ load_host_storage(Loader *l, VbHost *host, const VbYamlNode *map, GError **error
 
 /* The measured load: usage fraction, memory used (not above the memory). */
 static gboolean
-load_host_load(Loader *l, VbHost *host, const VbYamlNode **s, GError **error)
+load_host_load(VbInventoryLoader *l, VbHost *host, const VbYamlNode **s, GError **error)
 {
     if (s[HK_CPU_USAGE] &&
         !read_double(l, s[HK_CPU_USAGE], "cpu_usage", 0, 1, &host->cpu_usage, error))
@@ -457,7 +439,7 @@ load_host_load(Loader *l, VbHost *host, const VbYamlNode **s, GError **error)
 }
 
 static gboolean
-load_host_fields(Loader *l, VbHost *host, const VbYamlNode *map, const VbYamlNode **s,
+load_host_fields(VbInventoryLoader *l, VbHost *host, const VbYamlNode *map, const VbYamlNode **s,
                  GError **error)
 {
     guint state = VB_HOST_STATE_UP;
@@ -491,7 +473,7 @@ load_host_fields(Loader *l, VbHost *host, const VbYamlNode *map, const VbYamlNod
 }
 
 static gboolean
-load_host(Loader *l, VbPool *pool, const VbYamlNode *map, GError **error)
+load_host(VbInventoryLoader *l, VbPool *pool, const VbYamlNode *map, GError **error)
 {
     const VbYamlNode *s[HK_LAST] = { 0 };
     const char *name = NULL;
@@ -526,8 +508,8 @@ enum { PK_NAME, PK_SHARED, PK_HOSTS, PK_LAST };
 static const char *const pool_keys[] = { "name", "shared_storage", "hosts", NULL };
 G_STATIC_ASSERT(G_N_ELEMENTS(pool_keys) == PK_LAST + 1);
 
-static gboolean
-load_pool(Loader *l, const VbYamlNode *map, GError **error)
+gboolean
+vb_inventory_load_pool(VbInventoryLoader *l, const VbYamlNode *map, GError **error)
 {
     const VbYamlNode *s[PK_LAST] = { 0 };
     const char *name = NULL;
@@ -585,7 +567,7 @@ static const char *const disk_keys[] = { "name", "size_gib", "shared", NULL };
 G_STATIC_ASSERT(G_N_ELEMENTS(disk_keys) == DK_LAST + 1);
 
 static gboolean
-load_vm_cpu(Loader *l, VbVm *vm, const VbYamlNode *map, GError **error)
+load_vm_cpu(VbInventoryLoader *l, VbVm *vm, const VbYamlNode *map, GError **error)
 {
     const VbYamlNode *s[GC_LAST] = { 0 };
     guint mode = VB_CPU_MODE_CUSTOM;
@@ -606,7 +588,8 @@ load_vm_cpu(Loader *l, VbVm *vm, const VbYamlNode *map, GError **error)
 }
 
 static gboolean
-load_disk(Loader *l, VbVm *vm, gboolean shared_default, const VbYamlNode *map, GError **error)
+load_disk(VbInventoryLoader *l, VbVm *vm, gboolean shared_default, const VbYamlNode *map,
+          GError **error)
 {
     const VbYamlNode *s[DK_LAST] = { 0 };
     g_autofree char *name = NULL;
@@ -638,7 +621,7 @@ load_disk(Loader *l, VbVm *vm, gboolean shared_default, const VbYamlNode *map, G
 }
 
 static gboolean
-load_vm_disks(Loader *l, VbVm *vm, const VbYamlNode *list, GError **error)
+load_vm_disks(VbInventoryLoader *l, VbVm *vm, const VbYamlNode *list, GError **error)
 {
     const VbHost *host = vb_inventory_host(l->inv, vm->host);
     gboolean shared = vb_inventory_pool(l->inv, host->pool)->shared_storage;
@@ -661,7 +644,7 @@ load_vm_disks(Loader *l, VbVm *vm, const VbYamlNode *list, GError **error)
 /* The host named by @slot, or NULL (no error) when it is not a usable name
  * of a host defined so far. */
 static VbHost *
-find_host(const Loader *l, const VbYamlNode *slot)
+find_host(const VbInventoryLoader *l, const VbYamlNode *slot)
 {
     const char *name;
 
@@ -675,7 +658,7 @@ find_host(const Loader *l, const VbYamlNode *slot)
 
 /* The guest's host: must be defined in some pool. */
 static gboolean
-resolve_host(Loader *l, const VbYamlNode *slot, VbHost **ret, GError **error)
+resolve_host(VbInventoryLoader *l, const VbYamlNode *slot, VbHost **ret, GError **error)
 {
     const char *name = NULL;
     g_autofree const char **names = NULL;
@@ -705,7 +688,7 @@ resolve_host(Loader *l, const VbYamlNode *slot, VbHost **ret, GError **error)
 }
 
 static gboolean
-load_vm_lists(Loader *l, VbVm *vm, const VbYamlNode **s, GError **error)
+load_vm_lists(VbInventoryLoader *l, VbVm *vm, const VbYamlNode **s, GError **error)
 {
     guint64 last = 0;
 
@@ -733,7 +716,7 @@ load_vm_lists(Loader *l, VbVm *vm, const VbYamlNode **s, GError **error)
 }
 
 static gboolean
-load_vm_fields(Loader *l, VbVm *vm, const VbYamlNode **s, GError **error)
+load_vm_fields(VbInventoryLoader *l, VbVm *vm, const VbYamlNode **s, GError **error)
 {
     guint state = VB_VM_STATE_RUNNING;
 
@@ -753,8 +736,8 @@ load_vm_fields(Loader *l, VbVm *vm, const VbYamlNode **s, GError **error)
     return load_vm_lists(l, vm, s, error);
 }
 
-static gboolean
-load_vm(Loader *l, const VbYamlNode *map, GError **error)
+gboolean
+vb_inventory_load_vm(VbInventoryLoader *l, const VbYamlNode *map, GError **error)
 {
     const VbYamlNode *s[VK_LAST] = { 0 };
     const char *name = NULL;
@@ -796,9 +779,9 @@ load_vm(Loader *l, const VbYamlNode *map, GError **error)
 enum { TK_POOLS, TK_VMS, TK_LAST };
 static const char *const top_keys[] = { "pools", "vms", NULL };
 
-static gboolean
-load_list(Loader *l, const VbYamlNode *list, const char *key,
-          gboolean (*load_one)(Loader *, const VbYamlNode *, GError **), GError **error)
+gboolean
+vb_inventory_load_list(VbInventoryLoader *l, const VbYamlNode *list, const char *key,
+                       VbInventoryLoadOne load_one, GError **error)
 {
     l->kind = "inventory";
     l->name = NULL;
@@ -814,8 +797,8 @@ load_list(Loader *l, const VbYamlNode *list, const char *key,
     return TRUE;
 }
 
-static gboolean
-load_doc(Loader *l, GError **error)
+gboolean
+vb_inventory_load_doc(VbInventoryLoader *l, GError **error)
 {
     const VbYamlNode *root = vb_yaml_doc_root(l->doc);
     const VbYamlNode *s[TK_LAST] = { 0 };
@@ -829,18 +812,26 @@ load_doc(Loader *l, GError **error)
         return FALSE;
     if (!s[TK_POOLS])
         return missing_key(l, root, "pools", error);
-    if (!load_list(l, s[TK_POOLS], "pools", load_pool, error))
+    if (!vb_inventory_load_list(l, s[TK_POOLS], "pools", vb_inventory_load_pool, error))
         return FALSE;
-    if (s[TK_VMS] && !load_list(l, s[TK_VMS], "vms", load_vm, error))
+    if (s[TK_VMS] && !vb_inventory_load_list(l, s[TK_VMS], "vms", vb_inventory_load_vm, error))
         return FALSE;
     return TRUE;
 }
 
-/* A loader with its own new inventory and line arrays. */
-static void
-loader_init(Loader *l, const VbYamlDoc *doc)
+gboolean
+vb_inventory_loader_root_ok(VbInventoryLoader *l)
 {
-    *l = (Loader){
+    const VbYamlNode *s[TK_LAST] = { 0 };
+
+    return collect_keys(l, vb_yaml_doc_root(l->doc), top_keys, s, NULL);
+}
+
+/* A loader with its own new inventory and line arrays. */
+void
+vb_inventory_loader_init(VbInventoryLoader *l, const VbYamlDoc *doc)
+{
+    *l = (VbInventoryLoader){
         .doc = doc,
         .inv = vb_inventory_new(),
         .pool_lines = g_array_new(FALSE, FALSE, sizeof(guint)),
@@ -850,10 +841,10 @@ loader_init(Loader *l, const VbYamlDoc *doc)
     };
 }
 
-/* Frees what loader_init() made but the inventory, which is returned
+/* Frees what vb_inventory_loader_init() made but the inventory, which is returned
  * (transfer full; NULL after a half-done load is freed instead). */
-static VbInventory *
-loader_finish(Loader *l, gboolean ok)
+VbInventory *
+vb_inventory_loader_finish(VbInventoryLoader *l, gboolean ok)
 {
     g_array_unref(l->pool_lines);
     g_array_unref(l->host_lines);
@@ -869,92 +860,19 @@ loader_finish(Loader *l, gboolean ok)
 static VbInventory *
 load_from_doc(const VbYamlDoc *doc, GError **error)
 {
-    Loader l;
+    VbInventoryLoader l;
     gboolean ok;
 
-    loader_init(&l, doc);
-    ok = load_doc(&l, error);
-    return loader_finish(&l, ok);
-}
-
-/* ------------------------------------------------------------- streaming
- * A large inventory is read without holding its guests as a tree: each guest
- * of `vms` is loaded as soon as the YAML reader has read it, then dropped
- * (util's vb_yaml_stream_data()). This only happens in the common shape,
- * `pools` then `vms`, and only while nothing is wrong: at the first problem
- * of any kind the streamed inventory is dropped and the file is loaded again
- * the ordinary way (whole tree, then load_doc), so that every message, and
- * which mistake is reported first, stays what the ordinary way says. */
-
-typedef struct {
-    Loader l;             /* l.doc is the stream's tree */
-    gboolean pools_done;  /* the pools have been loaded, guests are streaming */
-} Stream;
-
-/* The root's keys so far are `pools` and then `vms` (the list being read). */
-static gboolean
-stream_at_vms(const VbYamlDoc *doc, const VbYamlNode **ret_pools)
-{
-    const VbYamlNode *root = vb_yaml_doc_root(doc);
-    const VbYamlNode *k1 = vb_yaml_node_first(doc, root);
-    const VbYamlNode *v1 = vb_yaml_node_next(doc, k1);
-    const VbYamlNode *k2 = vb_yaml_node_next(doc, v1);
-    const VbYamlNode *v2 = vb_yaml_node_next(doc, k2);
-
-    if (!v2 || vb_yaml_node_next(doc, v2) || g_strcmp0(vb_yaml_node_value(doc, k1), "pools") ||
-        g_strcmp0(vb_yaml_node_value(doc, k2), "vms"))
-        return FALSE;
-    *ret_pools = v1;
-    return TRUE;
-}
-
-static VbYamlEntryAnswer
-stream_entry(const VbYamlDoc *doc, const VbYamlNode *entry, gpointer data)
-{
-    Stream *st = data;
-    const VbYamlNode *pools = NULL;
-    g_autoptr(GError) error = NULL;
-
-    st->l.doc = doc;
-    if (!stream_at_vms(doc, &pools))
-        return st->pools_done ? VB_YAML_ENTRY_STOP : VB_YAML_ENTRY_KEEP;
-    if (!st->pools_done) {
-        if (!load_list(&st->l, pools, "pools", load_pool, &error))
-            return VB_YAML_ENTRY_STOP;
-        st->pools_done = TRUE;
-    }
-    if (!load_vm(&st->l, entry, &error))
-        return VB_YAML_ENTRY_STOP;
-    return VB_YAML_ENTRY_DROP;
-}
-
-/* The inventory, streamed; NULL (no error) when it must be loaded the
- * ordinary way. */
-static VbInventory *
-load_streaming(const char *data, gsize len, const char *filename)
-{
-    Stream st = { 0 };
-    g_autoptr(VbYamlDoc) doc = NULL;
-    const VbYamlNode *s[TK_LAST] = { 0 };
-    gboolean ok;
-
-    loader_init(&st.l, NULL);
-    doc = vb_yaml_stream_data(data, len, filename, stream_entry, &st);
-    st.l.doc = doc;
-    /* What load_doc checks before the lists, now that the root is complete;
-     * a tree whose guests were not streamed is loaded whole by load_doc. */
-    if (!doc || !st.pools_done)
-        ok = doc && load_doc(&st.l, NULL);
-    else
-        ok = collect_keys(&st.l, vb_yaml_doc_root(doc), top_keys, s, NULL);
-    return loader_finish(&st.l, ok);
+    vb_inventory_loader_init(&l, doc);
+    ok = vb_inventory_load_doc(&l, error);
+    return vb_inventory_loader_finish(&l, ok);
 }
 
 VbInventory *
 vb_inventory_load_data(const char *data, gsize len, const char *filename, GError **error)
 {
     g_autoptr(VbYamlDoc) doc = NULL;
-    VbInventory *inv = load_streaming(data, len, filename);
+    VbInventory *inv = vb_inventory_load_streaming(data, len, filename, NULL);
 
     if (inv)
         return inv;

@@ -163,6 +163,24 @@ typedef VbYamlEntryAnswer (*VbYamlEntryFunc)(const VbYamlDoc *doc, const VbYamlN
  * then are exactly those vb_yaml_load_data()'s tree would hold. */
 VbYamlDoc *vb_yaml_stream_data(const char *data, gsize len, const char *filename,
                                VbYamlEntryFunc entry, gpointer user_data);
+/* What a VbYamlLineFunc answers. */
+typedef enum {
+    VB_YAML_LINE_READ,  /* the callback has used the entry: it enters no tree */
+    VB_YAML_LINE_PARSE, /* parse it as usual (then the VbYamlEntryFunc sees it) */
+    VB_YAML_LINE_STOP,  /* stop reading, as VB_YAML_ENTRY_STOP */
+} VbYamlLineAnswer;
+/* Sees an entry of the same lists as a VbYamlEntryFunc, before it is parsed,
+ * when it is a flow mapping written on one line ("- {...}"): @text (not
+ * NUL-terminated; printable ASCII) runs from its '{' to the end of the line,
+ * @len bytes without the newline; @line is 1-based. Answering READ promises
+ * that the callback accepted only text in the fast path's subset and read it
+ * as that tree would be read: the result must not depend on the answer. */
+typedef VbYamlLineAnswer (*VbYamlLineFunc)(const VbYamlDoc *doc, const char *text, gsize len,
+                                           guint line, gpointer user_data);
+/* vb_yaml_stream_data() with @line_func (may be NULL) asked first. */
+VbYamlDoc *vb_yaml_stream_data_lines(const char *data, gsize len, const char *filename,
+                                     VbYamlEntryFunc entry, VbYamlLineFunc line_func,
+                                     gpointer user_data);
 /* TRUE makes the loaders above use libyaml only, never the fast path for
  * the subset vb_inventory_to_yaml() writes (see util/yaml.c); for tests that
  * compare both trees. Set it before loading, from one thread. */
@@ -232,6 +250,12 @@ gboolean vb_yaml_get_uint64(const VbYamlDoc *doc, const VbYamlNode *node,
 gboolean vb_yaml_get_double(const VbYamlDoc *doc, const VbYamlNode *node,
                             const char *what, double min, double max,
                             double *ret, GError **error);
+/* The quick first steps of the two readers above, for text read outside a
+ * tree: a plain whole number of 1 to 19 digits, and a plain decimal of at
+ * most 15 digits (digits with at most one '.'), read exactly as strtoull and
+ * strtod would. FALSE (@ret untouched) leaves the text to the reader. */
+gboolean vb_yaml_text_whole(const char *text, guint64 *ret);
+gboolean vb_yaml_text_decimal(const char *text, double *ret);
 /* Accepts one of the NULL-terminated @names; writes its index. */
 gboolean vb_yaml_get_enum(const VbYamlDoc *doc, const VbYamlNode *node,
                           const char *what, const char *const *names,

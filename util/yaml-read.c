@@ -196,8 +196,8 @@ vb_yaml_get_bool(const VbYamlDoc *doc, const VbYamlNode *node, const char *what,
 
 /* Plain whole numbers of 1 to 19 digits (below 10^19 < 2^64: no overflow),
  * read without strtoull's locale and errno work; anything else is left to it. */
-static gboolean
-plain_whole(const char *text, guint64 *ret)
+gboolean
+vb_yaml_text_whole(const char *text, guint64 *ret)
 {
     guint64 value = 0;
     int digits = 0;
@@ -225,7 +225,7 @@ vb_yaml_get_uint64(const VbYamlDoc *doc, const VbYamlNode *node, const char *wha
     if (!vb_yaml_expect_kind(doc, node, VB_YAML_SCALAR, what, error))
         return FALSE;
     text = vb_yaml_node_value(doc, node);
-    if (plain_whole(text, &value) && value >= min && value <= max) {
+    if (vb_yaml_text_whole(text, &value) && value >= min && value <= max) {
         *ret = value;
         return TRUE;
     }
@@ -253,8 +253,8 @@ vb_yaml_get_uint64(const VbYamlDoc *doc, const VbYamlNode *node, const char *wha
  * number below 2^53 divided by a power of ten below 2^53 is one correctly
  * rounded IEEE division, so this gives exactly what strtod gives (Clinger's
  * fast path), several times faster; anything else is left to strtod. */
-static gboolean
-exact_decimal(const char *text, double *ret)
+gboolean
+vb_yaml_text_decimal(const char *text, double *ret)
 {
     static const double powers[] = { 1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7,
                                       1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15 };
@@ -292,7 +292,7 @@ vb_yaml_get_double(const VbYamlDoc *doc, const VbYamlNode *node, const char *wha
     if (!vb_yaml_expect_kind(doc, node, VB_YAML_SCALAR, what, error))
         return FALSE;
     text = vb_yaml_node_value(doc, node);
-    if (exact_decimal(text, &value) && value >= min && value <= max) {
+    if (vb_yaml_text_decimal(text, &value) && value >= min && value <= max) {
         *ret = value;
         return TRUE;
     }

@@ -195,7 +195,8 @@ typedef struct {
     gsize line;             /* 1-based */
     GString *buf;           /* decoded quoted scalar */
     VbYamlEntryFunc entry;  /* streaming: sees each entry of a top-level list, or NULL */
-    gpointer entry_data;    /* for @entry */
+    VbYamlLineFunc line_func; /* streaming: offered such an entry's line first, or NULL */
+    gpointer entry_data;    /* for @entry and @line_func */
 } Fast;
 
 #define FAST_EOF (-1)
@@ -399,6 +400,32 @@ fast_at_entry(const Fast *f)
 
 static gboolean fast_block_mapping(Fast *f, int indent, int *ret_next);
 
+/* Streaming: offers the one-line flow mapping at the cursor, an entry of a
+ * top-level list, to f->line_func. 1: it was read (the cursor is on the next
+ * line, its indentation in @ret_next), 0: parse it, -1: stop. */
+static int
+fast_offer_line(Fast *f, int *ret_next)
+{
+    const char *nl;
+
+    if (!f->line_func || f->open->len != 2 || f->p >= f->end || *f->p != '{')
+        return 0;
+    nl = memchr(f->p, '\n', (gsize) (f->end - f->p));
+    if (!nl)
+        nl = f->end;
+    switch (f->line_func(f->doc, f->p, (gsize) (nl - f->p), f->line, f->entry_data)) {
+    case VB_YAML_LINE_READ:
+        f->p = nl;
+        *ret_next = fast_next_line(f);
+        return 1;
+    case VB_YAML_LINE_PARSE:
+        return 0;
+    case VB_YAML_LINE_STOP:
+    default:
+        return -1;
+    }
+}
+
 /* A scalar or flow value that ends its line, then the next line. */
 static gboolean
 fast_line_value(Fast *f, int *ret_next)
@@ -420,6 +447,14 @@ fast_sequence_entry(Fast *f, int *ret_next)
         return FALSE;
     f->p++;
     fast_spaces(f);
+    switch (fast_offer_line(f, ret_next)) {
+    case 1:
+        return TRUE;
+    case -1:
+        return FALSE;
+    default:
+        break;
+    }
     start = f->p;
     if (f->p < f->end && g_ascii_isalnum(*f->p)) {
         /* "- key: ..." opens a block mapping at this column. */
@@ -444,8 +479,8 @@ fast_hand_out(Fast *f, guint32 prev, guint32 node_mark, gsize text_mark)
     VbYamlOpen *list;
     VbYamlNode *node;
 
-    if (!f->entry || f->open->len != 2)
-        return TRUE;
+    if (!f->entry || f->open->len != 2 || f->doc->n_nodes == node_mark)
+        return TRUE; /* not streamed, or read by f->line_func */
     switch (f->entry(f->doc, node_at(f->doc, node_mark), f->entry_data)) {
     case VB_YAML_ENTRY_KEEP:
         return TRUE;
@@ -579,12 +614,13 @@ fast_printable(const char *data, gsize len)
  * (the caller then resets @doc and asks libyaml). */
 static gboolean
 fast_parse(VbYamlDoc *doc, const char *data, gsize len, VbYamlEntryFunc entry,
-           gpointer entry_data)
+           VbYamlLineFunc line_func, gpointer entry_data)
 {
     g_autoptr(GArray) open = g_array_new(FALSE, FALSE, sizeof(VbYamlOpen));
     g_autoptr(GString) buf = g_string_new(NULL);
     Fast f = { .doc = doc, .open = open, .p = data, .end = data + len, .line_start = data,
-               .line = 1, .buf = buf, .entry = entry, .entry_data = entry_data };
+               .line = 1, .buf = buf, .entry = entry, .line_func = line_func,
+               .entry_data = entry_data };
     int next;
 
     if (!fast_printable(data, len))
@@ -715,11 +751,18 @@ VbYamlDoc *
 vb_yaml_stream_data(const char *data, gsize len, const char *filename, VbYamlEntryFunc entry,
                     gpointer entry_data)
 {
+    return vb_yaml_stream_data_lines(data, len, filename, entry, NULL, entry_data);
+}
+
+VbYamlDoc *
+vb_yaml_stream_data_lines(const char *data, gsize len, const char *filename,
+                          VbYamlEntryFunc entry, VbYamlLineFunc line_func, gpointer entry_data)
+{
     /* The tree only holds what is kept: start small and let it grow. */
     g_autoptr(VbYamlDoc) doc = doc_new(filename, 4096, 65536);
 
     g_return_val_if_fail(entry != NULL, NULL);
-    if (vb_yaml_slow_only || !fast_parse(doc, data, len, entry, entry_data))
+    if (vb_yaml_slow_only || !fast_parse(doc, data, len, entry, line_func, entry_data))
         return NULL;
     return g_steal_pointer(&doc);
 }
@@ -733,7 +776,7 @@ vb_yaml_load_data(const char *data, gsize len, const char *filename, GError **er
     gboolean done = FALSE;
     gboolean ok = TRUE;
 
-    if (!vb_yaml_slow_only && fast_parse(doc, data, len, NULL, NULL))
+    if (!vb_yaml_slow_only && fast_parse(doc, data, len, NULL, NULL, NULL))
         return g_steal_pointer(&doc);
     /* Not in the subset: start again with libyaml. */
     doc->n_nodes = 1;
