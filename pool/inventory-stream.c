@@ -75,11 +75,12 @@ typedef struct {
     char *out;        /* next free byte of the scratch copy */
 } Quick;
 
-static gboolean
-quick_plain_char(char c)
-{
-    return g_ascii_isalnum(c) || c == '_' || c == '-' || c == '.' || c == '/';
-}
+/* Bit 1: in a plain scalar (letters, digits, _ - . /); bit 2: may start one
+ * (letters, digits). A table: this is asked of every byte of every line. */
+static const guint8 quick_chars[256] = {
+    ['-'] = 1, ['.'] = 1, ['/'] = 1, ['_'] = 1,
+    ['0' ... '9'] = 3, ['A' ... 'Z'] = 3, ['a' ... 'z'] = 3,
+};
 
 static void
 quick_spaces(Quick *q)
@@ -102,9 +103,9 @@ quick_plain(Quick *q, const char **ret)
     const char *start = q->p;
     gsize len;
 
-    if (q->p >= q->end || !g_ascii_isalnum(*q->p))
+    if (q->p >= q->end || !(quick_chars[(guchar) *q->p] & 2))
         return FALSE;
-    while (q->p < q->end && quick_plain_char(*q->p))
+    while (q->p < q->end && (quick_chars[(guchar) *q->p] & 1))
         q->p++;
     len = (gsize) (q->p - start);
     if (len > QUICK_MAX_PLAIN)
