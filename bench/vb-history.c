@@ -12,10 +12,12 @@
  *   - a large pool (10,000 hosts / 200,000 guests): the CPU time
  *     (CLOCK_PROCESS_CPUTIME_ID: user and system) of writing one sample as
  *     the collector does (vb_history_record_and_prune: record, roll up,
- *     prune, one transaction) once the raw level is full (steady state),
- *     median and max of the repeats (12 by default: more than the 10 samples
- *     of a 5-minute bucket, so the max includes a rollup). Taking the sample
- *     from the driver is not counted.
+ *     prune, one transaction) once the raw level is full (steady state):
+ *     median and max of the repeats (24 by default, the clock set so that
+ *     the 12th closes an hour: they close two or three 5-minute buckets and
+ *     one hour), of those closing no bucket, of those closing a 5-minute
+ *     bucket, and of the one closing an hour. Taking the sample from the
+ *     driver is not counted.
  * The machine's CPU model (/proc/cpuinfo "model name") heads the output.
  * Nothing is asserted: figures go to docs/benchmarks.md. With --days below
  * 7 the 7-day size is extrapolated from the growth of the last simulated day,
@@ -30,12 +32,13 @@
  * printing the CPU time of each step and the sizes.
  *
  * Usage: vb-history [--pool 100x2000] [--days D] [--interval S]
- *                   [--big 10000x200000] [--reps N] [--dir DIR] [--no-big]
+ *                   [--big 10000x200000] [--reps 24] [--dir DIR] [--no-big]
  *        vb-history --upgrade FILE
  */
 #include "config.h"
 
 #include <glib/gstdio.h>
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -183,6 +186,33 @@ cmp_double(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
+/* Seconds to sleep on @conn's clock so that the first timed sample (after
+ * @warm samples @interval_s apart) comes @before samples ahead of an hour:
+ * the timed samples then close 5-minute buckets and one hour. */
+static guint
+align_to_hour(VbConn *conn, guint warm, guint before, guint interval_s, GError **error)
+{
+    g_autoptr(VbSampleSet) set = vb_driver_sim.sample(conn, error);
+    gint64 now_s, close_s;
+
+    if (!set || set->hosts->len == 0)
+        return 0;
+    now_s = ((const VbHostSample *) g_ptr_array_index(set->hosts, 0))->timestamp_us /
+            G_USEC_PER_SEC;
+    close_s = now_s + (gint64) (warm + before) * interval_s; /* hour to land on */
+    return (guint) ((3600 - close_s % 3600) % 3600);
+}
+
+/* A row of the write table: median and max of the @n sorted @x. */
+static void
+print_row(const char *what, const double *x, guint n)
+{
+    if (n == 0)
+        printf("| %s | 0 | - | - |\n", what);
+    else
+        printf("| %s | %u | %.3f | %.3f |\n", what, n, x[n / 2], x[n - 1]);
+}
+
 static gboolean
 run_big(const BenchArgs *a, GError **error)
 {
@@ -191,6 +221,10 @@ run_big(const BenchArgs *a, GError **error)
     VbConn *conn = vb_sim_conn_new(bench_pool(a->big_hosts, a->big_vms));
     g_autoptr(VbStore) store = NULL;
     g_autofree double *cpu = g_new0(double, a->reps);
+    g_autofree double *plain = g_new0(double, a->reps), *closing = g_new0(double, a->reps);
+    guint n_plain = 0, n_closing = 0;
+    gint64 now_s, prev_s = 0;
+    double hourly = NAN;
     VbHistoryRetention keep;
     guint warm;
 
@@ -204,9 +238,10 @@ run_big(const BenchArgs *a, GError **error)
         vb_driver_sim.close(conn);
         return FALSE;
     }
+    vb_driver_sim.sleep(conn, align_to_hour(conn, warm, a->reps / 2, a->interval_s, error));
     for (guint i = 0; i < warm + a->reps; i++) {
         g_autoptr(VbSampleSet) set = NULL;
-        double t0;
+        double t0, t;
 
         vb_driver_sim.sleep(conn, a->interval_s);
         set = vb_driver_sim.sample(conn, error);
@@ -215,15 +250,34 @@ run_big(const BenchArgs *a, GError **error)
             vb_driver_sim.close(conn);
             return FALSE;
         }
-        if (i >= warm)
-            cpu[i - warm] = cpu_seconds() - t0;
+        t = cpu_seconds() - t0;
+        /* A sample past the end of its predecessor's bucket closes it. */
+        now_s = ((const VbHostSample *) g_ptr_array_index(set->hosts, 0))->timestamp_us /
+                G_USEC_PER_SEC;
+        if (i >= warm) {
+            cpu[i - warm] = t;
+            if (now_s / 3600 != prev_s / 3600)
+                hourly = t;
+            if (now_s / 300 != prev_s / 300)
+                closing[n_closing++] = t;
+            else
+                plain[n_plain++] = t;
+        }
+        prev_s = now_s;
     }
     qsort(cpu, a->reps, sizeof(double), cmp_double);
+    qsort(plain, n_plain, sizeof(double), cmp_double);
+    qsort(closing, n_closing, sizeof(double), cmp_double);
     printf("\n## Writing one sample of %u hosts / %u guests\n\n", a->big_hosts, a->big_vms);
-    printf("| CPU s per sample: record, roll up, prune in one transaction "
-           "(target: under 1 s) | median %.3f | max %.3f | of %u samples after %u "
-           "(raw level full) | database %.1f MB + WAL %.1f MB |\n",
-           cpu[a->reps / 2], cpu[a->reps - 1], a->reps, warm, file_mb(db), file_mb(wal));
+    printf("CPU s per sample: record, roll up, prune in one transaction (target: under 1 s), "
+           "%u samples after %u (raw level full), a sample every %u s\n\n",
+           a->reps, warm, a->interval_s);
+    printf("| samples | n | median | max |\n|---|---:|---:|---:|\n");
+    print_row("all", cpu, a->reps);
+    print_row("closing no bucket", plain, n_plain);
+    print_row("closing a 5-minute bucket", closing, n_closing);
+    print_row("closing an hour too", &hourly, isnan(hourly) ? 0 : 1);
+    printf("\ndatabase %.1f MB + WAL %.1f MB\n", file_mb(db), file_mb(wal));
     vb_driver_sim.close(conn);
     return TRUE;
 }
@@ -308,14 +362,15 @@ main(int argc, char **argv)
 {
     g_autofree char *pool = NULL, *big = NULL, *dir = NULL, *model = NULL, *upgrade = NULL;
     BenchArgs a = { .hosts = 100, .vms = 2000, .days = 7.0, .interval_s = 30,
-                    .big_hosts = 10000, .big_vms = 200000, .reps = 12 };
-    gint reps = 12, interval = 30;
+                    .big_hosts = 10000, .big_vms = 200000, .reps = 24 };
+    gint reps = 24, interval = 30;
     GOptionEntry entries[] = {
         { "pool", 0, 0, G_OPTION_ARG_STRING, &pool, "sampled pool (100x2000)", "HxV" },
         { "days", 0, 0, G_OPTION_ARG_DOUBLE, &a.days, "days to simulate (7)", "D" },
         { "interval", 0, 0, G_OPTION_ARG_INT, &interval, "seconds between samples (30)", "S" },
         { "big", 0, 0, G_OPTION_ARG_STRING, &big, "pool of the write (10000x200000)", "HxV" },
-        { "reps", 0, 0, G_OPTION_ARG_INT, &reps, "timed writes (12)", "N" },
+        { "reps", 0, 0, G_OPTION_ARG_INT, &reps,
+          "timed writes (24), half of them before an hour closes", "N" },
         { "no-big", 0, 0, G_OPTION_ARG_NONE, &a.no_big, "skip the write measurement", NULL },
         { "dir", 0, 0, G_OPTION_ARG_FILENAME, &dir, "folder for the databases", "DIR" },
         { "upgrade", 0, 0, G_OPTION_ARG_FILENAME, &upgrade,

@@ -137,6 +137,12 @@ typedef struct {
     guint samples;                      /* raw samples */
     guint rows[VB_HISTORY_LEVEL_LAST];  /* host and guest rows, per level */
     guint names;                        /* host and guest names no row used */
+    /* Rollup passes per aggregate level: from the rows consolidated in
+     * memory as they were written, or by SQL from the level below
+     * (catch-up: buckets partly written before the process loaded its
+     * cache, by another process, or during an upgrade). */
+    guint rolled_in_memory[VB_HISTORY_LEVEL_LAST];
+    guint rolled_by_sql[VB_HISTORY_LEVEL_LAST];
 } VbHistoryPruned;
 
 /* The retention of each level for a planning window and the configured

@@ -36,13 +36,15 @@ cache_free(gpointer p)
     g_clear_pointer(&cache->host_ids, g_hash_table_destroy);
     g_clear_pointer(&cache->vm_ids, g_hash_table_destroy);
     g_clear_pointer(&cache->last, g_hash_table_destroy);
+    for (guint i = 0; i < VB_HISTORY_LEVEL_LAST; i++)
+        g_clear_pointer(&cache->open[i], g_ptr_array_unref);
     g_free(cache);
 }
 
 /* Guest keys are id << 32 | host id: g_int64_hash (high ^ low) would let
  * neighbouring pairs collide. A multiplicative hash spreads them. */
-static guint
-key_hash(gconstpointer key)
+guint
+vb_history_key_hash(gconstpointer key)
 {
     return (guint) ((*(const guint64 *) key * G_GUINT64_CONSTANT(0x9E3779B97F4A7C15)) >> 32);
 }
@@ -55,7 +57,11 @@ cache_new(gint64 data_version)
     cache->data_version = data_version;
     cache->host_ids = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
     cache->vm_ids = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
-    cache->last = g_hash_table_new_full(key_hash, g_int64_equal, NULL, g_free);
+    cache->last = g_hash_table_new_full(vb_history_key_hash, g_int64_equal, NULL, g_free);
+    for (guint i = 0; i < VB_HISTORY_LEVEL_LAST; i++) {
+        cache->open[i] = g_ptr_array_new_with_free_func((GDestroyNotify) vb_history_bucket_free);
+        cache->complete_from[i] = G_MININT64;
+    }
     return cache;
 }
 
@@ -144,10 +150,27 @@ load_last(VbStore *store, VbHistoryCache *cache, const char *sql, GError **error
     return rc == SQLITE_DONE || vb_store_error(store, error, "cannot read history");
 }
 
+/* Which buckets the (empty) accumulators hold whole: none that the
+ * database already has rows of. */
+static gboolean
+load_open(VbStore *store, VbHistoryCache *cache, GError **error)
+{
+    gint64 latest = 0, done = 0;
+
+    if (!vb_history_latest_time(store, &latest, error) ||
+        !vb_history_query_int64(store,
+                                "SELECT max(done_us) FROM history_rollups WHERE level = ?1",
+                                VB_HISTORY_FIVE_MIN, 0, &done, error))
+        return FALSE;
+    vb_history_acc_loaded(cache, latest, done);
+    return TRUE;
+}
+
 static gboolean
 cache_load(VbStore *store, VbHistoryCache *cache, GError **error)
 {
-    return load_names(store, "SELECT id, name FROM hosts", cache->host_ids, error) &&
+    return load_open(store, cache, error) &&
+           load_names(store, "SELECT id, name FROM hosts", cache->host_ids, error) &&
            load_names(store, "SELECT id, name FROM vms", cache->vm_ids, error) &&
            load_last(store, cache,
                      "SELECT sample, host, up, mono_us, cpu_busy_ns, cpu_total_ns"
@@ -182,6 +205,26 @@ vb_history_cache_get(VbStore *store, GError **error)
     }
     vb_store_set_data(store, CACHE_KEY, cache, cache_free);
     return cache;
+}
+
+gboolean
+vb_history_cache_peek(VbStore *store, VbHistoryCache **ret_cache, GError **error)
+{
+    VbHistoryCache *cache = vb_store_get_data(store, CACHE_KEY);
+    gint64 version;
+
+    if (!cache) {
+        *ret_cache = NULL;
+        return TRUE;
+    }
+    if (!vb_store_data_version(store, &version, error))
+        return FALSE;
+    if (cache->data_version != version) {
+        vb_history_cache_drop(store);
+        cache = NULL;
+    }
+    *ret_cache = cache;
+    return TRUE;
 }
 
 gboolean

@@ -10,6 +10,19 @@
 #define VB_HISTORY_FIVE_MIN_US ((gint64) 300 * G_USEC_PER_SEC)
 #define VB_HISTORY_HOUR_US ((gint64) 3600 * G_USEC_PER_SEC)
 
+/* The aggregate columns, in the order every rollup writes them. */
+#define VB_HISTORY_HOST_AGG_COLUMNS                                                        \
+    "(level, bucket_us, host, n_samples, n_up, cpu_us, cpu_min, cpu_mean, cpu_max,"         \
+    " memory_used_min, memory_used_mean, memory_used_max, memory_total_mib,"               \
+    " storage_used_min, storage_used_mean, storage_used_max, storage_total_gib)"
+#define VB_HISTORY_VM_AGG_COLUMNS                                                          \
+    "(level, bucket_us, vm, host, n_samples, cpu_us, cpu_min, cpu_mean, cpu_max, rss_min,"  \
+    " rss_mean, rss_max)"
+
+/* An open bucket of an aggregate level: per host and per guest on a host,
+ * what its aggregate row is made of (history-acc.c). */
+typedef struct VbHistoryBucket VbHistoryBucket;
+
 /* The counters of the newest raw row of a host, or of a guest on a host:
  * what the next sample takes its deltas against. */
 typedef struct {
@@ -31,6 +44,11 @@ typedef struct {
     GHashTable *host_ids; /* host name (owned) -> id (GUINT_TO_POINTER) */
     GHashTable *vm_ids;   /* guest name (owned) -> id */
     GHashTable *last;     /* &VbHistoryLast.key -> VbHistoryLast (owned) */
+    /* Per aggregate level: the open buckets (VbHistoryBucket, owned), and
+     * the first bucket whose every row went through them. */
+    GPtrArray *open[VB_HISTORY_LEVEL_LAST];
+    gint64 complete_from[VB_HISTORY_LEVEL_LAST];
+    VbHistoryBucket *cur; /* the 5-minute bucket of the sample being written */
 } VbHistoryCache;
 
 /* The store's cache, loaded or reloaded when another connection wrote
@@ -38,6 +56,11 @@ typedef struct {
  * that nobody else writes between the check and the caller's commit. NULL
  * with VB_ERROR_DATABASE when the history cannot be read. */
 VbHistoryCache *vb_history_cache_get(VbStore *store, GError **error);
+/* The store's cache when it is valid (no other connection wrote since it
+ * was loaded), without loading it (transfer none); NULL otherwise, and a
+ * stale cache is dropped. VB_ERROR_DATABASE when the version cannot be
+ * read. */
+gboolean vb_history_cache_peek(VbStore *store, VbHistoryCache **ret_cache, GError **error);
 /* Forgets the store's cache (after a rollback, or names deleted). */
 void vb_history_cache_drop(VbStore *store);
 /* The id of host (@vm FALSE) or guest @name in @ret_id, inserted into its
@@ -54,11 +77,42 @@ void vb_history_cache_pruned(VbStore *store, gint64 bound);
 /* Notes that names were deleted: reloads the cache's names. */
 void vb_history_cache_names_pruned(VbStore *store);
 
+/* The hash of a VbHistoryLast or accumulator key (guint64 *). */
+guint vb_history_key_hash(gconstpointer key);
+
+/* ---------------------------------------------- accumulators (history-acc.c) */
+
+void vb_history_bucket_free(VbHistoryBucket *b);
+/* Sets which buckets @cache's accumulators hold whole, once loaded from a
+ * database whose newest sample is at @latest_us (0: none) and whose
+ * 5-minute level is rolled up to @five_min_done_us (0: never). */
+void vb_history_acc_loaded(VbHistoryCache *cache, gint64 latest_us, gint64 five_min_done_us);
+/* Starts adding the rows of a sample taken at @time_us. */
+void vb_history_acc_sample(VbHistoryCache *cache, gint64 time_us);
+/* Adds a host row of the current sample (its CPU usage when @have_cpu). */
+void vb_history_acc_host(VbHistoryCache *cache, guint host_id, const VbHostSample *hs,
+                         gboolean have_cpu, double usage, gint64 interval_us);
+/* Adds a guest row (@key: vb_history_vm_key()) of the current sample. */
+void vb_history_acc_vm(VbHistoryCache *cache, guint64 key, gboolean have_cpu, double usage,
+                       gint64 interval_us, guint64 rss_mib);
+/* The current sample wrote a row over another of its own (same host, or
+ * same guest on a host): its bucket goes to SQL. */
+void vb_history_acc_repeated(VbHistoryCache *cache);
+/* Closes the buckets of @level in [@from, @to) inside the caller's
+ * transaction: writes their rows from the accumulators when @cache holds
+ * them whole (@ret_written TRUE), else leaves them to the SQL rollup
+ * (@ret_written FALSE) and notes what that costs the level above. @cache
+ * may be NULL (no cache: SQL). VB_ERROR_DATABASE when a row cannot be
+ * written. */
+gboolean vb_history_acc_roll(VbStore *store, VbHistoryCache *cache, VbHistoryLevel level,
+                             gint64 from, gint64 to, gboolean *ret_written, GError **error);
+
 /* Rolls up to @now_us (the newest sample) and prunes (vb_history_prune)
  * inside the caller's transaction, names too when @names; @pruned is added
- * to, the raw level's id bound goes in @ret_bound (0 when no sample went).
- * After the commit, call vb_history_pruned_committed(). */
-gboolean vb_history_rollup_and_prune(VbStore *store, gint64 now_us,
+ * to; closed buckets come from @cache's accumulators where it holds them
+ * whole (@cache may be NULL: all by SQL); the raw level's id bound goes in
+ * @ret_bound (0 when no sample went). After the commit, call vb_history_pruned_committed(). */
+gboolean vb_history_rollup_and_prune(VbStore *store, VbHistoryCache *cache, gint64 now_us,
                                      const VbHistoryRetention *keep, gboolean names,
                                      VbHistoryPruned *pruned, gint64 *ret_bound,
                                      GError **error);

@@ -47,19 +47,10 @@ vb_history_retention_init(VbHistoryRetention *keep, guint window_seconds,
 
 /* ---------------------------------------------------------------- rollup */
 
-/* The aggregate columns, in the order every rollup's SELECT gives them. */
-#define HOST_AGG_COLUMNS                                                                   \
-    "(level, bucket_us, host, n_samples, n_up, cpu_us, cpu_min, cpu_mean, cpu_max,"         \
-    " memory_used_min, memory_used_mean, memory_used_max, memory_total_mib,"               \
-    " storage_used_min, storage_used_mean, storage_used_max, storage_total_gib)"
-#define VM_AGG_COLUMNS                                                                     \
-    "(level, bucket_us, vm, host, n_samples, cpu_us, cpu_min, cpu_mean, cpu_max, rss_min,"  \
-    " rss_mean, rss_max)"
-
 /* Each statement gets ?1 from, ?2 to (bucket starts in [from, to)), ?3 the
  * bucket width. */
 static const char roll_hosts_5m[] =
-    "INSERT OR REPLACE INTO host_agg" HOST_AGG_COLUMNS
+    "INSERT OR REPLACE INTO host_agg" VB_HISTORY_HOST_AGG_COLUMNS
     " SELECT 1, s.time_us - s.time_us % ?3 AS b, h.host,"
     " count(*), sum(h.up),"
     " sum(CASE WHEN h.cpu_usage IS NOT NULL THEN h.interval_us END),"
@@ -77,7 +68,7 @@ static const char roll_hosts_5m[] =
     " WHERE s.time_us >= ?1 AND s.time_us < ?2 GROUP BY b, h.host";
 
 static const char roll_vms_5m[] =
-    "INSERT OR REPLACE INTO vm_agg" VM_AGG_COLUMNS
+    "INSERT OR REPLACE INTO vm_agg" VB_HISTORY_VM_AGG_COLUMNS
     " SELECT 1, s.time_us - s.time_us % ?3 AS b, v.vm, v.host,"
     " count(*), sum(CASE WHEN v.cpu_usage IS NOT NULL THEN v.interval_us END),"
     " min(v.cpu_usage), sum(v.cpu_usage * v.interval_us)"
@@ -89,7 +80,7 @@ static const char roll_vms_5m[] =
 /* Means of means weigh each bucket by what it averaged: interval time for
  * CPU, up samples for memory and storage, samples for a guest's RSS. */
 static const char roll_hosts_1h[] =
-    "INSERT OR REPLACE INTO host_agg" HOST_AGG_COLUMNS
+    "INSERT OR REPLACE INTO host_agg" VB_HISTORY_HOST_AGG_COLUMNS
     " SELECT 2, a.bucket_us - a.bucket_us % ?3 AS b, a.host,"
     " sum(a.n_samples), sum(a.n_up), sum(a.cpu_us), min(a.cpu_min),"
     " sum(a.cpu_mean * a.cpu_us) / sum(a.cpu_us), max(a.cpu_max),"
@@ -101,7 +92,7 @@ static const char roll_hosts_1h[] =
     " GROUP BY b, a.host";
 
 static const char roll_vms_1h[] =
-    "INSERT OR REPLACE INTO vm_agg" VM_AGG_COLUMNS
+    "INSERT OR REPLACE INTO vm_agg" VB_HISTORY_VM_AGG_COLUMNS
     " SELECT 2, a.bucket_us - a.bucket_us % ?3 AS b, a.vm, a.host,"
     " sum(a.n_samples), sum(a.cpu_us), min(a.cpu_min),"
     " sum(a.cpu_mean * a.cpu_us) / sum(a.cpu_us), max(a.cpu_max),"
@@ -194,13 +185,15 @@ set_done(VbStore *store, VbHistoryLevel level, gint64 done_us, GError **error)
 }
 
 /* Rolls up the buckets of @l that ended by @until_us (the newest sample, or
- * what the level below has done); the level's new done time goes in
- * @ret_done, and @ret_rolled says whether a bucket was added. */
+ * what the level below has done), from @cache's accumulators when it holds
+ * them whole, else by SQL (counted in @pruned); the level's new done time
+ * goes in @ret_done, and @ret_rolled says whether a bucket was added. */
 static gboolean
-rollup_level(VbStore *store, const RollupLevel *l, gint64 until_us, gint64 *ret_done,
-             gboolean *ret_rolled, GError **error)
+rollup_level(VbStore *store, VbHistoryCache *cache, const RollupLevel *l, gint64 until_us,
+             gint64 *ret_done, gboolean *ret_rolled, VbHistoryPruned *pruned, GError **error)
 {
     gint64 to = until_us - until_us % l->width_us, from = G_MININT64;
+    gboolean written;
 
     *ret_rolled = FALSE;
     *ret_done = to;
@@ -219,8 +212,14 @@ rollup_level(VbStore *store, const RollupLevel *l, gint64 until_us, gint64 *ret_
         *ret_done = MAX(from, to);
         return TRUE;
     }
-    if (!run_range(store, l->hosts_sql, from, to, l->width_us, error) ||
-        !run_range(store, l->vms_sql, from, to, l->width_us, error) ||
+    if (!vb_history_acc_roll(store, cache, l->level, from, to, &written, error))
+        return FALSE;
+    if (written)
+        pruned->rolled_in_memory[l->level]++;
+    else
+        pruned->rolled_by_sql[l->level]++;
+    if ((!written && (!run_range(store, l->hosts_sql, from, to, l->width_us, error) ||
+                      !run_range(store, l->vms_sql, from, to, l->width_us, error))) ||
         !set_done(store, l->level, to, error))
         return FALSE;
     for (guint i = 0; l->mark_sql && l->mark_sql[i]; i++)
@@ -234,7 +233,8 @@ rollup_level(VbStore *store, const RollupLevel *l, gint64 until_us, gint64 *ret_
  * whether an hourly bucket was added, @ret_done (indexed by level) how far
  * each level is rolled up (0 when nothing was sampled). */
 static gboolean
-rollup(VbStore *store, gint64 until_us, gboolean *ret_hourly, gint64 *ret_done, GError **error)
+rollup(VbStore *store, VbHistoryCache *cache, gint64 until_us, gboolean *ret_hourly,
+       gint64 *ret_done, VbHistoryPruned *pruned, GError **error)
 {
     gint64 until = until_us;
     gboolean rolled = FALSE;
@@ -243,7 +243,8 @@ rollup(VbStore *store, gint64 until_us, gboolean *ret_hourly, gint64 *ret_done, 
     if (until <= 0)
         return TRUE; /* no samples (times are unix microseconds, after 1970) */
     for (guint i = 0; i < G_N_ELEMENTS(rollup_levels); i++) {
-        if (!rollup_level(store, &rollup_levels[i], until, &until, &rolled, error))
+        if (!rollup_level(store, cache, &rollup_levels[i], until, &until, &rolled, pruned,
+                          error))
             return FALSE;
         ret_done[rollup_levels[i].level] = until;
     }
@@ -343,8 +344,8 @@ prune_names(VbStore *store, gint64 hour_cutoff_us, const gint64 *done, VbHistory
 }
 
 gboolean
-vb_history_rollup_and_prune(VbStore *store, gint64 now_us, const VbHistoryRetention *keep,
-                            gboolean names, VbHistoryPruned *pruned, gint64 *ret_bound,
+vb_history_rollup_and_prune(VbStore *store, VbHistoryCache *cache, gint64 now_us,
+                            const VbHistoryRetention *keep, gboolean names, VbHistoryPruned *pruned, gint64 *ret_bound,
                             GError **error)
 {
     gint64 done[VB_HISTORY_LEVEL_LAST] = { 0 }, cutoff[VB_HISTORY_LEVEL_LAST];
@@ -352,7 +353,7 @@ vb_history_rollup_and_prune(VbStore *store, gint64 now_us, const VbHistoryRetent
 
     for (guint i = 0; i < VB_HISTORY_LEVEL_LAST; i++)
         cutoff[i] = now_us - (gint64) keep->keep_seconds[i] * G_USEC_PER_SEC;
-    if (!rollup(store, now_us, &hourly, done, error) ||
+    if (!rollup(store, cache, now_us, &hourly, done, pruned, error) ||
         !prune_raw(store, cutoff[VB_HISTORY_RAW], ret_bound, pruned, error) ||
         !prune_level(store, VB_HISTORY_FIVE_MIN, VB_HISTORY_FIVE_MIN_US,
                      cutoff[VB_HISTORY_FIVE_MIN], pruned, error) ||
@@ -378,11 +379,13 @@ vb_history_prune(VbStore *store, gint64 now_us, const VbHistoryRetention *keep,
                  VbHistoryPruned *ret_pruned, GError **error)
 {
     VbHistoryPruned pruned = { 0 };
+    VbHistoryCache *cache = NULL;
     gint64 bound = 0;
 
     if (!vb_store_begin(store, error))
         return FALSE;
-    if (!vb_history_rollup_and_prune(store, now_us, keep, TRUE, &pruned, &bound, error) ||
+    if (!vb_history_cache_peek(store, &cache, error) ||
+        !vb_history_rollup_and_prune(store, cache, now_us, keep, TRUE, &pruned, &bound, error) ||
         !vb_store_commit(store, error)) {
         vb_store_rollback(store);
         return FALSE;

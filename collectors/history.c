@@ -261,6 +261,9 @@ record_host(VbStore *store, VbHistoryCache *cache, const VbHostSample *hs, guint
     sqlite3_bind_int64(stmt, 17, n_running);
     if (!vb_store_step_done(store, stmt, error))
         return FALSE;
+    if (found && slot->sample == sample_id)
+        vb_history_acc_repeated(cache);
+    vb_history_acc_host(cache, host_id, hs, have, usage, interval);
     *slot = last;
     return TRUE;
 }
@@ -312,6 +315,9 @@ record_vm(VbStore *store, VbHistoryCache *cache, const VmRow *r, gint64 sample_i
     sqlite3_bind_int64(stmt, 11, (gint64) vs->disk_allocation_mib);
     if (!vb_store_step_done(store, stmt, error))
         return FALSE;
+    if (found && slot->sample == sample_id)
+        vb_history_acc_repeated(cache);
+    vb_history_acc_vm(cache, last.key, have, usage, interval, vs->rss_mib);
     *slot = last;
     return TRUE;
 }
@@ -350,15 +356,19 @@ record_hosts(VbStore *store, VbHistoryCache *cache, const VbSampleSet *set, gint
     return TRUE;
 }
 
+/* Records @set; the cache it used goes in @ret_cache. */
 static gboolean
-record_set(VbStore *store, const VbSampleSet *set, GError **error)
+record_set(VbStore *store, const VbSampleSet *set, VbHistoryCache **ret_cache, GError **error)
 {
     VbHistoryCache *cache = vb_history_cache_get(store, error);
     g_autoptr(GArray) rows = g_array_new(FALSE, FALSE, sizeof(VmRow));
-    gint64 sample_id;
+    gint64 sample_id, time_us = sample_set_time(set);
 
-    if (!cache || !insert_sample(store, sample_set_time(set), &sample_id, error) ||
-        !record_hosts(store, cache, set, sample_id, rows, error))
+    if (!cache || !insert_sample(store, time_us, &sample_id, error))
+        return FALSE;
+    *ret_cache = cache;
+    vb_history_acc_sample(cache, time_us);
+    if (!record_hosts(store, cache, set, sample_id, rows, error))
         return FALSE;
     /* In key order, every insert lands at the end of the table's b-tree. */
     g_array_sort(rows, vm_row_cmp); /* qsort's NULL data of an empty array is UB */
@@ -379,15 +389,18 @@ static gboolean
 record_and_prune(VbStore *store, const VbSampleSet *set, const VbHistoryRetention *keep,
                  VbHistoryPruned *pruned, gint64 *ret_bound, GError **error)
 {
+    VbHistoryCache *cache = NULL;
     gint64 now_us = 0;
 
     /* An empty pool has no sample to keep, but its old history still ages. */
-    if (set->hosts->len > 0 && !record_set(store, set, error))
+    if (set->hosts->len > 0 ? !record_set(store, set, &cache, error)
+                            : !vb_history_cache_peek(store, &cache, error))
         return FALSE;
     if (!keep)
         return TRUE;
     return vb_history_latest_time(store, &now_us, error) &&
-           vb_history_rollup_and_prune(store, now_us, keep, TRUE, pruned, ret_bound, error);
+           vb_history_rollup_and_prune(store, cache, now_us, keep, TRUE, pruned, ret_bound,
+                                       error);
 }
 
 gboolean

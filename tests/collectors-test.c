@@ -567,39 +567,45 @@ count_rows(VbStore *store, const char *table)
     return n;
 }
 
-/* "levels": every aggregate row of both levels, and the names left. */
-static void
-scenario_levels(Scenario *sc)
+void
+vb_test_render_levels(GString *out, VbStore *store)
 {
     static const char *const level_names[] = { "raw", "5m", "1h" };
 
-    before_read(sc);
     for (guint level = VB_HISTORY_FIVE_MIN; level < VB_HISTORY_LEVEL_LAST; level++) {
         g_autoptr(GError) error = NULL;
-        g_autoptr(GPtrArray) rows = vb_history_aggregates(sc->store, level, G_MININT64,
+        g_autoptr(GPtrArray) rows = vb_history_aggregates(store, level, G_MININT64,
                                                           G_MAXINT64, &error);
 
         ck_assert_msg(rows != NULL, "%s", error ? error->message : "");
         for (guint i = 0; i < rows->len; i++) {
             const VbAggregate *a = g_ptr_array_index(rows, i);
 
-            g_string_append_printf(sc->out, "%s %" G_GINT64_FORMAT, level_names[level],
+            g_string_append_printf(out, "%s %" G_GINT64_FORMAT, level_names[level],
                                    a->bucket_us / G_USEC_PER_SEC);
             if (a->vm) {
-                g_string_append_printf(sc->out, " vm %s on %s n=%u", a->vm, a->host,
+                g_string_append_printf(out, " vm %s on %s n=%u", a->vm, a->host,
                                        a->n_samples);
-                append_stat(sc->out, "cpu", &a->cpu, 4);
-                append_stat(sc->out, "rss", &a->memory_mib, 1);
+                append_stat(out, "cpu", &a->cpu, 4);
+                append_stat(out, "rss", &a->memory_mib, 1);
             } else {
-                g_string_append_printf(sc->out, " host %s n=%u up=%u", a->host, a->n_samples,
+                g_string_append_printf(out, " host %s n=%u up=%u", a->host, a->n_samples,
                                        a->n_up);
-                append_stat(sc->out, "cpu", &a->cpu, 4);
-                append_stat(sc->out, "mem", &a->memory_mib, 1);
-                append_stat(sc->out, "disk", &a->storage_used_gib, 2);
+                append_stat(out, "cpu", &a->cpu, 4);
+                append_stat(out, "mem", &a->memory_mib, 1);
+                append_stat(out, "disk", &a->storage_used_gib, 2);
             }
-            g_string_append_c(sc->out, '\n');
+            g_string_append_c(out, '\n');
         }
     }
+}
+
+/* "levels": every aggregate row of both levels, and the names left. */
+static void
+scenario_levels(Scenario *sc)
+{
+    before_read(sc);
+    vb_test_render_levels(sc->out, sc->store);
     g_string_append_printf(sc->out, "names: %u hosts, %u guests\n",
                            count_rows(sc->store, "hosts"), count_rows(sc->store, "vms"));
 }
@@ -921,6 +927,7 @@ collectors_suite(void)
     suite_add_tcase(s, tc);
 
     vb_collectors_test_add_live(s);
+    vb_collectors_test_add_rollup(s);
     return s;
 }
 

@@ -16,3 +16,9 @@ void vb_collectors_test_add_live(Suite *s);
 void vb_test_v1_create(VbStore *store);
 /* Records @set the way version 1 did (text names, a lookup per row). */
 void vb_test_v1_record(VbStore *store, const VbSampleSet *set);
+
+/* Appends every aggregate row of both levels of @store, one line each with
+ * min/mean/max rounded for reading (collectors-test.c). */
+void vb_test_render_levels(GString *out, VbStore *store);
+/* Adds the "rollup" case of collectors-rollup-test.c to @s. */
+void vb_collectors_test_add_rollup(Suite *s);

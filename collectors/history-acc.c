@@ -1,0 +1,507 @@
+/*
+ * history-acc.c: the open buckets of the aggregate levels, consolidated in
+ * memory as rows are written.
+ *
+ * Rolling a 5-minute bucket up with SQL reads every raw row of it again
+ * (2,000,000 rows for 200,000 guests sampled every 30 s) and sorts them: a
+ * few seconds on the sample that closes the bucket. Instead the writer adds
+ * each row to the accumulators of its bucket (per host, per guest on a
+ * host: count, min, max and the sums of the means), kept in the history's
+ * cache (history-cache.c); closing the bucket writes the rows it already
+ * holds, and adds them to the accumulators of the hour. The SQL rollup of
+ * history-rollup.c stays for catch-up: buckets this cache has not seen
+ * whole (written before the process started or reloaded its cache, by
+ * another connection, or during an upgrade).
+ *
+ * Invariant (what "identical" means): an aggregate row written from the
+ * accumulators holds the same values, bit for bit, as the SQL rollup would
+ * compute from the same rows. So the arithmetic is SQLite's: counts and
+ * integer sums exact, min and max keep the first of equals, and sums of
+ * REAL values in the order SQLite's GROUP BY reads them (sample time, then
+ * key), plainly before SQLite 3.43 and with its Kahan-Babuska-Neumaier
+ * compensation from 3.43 on. A bucket whose rows did not arrive in that
+ * order (a sample older than the previous one, a host or guest twice in a
+ * sample) is marked and rolled up by SQL. tests/collectors-test.c
+ * (test_rollup_paths) compares both paths row by row.
+ *
+ * A bucket's accumulators are complete when every row of it went through
+ * them: for buckets at or after complete_from of their level. Buckets before
+ * that (partly written before the cache was loaded) are rolled up by SQL.
+ *
+ * Workload: one hash lookup per host and guest per sample; closing a bucket
+ * sorts its accumulators by key and appends one row each. Memory: about
+ * 130 bytes per guest per open level (5-minute and hourly).
+ */
+#include "config.h"
+
+#include <math.h>
+#include <stdlib.h>
+
+#include "collectors/history-priv.h"
+
+/* ---------------------------------------------------------- arithmetic */
+
+/* How SQLite's sum() adds a REAL value: 3.43 introduced compensated
+ * (Kahan-Babuska-Neumaier) summation. Asked of the library in use. */
+static gboolean
+sqlite_compensates(void)
+{
+    static gsize once;
+    static gboolean kbn;
+
+    if (g_once_init_enter(&once)) {
+        kbn = sqlite3_libversion_number() >= 3043000;
+        g_once_init_leave(&once, 1);
+    }
+    return kbn;
+}
+
+/* SQLite's kahanBabuskaNeumaierStep() (func.c), or its plain += before 3.43. */
+static void
+sum_add(double *sum, double *err, double r)
+{
+    volatile double s = *sum, t = s + r;
+
+    if (sqlite_compensates()) {
+        if (fabs(s) > fabs(r))
+            *err += (s - t) + r;
+        else
+            *err += (r - t) + s;
+    }
+    *sum = t;
+}
+
+/* One metric of an accumulator: what its min, mean and max are made of. */
+typedef struct {
+    guint32 n;       /* values (not NULL): min and max are theirs */
+    guint32 n_terms; /* terms of the sum (products not NULL) */
+    gint64 weight;   /* the weights summed: the mean's divisor */
+    double min, max; /* of the values, the first of equals */
+    double sum, err; /* value x weight, summed as SQLite's sum() does */
+} Stat;
+
+static void
+stat_add(Stat *st, double min, double max, gboolean have_mean, double mean, gint64 weight)
+{
+    if (st->n == 0 || min < st->min)
+        st->min = min;
+    if (st->n == 0 || max > st->max)
+        st->max = max;
+    st->n++;
+    st->weight += weight;
+    if (have_mean) {
+        sum_add(&st->sum, &st->err, mean * (double) weight);
+        st->n_terms++;
+    }
+}
+
+/* The mean as SQL computes sum(value * weight) / sum(weight): NULL (FALSE)
+ * without a term or with a zero divisor. */
+static gboolean
+stat_mean(const Stat *st, double *ret_mean)
+{
+    double s = st->sum;
+
+    if (st->n_terms == 0 || st->weight == 0)
+        return FALSE;
+    if (sqlite_compensates() && isfinite(st->err))
+        s += st->err;
+    *ret_mean = s / (double) st->weight;
+    return TRUE;
+}
+
+/* ------------------------------------------------------- accumulators */
+
+/* The metrics of an accumulator, in the order of the aggregate columns. */
+enum { ACC_CPU, ACC_MEM, ACC_MEM_TOTAL, ACC_DISK, ACC_DISK_TOTAL, ACC_HOST_LAST };
+#define ACC_VM_LAST (ACC_MEM + 1) /* a guest has CPU and RSS (ACC_MEM) */
+
+typedef struct {
+    guint64 key;        /* host id, or vb_history_vm_key() */
+    gint64 n_samples;   /* rows */
+    gint64 n_up;        /* of an up host (hosts only) */
+    Stat stat[];        /* ACC_HOST_LAST for a host, ACC_VM_LAST for a guest */
+} Acc;
+
+struct VbHistoryBucket {
+    gint64 bucket_us;   /* start */
+    gint64 last_us;     /* newest sample time added */
+    gboolean by_sql;    /* rows came out of SQL's order: roll up by SQL */
+    GHashTable *hosts;  /* &Acc.key -> Acc (owned) */
+    GHashTable *vms;
+};
+
+static const gint64 level_width[VB_HISTORY_LEVEL_LAST] = {
+    [VB_HISTORY_FIVE_MIN] = VB_HISTORY_FIVE_MIN_US,
+    [VB_HISTORY_HOUR] = VB_HISTORY_HOUR_US,
+};
+
+static VbHistoryBucket *
+bucket_new(gint64 bucket_us)
+{
+    VbHistoryBucket *b = g_new0(VbHistoryBucket, 1);
+
+    b->bucket_us = bucket_us;
+    b->last_us = G_MININT64;
+    b->hosts = g_hash_table_new_full(vb_history_key_hash, g_int64_equal, NULL, g_free);
+    b->vms = g_hash_table_new_full(vb_history_key_hash, g_int64_equal, NULL, g_free);
+    return b;
+}
+
+void
+vb_history_bucket_free(VbHistoryBucket *b)
+{
+    if (!b)
+        return;
+    g_clear_pointer(&b->hosts, g_hash_table_destroy);
+    g_clear_pointer(&b->vms, g_hash_table_destroy);
+    g_free(b);
+}
+
+/* The open bucket of @level starting at @bucket_us, made when absent. */
+static VbHistoryBucket *
+bucket_get(VbHistoryCache *cache, VbHistoryLevel level, gint64 bucket_us)
+{
+    GPtrArray *open = cache->open[level];
+    VbHistoryBucket *b;
+
+    for (guint i = 0; i < open->len; i++) {
+        b = g_ptr_array_index(open, i);
+        if (b->bucket_us == bucket_us)
+            return b;
+    }
+    b = bucket_new(bucket_us);
+    g_ptr_array_add(open, b);
+    return b;
+}
+
+static Acc *
+acc_get(GHashTable *table, guint64 key, guint n_stats)
+{
+    Acc *acc = g_hash_table_lookup(table, &key);
+
+    if (!acc) {
+        acc = g_malloc0(sizeof(Acc) + n_stats * sizeof(Stat));
+        acc->key = key;
+        g_hash_table_insert(table, &acc->key, acc);
+    }
+    return acc;
+}
+
+static gint64
+bucket_start(gint64 t_us, VbHistoryLevel level)
+{
+    return t_us - t_us % level_width[level];
+}
+
+void
+vb_history_acc_loaded(VbHistoryCache *cache, gint64 latest_us, gint64 five_min_done_us)
+{
+    /* Whatever the database holds may belong to a bucket still open: the
+     * raw rows up to the newest sample, the 5-minute rows before the
+     * 5-minute level's done time. Those buckets go to SQL. */
+    if (latest_us > 0)
+        cache->complete_from[VB_HISTORY_FIVE_MIN] =
+            bucket_start(latest_us, VB_HISTORY_FIVE_MIN) + VB_HISTORY_FIVE_MIN_US;
+    if (MAX(latest_us, five_min_done_us - 1) > 0)
+        cache->complete_from[VB_HISTORY_HOUR] =
+            bucket_start(MAX(latest_us, five_min_done_us - 1), VB_HISTORY_HOUR) +
+            VB_HISTORY_HOUR_US;
+}
+
+void
+vb_history_acc_sample(VbHistoryCache *cache, gint64 time_us)
+{
+    VbHistoryBucket *b = bucket_get(cache, VB_HISTORY_FIVE_MIN,
+                                    bucket_start(time_us, VB_HISTORY_FIVE_MIN));
+
+    /* SQL reads a bucket's rows by sample time: an older sample after a
+     * newer one would be summed in another order. */
+    if (time_us < b->last_us)
+        b->by_sql = TRUE;
+    b->last_us = MAX(b->last_us, time_us);
+    cache->cur = b;
+}
+
+void
+vb_history_acc_repeated(VbHistoryCache *cache)
+{
+    /* INSERT OR REPLACE kept one row of two: the accumulators saw both. */
+    cache->cur->by_sql = TRUE;
+}
+
+void
+vb_history_acc_host(VbHistoryCache *cache, guint host_id, const VbHostSample *hs,
+                    gboolean have_cpu, double usage, gint64 interval_us)
+{
+    Acc *a = acc_get(cache->cur->hosts, host_id, ACC_HOST_LAST);
+
+    a->n_samples++;
+    if (have_cpu)
+        stat_add(&a->stat[ACC_CPU], usage, usage, TRUE, usage, interval_us);
+    if (!hs->up)
+        return;
+    a->n_up++;
+    {
+        double mem = (double) ((gint64) hs->memory_total_mib - (gint64) hs->memory_free_mib);
+        double disk = hs->storage_total_gib - hs->storage_free_gib;
+        double mem_total = (double) (gint64) hs->memory_total_mib;
+
+        stat_add(&a->stat[ACC_MEM], mem, mem, TRUE, mem, 1);
+        stat_add(&a->stat[ACC_MEM_TOTAL], mem_total, mem_total, TRUE, mem_total, 1);
+        stat_add(&a->stat[ACC_DISK], disk, disk, TRUE, disk, 1);
+        stat_add(&a->stat[ACC_DISK_TOTAL], hs->storage_total_gib, hs->storage_total_gib, TRUE,
+                 hs->storage_total_gib, 1);
+    }
+}
+
+void
+vb_history_acc_vm(VbHistoryCache *cache, guint64 key, gboolean have_cpu, double usage,
+                  gint64 interval_us, guint64 rss_mib)
+{
+    Acc *a = acc_get(cache->cur->vms, key, ACC_VM_LAST);
+    double rss = (double) (gint64) rss_mib;
+
+    a->n_samples++;
+    if (have_cpu)
+        stat_add(&a->stat[ACC_CPU], usage, usage, TRUE, usage, interval_us);
+    stat_add(&a->stat[ACC_MEM], rss, rss, TRUE, rss, 1);
+}
+
+/* -------------------------------------------------------------- closing */
+
+/* Adds a closed 5-minute row to its hour, as the hourly SQL rollup reads
+ * it: each mean weighted by what it averaged. */
+static void
+acc_to_hour(Acc *hour, const Acc *a, guint n_stats)
+{
+    hour->n_samples += a->n_samples;
+    hour->n_up += a->n_up;
+    for (guint i = 0; i < n_stats; i++) {
+        const Stat *st = &a->stat[i];
+        gint64 w = i == ACC_CPU ? st->weight : n_stats == ACC_VM_LAST ? a->n_samples : a->n_up;
+        double mean = 0.0;
+        gboolean have = stat_mean(st, &mean);
+
+        if (st->n > 0)
+            stat_add(&hour->stat[i], st->min, st->max, have, mean, w);
+    }
+}
+
+static void
+bind_real(sqlite3_stmt *stmt, int col, gboolean have, double x)
+{
+    if (have)
+        sqlite3_bind_double(stmt, col, x);
+    else
+        sqlite3_bind_null(stmt, col);
+}
+
+/* Binds min, mean, max of @st from column @col (min and max as integers
+ * when @ints: the guest's RSS columns), or only the mean with @mean_only. */
+static int
+bind_stat(sqlite3_stmt *stmt, int col, const Stat *st, gboolean ints, gboolean mean_only)
+{
+    double mean = 0.0;
+    gboolean have = stat_mean(st, &mean);
+
+    if (mean_only) {
+        bind_real(stmt, col, have, mean);
+        return col + 1;
+    }
+    if (st->n > 0 && ints) {
+        sqlite3_bind_int64(stmt, col, (gint64) st->min);
+        sqlite3_bind_int64(stmt, col + 2, (gint64) st->max);
+    } else {
+        bind_real(stmt, col, st->n > 0, st->min);
+        bind_real(stmt, col + 2, st->n > 0, st->max);
+    }
+    bind_real(stmt, col + 1, have, mean);
+    return col + 3;
+}
+
+static int
+bind_cpu(sqlite3_stmt *stmt, int col, const Stat *st)
+{
+    if (st->n > 0)
+        sqlite3_bind_int64(stmt, col, st->weight);
+    else
+        sqlite3_bind_null(stmt, col);
+    return bind_stat(stmt, col + 1, st, FALSE, FALSE);
+}
+
+static gboolean
+write_host(VbStore *store, VbHistoryLevel level, gint64 bucket_us, const Acc *a, GError **error)
+{
+    sqlite3_stmt *stmt = vb_store_prepare(
+        store,
+        "INSERT OR REPLACE INTO host_agg" VB_HISTORY_HOST_AGG_COLUMNS
+        " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)",
+        error);
+    int col;
+
+    if (!stmt)
+        return FALSE;
+    sqlite3_bind_int64(stmt, 1, level);
+    sqlite3_bind_int64(stmt, 2, bucket_us);
+    sqlite3_bind_int64(stmt, 3, (gint64) a->key);
+    sqlite3_bind_int64(stmt, 4, a->n_samples);
+    sqlite3_bind_int64(stmt, 5, a->n_up);
+    col = bind_cpu(stmt, 6, &a->stat[ACC_CPU]);
+    col = bind_stat(stmt, col, &a->stat[ACC_MEM], FALSE, FALSE);
+    col = bind_stat(stmt, col, &a->stat[ACC_MEM_TOTAL], FALSE, TRUE);
+    col = bind_stat(stmt, col, &a->stat[ACC_DISK], FALSE, FALSE);
+    bind_stat(stmt, col, &a->stat[ACC_DISK_TOTAL], FALSE, TRUE);
+    return vb_store_step_done(store, stmt, error);
+}
+
+static gboolean
+write_vm(VbStore *store, VbHistoryLevel level, gint64 bucket_us, const Acc *a, GError **error)
+{
+    sqlite3_stmt *stmt = vb_store_prepare(
+        store,
+        "INSERT OR REPLACE INTO vm_agg" VB_HISTORY_VM_AGG_COLUMNS
+        " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+        error);
+
+    if (!stmt)
+        return FALSE;
+    sqlite3_bind_int64(stmt, 1, level);
+    sqlite3_bind_int64(stmt, 2, bucket_us);
+    sqlite3_bind_int64(stmt, 3, (gint64) (a->key >> 32));
+    sqlite3_bind_int64(stmt, 4, (gint64) (a->key & G_MAXUINT32));
+    sqlite3_bind_int64(stmt, 5, a->n_samples);
+    bind_stat(stmt, bind_cpu(stmt, 6, &a->stat[ACC_CPU]), &a->stat[ACC_MEM], TRUE, FALSE);
+    return vb_store_step_done(store, stmt, error);
+}
+
+static int
+acc_cmp(const void *x, const void *y)
+{
+    guint64 a = (*(Acc *const *) x)->key, b = (*(Acc *const *) y)->key;
+
+    return a < b ? -1 : a > b;
+}
+
+/* The accumulators of @table by key, the tables' order (transfer
+ * container). */
+static GPtrArray *
+sorted_accs(GHashTable *table)
+{
+    GPtrArray *accs = g_ptr_array_sized_new(g_hash_table_size(table));
+    GHashTableIter it;
+    gpointer acc;
+
+    g_hash_table_iter_init(&it, table);
+    while (g_hash_table_iter_next(&it, NULL, &acc))
+        g_ptr_array_add(accs, acc);
+
+    if (accs->len > 1)
+        qsort(accs->pdata, accs->len, sizeof(gpointer), acc_cmp);
+    return accs;
+}
+
+/* Writes @b's rows at @level and, from the 5-minute level, adds them to
+ * their hour. */
+static gboolean
+bucket_write(VbStore *store, VbHistoryCache *cache, VbHistoryLevel level,
+             const VbHistoryBucket *b, GError **error)
+{
+    g_autoptr(GPtrArray) hosts = sorted_accs(b->hosts);
+    g_autoptr(GPtrArray) vms = sorted_accs(b->vms);
+    VbHistoryBucket *hour = NULL;
+
+    if (level == VB_HISTORY_FIVE_MIN)
+        hour = bucket_get(cache, VB_HISTORY_HOUR, bucket_start(b->bucket_us, VB_HISTORY_HOUR));
+    for (guint i = 0; i < hosts->len; i++) {
+        const Acc *a = g_ptr_array_index(hosts, i);
+
+        if (!write_host(store, level, b->bucket_us, a, error))
+            return FALSE;
+        if (hour)
+            acc_to_hour(acc_get(hour->hosts, a->key, ACC_HOST_LAST), a, ACC_HOST_LAST);
+    }
+    for (guint i = 0; i < vms->len; i++) {
+        const Acc *a = g_ptr_array_index(vms, i);
+
+        if (!write_vm(store, level, b->bucket_us, a, error))
+            return FALSE;
+        if (hour)
+            acc_to_hour(acc_get(hour->vms, a->key, ACC_VM_LAST), a, ACC_VM_LAST);
+    }
+    return TRUE;
+}
+
+static gint
+bucket_cmp(gconstpointer x, gconstpointer y)
+{
+    gint64 a = (*(VbHistoryBucket *const *) x)->bucket_us;
+    gint64 b = (*(VbHistoryBucket *const *) y)->bucket_us;
+
+    return a < b ? -1 : a > b;
+}
+
+/* Whether every bucket of @level in [@from, @to) can be written from the
+ * accumulators. */
+static gboolean
+range_complete(const VbHistoryCache *cache, VbHistoryLevel level, gint64 from, gint64 to)
+{
+    GPtrArray *open = cache->open[level];
+
+    if (from < cache->complete_from[level])
+        return FALSE;
+    for (guint i = 0; i < open->len; i++) {
+        const VbHistoryBucket *b = g_ptr_array_index(open, i);
+
+        if (b->bucket_us >= from && b->bucket_us < to && b->by_sql)
+            return FALSE;
+    }
+    return TRUE;
+}
+
+/* Forgets the buckets of @level before @to: rolled up, or (rows recorded
+ * late into a bucket already rolled up) never to be. */
+static void
+drop_before(VbHistoryCache *cache, VbHistoryLevel level, gint64 to)
+{
+    GPtrArray *open = cache->open[level];
+
+    for (guint i = open->len; i-- > 0;)
+        if (((VbHistoryBucket *) g_ptr_array_index(open, i))->bucket_us < to)
+            g_ptr_array_remove_index(open, i);
+    if (cache->cur && cache->cur->bucket_us < to && level == VB_HISTORY_FIVE_MIN)
+        cache->cur = NULL;
+}
+
+gboolean
+vb_history_acc_roll(VbStore *store, VbHistoryCache *cache, VbHistoryLevel level, gint64 from,
+                    gint64 to, gboolean *ret_written, GError **error)
+{
+    GPtrArray *open;
+
+    *ret_written = FALSE;
+    if (!cache)
+        return TRUE;
+    if (!range_complete(cache, level, from, to)) {
+        /* SQL rolls this range up; the hours it touches have 5-minute rows
+         * the hourly accumulators never saw. */
+        if (level == VB_HISTORY_FIVE_MIN)
+            cache->complete_from[VB_HISTORY_HOUR] =
+                MAX(cache->complete_from[VB_HISTORY_HOUR],
+                    bucket_start(to - 1, VB_HISTORY_HOUR) + VB_HISTORY_HOUR_US);
+        drop_before(cache, level, to);
+        return TRUE;
+    }
+    open = cache->open[level];
+    g_ptr_array_sort(open, bucket_cmp); /* the hour sums 5-minute rows in bucket order */
+    for (guint i = 0; i < open->len; i++) {
+        const VbHistoryBucket *b = g_ptr_array_index(open, i);
+
+        if (b->bucket_us >= from && b->bucket_us < to &&
+            !bucket_write(store, cache, level, b, error))
+            return FALSE;
+    }
+    drop_before(cache, level, to);
+    *ret_written = TRUE;
+    return TRUE;
+}
