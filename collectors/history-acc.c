@@ -129,6 +129,11 @@ struct VbHistoryBucket {
     gboolean by_sql;    /* rows came out of SQL's order: roll up by SQL */
     GHashTable *hosts;  /* &Acc.key -> Acc (owned) */
     GHashTable *vms;
+    /* Once closed: its rows in the tables' order, hosts then guests
+     * (pointers into hosts/vms), how many are written, how many a call
+     * writes. */
+    GPtrArray *rows;
+    guint next, budget;
 };
 
 static const gint64 level_width[VB_HISTORY_LEVEL_LAST] = {
@@ -153,6 +158,7 @@ vb_history_bucket_free(VbHistoryBucket *b)
 {
     if (!b)
         return;
+    g_clear_pointer(&b->rows, g_ptr_array_unref);
     g_clear_pointer(&b->hosts, g_hash_table_destroy);
     g_clear_pointer(&b->vms, g_hash_table_destroy);
     g_free(b);
@@ -209,12 +215,36 @@ vb_history_acc_loaded(VbHistoryCache *cache, gint64 latest_us, gint64 five_min_d
             VB_HISTORY_HOUR_US;
 }
 
+/* The closing bucket of @level starting at @bucket_us, or NULL. */
+static VbHistoryBucket *
+closing_get(VbHistoryCache *cache, VbHistoryLevel level, gint64 bucket_us)
+{
+    GPtrArray *closing = cache->closing[level];
+
+    for (guint i = 0; i < closing->len; i++) {
+        VbHistoryBucket *b = g_ptr_array_index(closing, i);
+
+        if (b->bucket_us == bucket_us)
+            return b;
+    }
+    return NULL;
+}
+
 void
 vb_history_acc_sample(VbHistoryCache *cache, gint64 time_us)
 {
-    VbHistoryBucket *b = bucket_get(cache, VB_HISTORY_FIVE_MIN,
-                                    bucket_start(time_us, VB_HISTORY_FIVE_MIN));
+    gint64 start = bucket_start(time_us, VB_HISTORY_FIVE_MIN);
+    VbHistoryBucket *b;
 
+    if (closing_get(cache, VB_HISTORY_FIVE_MIN, start)) {
+        /* Late into a bucket closed and being written: left out, as from a
+         * bucket rolled up (should the process stop before the bucket is
+         * written whole, the SQL rollup that redoes it will count it). */
+        g_clear_pointer(&cache->late, vb_history_bucket_free);
+        cache->cur = cache->late = bucket_new(start);
+        return;
+    }
+    b = bucket_get(cache, VB_HISTORY_FIVE_MIN, start);
     /* SQL reads a bucket's rows by sample time: an older sample after a
      * newer one would be summed in another order. */
     if (time_us < b->last_us)
@@ -401,11 +431,11 @@ sorted_accs(GHashTable *table)
     return accs;
 }
 
-/* Writes @b's rows at @level and, from the 5-minute level, adds them to
- * their hour. */
-static gboolean
-bucket_write(VbStore *store, VbHistoryCache *cache, VbHistoryLevel level,
-             const VbHistoryBucket *b, GError **error)
+/* Closes @b at @level: sorts its rows and, from the 5-minute level, adds
+ * them to their hour (buckets close in time order, as the hourly SQL reads
+ * them). */
+static void
+bucket_close(VbHistoryCache *cache, VbHistoryLevel level, VbHistoryBucket *b)
 {
     g_autoptr(GPtrArray) hosts = sorted_accs(b->hosts);
     g_autoptr(GPtrArray) vms = sorted_accs(b->vms);
@@ -413,22 +443,41 @@ bucket_write(VbStore *store, VbHistoryCache *cache, VbHistoryLevel level,
 
     if (level == VB_HISTORY_FIVE_MIN)
         hour = bucket_get(cache, VB_HISTORY_HOUR, bucket_start(b->bucket_us, VB_HISTORY_HOUR));
+    b->rows = g_ptr_array_sized_new(hosts->len + vms->len);
     for (guint i = 0; i < hosts->len; i++) {
         const Acc *a = g_ptr_array_index(hosts, i);
 
-        if (!write_host(store, level, b->bucket_us, a, error))
-            return FALSE;
+        g_ptr_array_add(b->rows, (gpointer) a);
         if (hour)
             acc_to_hour(acc_get(hour->hosts, a->key, ACC_HOST_LAST), a, ACC_HOST_LAST);
     }
     for (guint i = 0; i < vms->len; i++) {
         const Acc *a = g_ptr_array_index(vms, i);
 
-        if (!write_vm(store, level, b->bucket_us, a, error))
-            return FALSE;
+        g_ptr_array_add(b->rows, (gpointer) a);
         if (hour)
             acc_to_hour(acc_get(hour->vms, a->key, ACC_VM_LAST), a, ACC_VM_LAST);
     }
+    b->budget = MAX(1, (b->rows->len + VB_HISTORY_SPREAD - 1) / VB_HISTORY_SPREAD);
+}
+
+/* Writes the next rows of closed @b (all of them unless @spread); TRUE in
+ * @ret_finished once every row is written. */
+static gboolean
+bucket_write(VbStore *store, VbHistoryLevel level, VbHistoryBucket *b, gboolean spread,
+             gboolean *ret_finished, GError **error)
+{
+    guint end = spread ? MIN(b->rows->len, b->next + b->budget) : b->rows->len;
+    guint n_hosts = g_hash_table_size(b->hosts);
+
+    for (; b->next < end; b->next++) {
+        const Acc *a = g_ptr_array_index(b->rows, b->next);
+
+        if (!(b->next < n_hosts ? write_host(store, level, b->bucket_us, a, error)
+                                : write_vm(store, level, b->bucket_us, a, error)))
+            return FALSE;
+    }
+    *ret_finished = b->next == b->rows->len;
     return TRUE;
 }
 
@@ -456,30 +505,62 @@ range_complete(const VbHistoryCache *cache, VbHistoryLevel level, gint64 from, g
         if (b->bucket_us >= from && b->bucket_us < to && b->by_sql)
             return FALSE;
     }
+    for (guint i = 0; i < cache->closing[level]->len; i++)
+        if (((const VbHistoryBucket *) g_ptr_array_index(cache->closing[level], i))->by_sql)
+            return FALSE;
     return TRUE;
 }
 
 /* Forgets the buckets of @level before @to: rolled up, or (rows recorded
  * late into a bucket already rolled up) never to be. */
 static void
-drop_before(VbHistoryCache *cache, VbHistoryLevel level, gint64 to)
+drop_before(GPtrArray *buckets, gint64 to)
+{
+    for (guint i = buckets->len; i-- > 0;)
+        if (((VbHistoryBucket *) g_ptr_array_index(buckets, i))->bucket_us < to)
+            g_ptr_array_remove_index(buckets, i);
+}
+
+static void
+forget_before(VbHistoryCache *cache, VbHistoryLevel level, gint64 to)
+{
+    if (level == VB_HISTORY_FIVE_MIN && cache->cur && cache->cur->bucket_us < to)
+        cache->cur = NULL;
+    drop_before(cache->open[level], to);
+    drop_before(cache->closing[level], to);
+}
+
+/* Moves the open buckets of @level in [@from, @to) to the closing ones, in
+ * time order, and forgets the open ones before @to (late rows into a
+ * bucket already rolled up). */
+static void
+close_buckets(VbHistoryCache *cache, VbHistoryLevel level, gint64 from, gint64 to)
 {
     GPtrArray *open = cache->open[level];
 
-    for (guint i = open->len; i-- > 0;)
-        if (((VbHistoryBucket *) g_ptr_array_index(open, i))->bucket_us < to)
-            g_ptr_array_remove_index(open, i);
-    if (cache->cur && cache->cur->bucket_us < to && level == VB_HISTORY_FIVE_MIN)
+    g_ptr_array_sort(open, bucket_cmp);
+    for (guint i = 0; i < open->len;) {
+        VbHistoryBucket *b = g_ptr_array_index(open, i);
+
+        if (b->bucket_us >= from && b->bucket_us < to) {
+            bucket_close(cache, level, b);
+            g_ptr_array_add(cache->closing[level], g_ptr_array_steal_index(open, i));
+        } else {
+            i++;
+        }
+    }
+    drop_before(open, to);
+    if (level == VB_HISTORY_FIVE_MIN && cache->cur && cache->cur->bucket_us < to)
         cache->cur = NULL;
 }
 
 gboolean
 vb_history_acc_roll(VbStore *store, VbHistoryCache *cache, VbHistoryLevel level, gint64 from,
-                    gint64 to, gboolean *ret_written, GError **error)
+                    gint64 to, gboolean spread, VbHistoryRolled *ret, GError **error)
 {
-    GPtrArray *open;
+    GPtrArray *closing;
 
-    *ret_written = FALSE;
+    *ret = (VbHistoryRolled) { .done_us = to };
     if (!cache)
         return TRUE;
     if (!range_complete(cache, level, from, to)) {
@@ -489,19 +570,43 @@ vb_history_acc_roll(VbStore *store, VbHistoryCache *cache, VbHistoryLevel level,
             cache->complete_from[VB_HISTORY_HOUR] =
                 MAX(cache->complete_from[VB_HISTORY_HOUR],
                     bucket_start(to - 1, VB_HISTORY_HOUR) + VB_HISTORY_HOUR_US);
-        drop_before(cache, level, to);
+        forget_before(cache, level, to);
         return TRUE;
     }
-    open = cache->open[level];
-    g_ptr_array_sort(open, bucket_cmp); /* the hour sums 5-minute rows in bucket order */
-    for (guint i = 0; i < open->len; i++) {
-        const VbHistoryBucket *b = g_ptr_array_index(open, i);
+    ret->in_memory = TRUE;
+    close_buckets(cache, level, from, to);
+    closing = cache->closing[level];
+    while (closing->len > 0) {
+        VbHistoryBucket *b = g_ptr_array_index(closing, 0);
+        gboolean finished;
 
-        if (b->bucket_us >= from && b->bucket_us < to &&
-            !bucket_write(store, cache, level, b, error))
+        if (!bucket_write(store, level, b, spread, &finished, error))
+            return FALSE;
+        if (!finished)
+            break;
+        ret->finished++;
+        g_ptr_array_remove_index(closing, 0);
+    }
+    /* Spread: the oldest bucket still being written is where the level
+     * is done; the others write their share on the next calls too. */
+    for (guint i = 1; spread && i < closing->len; i++) {
+        gboolean finished;
+
+        if (!bucket_write(store, level, g_ptr_array_index(closing, i), TRUE, &finished, error))
             return FALSE;
     }
-    drop_before(cache, level, to);
-    *ret_written = TRUE;
+    if (closing->len > 0)
+        ret->done_us = ((VbHistoryBucket *) g_ptr_array_index(closing, 0))->bucket_us;
     return TRUE;
+}
+
+gint64
+vb_history_acc_pending_from(const VbHistoryCache *cache, VbHistoryLevel level)
+{
+    gint64 from = G_MAXINT64;
+
+    for (guint i = 0; cache && i < cache->closing[level]->len; i++)
+        from = MIN(from, ((VbHistoryBucket *) g_ptr_array_index(cache->closing[level], i))
+                             ->bucket_us);
+    return from;
 }

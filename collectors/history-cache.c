@@ -38,6 +38,9 @@ cache_free(gpointer p)
     g_clear_pointer(&cache->last, g_hash_table_destroy);
     for (guint i = 0; i < VB_HISTORY_LEVEL_LAST; i++)
         g_clear_pointer(&cache->open[i], g_ptr_array_unref);
+    for (guint i = 0; i < VB_HISTORY_LEVEL_LAST; i++)
+        g_clear_pointer(&cache->closing[i], g_ptr_array_unref);
+    g_clear_pointer(&cache->late, vb_history_bucket_free);
     g_free(cache);
 }
 
@@ -60,6 +63,8 @@ cache_new(gint64 data_version)
     cache->last = g_hash_table_new_full(vb_history_key_hash, g_int64_equal, NULL, g_free);
     for (guint i = 0; i < VB_HISTORY_LEVEL_LAST; i++) {
         cache->open[i] = g_ptr_array_new_with_free_func((GDestroyNotify) vb_history_bucket_free);
+        cache->closing[i] =
+            g_ptr_array_new_with_free_func((GDestroyNotify) vb_history_bucket_free);
         cache->complete_from[i] = G_MININT64;
     }
     return cache;

@@ -48,7 +48,11 @@ typedef struct {
      * the first bucket whose every row went through them. */
     GPtrArray *open[VB_HISTORY_LEVEL_LAST];
     gint64 complete_from[VB_HISTORY_LEVEL_LAST];
+    /* Per aggregate level: buckets closed and not yet all written, oldest
+     * first (VbHistoryBucket, owned). */
+    GPtrArray *closing[VB_HISTORY_LEVEL_LAST];
     VbHistoryBucket *cur; /* the 5-minute bucket of the sample being written */
+    VbHistoryBucket *late; /* rows of a sample into a closing bucket: ignored (owned) */
 } VbHistoryCache;
 
 /* The store's cache, loaded or reloaded when another connection wrote
@@ -98,22 +102,41 @@ void vb_history_acc_vm(VbHistoryCache *cache, guint64 key, gboolean have_cpu, do
 /* The current sample wrote a row over another of its own (same host, or
  * same guest on a host): its bucket goes to SQL. */
 void vb_history_acc_repeated(VbHistoryCache *cache);
+/* Samples over which the rows of a closed bucket are written, a share
+ * each, when spreading: writing 200,000 guest rows at once costs as much
+ * as the sample itself; an eighth of them, about a tenth. */
+#define VB_HISTORY_SPREAD 8
+
+/* What vb_history_acc_roll() did. */
+typedef struct {
+    gboolean in_memory; /* FALSE: nothing; the SQL rollup is to do the range */
+    gint64 done_us;     /* buckets before it are written whole */
+    guint finished;     /* buckets whose last row was written */
+} VbHistoryRolled;
+
 /* Closes the buckets of @level in [@from, @to) inside the caller's
- * transaction: writes their rows from the accumulators when @cache holds
- * them whole (@ret_written TRUE), else leaves them to the SQL rollup
- * (@ret_written FALSE) and notes what that costs the level above. @cache
- * may be NULL (no cache: SQL). VB_ERROR_DATABASE when a row cannot be
- * written. */
+ * transaction when @cache holds them whole: writes their rows from the
+ * accumulators, with @spread only a share of each closed bucket per call
+ * (VB_HISTORY_SPREAD), the rest on the next calls. Otherwise leaves the
+ * range to the SQL rollup, forgetting what the accumulators had of it and
+ * noting what that costs the level above. @cache may be NULL (SQL).
+ * VB_ERROR_DATABASE when a row cannot be written. */
 gboolean vb_history_acc_roll(VbStore *store, VbHistoryCache *cache, VbHistoryLevel level,
-                             gint64 from, gint64 to, gboolean *ret_written, GError **error);
+                             gint64 from, gint64 to, gboolean spread, VbHistoryRolled *ret,
+                             GError **error);
+/* The start of the oldest bucket of @level closed but not all written
+ * (G_MAXINT64 when none, or @cache NULL): what it is made of must stay. */
+gint64 vb_history_acc_pending_from(const VbHistoryCache *cache, VbHistoryLevel level);
 
 /* Rolls up to @now_us (the newest sample) and prunes (vb_history_prune)
  * inside the caller's transaction, names too when @names; @pruned is added
  * to; closed buckets come from @cache's accumulators where it holds them
- * whole (@cache may be NULL: all by SQL); the raw level's id bound goes in
+ * whole (@cache may be NULL: all by SQL), spread over calls with @spread
+ * (the collector's path) or all at once; the raw level's id bound goes in
  * @ret_bound (0 when no sample went). After the commit, call vb_history_pruned_committed(). */
 gboolean vb_history_rollup_and_prune(VbStore *store, VbHistoryCache *cache, gint64 now_us,
                                      const VbHistoryRetention *keep, gboolean names,
+                                     gboolean spread,
                                      VbHistoryPruned *pruned, gint64 *ret_bound,
                                      GError **error);
 /* Tells the cache what a committed prune deleted. */

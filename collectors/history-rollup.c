@@ -186,14 +186,16 @@ set_done(VbStore *store, VbHistoryLevel level, gint64 done_us, GError **error)
 
 /* Rolls up the buckets of @l that ended by @until_us (the newest sample, or
  * what the level below has done), from @cache's accumulators when it holds
- * them whole, else by SQL (counted in @pruned); the level's new done time
- * goes in @ret_done, and @ret_rolled says whether a bucket was added. */
+ * them whole (spread over calls with @spread), else by SQL; passes are
+ * counted in @pruned. The level's done time goes in @ret_done (buckets
+ * before it are whole), and @ret_rolled says whether it moved. */
 static gboolean
 rollup_level(VbStore *store, VbHistoryCache *cache, const RollupLevel *l, gint64 until_us,
-             gint64 *ret_done, gboolean *ret_rolled, VbHistoryPruned *pruned, GError **error)
+             gboolean spread, gint64 *ret_done, gboolean *ret_rolled, VbHistoryPruned *pruned,
+             GError **error)
 {
     gint64 to = until_us - until_us % l->width_us, from = G_MININT64;
-    gboolean written;
+    VbHistoryRolled rolled;
 
     *ret_rolled = FALSE;
     *ret_done = to;
@@ -212,18 +214,22 @@ rollup_level(VbStore *store, VbHistoryCache *cache, const RollupLevel *l, gint64
         *ret_done = MAX(from, to);
         return TRUE;
     }
-    if (!vb_history_acc_roll(store, cache, l->level, from, to, &written, error))
+    if (!vb_history_acc_roll(store, cache, l->level, from, to, spread, &rolled, error))
         return FALSE;
-    if (written)
-        pruned->rolled_in_memory[l->level]++;
-    else
+    pruned->rolled_in_memory[l->level] += rolled.finished;
+    if (!rolled.in_memory) {
         pruned->rolled_by_sql[l->level]++;
-    if ((!written && (!run_range(store, l->hosts_sql, from, to, l->width_us, error) ||
-                      !run_range(store, l->vms_sql, from, to, l->width_us, error))) ||
-        !set_done(store, l->level, to, error))
+        if (!run_range(store, l->hosts_sql, from, to, l->width_us, error) ||
+            !run_range(store, l->vms_sql, from, to, l->width_us, error))
+            return FALSE;
+    }
+    *ret_done = MAX(from, rolled.done_us);
+    if (rolled.done_us <= from)
+        return TRUE; /* the oldest bucket is still being written */
+    if (!set_done(store, l->level, rolled.done_us, error))
         return FALSE;
     for (guint i = 0; l->mark_sql && l->mark_sql[i]; i++)
-        if (!run_range(store, l->mark_sql[i], from, to, l->width_us, error))
+        if (!run_range(store, l->mark_sql[i], from, rolled.done_us, l->width_us, error))
             return FALSE;
     *ret_rolled = TRUE;
     return TRUE;
@@ -233,8 +239,8 @@ rollup_level(VbStore *store, VbHistoryCache *cache, const RollupLevel *l, gint64
  * whether an hourly bucket was added, @ret_done (indexed by level) how far
  * each level is rolled up (0 when nothing was sampled). */
 static gboolean
-rollup(VbStore *store, VbHistoryCache *cache, gint64 until_us, gboolean *ret_hourly,
-       gint64 *ret_done, VbHistoryPruned *pruned, GError **error)
+rollup(VbStore *store, VbHistoryCache *cache, gint64 until_us, gboolean spread,
+       gboolean *ret_hourly, gint64 *ret_done, VbHistoryPruned *pruned, GError **error)
 {
     gint64 until = until_us;
     gboolean rolled = FALSE;
@@ -243,8 +249,8 @@ rollup(VbStore *store, VbHistoryCache *cache, gint64 until_us, gboolean *ret_hou
     if (until <= 0)
         return TRUE; /* no samples (times are unix microseconds, after 1970) */
     for (guint i = 0; i < G_N_ELEMENTS(rollup_levels); i++) {
-        if (!rollup_level(store, cache, &rollup_levels[i], until, &until, &rolled, pruned,
-                          error))
+        if (!rollup_level(store, cache, &rollup_levels[i], until, spread, &until, &rolled,
+                          pruned, error))
             return FALSE;
         ret_done[rollup_levels[i].level] = until;
     }
@@ -345,16 +351,28 @@ prune_names(VbStore *store, gint64 hour_cutoff_us, const gint64 *done, VbHistory
 
 gboolean
 vb_history_rollup_and_prune(VbStore *store, VbHistoryCache *cache, gint64 now_us,
-                            const VbHistoryRetention *keep, gboolean names, VbHistoryPruned *pruned, gint64 *ret_bound,
+                            const VbHistoryRetention *keep, gboolean names, gboolean spread, VbHistoryPruned *pruned, gint64 *ret_bound,
                             GError **error)
 {
     gint64 done[VB_HISTORY_LEVEL_LAST] = { 0 }, cutoff[VB_HISTORY_LEVEL_LAST];
     gboolean hourly;
 
+    gint64 pending_5m, pending_hour;
+
     for (guint i = 0; i < VB_HISTORY_LEVEL_LAST; i++)
         cutoff[i] = now_us - (gint64) keep->keep_seconds[i] * G_USEC_PER_SEC;
-    if (!rollup(store, cache, now_us, &hourly, done, pruned, error) ||
-        !prune_raw(store, cutoff[VB_HISTORY_RAW], ret_bound, pruned, error) ||
+    if (!rollup(store, cache, now_us, spread, &hourly, done, pruned, error))
+        return FALSE;
+    /* What a bucket still being written is made of stays, for the SQL
+     * rollup to redo it should this process stop first: its raw rows, and
+     * the 5-minute rows of its hour. */
+    pending_5m = vb_history_acc_pending_from(cache, VB_HISTORY_FIVE_MIN);
+    pending_hour = vb_history_acc_pending_from(cache, VB_HISTORY_HOUR);
+    cutoff[VB_HISTORY_RAW] = MIN(cutoff[VB_HISTORY_RAW], pending_5m);
+    if (pending_5m != G_MAXINT64)
+        pending_hour = MIN(pending_hour, pending_5m - pending_5m % VB_HISTORY_HOUR_US);
+    cutoff[VB_HISTORY_FIVE_MIN] = MIN(cutoff[VB_HISTORY_FIVE_MIN], pending_hour);
+    if (!prune_raw(store, cutoff[VB_HISTORY_RAW], ret_bound, pruned, error) ||
         !prune_level(store, VB_HISTORY_FIVE_MIN, VB_HISTORY_FIVE_MIN_US,
                      cutoff[VB_HISTORY_FIVE_MIN], pruned, error) ||
         !prune_level(store, VB_HISTORY_HOUR, VB_HISTORY_HOUR_US, cutoff[VB_HISTORY_HOUR],
@@ -385,7 +403,8 @@ vb_history_prune(VbStore *store, gint64 now_us, const VbHistoryRetention *keep,
     if (!vb_store_begin(store, error))
         return FALSE;
     if (!vb_history_cache_peek(store, &cache, error) ||
-        !vb_history_rollup_and_prune(store, cache, now_us, keep, TRUE, &pruned, &bound, error) ||
+        !vb_history_rollup_and_prune(store, cache, now_us, keep, TRUE, FALSE, &pruned, &bound,
+                                     error) ||
         !vb_store_commit(store, error)) {
         vb_store_rollback(store);
         return FALSE;

@@ -106,8 +106,8 @@ carry_chunk(VbStore *store, gboolean *ret_done, GError **error)
     }
     return vb_history_query_int64(store, "SELECT max(time_us) FROM samples WHERE id < ?1", bound,
                                   0, &newest, error) &&
-           vb_history_rollup_and_prune(store, NULL, newest, &keep, FALSE, &pruned, &raw_bound,
-                                       error);
+           vb_history_rollup_and_prune(store, NULL, newest, &keep, FALSE, FALSE, &pruned,
+                                       &raw_bound, error);
 }
 
 static gboolean

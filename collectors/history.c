@@ -399,8 +399,8 @@ record_and_prune(VbStore *store, const VbSampleSet *set, const VbHistoryRetentio
     if (!keep)
         return TRUE;
     return vb_history_latest_time(store, &now_us, error) &&
-           vb_history_rollup_and_prune(store, cache, now_us, keep, TRUE, pruned, ret_bound,
-                                       error);
+           vb_history_rollup_and_prune(store, cache, now_us, keep, TRUE, TRUE, pruned,
+                                       ret_bound, error);
 }
 
 gboolean

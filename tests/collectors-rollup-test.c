@@ -26,10 +26,11 @@
 #include <string.h>
 
 #include "collectors/collectors.h"
+#include "collectors/history-priv.h" /* VB_HISTORY_SPREAD */
 #include "tests/collectors-test.h"
 #include "tests/testutil.h"
 
-#define START_S 86400 /* the first sample: a day after the epoch, on an hour */
+#define START_S G_GINT64_CONSTANT(86400) /* the first sample: a day after the epoch, on an hour */
 
 typedef struct {
     char *name;
@@ -58,6 +59,7 @@ typedef struct {
     char *dir, *mem_path, *sql_path;
     VbStore *mem, *sql, *sql_roller;
     guint in_memory[VB_HISTORY_LEVEL_LAST], by_sql[VB_HISTORY_LEVEL_LAST];
+    const VbHistoryRetention *keep;
     GString *out;
 } Run;
 
@@ -226,13 +228,13 @@ sample_at(Run *r, gint64 t_s)
             g_ptr_array_add(set.hosts, host_sample(r, h, t_s));
     }
     r->twice = NULL;
-    ck_assert_msg(vb_history_record_and_prune(r->mem, &set, &keep_all, &pruned, &error), "%s",
+    ck_assert_msg(vb_history_record_and_prune(r->mem, &set, r->keep, &pruned, &error), "%s",
                   error ? error->message : "");
     count_paths(r->in_memory, r->by_sql, &pruned);
     memset(&pruned, 0, sizeof(pruned));
     ck_assert_msg(vb_history_record(r->sql, &set, &error) &&
                   vb_history_latest_time(r->sql_roller, &latest, &error) &&
-                  vb_history_prune(r->sql_roller, latest, &keep_all, &pruned, &error),
+                  vb_history_prune(r->sql_roller, latest, r->keep, &pruned, &error),
                   "%s", error ? error->message : "");
     count_paths(sql_in_memory, unused, &pruned);
     for (guint i = 0; i < VB_HISTORY_LEVEL_LAST; i++)
@@ -341,7 +343,7 @@ late_sample(Run *r, gint64 back_s)
                            " %s, host rows' samples %" G_GINT64_FORMAT " -> %" G_GINT64_FORMAT
                            ", raw samples at that time %" G_GINT64_FORMAT "\n",
                            t_s - START_S, bucket_us / G_USEC_PER_SEC - START_S,
-                           rolled ? "rolled up" : "open", before,
+                           rolled ? "rolled up" : "not rolled up", before,
                            query_int(r->mem, n_sql, bucket_us),
                            query_int(r->mem, "SELECT count(*) FROM samples WHERE time_us = ?1",
                                      t_s * G_USEC_PER_SEC));
@@ -411,6 +413,56 @@ remove_file(const char *path)
     }
 }
 
+static void
+run_init(Run *r, const VbHistoryRetention *keep, GString *out)
+{
+    g_autoptr(GError) error = NULL;
+
+    *r = (Run) { .rand = g_rand_new_with_seed(1), .interval_s = 30, .now_s = START_S,
+                 .counters_s = START_S, .keep = keep, .out = out };
+    r->hosts = g_ptr_array_new_with_free_func(host_free);
+    r->guests = g_ptr_array_new_with_free_func(guest_free);
+    r->dir = g_dir_make_tmp("vb-rollup-XXXXXX", &error);
+    ck_assert_msg(r->dir, "%s", error ? error->message : "");
+    r->mem_path = g_build_filename(r->dir, "memory.db", NULL);
+    r->sql_path = g_build_filename(r->dir, "sql.db", NULL);
+    r->mem = open_history(r->mem_path);
+    r->sql = open_history(r->sql_path);
+    r->sql_roller = open_history(r->sql_path);
+}
+
+static void
+run_clear(Run *r)
+{
+    g_clear_pointer(&r->mem, vb_store_free);
+    g_clear_pointer(&r->sql, vb_store_free);
+    g_clear_pointer(&r->sql_roller, vb_store_free);
+    remove_file(r->mem_path);
+    remove_file(r->sql_path);
+    g_rmdir(r->dir);
+    g_free(r->dir);
+    g_free(r->mem_path);
+    g_free(r->sql_path);
+    g_ptr_array_unref(r->hosts);
+    g_ptr_array_unref(r->guests);
+    g_rand_free(r->rand);
+}
+
+/* Runs the scenario lines of @text. */
+static void
+run_text(Run *r, const char *text)
+{
+    g_auto(GStrv) lines = g_strsplit(text, "\n", -1);
+
+    for (guint i = 0; lines[i]; i++) {
+        char *line = g_strstrip(lines[i]);
+        g_auto(GStrv) f = g_strsplit_set(line, " ", -1);
+
+        if (line[0] != '\0' && line[0] != '#')
+            run_line(r, f);
+    }
+}
+
 static const char *const rollup_scenarios[] = {
     "rollup-steady", "rollup-events",
 };
@@ -422,30 +474,21 @@ START_TEST(test_rollup_paths)
     g_autofree char *in_path = vb_test_data_path(in_rel);
     g_autofree char *out_path = vb_test_data_path(out_rel);
     g_autofree char *text = NULL, *mem_rows = NULL, *sql_rows = NULL;
-    g_auto(GStrv) lines = NULL;
     g_autoptr(GError) error = NULL;
     g_autoptr(GString) out = g_string_new(NULL);
-    Run r = { .rand = g_rand_new_with_seed(1), .interval_s = 30, .now_s = START_S,
-              .counters_s = START_S, .out = out };
+    VbHistoryPruned flushed = { 0 };
+    Run r;
 
-    r.hosts = g_ptr_array_new_with_free_func(host_free);
-    r.guests = g_ptr_array_new_with_free_func(guest_free);
-    r.dir = g_dir_make_tmp("vb-rollup-XXXXXX", &error);
-    ck_assert_msg(r.dir, "%s", error ? error->message : "");
-    r.mem_path = g_build_filename(r.dir, "memory.db", NULL);
-    r.sql_path = g_build_filename(r.dir, "sql.db", NULL);
-    r.mem = open_history(r.mem_path);
-    r.sql = open_history(r.sql_path);
-    r.sql_roller = open_history(r.sql_path);
+    run_init(&r, &keep_all, out);
     ck_assert(g_file_get_contents(in_path, &text, NULL, NULL));
-    lines = g_strsplit(text, "\n", -1);
-    for (guint i = 0; lines[i]; i++) {
-        char *line = g_strstrip(lines[i]);
-        g_auto(GStrv) f = g_strsplit_set(line, " ", -1);
-
-        if (line[0] != '\0' && line[0] != '#')
-            run_line(&r, f);
-    }
+    run_text(&r, text);
+    /* The collector spreads the writing of a closed bucket over the next
+     * samples; a prune alone finishes it, from memory. */
+    ck_assert_msg(vb_history_prune(r.mem, r.now_s * G_USEC_PER_SEC, &keep_all, &flushed,
+                                   &error),
+                  "%s", error ? error->message : "");
+    count_paths(r.in_memory, r.by_sql, &flushed);
+    ck_assert_uint_eq(flushed.rolled_by_sql[VB_HISTORY_FIVE_MIN], 0);
     mem_rows = dump_exact(r.mem);
     sql_rows = dump_exact(r.sql_roller);
     assert_same_lines(rollup_scenarios[_i], "in memory", mem_rows, "by SQL", sql_rows);
@@ -455,18 +498,73 @@ START_TEST(test_rollup_paths)
                            r.in_memory[VB_HISTORY_HOUR], r.by_sql[VB_HISTORY_HOUR]);
     vb_test_render_levels(out, r.mem);
     compare_expected(out_path, out->str);
-    g_clear_pointer(&r.mem, vb_store_free);
-    g_clear_pointer(&r.sql, vb_store_free);
-    g_clear_pointer(&r.sql_roller, vb_store_free);
-    remove_file(r.mem_path);
-    remove_file(r.sql_path);
-    g_rmdir(r.dir);
-    g_free(r.dir);
-    g_free(r.mem_path);
-    g_free(r.sql_path);
-    g_ptr_array_unref(r.hosts);
-    g_ptr_array_unref(r.guests);
-    g_rand_free(r.rand);
+    run_clear(&r);
+}
+END_TEST
+
+/* Rows of 5-minute bucket @bucket_s (seconds after START_S) in @store. */
+static gint64
+bucket_rows(VbStore *store, gint64 bucket_s)
+{
+    gint64 b = (START_S + bucket_s) * G_USEC_PER_SEC;
+
+    return query_int(store, "SELECT count(*) FROM host_agg WHERE level = 1 AND bucket_us = ?1",
+                     b) +
+           query_int(store, "SELECT count(*) FROM vm_agg WHERE level = 1 AND bucket_us = ?1", b);
+}
+
+/* The collector writes a closed bucket's rows over VB_HISTORY_SPREAD
+ * samples: one host and seven guests, 8 rows, one a sample.
+ * Until the last, the level is not done (history_rollups) and the raw rows
+ * of the bucket stay although the raw level's retention has passed the
+ * oldest; then they go. A sample late into the bucket while it is written
+ * stays out of it, as once the bucket is done (the SQL twin agrees). A
+ * restart in between has SQL redo the bucket whole. */
+START_TEST(test_rollup_spread)
+{
+    static const VbHistoryRetention keep_raw = { { 270, 10000000, 10000000 } };
+    static const char pool[] = "host kvm1 8 16384\nvm g1 kvm1 1\nvm g2 kvm1 1\nvm g3 kvm1 1\n"
+                               "vm g4 kvm1 1\nvm g5 kvm1 1\nvm g6 kvm1 1\nvm g7 kvm1 1\n";
+    /* Samples at 300 (closes bucket 0), 330, 290 (late), 360 ... 480: after
+     * each, the rows of bucket 0 (one a sample: 8 rows over
+     * VB_HISTORY_SPREAD), its done time (-1: not done), the raw samples before
+     * 300 (from 330 on, the raw level's 270 s have passed the one at 30). */
+    static const struct {
+        const char *step;
+        gint64 rows, done, raw;
+    } steps[] = {
+        { "run 30", 1, -1, 9 },  { "run 30", 2, -1, 9 },  { "late 40", 3, -1, 10 },
+        { "run 30", 4, -1, 10 }, { "run 30", 5, -1, 10 }, { "run 30", 6, -1, 10 },
+        { "run 30", 7, -1, 10 }, { "run 30", 8, 300, 4 },
+    };
+    G_STATIC_ASSERT(G_N_ELEMENTS(steps) == VB_HISTORY_SPREAD);
+    const char *done_sql = "SELECT coalesce(max(done_us) / 1000000 - ?1, -1) FROM history_rollups"
+                           " WHERE level = 1";
+    const char *raw_sql = "SELECT count(*) FROM samples WHERE time_us < ?1";
+    g_autoptr(GString) out = g_string_new(NULL);
+    g_autofree char *mem_rows = NULL, *sql_rows = NULL;
+    Run r;
+
+    run_init(&r, &keep_raw, out);
+    run_text(&r, pool);
+    run_text(&r, "run 270");
+    ck_assert_int_eq(bucket_rows(r.mem, 0), 0);
+    for (guint i = 0; i < G_N_ELEMENTS(steps); i++) {
+        run_text(&r, steps[i].step);
+        ck_assert_int_eq(bucket_rows(r.mem, 0), steps[i].rows);
+        ck_assert_int_eq(query_int(r.mem, done_sql, START_S), steps[i].done);
+        ck_assert_int_eq(query_int(r.mem, raw_sql, (START_S + 300) * G_USEC_PER_SEC),
+                         steps[i].raw);
+    }
+    ck_assert_uint_eq(r.in_memory[VB_HISTORY_FIVE_MIN], 1);
+    /* Bucket 300 closes at 600; the writer stops after its first share. */
+    run_text(&r, "run 240\nrestart\nrun 30");
+    ck_assert_int_eq(bucket_rows(r.mem, 300), 8);
+    ck_assert_uint_eq(r.by_sql[VB_HISTORY_FIVE_MIN], 1);
+    mem_rows = dump_exact(r.mem);
+    sql_rows = dump_exact(r.sql_roller);
+    assert_same_lines("spread", "in memory", mem_rows, "by SQL", sql_rows);
+    run_clear(&r);
 }
 END_TEST
 
@@ -477,5 +575,6 @@ vb_collectors_test_add_rollup(Suite *s)
 
     tcase_set_timeout(tc, 60);
     tcase_add_loop_test(tc, test_rollup_paths, 0, G_N_ELEMENTS(rollup_scenarios));
+    tcase_add_test(tc, test_rollup_spread);
     suite_add_tcase(s, tc);
 }
