@@ -549,9 +549,9 @@ close_buckets(VbHistoryCache *cache, VbHistoryLevel level, gint64 from, gint64 t
             i++;
         }
     }
-    drop_before(open, to);
     if (level == VB_HISTORY_FIVE_MIN && cache->cur && cache->cur->bucket_us < to)
-        cache->cur = NULL;
+        cache->cur = NULL; /* before drop_before() may free it */
+    drop_before(open, to);
 }
 
 gboolean
