@@ -418,6 +418,30 @@ char *vb_cli_render_place_json(const VbCliPlaceView *view);
  * that reads back the same). This function can't fail. */
 void vb_cli_json_add_policy(JsonBuilder *b, const VbPolicy *policy);
 char *vb_cli_json_finish(JsonBuilder *b);
+/* The same JSON text written as it is produced, without a JsonNode per value
+ * (cli/json-write.c), for the large parts of a document. Calls mirror
+ * JsonBuilder's: _member() names the next value of the innermost object;
+ * a string's NULL writes null; _node() writes a built subtree as a value;
+ * _members() writes every member of @b's root object (built with
+ * JsonBuilder's begin_object ... end_object) into the innermost object.
+ * _finish() gives the text with a newline (transfer full) and frees @o;
+ * calls out of order are programmer errors (asserted). */
+typedef struct _VbCliJsonOut VbCliJsonOut;
+VbCliJsonOut *vb_cli_json_out_new(void);
+void vb_cli_json_out_free(VbCliJsonOut *o);
+void vb_cli_json_out_member(VbCliJsonOut *o, const char *name);
+void vb_cli_json_out_begin_object(VbCliJsonOut *o);
+void vb_cli_json_out_end_object(VbCliJsonOut *o);
+void vb_cli_json_out_begin_array(VbCliJsonOut *o);
+void vb_cli_json_out_end_array(VbCliJsonOut *o);
+void vb_cli_json_out_string(VbCliJsonOut *o, const char *value);
+void vb_cli_json_out_double(VbCliJsonOut *o, double value);
+void vb_cli_json_out_int(VbCliJsonOut *o, gint64 value);
+void vb_cli_json_out_bool(VbCliJsonOut *o, gboolean value);
+void vb_cli_json_out_node(VbCliJsonOut *o, JsonNode *node);
+void vb_cli_json_out_members(VbCliJsonOut *o, JsonBuilder *b);
+char *vb_cli_json_out_finish(VbCliJsonOut *o);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(VbCliJsonOut, vb_cli_json_out_free)
 /* One member of the object being built: a string (null when @value is
  * NULL), a number (null unless @known; not rounded), an integer, a boolean. */
 void vb_cli_json_add_string(JsonBuilder *b, const char *name, const char *value);

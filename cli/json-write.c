@@ -18,7 +18,10 @@
  *
  * Invariant: the text is byte for byte what json_generator_to_data() (pretty)
  * followed by that rewriting gives, for every tree; tests/cli-json-test.c
- * keeps that older way as its oracle and compares on random trees.
+ * keeps that older way as its oracle and compares on random trees. The
+ * streaming writer (VbCliJsonOut, below) writes the same text for the same
+ * calls as JsonBuilder would take: the same test replays random trees
+ * through it.
  */
 #include "config.h"
 
@@ -271,6 +274,195 @@ append_node(GString *out, JsonNode *node, guint level)
         g_string_append(out, "null");
         break;
     }
+}
+
+/* --------------------------------------------------------------- streaming
+ * The same text written as it is produced, for the large parts of a
+ * document (a plan's hosts): no JsonNode per value. Parts built with
+ * JsonBuilder are spliced in with vb_cli_json_out_members(). */
+
+struct _VbCliJsonOut {
+    GString *text;
+    GArray *open;   /* OutLevel per open object or array, innermost last */
+};
+
+typedef struct {
+    gboolean object; /* an object (else an array) */
+    guint n_items;   /* members or elements written so far */
+    gboolean named;  /* object: a member's name is written, its value not yet */
+} OutLevel;
+
+VbCliJsonOut *
+vb_cli_json_out_new(void)
+{
+    VbCliJsonOut *o = g_new0(VbCliJsonOut, 1);
+
+    o->text = g_string_sized_new(65536);
+    o->open = g_array_new(FALSE, FALSE, sizeof(OutLevel));
+    return o;
+}
+
+static OutLevel *
+out_top(VbCliJsonOut *o)
+{
+    return o->open->len ? &g_array_index(o->open, OutLevel, o->open->len - 1) : NULL;
+}
+
+/* Before an array element: its separator and indentation. A member's value
+ * follows its name directly. */
+static void
+out_before_value(VbCliJsonOut *o)
+{
+    OutLevel *top = out_top(o);
+
+    if (!top)
+        return;
+    if (top->object) {
+        g_assert(top->named);
+        top->named = FALSE;
+        return;
+    }
+    g_string_append(o->text, top->n_items++ ? ",\n" : "\n");
+    append_indent(o->text, o->open->len);
+}
+
+void
+vb_cli_json_out_member(VbCliJsonOut *o, const char *name)
+{
+    OutLevel *top = out_top(o);
+
+    g_assert(top && top->object && !top->named);
+    g_string_append(o->text, top->n_items++ ? ",\n" : "\n");
+    append_indent(o->text, o->open->len);
+    append_string(o->text, name);
+    g_string_append(o->text, " : ");
+    top->named = TRUE;
+}
+
+static void
+out_begin(VbCliJsonOut *o, gboolean object)
+{
+    OutLevel level = { .object = object };
+
+    out_before_value(o);
+    g_string_append_c(o->text, object ? '{' : '[');
+    g_array_append_val(o->open, level);
+}
+
+static void
+out_end(VbCliJsonOut *o, gboolean object)
+{
+    OutLevel top = *out_top(o);
+
+    g_assert(top.object == object && !top.named);
+    g_array_set_size(o->open, o->open->len - 1);
+    /* as append_array() and append_object() close: "[]", "{  }" */
+    if (top.n_items)
+        g_string_append_c(o->text, '\n');
+    if (top.n_items || object)
+        append_indent(o->text, o->open->len);
+    g_string_append_c(o->text, object ? '}' : ']');
+}
+
+void
+vb_cli_json_out_begin_object(VbCliJsonOut *o)
+{
+    out_begin(o, TRUE);
+}
+
+void
+vb_cli_json_out_end_object(VbCliJsonOut *o)
+{
+    out_end(o, TRUE);
+}
+
+void
+vb_cli_json_out_begin_array(VbCliJsonOut *o)
+{
+    out_begin(o, FALSE);
+}
+
+void
+vb_cli_json_out_end_array(VbCliJsonOut *o)
+{
+    out_end(o, FALSE);
+}
+
+void
+vb_cli_json_out_string(VbCliJsonOut *o, const char *value)
+{
+    out_before_value(o);
+    if (value)
+        append_string(o->text, value);
+    else
+        g_string_append(o->text, "null");
+}
+
+void
+vb_cli_json_out_double(VbCliJsonOut *o, double value)
+{
+    out_before_value(o);
+    append_double(o->text, value);
+}
+
+void
+vb_cli_json_out_int(VbCliJsonOut *o, gint64 value)
+{
+    out_before_value(o);
+    append_int(o->text, value);
+}
+
+void
+vb_cli_json_out_bool(VbCliJsonOut *o, gboolean value)
+{
+    out_before_value(o);
+    g_string_append(o->text, value ? "true" : "false");
+}
+
+void
+vb_cli_json_out_node(VbCliJsonOut *o, JsonNode *node)
+{
+    out_before_value(o);
+    append_node(o->text, node, o->open->len);
+}
+
+void
+vb_cli_json_out_members(VbCliJsonOut *o, JsonBuilder *b)
+{
+    g_autoptr(JsonNode) root = json_builder_get_root(b);
+    JsonObjectIter iter;
+    const char *name;
+    JsonNode *member;
+
+    g_return_if_fail(root && JSON_NODE_HOLDS_OBJECT(root));
+    json_object_iter_init_ordered(&iter, json_node_get_object(root));
+    while (json_object_iter_next_ordered(&iter, &name, &member)) {
+        vb_cli_json_out_member(o, name);
+        vb_cli_json_out_node(o, member);
+    }
+}
+
+char *
+vb_cli_json_out_finish(VbCliJsonOut *o)
+{
+    char *text;
+
+    g_assert(o->open->len == 0);
+    g_string_append_c(o->text, '\n');
+    text = g_string_free(o->text, FALSE);
+    g_array_unref(o->open);
+    g_free(o);
+    return text;
+}
+
+void
+vb_cli_json_out_free(VbCliJsonOut *o)
+{
+    if (!o)
+        return;
+    g_array_unref(o->open);
+    g_string_free(o->text, TRUE);
+    g_free(o);
 }
 
 char *

@@ -84,15 +84,32 @@ vb_cli_json_add_policy(JsonBuilder *b, const VbPolicy *policy)
     json_builder_end_object(b);
 }
 
+/* The hosts are most of a large plan's document (10,000 hosts: 80,000
+ * rounded loads), so they are written straight out (VbCliJsonOut), without a
+ * JsonNode per value; the text is the same. */
 static void
-add_load(JsonBuilder *b, const char *name, const VbHostLoad *load)
+out_double(VbCliJsonOut *o, const char *name, double value, double scale)
 {
-    json_builder_set_member_name(b, name);
-    json_builder_begin_object(b);
+    vb_cli_json_out_member(o, name);
+    vb_cli_json_out_double(o, vb_cli_json_round(value, scale));
+}
+
+static void
+out_string(VbCliJsonOut *o, const char *name, const char *value)
+{
+    vb_cli_json_out_member(o, name);
+    vb_cli_json_out_string(o, value);
+}
+
+static void
+out_load(VbCliJsonOut *o, const char *name, const VbHostLoad *load)
+{
+    vb_cli_json_out_member(o, name);
+    vb_cli_json_out_begin_object(o);
     for (guint m = 0; m < VB_METRIC_LAST; m++)
-        add_double(b, vb_metric_names[m], load->load[m], 1e6);
-    add_double(b, "weighted", load->weighted, 1e6);
-    json_builder_end_object(b);
+        out_double(o, vb_metric_names[m], load->load[m], 1e6);
+    out_double(o, "weighted", load->weighted, 1e6);
+    vb_cli_json_out_end_object(o);
 }
 
 static void
@@ -116,29 +133,29 @@ add_imbalance(JsonBuilder *b, const VbPlan *plan)
 }
 
 static void
-add_hosts(JsonBuilder *b, const VbCliPlanView *view)
+add_hosts(VbCliJsonOut *o, const VbCliPlanView *view)
 {
     const VbPlan *plan = view->plan;
 
-    json_builder_set_member_name(b, "hosts");
-    json_builder_begin_array(b);
+    vb_cli_json_out_member(o, "hosts");
+    vb_cli_json_out_begin_array(o);
     for (guint h = 0; h < plan->n_hosts && h < view->inv->hosts->len; h++) {
         const VbHost *host = vb_inventory_host(view->inv, h);
 
-        json_builder_begin_object(b);
-        vb_cli_json_add_string(b, "name", host->name);
-        vb_cli_json_add_string(b, "pool", vb_inventory_pool(view->inv, host->pool)->name);
-        vb_cli_json_add_string(b, "state", vb_host_state_to_string(host->state));
-        vb_cli_json_add_string(b, "state_reason", host->state_reason);
-        vb_cli_json_add_bool(b, "hotspot_before",
-                             vb_cli_host_is_hotspot(view->policy, &plan->before[h]));
-        vb_cli_json_add_bool(b, "hotspot_after",
-                             vb_cli_host_is_hotspot(view->policy, &plan->after[h]));
-        add_load(b, "before", &plan->before[h]);
-        add_load(b, "after", &plan->after[h]);
-        json_builder_end_object(b);
+        vb_cli_json_out_begin_object(o);
+        out_string(o, "name", host->name);
+        out_string(o, "pool", vb_inventory_pool(view->inv, host->pool)->name);
+        out_string(o, "state", vb_host_state_to_string(host->state));
+        out_string(o, "state_reason", host->state_reason);
+        vb_cli_json_out_member(o, "hotspot_before");
+        vb_cli_json_out_bool(o, vb_cli_host_is_hotspot(view->policy, &plan->before[h]));
+        vb_cli_json_out_member(o, "hotspot_after");
+        vb_cli_json_out_bool(o, vb_cli_host_is_hotspot(view->policy, &plan->after[h]));
+        out_load(o, "before", &plan->before[h]);
+        out_load(o, "after", &plan->after[h]);
+        vb_cli_json_out_end_object(o);
     }
-    json_builder_end_array(b);
+    vb_cli_json_out_end_array(o);
 }
 
 static void
@@ -232,12 +249,11 @@ add_created(JsonBuilder *b, const VbCliPlanView *view)
     vb_cli_json_add_string(b, "policy_fingerprint", fingerprint);
 }
 
-char *
-vb_cli_render_plan_json(const VbCliPlanView *view)
+/* The members before "hosts" (built, then spliced). */
+static void
+add_head(JsonBuilder *b, const VbCliPlanView *view)
 {
-    g_autoptr(JsonBuilder) b = json_builder_new();
     const VbPlan *plan = view->plan;
-    double total;
 
     json_builder_begin_object(b);
     vb_cli_json_add_int(b, "format_version", FORMAT_VERSION);
@@ -250,7 +266,17 @@ vb_cli_render_plan_json(const VbCliPlanView *view)
     vb_cli_json_add_policy(b, view->policy);
     vb_cli_json_add_rule_warnings(b, view->inv, view->policy);
     add_imbalance(b, plan);
-    add_hosts(b, view);
+    json_builder_end_object(b);
+}
+
+/* The members after "hosts" (built, then spliced). */
+static void
+add_tail(JsonBuilder *b, const VbCliPlanView *view)
+{
+    const VbPlan *plan = view->plan;
+    double total;
+
+    json_builder_begin_object(b);
     vb_cli_json_add_unreachable(b, view->inv);
     add_moves(b, view, &total);
     json_builder_set_member_name(b, "unplaced");
@@ -267,7 +293,23 @@ vb_cli_render_plan_json(const VbCliPlanView *view)
     add_double(b, "estimated_seconds_total", total, 10);
     json_builder_end_object(b);
     json_builder_end_object(b);
-    return vb_cli_json_finish(b);
+}
+
+char *
+vb_cli_render_plan_json(const VbCliPlanView *view)
+{
+    g_autoptr(JsonBuilder) head = json_builder_new();
+    g_autoptr(JsonBuilder) tail = json_builder_new();
+    VbCliJsonOut *o = vb_cli_json_out_new();
+
+    add_head(head, view);
+    add_tail(tail, view);
+    vb_cli_json_out_begin_object(o);
+    vb_cli_json_out_members(o, head);
+    add_hosts(o, view);
+    vb_cli_json_out_members(o, tail);
+    vb_cli_json_out_end_object(o);
+    return vb_cli_json_out_finish(o);
 }
 
 /* ---------------------------------------------------------------- place */

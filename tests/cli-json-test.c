@@ -9,6 +9,8 @@
  * kind, names and strings with every ASCII byte and some UTF-8, and doubles
  * of the shapes the plan holds (six decimals, tenths, whole) and of every
  * other shape (random bits, tiny, huge, signed zeros, infinities, NaN).
+ * The streaming writer (VbCliJsonOut) must give the same text as the tree
+ * for the same trees replayed through its calls.
  */
 #include "config.h"
 
@@ -290,6 +292,82 @@ START_TEST(test_json_empty)
 }
 END_TEST
 
+/* ------------------------------------------------------------ streaming */
+
+/* Writes @node through the streaming writer: values one by one, or (by
+ * chance) a whole subtree with _node(), or an object's members spliced in
+ * from a JsonBuilder with _members(). */
+static void
+replay(VbCliJsonOut *o, JsonNode *node, GRand *r)
+{
+    if (g_rand_int_range(r, 0, 8) == 0) {
+        vb_cli_json_out_node(o, node);
+    } else if (JSON_NODE_HOLDS_OBJECT(node)) {
+        JsonObjectIter iter;
+        const char *name;
+        JsonNode *member;
+        gboolean splice = g_rand_int_range(r, 0, 3) == 0;
+        g_autoptr(JsonBuilder) b = json_builder_new();
+
+        vb_cli_json_out_begin_object(o);
+        json_builder_begin_object(b);
+        json_object_iter_init_ordered(&iter, json_node_get_object(node));
+        while (json_object_iter_next_ordered(&iter, &name, &member)) {
+            if (splice) {
+                json_builder_set_member_name(b, name);
+                json_builder_add_value(b, json_node_copy(member));
+            } else {
+                vb_cli_json_out_member(o, name);
+                replay(o, member, r);
+            }
+        }
+        json_builder_end_object(b);
+        if (splice)
+            vb_cli_json_out_members(o, b);
+        vb_cli_json_out_end_object(o);
+    } else if (JSON_NODE_HOLDS_ARRAY(node)) {
+        JsonArray *array = json_node_get_array(node);
+
+        vb_cli_json_out_begin_array(o);
+        for (guint i = 0; i < json_array_get_length(array); i++)
+            replay(o, json_array_get_element(array, i), r);
+        vb_cli_json_out_end_array(o);
+    } else if (JSON_NODE_HOLDS_NULL(node)) {
+        vb_cli_json_out_string(o, NULL);
+    } else if (json_node_get_value_type(node) == G_TYPE_STRING) {
+        vb_cli_json_out_string(o, json_node_get_string(node));
+    } else if (json_node_get_value_type(node) == G_TYPE_DOUBLE) {
+        vb_cli_json_out_double(o, json_node_get_double(node));
+    } else if (json_node_get_value_type(node) == G_TYPE_INT64) {
+        vb_cli_json_out_int(o, json_node_get_int(node));
+    } else {
+        vb_cli_json_out_bool(o, json_node_get_boolean(node));
+    }
+}
+
+/* The streaming writer gives the same text as the tree for the same calls. */
+START_TEST(test_json_streaming)
+{
+    g_autoptr(GRand) r = g_rand_new_with_seed(2200 + _i);
+
+    for (int t = 0; t < 200; t++) {
+        g_autoptr(JsonBuilder) b = json_builder_new();
+        g_autoptr(JsonNode) root = NULL;
+        g_autofree char *want = NULL;
+        g_autofree char *got = NULL;
+        VbCliJsonOut *o = vb_cli_json_out_new();
+
+        add_random_container(b, r, 0);
+        want = vb_cli_json_finish(b);
+        root = json_builder_get_root(b);
+        replay(o, root, r);
+        got = vb_cli_json_out_finish(o);
+        ck_assert_msg(g_strcmp0(want, got) == 0, "tree %d differs\n--- tree\n%s--- streaming\n%s",
+                      t, want, got);
+    }
+}
+END_TEST
+
 static Suite *
 cli_json_suite(void)
 {
@@ -300,6 +378,7 @@ cli_json_suite(void)
     tcase_add_test(tc, test_json_doubles);
     tcase_add_test(tc, test_json_bytes);
     tcase_add_test(tc, test_json_empty);
+    tcase_add_loop_test(tc, test_json_streaming, 0, 10);
     suite_add_tcase(suite, tc);
     return suite;
 }
