@@ -47,6 +47,7 @@ gboolean vb_inventory_quick_guests = TRUE;
  * Texts point into the stream's scratch buffer (NUL-terminated copies). */
 typedef struct {
     guint seen;                                 /* bit per QK_* key read */
+    guint next_key;                             /* the key after the last one read */
     const char *name, *host, *state, *vcpus, *memory, *cpu_usage, *dirty, *last_migrated;
     const char *features[QUICK_MAX_ITEMS];
     guint n_features;
@@ -96,19 +97,27 @@ quick_at(const Quick *q, char c)
 }
 
 /* A plain scalar as the fast path reads one (starts with a letter or digit,
- * then letters, digits, _ - . /), copied into the scratch buffer. */
+ * then letters, digits, _ - . /): its length, 0 when there is none. */
+static gsize
+quick_token(Quick *q)
+{
+    const char *start = q->p;
+
+    if (q->p >= q->end || !(quick_chars[(guchar) *q->p] & 2))
+        return 0;
+    while (q->p < q->end && (quick_chars[(guchar) *q->p] & 1))
+        q->p++;
+    return (gsize) (q->p - start);
+}
+
+/* A plain scalar, copied into the scratch buffer. */
 static gboolean
 quick_plain(Quick *q, const char **ret)
 {
     const char *start = q->p;
-    gsize len;
+    gsize len = quick_token(q);
 
-    if (q->p >= q->end || !(quick_chars[(guchar) *q->p] & 2))
-        return FALSE;
-    while (q->p < q->end && (quick_chars[(guchar) *q->p] & 1))
-        q->p++;
-    len = (gsize) (q->p - start);
-    if (len > QUICK_MAX_PLAIN)
+    if (len == 0 || len > QUICK_MAX_PLAIN)
         return FALSE;
     memcpy(q->out, start, len);
     q->out[len] = '\0';
@@ -151,15 +160,32 @@ quick_open(Quick *q, char open, char closer, gboolean *ret_empty)
     return TRUE;
 }
 
-/* A key of a flow mapping and its ": ". */
 static gboolean
-quick_key(Quick *q, const char **ret)
+quick_key_is(const char *key, const char *text, gsize len)
 {
-    if (!quick_plain(q, ret) || q->end - q->p < 2 || q->p[0] != ':' || q->p[1] != ' ')
-        return FALSE;
+    return key[0] == text[0] && strncmp(key, text, len) == 0 && key[len] == '\0';
+}
+
+/* A key of a flow mapping and its ": ": the key's index in the
+ * NULL-terminated @keys, or -1 (unknown, or not a key). Keys are compared
+ * in place, not copied; keys[@hint] first (the one that usually comes next). */
+static gint
+quick_key(Quick *q, const char *const *keys, guint hint)
+{
+    const char *start = q->p;
+    gsize len = quick_token(q);
+
+    if (len == 0 || q->end - q->p < 2 || q->p[0] != ':' || q->p[1] != ' ')
+        return -1;
     q->p += 2;
     quick_spaces(q);
-    return TRUE;
+    if (keys[hint] && quick_key_is(keys[hint], start, len))
+        return (gint) hint;
+    for (gint i = 0; keys[i]; i++) {
+        if (quick_key_is(keys[i], start, len))
+            return i;
+    }
+    return -1;
 }
 
 /* [a, b, c] of plain names. */
@@ -185,15 +211,14 @@ quick_names(Quick *q, const char **items, guint *ret_n)
 static gboolean
 quick_cpu(Quick *q, QuickVm *vm)
 {
-    const char *key;
+    static const char *const keys[] = { "features", NULL };
     gboolean done;
 
     if (!quick_open(q, '{', '}', &done))
         return FALSE;
     if (done)
         return TRUE;
-    if (!quick_key(q, &key) || strcmp(key, "features") != 0 ||
-        !quick_names(q, vm->features, &vm->n_features))
+    if (quick_key(q, keys, 0) != 0 || !quick_names(q, vm->features, &vm->n_features))
         return FALSE;
     quick_spaces(q);
     if (!quick_at(q, '}'))
@@ -213,12 +238,10 @@ quick_disk(Quick *q, QuickVm *vm)
     if (!quick_open(q, '{', '}', &done) || done)
         return FALSE;
     while (!done) {
-        const char *key;
-        const char **slot;
+        static const char *const keys[] = { "name", "size_gib", NULL };
+        gint k = quick_key(q, keys, *name ? 1 : 0);
+        const char **slot = k == 0 ? name : k == 1 ? size : NULL;
 
-        if (!quick_key(q, &key))
-            return FALSE;
-        slot = strcmp(key, "name") == 0 ? name : strcmp(key, "size_gib") == 0 ? size : NULL;
         if (!slot || *slot || !quick_plain(q, slot) || !quick_separator(q, '}', &done))
             return FALSE;
     }
@@ -242,16 +265,6 @@ quick_disks(Quick *q, QuickVm *vm)
     return TRUE;
 }
 
-static gint
-quick_key_index(const char *key)
-{
-    for (gint i = 0; quick_keys[i]; i++) {
-        if (quick_keys[i][0] == key[0] && strcmp(quick_keys[i], key) == 0)
-            return i;
-    }
-    return -1;
-}
-
 /* One "key: value" of the guest's mapping. */
 static gboolean
 quick_pair(Quick *q, QuickVm *vm)
@@ -261,12 +274,12 @@ quick_pair(Quick *q, QuickVm *vm)
         [QK_VCPUS] = &vm->vcpus, [QK_MEMORY] = &vm->memory, [QK_CPU_USAGE] = &vm->cpu_usage,
         [QK_DIRTY] = &vm->dirty, [QK_LAST_MIGRATED] = &vm->last_migrated,
     };
-    const char *key;
-    gint k;
+    gint k = quick_key(q, quick_keys, vm->next_key);
 
-    if (!quick_key(q, &key) || (k = quick_key_index(key)) < 0 || (vm->seen & (1u << k)))
+    if (k < 0 || (vm->seen & (1u << k)))
         return FALSE;
     vm->seen |= 1u << k;
+    vm->next_key = (guint) k + 1;
     switch (k) {
     case QK_CPU:
         return quick_cpu(q, vm);
@@ -300,7 +313,9 @@ quick_parse(Quick *q, QuickVm *vm)
 static gboolean
 quick_is_null(const char *text)
 {
-    return g_str_equal(text, "null") || g_str_equal(text, "Null") || g_str_equal(text, "NULL");
+    /* by first character: this is asked of every name on the line */
+    return (text[0] == 'n' || text[0] == 'N') &&
+           (g_str_equal(text, "null") || g_str_equal(text, "Null") || g_str_equal(text, "NULL"));
 }
 
 static gboolean
@@ -490,7 +505,7 @@ stream_line(const VbYamlDoc *doc, const char *text, gsize len, guint line, gpoin
     g_string_set_size(st->scratch, 2 * len + 1);
     q = (Quick){ .p = text, .end = text + len, .out = st->scratch->str };
     /* Not the whole QuickVm: its lists are read only up to their counts. */
-    vm.seen = 0;
+    vm.seen = vm.next_key = 0;
     vm.name = vm.host = vm.state = vm.vcpus = vm.memory = vm.cpu_usage = vm.dirty = NULL;
     vm.last_migrated = NULL;
     vm.n_features = vm.n_disks = vm.n_tags = vm.n_labels = 0;
