@@ -8,6 +8,9 @@
  * Hosts live side by side in inv->host_blocks, in id order (never freed one
  * by one: hosts are never removed), so a planner's pass over every host
  * reads memory in order instead of one scattered allocation per host.
+ * Guests likewise live in inv->vm_blocks, and their names in
+ * inv->name_blocks: two allocations and frees fewer per guest (200,000 of
+ * each for the 10,000-host inventory the CLI loads, plans and frees).
  *
  * The per-host totals (vb_inventory_host_totals()) are a cache: NULL or equal
  * to the sums over the guests. Every mutator here drops it; the first reader
@@ -113,7 +116,7 @@ vm_free(gpointer data)
 {
     VbVm *vm = data;
 
-    g_free(vm->name);
+    /* The VbVm and its name are in inv->vm_blocks and inv->name_blocks. */
     for (guint i = 0; i < vm->n_disks; i++)
         g_free(vm->disks[i].name);
     g_free(vm->disks);
@@ -122,7 +125,6 @@ vm_free(gpointer data)
     vb_bits_clear(&vm->cpu_features);
     vb_bits_clear(&vm->labels);
     g_free(vm->cpu_model);
-    g_free(vm);
 }
 
 VbInventory *
@@ -133,6 +135,8 @@ vb_inventory_new(void)
     inv->pools = g_ptr_array_new_with_free_func(pool_free);
     inv->hosts = g_ptr_array_new_with_free_func(host_free);
     inv->host_blocks = g_ptr_array_new_with_free_func(g_free);
+    inv->vm_blocks = g_ptr_array_new_with_free_func(g_free);
+    inv->name_blocks = g_ptr_array_new_with_free_func(g_free);
     inv->vms = g_ptr_array_new_with_free_func(vm_free);
     inv->pool_by_name = g_hash_table_new(g_str_hash, g_str_equal);
     inv->host_by_name = g_hash_table_new(g_str_hash, g_str_equal);
@@ -152,6 +156,8 @@ vb_inventory_free(VbInventory *inv)
     g_clear_pointer(&inv->host_by_name, g_hash_table_unref);
     g_clear_pointer(&inv->vm_by_name, g_hash_table_unref);
     g_clear_pointer(&inv->vms, g_ptr_array_unref);
+    g_clear_pointer(&inv->vm_blocks, g_ptr_array_unref);
+    g_clear_pointer(&inv->name_blocks, g_ptr_array_unref);
     g_clear_pointer(&inv->hosts, g_ptr_array_unref);
     g_clear_pointer(&inv->host_blocks, g_ptr_array_unref);
     g_clear_pointer(&inv->pools, g_ptr_array_unref);
@@ -214,6 +220,41 @@ host_slot(VbInventory *inv)
     return inv->host_next++;
 }
 
+/* A zeroed VbVm beside the previous one, as host_slot() (guests are never
+ * removed either). Never fails. */
+static VbVm *
+vm_slot(VbInventory *inv)
+{
+    if (inv->vm_left == 0) {
+        guint size = CLAMP(inv->vms->len, 16, 4096);
+
+        inv->vm_next = g_new0(VbVm, size);
+        inv->vm_left = size;
+        g_ptr_array_add(inv->vm_blocks, inv->vm_next);
+    }
+    inv->vm_left--;
+    return inv->vm_next++;
+}
+
+/* A copy of a guest's @name in inv->name_blocks (64 KiB blocks, or one of
+ * the name's size), freed with the inventory. Never fails. */
+static char *
+name_copy(VbInventory *inv, const char *name)
+{
+    gsize len = strlen(name) + 1;
+    char *copy;
+
+    if (len > inv->name_left) {
+        inv->name_left = MAX(len, 65536);
+        inv->name_next = g_malloc(inv->name_left);
+        g_ptr_array_add(inv->name_blocks, inv->name_next);
+    }
+    copy = memcpy(inv->name_next, name, len);
+    inv->name_next += len;
+    inv->name_left -= len;
+    return copy;
+}
+
 VbHost *
 vb_inventory_add_host(VbInventory *inv, VbPool *pool, const char *name, GError **error)
 {
@@ -241,8 +282,8 @@ vb_inventory_add_vm(VbInventory *inv, VbHost *host, const char *name, GError **e
 
     if (!check_new_name(inv->vm_by_name, "guest", name, error))
         return NULL;
-    vm = g_new0(VbVm, 1);
-    vm->name = g_strdup(name);
+    vm = vm_slot(inv);
+    vm->name = name_copy(inv, name);
     vm->id = inv->vms->len;
     vm->host = host->id;
     vm->state = VB_VM_STATE_RUNNING;

@@ -151,6 +151,13 @@ typedef struct {
                              * a cache and TLB miss */
     VbHost *host_next;      /* next free slot of the last block */
     guint host_left;        /* free slots left in the last block */
+    GPtrArray *vm_blocks;   /* owned arrays of VbVm the guests live in, by id (the
+                             * same, and one allocation and free fewer per guest) */
+    VbVm *vm_next;          /* next free slot of the last block */
+    guint vm_left;          /* free slots left in the last block */
+    GPtrArray *name_blocks; /* owned text blocks holding the guests' names */
+    char *name_next;        /* next free byte of the last block */
+    gsize name_left;        /* free bytes left in the last block */
     VbMigrationCosts costs; /* measured migration costs (empty: nothing measured) */
 } VbInventory;
 

@@ -516,6 +516,30 @@ START_TEST(test_host_totals)
 }
 END_TEST
 
+/* Guests live side by side in a few blocks, in id order, and their names in
+ * a few text blocks (pool.c's header; the CLI loads 200,000 and frees them
+ * at exit), also in a copy. */
+START_TEST(test_vm_blocks)
+{
+    g_autoptr(VbInventory) inv = generate(2, 30, 5000, 3);
+    g_autoptr(VbInventory) copy = vb_inventory_copy(inv);
+    const VbInventory *both[] = { inv, copy };
+
+    for (guint k = 0; k < G_N_ELEMENTS(both); k++) {
+        const VbInventory *in = both[k];
+        guint breaks = 0;
+
+        for (guint i = 1; i < in->vms->len; i++)
+            breaks += vb_inventory_vm(in, i) != vb_inventory_vm(in, i - 1) + 1;
+        ck_assert_uint_eq(breaks + 1, in->vm_blocks->len);
+        ck_assert_uint_le(in->vm_blocks->len, 10);
+        ck_assert_uint_le(in->name_blocks->len, 2);
+        ck_assert_str_eq(vb_inventory_get_vm(in, vb_inventory_vm(in, 4999)->name)->name,
+                         vb_inventory_vm(in, 4999)->name);
+    }
+}
+END_TEST
+
 /* A generated pool's file (hosts down with reasons, pass-through devices,
  * local disks: quoted scalars and nested flow collections) loads to the same
  * inventory through util's YAML fast path and through libyaml alone. */
@@ -586,6 +610,7 @@ pool_suite(void)
     tc = tcase_create("model");
     tcase_add_test(tc, test_copy_and_move);
     tcase_add_test(tc, test_host_totals);
+    tcase_add_test(tc, test_vm_blocks);
     tcase_add_test(tc, test_generated_file_both_parsers);
     suite_add_tcase(s, tc);
     return s;
