@@ -129,8 +129,8 @@ VbState *vb_state_new_ranking(const VbInventory *inv, const VbPolicy *policy);
 void vb_state_free(VbState *st);
 /* The weights and rules of a ranking state with no per-host array at all:
  * for place, which works out each host's figures as it ranks it
- * (vb_host_figures_compute), so a call allocates and zeroes nothing per
- * host but its answer. O(rule members). */
+ * (vb_host_figures_compute), so a call keeps no per-host array but its
+ * answer and its sort's keys. O(rule members). */
 VbState *vb_state_new_rules(const VbInventory *inv, const VbPolicy *policy);
 /* TRUE when the policy's exclude_hosts names @host. */
 gboolean vb_state_host_excluded(const VbState *st, const VbHost *host);
