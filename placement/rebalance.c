@@ -160,13 +160,24 @@ retarget_allowed(Rebalance *rb, guint vm, guint orig, guint from, guint to, gboo
 /* What a move between @from and @to must gain at least, before its cost:
  * min_improvement, and noise_margin standard deviations of the noise of the
  * two hosts' load difference (differences within the noise are not moved).
- * The caller multiplies it by 1 + the guest's moves in the last 24 hours. */
+ * The caller multiplies it by recent_factor(). */
 static double
 hysteresis(const VbState *st, guint from, guint to)
 {
     double sf = vb_state_noise(st, from), sd = vb_state_noise(st, to);
 
     return MAX(st->policy->min_improvement, st->policy->noise_margin * sqrt(sf * sf + sd * sd));
+}
+
+/* A guest moved N times in the last 24 hours needs N + 1 times the
+ * hysteresis. Not while why_capped() asks what a capped guest would do: its
+ * note names the cap, which holds it back first. */
+static double
+recent_factor(const VbState *st, guint vm)
+{
+    if (st->cap_waived && vb_state_capped(st, vm))
+        return 1;
+    return 1 + vb_inventory_vm(st->inv, vm)->moves_last_day;
 }
 
 /* The move's ds scaled by the share of its pair gain left after its cost
@@ -209,8 +220,7 @@ scan_destinations(Search *s, guint vm, guint from, Candidate *best)
         soft = vb_state_soft_weight(st, vm, d);
         if (soft > 0 || (soft == 0 && s->soft_broken > 0))
             continue;
-        need = hysteresis(st, from, d) * (1 + vb_inventory_vm(st->inv, vm)->moves_last_day) +
-               soft;
+        need = hysteresis(st, from, d) * recent_factor(st, vm) + soft;
         gain = pair_gain(s->ls, ld, s->a, b);
         if (gain < need || !vb_state_fits_under_high_water(st, vm, d))
             continue;
@@ -542,8 +552,8 @@ vb_rebalance_balance(VbState *st, VbPlan *plan, guint budget)
                 continue;
             capped = why_capped(&rb);
             stop = g_strdup_printf("no move brings two hosts closer by more than the "
-                                   "minimum improvement %.3f, the noise of their loads and "
-                                   "its own cost%s",
+                                   "minimum improvement %.3f, the noise of their loads (more "
+                                   "for a guest moved in the last 24 h) and its own cost%s",
                                    st->policy->min_improvement, capped);
             break;
         }

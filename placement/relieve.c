@@ -114,34 +114,60 @@ first_safe(const VbState *st, guint vm, guint not_this)
     return G_MAXUINT;
 }
 
+/* Among candidates that remove about as much excess: the larger net fall
+ * of the pair's peak, then the destination left less loaded. */
 static gboolean
 better(const Relief *c, const Relief *best)
 {
-    if (!best->found || c->relief > best->relief * 1.01)
-        return TRUE;
-    if (c->relief < best->relief * 0.99)
-        return FALSE;
-    if (c->net > best->net + 1e-9)
+    if (!best->found || c->net > best->net + 1e-9)
         return TRUE;
     if (c->net < best->net - 1e-9)
         return FALSE;
     return c->after < best->after;
 }
 
+/* Most relief first; equal relief by guest id, so the choice does not
+ * depend on the order of the host's guests. */
+static gint
+by_relief(gconstpointer a, gconstpointer b)
+{
+    const Relief *x = a, *y = b;
+
+    if (x->relief != y->relief)
+        return x->relief > y->relief ? -1 : 1;
+    return (x->vm > y->vm) - (x->vm < y->vm);
+}
+
+/* The guests whose departure removes the most excess and that have a safe
+ * destination, within 1% of the most any of them removes; of those, the one
+ * better() prefers. Guests are tried most relief first, so destinations are
+ * looked for only down to the 1% window. */
 static Relief
 best_single(const VbState *st, guint host, const GArray *guests)
 {
+    g_autoptr(GArray) cands = g_array_sized_new(FALSE, FALSE, sizeof(Relief), guests->len);
     Relief best = {0};
+    double most = -1;
 
     for (guint i = 0; i < guests->len; i++) {
         guint vm = g_array_index(guests, guint, i);
         Relief c = {TRUE, vm, G_MAXUINT, relief_of(st, vm, host), 0, 0};
 
-        if (c.relief <= 0 || (best.found && c.relief < best.relief * 0.99))
-            continue;
+        if (c.relief > 0)
+            g_array_append_val(cands, c);
+    }
+    g_array_sort(cands, by_relief);
+    for (guint i = 0; i < cands->len; i++) {
+        Relief c = g_array_index(cands, Relief, i);
+        guint vm = c.vm;
+
+        if (most >= 0 && c.relief < most * 0.99)
+            break;
         c.to = first_safe(st, vm, G_MAXUINT);
         if (c.to == G_MAXUINT)
             continue;
+        if (most < 0)
+            most = c.relief;
         c.after = st->load[c.to].weighted + vb_state_share(st, vm, c.to);
         c.net = st->load[host].weighted -
                 MAX(c.after, st->load[host].weighted - vb_state_share(st, vm, host)) -
