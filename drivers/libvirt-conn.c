@@ -437,7 +437,7 @@ vb_lv_conn_host(VbConn *conn, const char *name)
 
 static VbLvHost *
 vb_lv_host_new(VbConn *conn, const VbConfig *config, const VbConfigPool *pool,
-               const VbConfigHost *ch)
+               const VbConfigHost *ch, guint refresh_every)
 {
     VbLvHost *host = g_new0(VbLvHost, 1);
 
@@ -452,7 +452,7 @@ vb_lv_host_new(VbConn *conn, const VbConfig *config, const VbConfigPool *pool,
     host->cpu_vendor = g_strdup(ch->cpu_vendor);
     host->timeout_seconds = config->connect_timeout_seconds ? config->connect_timeout_seconds : 10;
     host->workers = vb_lv_pool_ref(conn->workers);
-    host->defs = vb_lv_defs_new(conn->hosts->len);
+    host->defs = vb_lv_defs_new(conn->hosts->len, refresh_every);
     return host;
 }
 
@@ -469,6 +469,7 @@ static VbConn *
 vb_lv_open(const VbConfig *config, GError **error)
 {
     VbConn *conn = g_new0(VbConn, 1);
+    guint refresh_every = vb_lv_defs_refresh_every();
 
     vb_lv_global_init();
     conn->hosts = g_ptr_array_new_with_free_func((GDestroyNotify) vb_lv_host_unref);
@@ -492,7 +493,7 @@ vb_lv_open(const VbConfig *config, GError **error)
                 vb_lv_close(conn);
                 return NULL;
             }
-            g_ptr_array_add(conn->hosts, vb_lv_host_new(conn, config, pool, ch));
+            g_ptr_array_add(conn->hosts, vb_lv_host_new(conn, config, pool, ch, refresh_every));
         }
     }
     /* Unreachable hosts are not an error: they show as down. */

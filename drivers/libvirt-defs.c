@@ -19,9 +19,9 @@
  *  - every event drops the guest it names and bumps `epoch`; a definition
  *    read while the epoch moved is used once and not kept, so a change whose
  *    event arrives during the read is never hidden;
- *  - every VB_LV_DEFS_REFRESH_SNAPSHOTS snapshots of a host its table is
- *    emptied (the hosts take turns: `phase`), a bound on any change no event
- *    reports;
+ *  - every `every` snapshots of a host (VB_LV_DEFS_REFRESH_SNAPSHOTS unless
+ *    VIRT_BALANCER_DEFS_REFRESH says otherwise) its table is emptied (the
+ *    hosts take turns: `phase`), a bound on any change no event reports;
  *  - kept definitions are immutable and shared by reference (VbLvDef).
  *
  * Workload: written by the host's snapshot worker (one at a time per host in
@@ -39,7 +39,8 @@ struct _VbLvDefs {
     GHashTable *table;       /* UUID string -> VbLvDef * (own reference) */
     guint64 gen;             /* the connection generation `table` belongs to; 0: none */
     guint64 epoch;           /* bumped by every event */
-    guint phase;             /* this host's turn for the safety refresh */
+    guint every;             /* snapshots between safety refreshes */
+    guint phase;             /* this host's turn for the safety refresh, below `every` */
     guint snapshots;         /* snapshots begun, for the safety refresh */
     VbLvDefsStats stats;
     GMutex reg_lock;         /* guards the fields below (registration, RPCs) */
@@ -77,8 +78,20 @@ vb_lv_def_unref(VbLvDef *def)
 
 /* ------------------------------------------------------------ the table */
 
+guint
+vb_lv_defs_refresh_every(void)
+{
+    const char *text = g_getenv(VB_LV_DEFS_REFRESH_ENV);
+    guint64 n = 0;
+
+    /* A malformed value is ignored: the default is always safe. */
+    if (text && g_ascii_string_to_unsigned(text, 10, 1, 1000000, &n, NULL))
+        return (guint) n;
+    return VB_LV_DEFS_REFRESH_SNAPSHOTS;
+}
+
 VbLvDefs *
-vb_lv_defs_new(guint phase)
+vb_lv_defs_new(guint phase, guint every)
 {
     VbLvDefs *defs = g_new0(VbLvDefs, 1);
 
@@ -87,7 +100,8 @@ vb_lv_defs_new(guint phase)
     g_mutex_init(&defs->reg_lock);
     defs->table = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
                                         (GDestroyNotify) vb_lv_def_unref);
-    defs->phase = phase % VB_LV_DEFS_REFRESH_SNAPSHOTS;
+    defs->every = MAX(every, 1u);
+    defs->phase = phase % defs->every;
     defs->callback_ids = g_array_new(FALSE, FALSE, sizeof(int));
     return defs;
 }
@@ -295,7 +309,7 @@ vb_lv_defs_begin(VbLvHost *host, virConnectPtr conn, guint64 *ret_gen)
     if (!ready)
         return FALSE;
     g_mutex_lock(&defs->lock);
-    if (defs->snapshots++ % VB_LV_DEFS_REFRESH_SNAPSHOTS == defs->phase &&
+    if (defs->snapshots++ % defs->every == defs->phase &&
         g_hash_table_size(defs->table) > 0) {
         g_hash_table_remove_all(defs->table);
         defs->stats.refreshes++;

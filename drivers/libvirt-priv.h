@@ -246,6 +246,10 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(VbLvDef, vb_lv_def_unref)
  * at most this many snapshots see a change that no domain event reports.
  * docs/libvirt.md says it. */
 #define VB_LV_DEFS_REFRESH_SNAPSHOTS 10
+/* Overrides it (1 to 1,000,000; anything else is ignored): tests and labs. */
+#define VB_LV_DEFS_REFRESH_ENV "VIRT_BALANCER_DEFS_REFRESH"
+/* The refresh period: the environment's, else the default. */
+guint vb_lv_defs_refresh_every(void);
 
 /* What a host's table did, for tests and benchmarks. */
 typedef struct {
@@ -257,8 +261,9 @@ typedef struct {
     guint kept;             /* definitions held now */
 } VbLvDefsStats;
 
-/* A host's table; @phase is its turn for the safety refresh (transfer full). */
-VbLvDefs *vb_lv_defs_new(guint phase);
+/* A host's table, emptied every @every snapshots; @phase is its turn for
+ * that (transfer full). */
+VbLvDefs *vb_lv_defs_new(guint phase, guint every);
 /* Ends @defs at the host's end, deregistering its event callbacks (an RPC:
  * on a host that stopped answering it waits until keepalive closes the
  * connection). Accepts NULL. */
@@ -268,9 +273,8 @@ void vb_lv_defs_close(VbLvDefs *defs);
  * @ret_gen, when definitions may be looked up and kept for this read. On a
  * connection new to the table it empties the table and registers the domain
  * events (FALSE when libvirt refuses them: then every definition is read and
- * none kept, and the next snapshot tries again); every
- * VB_LV_DEFS_REFRESH_SNAPSHOTS calls it empties the table. Cannot fail
- * otherwise. */
+ * none kept, and the next snapshot tries again); every @every-th call (see
+ * vb_lv_defs_new) empties the table. Cannot fail otherwise. */
 gboolean vb_lv_defs_begin(VbLvHost *host, virConnectPtr conn, guint64 *ret_gen);
 /* The kept definition of the guest @uuid (transfer full), or NULL; @ret_epoch
  * is for vb_lv_defs_keep. */

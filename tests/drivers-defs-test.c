@@ -295,23 +295,44 @@ START_TEST(test_defs_kept)
 }
 END_TEST
 
-/* Every VB_LV_DEFS_REFRESH_SNAPSHOTS snapshots a host reads every
- * definition again, events or not. */
+/* Every so many snapshots a host reads every definition again, events or
+ * not: VB_LV_DEFS_REFRESH_SNAPSHOTS, or VIRT_BALANCER_DEFS_REFRESH when it
+ * is a whole number from 1 to 1,000,000. */
+static const struct {
+    const char *env;        /* NULL: unset */
+    guint every;
+} refresh_cases[] = {
+    { NULL, VB_LV_DEFS_REFRESH_SNAPSHOTS },
+    { "3", 3 },
+    { "1", 1 },
+    { "0", VB_LV_DEFS_REFRESH_SNAPSHOTS },
+    { "ten", VB_LV_DEFS_REFRESH_SNAPSHOTS },
+    { "1000001", VB_LV_DEFS_REFRESH_SNAPSHOTS },
+};
+
 START_TEST(test_defs_safety_refresh)
 {
     g_autoptr(VbConfig) config = defs_config("test:///default");
     g_autoptr(GError) error = NULL;
-    VbConn *conn = vb_driver_libvirt.open(config, &error);
+    guint every = refresh_cases[_i].every;
+    VbConn *conn;
     guint64 fetches;
 
+    if (refresh_cases[_i].env)
+        g_setenv(VB_LV_DEFS_REFRESH_ENV, refresh_cases[_i].env, TRUE);
+    else
+        g_unsetenv(VB_LV_DEFS_REFRESH_ENV);
+    conn = vb_driver_libvirt.open(config, &error);
     ck_assert_msg(conn != NULL, "%s", error ? error->message : "");
     g_free(defs_render(conn));
     fetches = defs_stats(conn).fetches;
-    for (guint i = 1; i < VB_LV_DEFS_REFRESH_SNAPSHOTS; i++)
+    for (guint i = 1; i < every; i++)
         g_free(defs_render(conn));
-    ck_assert_uint_eq(defs_stats(conn).fetches, fetches); /* all kept so far */
+    ck_assert_msg(defs_stats(conn).fetches == fetches, "row %d: read again before %u snapshots",
+                  _i, every);
     g_free(defs_render(conn));
-    ck_assert_uint_eq(defs_stats(conn).fetches, fetches + 1); /* "test" read again */
+    ck_assert_msg(defs_stats(conn).fetches == fetches + 1, "row %d: not read again after %u",
+                  _i, every); /* "test" read again */
     vb_driver_libvirt.close(conn);
 }
 END_TEST
@@ -380,7 +401,7 @@ vb_drivers_defs_tests(Suite *s)
     tcase_set_timeout(tc, 4 * DEFS_WAIT_SECONDS);
     tcase_add_loop_test(tc, test_defs_change, 0, G_N_ELEMENTS(change_cases));
     tcase_add_test(tc, test_defs_kept);
-    tcase_add_test(tc, test_defs_safety_refresh);
+    tcase_add_loop_test(tc, test_defs_safety_refresh, 0, G_N_ELEMENTS(refresh_cases));
     tcase_add_test(tc, test_defs_reconnect);
     suite_add_tcase(s, tc);
 }
