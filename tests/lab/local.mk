@@ -10,6 +10,7 @@ EXTRA_DIST += tests/lab/e2e-common.sh tests/lab/lab-policy.yaml tests/lab/lab-po
 LAB_TESTS = tests/lab/lab-selftest.sh tests/lab/e2e-plan.sh tests/lab/e2e-host-down.sh \
 	tests/lab/e2e-inventory-replay.sh tests/lab/e2e-evacuate.sh \
 	tests/lab/e2e-dest-down.sh tests/lab/e2e-evacuate-crash.sh tests/lab/e2e-default-cpu.sh \
-	tests/lab/e2e-cold-crash.sh tests/lab/e2e-hung-source.sh tests/lab/e2e-metrics.sh
+	tests/lab/e2e-cold-crash.sh tests/lab/e2e-hung-source.sh tests/lab/e2e-metrics.sh \
+	tests/lab/e2e-kept-defs.sh
 TESTS += $(LAB_TESTS)
 EXTRA_DIST += $(LAB_TESTS)
