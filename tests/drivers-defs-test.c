@@ -9,8 +9,8 @@
  * snapshots of the same VbConn. The second snapshot, rendered as inventory
  * YAML, must equal the snapshot of a driver opened afresh on the same state,
  * and differ from the first. Events arrive through libvirt's event loop
- * thread, so each case waits for them by polling with a generous bound, never
- * by timing. A reconnect is tested on a node file (test:///FILE: a state of
+ * thread, so each step ends with a barrier (defs_barrier: an event of its
+ * own, polled for with a generous bound, never timed) before the next. A reconnect is tested on a node file (test:///FILE: a state of
  * its own per connection, so a new connection starts from the file again).
  * Part of tests/drivers-test.
  */
@@ -84,16 +84,42 @@ defs_stats(VbConn *conn)
     return stats;
 }
 
-/* Waits until the host has received more than @seen events. */
+#define DEFS_BARRIER_NS "https://virt-balancer.org/xmlns/test-barrier"
+
+static gint barrier_seen;
+
 static void
-defs_wait_events(VbConn *conn, guint64 seen)
+defs_on_barrier(virConnectPtr c, virDomainPtr dom, int type, const char *nsuri, void *opaque)
+{
+    if (g_strcmp0(nsuri, DEFS_BARRIER_NS) == 0)
+        g_atomic_int_set(&barrier_seen, 1);
+}
+
+/* Returns once every event of what was done on @c so far has been
+ * dispatched: libvirt dispatches a connection's events in order, and the
+ * last one is a metadata change (outside the driver's namespace, so no
+ * snapshot shows it) of the running guest @name, waited for by namespace.
+ * So no event of an earlier step reaches the driver during a later one. */
+static void
+defs_barrier(virConnectPtr c, const char *name)
 {
     gint64 until = g_get_monotonic_time() + (gint64) DEFS_WAIT_SECONDS * G_USEC_PER_SEC;
+    int id = virConnectDomainEventRegisterAny(c, NULL, VIR_DOMAIN_EVENT_ID_METADATA_CHANGE,
+                                              VIR_DOMAIN_EVENT_CALLBACK(defs_on_barrier), NULL,
+                                              NULL);
+    virDomainPtr test = virDomainLookupByName(c, name);
 
-    while (defs_stats(conn).events <= seen && g_get_monotonic_time() < until)
+    ck_assert_msg(id >= 0 && test != NULL, "%s", virGetLastErrorMessage());
+    g_atomic_int_set(&barrier_seen, 0);
+    ck_assert_msg(virDomainSetMetadata(test, VIR_DOMAIN_METADATA_ELEMENT, "<barrier/>", "b",
+                                       DEFS_BARRIER_NS, VIR_DOMAIN_AFFECT_LIVE) == 0,
+                  "%s", virGetLastErrorMessage());
+    while (!g_atomic_int_get(&barrier_seen) && g_get_monotonic_time() < until)
         g_usleep(10000);
-    ck_assert_msg(defs_stats(conn).events > seen, "no domain event within %d s",
+    ck_assert_msg(g_atomic_int_get(&barrier_seen), "no barrier event within %d s",
                   DEFS_WAIT_SECONDS);
+    virDomainFree(test);
+    ck_assert_int_eq(virConnectDomainEventDeregisterAny(c, id), 0);
 }
 
 /* ------------------------------------------------------------ changes */
@@ -246,18 +272,17 @@ START_TEST(test_defs_change)
     VbConn *conn = vb_driver_libvirt.open(config, &error);
     virConnectPtr c;
     g_autofree char *before = NULL, *after = NULL, *fresh = NULL;
-    guint64 seen;
 
     ck_assert_msg(conn != NULL, "%s", error ? error->message : "");
     c = vb_lv_host_connect(vb_lv_conn_host(conn, "h1"), &error);
     ck_assert_msg(c != NULL, "%s", error ? error->message : "");
     defs_setup(c);
+    defs_barrier(c, "test");                /* the set-up's events are not the change's */
     g_free(defs_render(conn));      /* reads every definition */
     before = defs_render(conn);     /* from what is kept */
     ck_assert_msg(defs_stats(conn).kept_reads >= 3, "row %s: nothing kept", change_cases[_i].name);
-    seen = defs_stats(conn).events;
     change_cases[_i].change(c);
-    defs_wait_events(conn, seen);
+    defs_barrier(c, "test");        /* every event of the change has arrived */
     after = defs_render(conn);
     fresh = defs_render_fresh(config);
     ck_assert_msg(strcmp(after, fresh) == 0, "row %s: kept differs from fresh\n--- kept\n%s\n"
@@ -282,6 +307,7 @@ START_TEST(test_defs_kept)
 
     ck_assert_msg(c != NULL, "%s", error ? error->message : "");
     defs_setup(c);
+    defs_barrier(c, "test");
     first = defs_render(conn);
     stats = defs_stats(conn);
     ck_assert(stats.listening);
@@ -372,13 +398,12 @@ START_TEST(test_defs_reconnect)
     VbLvHost *host = vb_lv_conn_host(conn, "h1");
     virConnectPtr c = vb_lv_host_connect(host, &error);
     g_autofree char *file_state = NULL, *changed = NULL, *again = NULL;
-    guint64 seen;
 
     ck_assert_msg(c != NULL, "%s", error ? error->message : "");
+    defs_barrier(c, "n");
     file_state = defs_render(conn);
-    seen = defs_stats(conn).events;
     defs_set_metadata(c, "n");
-    defs_wait_events(conn, seen);
+    defs_barrier(c, "n");
     changed = defs_render(conn);
     ck_assert_str_ne(changed, file_state);
     virConnectClose(c);
