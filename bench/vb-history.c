@@ -261,6 +261,7 @@ run_big(const BenchArgs *a, GError **error)
     guint n_plain = 0, n_closing = 0;
     gint64 now_s, prev_s = 0;
     double hourly = NAN, cold[2] = { NAN, NAN };
+    g_autoptr(GString) order = g_string_new(NULL);
     VbHistoryRetention keep;
     guint warm;
 
@@ -291,6 +292,11 @@ run_big(const BenchArgs *a, GError **error)
         now_s = ((const VbHostSample *) g_ptr_array_index(set->hosts, 0))->timestamp_us /
                 G_USEC_PER_SEC;
         if (i >= warm) {
+            g_string_append_printf(order, " %s%.2f",
+                                   now_s / 3600 != prev_s / 3600  ? "H"
+                                   : now_s / 300 != prev_s / 300 ? "|"
+                                                                  : "",
+                                   t);
             cpu[i - warm] = t;
             if (now_s / 3600 != prev_s / 3600)
                 hourly = t;
@@ -319,6 +325,7 @@ run_big(const BenchArgs *a, GError **error)
     print_row("closing an hour too", &hourly, isnan(hourly) ? 0 : 1);
     print_row("another process's first: cache load, record only", &cold[0], 1);
     print_row("its second: SQL catch-up of the buckets left being written", &cold[1], 1);
+    printf("\nin order (| closes a 5-minute bucket, H an hour):%s\n", order->str);
     printf("\ndatabase %.1f MB + WAL %.1f MB\n", file_mb(db), file_mb(wal));
     vb_driver_sim.close(conn);
     return TRUE;

@@ -461,6 +461,25 @@ bucket_close(VbHistoryCache *cache, VbHistoryLevel level, VbHistoryBucket *b)
     b->budget = MAX(1, (b->rows->len + VB_HISTORY_SPREAD - 1) / VB_HISTORY_SPREAD);
 }
 
+/* Marks host or guest @id (@vm) as seen by an hourly row ending at
+ * @seen_us (names.seen_us: history-rollup.c prunes names by it), as the
+ * SQL rollup's mark_hourly does for a whole range after it; here row by
+ * row, with the row's share. A later hour marks it again. */
+static gboolean
+mark_seen(VbStore *store, gboolean vm, guint64 id, gint64 seen_us, GError **error)
+{
+    sqlite3_stmt *stmt = vb_store_prepare(store,
+                                          vm ? "UPDATE vms SET seen_us = ?1 WHERE id = ?2"
+                                             : "UPDATE hosts SET seen_us = ?1 WHERE id = ?2",
+                                          error);
+
+    if (!stmt)
+        return FALSE;
+    sqlite3_bind_int64(stmt, 1, seen_us);
+    sqlite3_bind_int64(stmt, 2, (gint64) id);
+    return vb_store_step_done(store, stmt, error);
+}
+
 /* Writes the next rows of closed @b (all of them unless @spread); TRUE in
  * @ret_finished once every row is written. */
 static gboolean
@@ -472,9 +491,13 @@ bucket_write(VbStore *store, VbHistoryLevel level, VbHistoryBucket *b, gboolean 
 
     for (; b->next < end; b->next++) {
         const Acc *a = g_ptr_array_index(b->rows, b->next);
+        gboolean vm = b->next >= n_hosts;
 
-        if (!(b->next < n_hosts ? write_host(store, level, b->bucket_us, a, error)
-                                : write_vm(store, level, b->bucket_us, a, error)))
+        if (!(vm ? write_vm(store, level, b->bucket_us, a, error)
+                 : write_host(store, level, b->bucket_us, a, error)) ||
+            (level == VB_HISTORY_HOUR &&
+             !mark_seen(store, vm, vm ? a->key >> 32 : a->key, b->bucket_us + VB_HISTORY_HOUR_US,
+                        error)))
             return FALSE;
     }
     *ret_finished = b->next == b->rows->len;

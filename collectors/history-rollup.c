@@ -228,7 +228,8 @@ rollup_level(VbStore *store, VbHistoryCache *cache, const RollupLevel *l, gint64
         return TRUE; /* the oldest bucket is still being written */
     if (!set_done(store, l->level, rolled.done_us, error))
         return FALSE;
-    for (guint i = 0; l->mark_sql && l->mark_sql[i]; i++)
+    /* Rows written from memory were marked one by one (history-acc.c). */
+    for (guint i = 0; !rolled.in_memory && l->mark_sql && l->mark_sql[i]; i++)
         if (!run_range(store, l->mark_sql[i], from, rolled.done_us, l->width_us, error))
             return FALSE;
     *ret_rolled = TRUE;
