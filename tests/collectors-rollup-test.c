@@ -568,6 +568,32 @@ START_TEST(test_rollup_spread)
 }
 END_TEST
 
+/* An hour is written over VB_HISTORY_SPREAD samples once its last 5-minute
+ * bucket is: meanwhile its 5-minute rows stay although the 5-minute level's
+ * retention (an hour) has passed the first of them. 8 rows a bucket, one a
+ * sample: bucket 3300 closes at 3600 and is written by 3810, the hour from
+ * 3810 to 4020; bucket 0 is past the retention from 3900 on. */
+START_TEST(test_rollup_spread_hour)
+{
+    static const VbHistoryRetention keep = { { 900, 3600, 10000000 } };
+    static const char pool[] = "host kvm1 8 16384\nvm g1 kvm1 1\nvm g2 kvm1 1\nvm g3 kvm1 1\n"
+                               "vm g4 kvm1 1\nvm g5 kvm1 1\nvm g6 kvm1 1\nvm g7 kvm1 1\n";
+    const char *hour_sql = "SELECT count(*) FROM vm_agg WHERE level = 2 AND bucket_us = ?1";
+    g_autoptr(GString) out = g_string_new(NULL);
+    Run r;
+
+    run_init(&r, &keep, out);
+    run_text(&r, pool);
+    run_text(&r, "run 3960");
+    ck_assert_int_lt(query_int(r.mem, hour_sql, START_S * G_USEC_PER_SEC), 7);
+    ck_assert_int_eq(bucket_rows(r.mem, 0), 8);
+    run_text(&r, "run 60"); /* 4020: the hour's last row */
+    ck_assert_int_eq(query_int(r.mem, hour_sql, START_S * G_USEC_PER_SEC), 7);
+    ck_assert_int_eq(bucket_rows(r.mem, 0), 0);
+    run_clear(&r);
+}
+END_TEST
+
 void
 vb_collectors_test_add_rollup(Suite *s)
 {
@@ -576,5 +602,6 @@ vb_collectors_test_add_rollup(Suite *s)
     tcase_set_timeout(tc, 60);
     tcase_add_loop_test(tc, test_rollup_paths, 0, G_N_ELEMENTS(rollup_scenarios));
     tcase_add_test(tc, test_rollup_spread);
+    tcase_add_test(tc, test_rollup_spread_hour);
     suite_add_tcase(s, tc);
 }
