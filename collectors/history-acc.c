@@ -134,6 +134,7 @@ struct VbHistoryBucket {
      * writes. */
     GPtrArray *rows;
     guint next, budget;
+    GPtrArray *made[2]; /* the host [0] and guest [1] accumulators, as made */
     GPtrArray *blocks;  /* where the accumulators are (owned): one malloc per block */
     gsize used;         /* bytes taken in the last block */
 };
@@ -157,6 +158,8 @@ bucket_new(gint64 bucket_us)
     b->hosts = g_hash_table_new(vb_history_key_hash, g_int64_equal);
     b->vms = g_hash_table_new(vb_history_key_hash, g_int64_equal);
     b->blocks = g_ptr_array_new_with_free_func(g_free);
+    b->made[0] = g_ptr_array_new();
+    b->made[1] = g_ptr_array_new();
     return b;
 }
 
@@ -169,6 +172,8 @@ vb_history_bucket_free(VbHistoryBucket *b)
     g_clear_pointer(&b->hosts, g_hash_table_destroy);
     g_clear_pointer(&b->vms, g_hash_table_destroy);
     g_clear_pointer(&b->blocks, g_ptr_array_unref);
+    g_clear_pointer(&b->made[0], g_ptr_array_unref);
+    g_clear_pointer(&b->made[1], g_ptr_array_unref);
     g_free(b);
 }
 
@@ -209,6 +214,7 @@ acc_get(VbHistoryBucket *b, gboolean vm, guint64 key)
     b->used += size;
     acc->key = key;
     g_hash_table_insert(table, &acc->key, acc);
+    g_ptr_array_add(b->made[vm], acc);
     return acc;
 }
 
@@ -431,22 +437,17 @@ acc_cmp(const void *x, const void *y)
     return a < b ? -1 : a > b;
 }
 
-/* The accumulators of @table by key, the tables' order (transfer
- * container). */
-static GPtrArray *
-sorted_accs(GHashTable *table)
+/* Sorts @accs by key, the tables' order. They were made in the order rows
+ * came, and a sample writes its guests in key order, so they usually are
+ * already: one pass says so. */
+static void
+sort_accs(GPtrArray *accs)
 {
-    GPtrArray *accs = g_ptr_array_sized_new(g_hash_table_size(table));
-    GHashTableIter it;
-    gpointer acc;
-
-    g_hash_table_iter_init(&it, table);
-    while (g_hash_table_iter_next(&it, NULL, &acc))
-        g_ptr_array_add(accs, acc);
-
-    if (accs->len > 1)
-        qsort(accs->pdata, accs->len, sizeof(gpointer), acc_cmp);
-    return accs;
+    for (guint i = 1; i < accs->len; i++)
+        if (acc_cmp(&accs->pdata[i - 1], &accs->pdata[i]) > 0) {
+            qsort(accs->pdata, accs->len, sizeof(gpointer), acc_cmp);
+            return;
+        }
 }
 
 /* Closes @b at @level: sorts its rows and, from the 5-minute level, adds
@@ -455,10 +456,11 @@ sorted_accs(GHashTable *table)
 static void
 bucket_close(VbHistoryCache *cache, VbHistoryLevel level, VbHistoryBucket *b)
 {
-    g_autoptr(GPtrArray) hosts = sorted_accs(b->hosts);
-    g_autoptr(GPtrArray) vms = sorted_accs(b->vms);
+    GPtrArray *hosts = b->made[0], *vms = b->made[1];
     VbHistoryBucket *hour = NULL;
 
+    sort_accs(hosts);
+    sort_accs(vms);
     if (level == VB_HISTORY_FIVE_MIN)
         hour = bucket_get(cache, VB_HISTORY_HOUR, bucket_start(b->bucket_us, VB_HISTORY_HOUR));
     b->rows = g_ptr_array_sized_new(hosts->len + vms->len);
