@@ -458,6 +458,7 @@ bucket_close(VbHistoryCache *cache, VbHistoryLevel level, VbHistoryBucket *b)
 {
     GPtrArray *hosts = b->made[0], *vms = b->made[1];
     VbHistoryBucket *hour = NULL;
+    guint spread;
 
     sort_accs(hosts);
     sort_accs(vms);
@@ -478,7 +479,8 @@ bucket_close(VbHistoryCache *cache, VbHistoryLevel level, VbHistoryBucket *b)
         if (hour)
             acc_to_hour(acc_get(hour, TRUE, a->key), a, ACC_VM_LAST);
     }
-    b->budget = MAX(1, (b->rows->len + VB_HISTORY_SPREAD - 1) / VB_HISTORY_SPREAD);
+    spread = level == VB_HISTORY_HOUR ? VB_HISTORY_SPREAD_HOUR : VB_HISTORY_SPREAD;
+    b->budget = MAX(1, (b->rows->len + spread - 1) / spread);
 }
 
 /* Marks host or guest @id (@vm) as seen by an hourly row ending at

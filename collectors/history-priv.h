@@ -104,8 +104,12 @@ void vb_history_acc_vm(VbHistoryCache *cache, guint64 key, gboolean have_cpu, do
 void vb_history_acc_repeated(VbHistoryCache *cache);
 /* Samples over which the rows of a closed bucket are written, a share
  * each, when spreading: writing 200,000 guest rows at once costs as much
- * as the sample itself; an eighth of them, about a tenth. */
+ * as the sample itself; an eighth of them, about a tenth. An hour's rows
+ * (each also marks its name's seen_us) go over more samples: the next
+ * hour is 120 samples away at 30 s, and the shares of both levels add up
+ * on a sample. */
 #define VB_HISTORY_SPREAD 8
+#define VB_HISTORY_SPREAD_HOUR 32
 
 /* What vb_history_acc_roll() did. */
 typedef struct {
@@ -117,7 +121,7 @@ typedef struct {
 /* Closes the buckets of @level in [@from, @to) inside the caller's
  * transaction when @cache holds them whole: writes their rows from the
  * accumulators, with @spread only a share of each closed bucket per call
- * (VB_HISTORY_SPREAD), the rest on the next calls. Otherwise leaves the
+ * (VB_HISTORY_SPREAD, VB_HISTORY_SPREAD_HOUR), the rest on the next calls. Otherwise leaves the
  * range to the SQL rollup, forgetting what the accumulators had of it and
  * noting what that costs the level above. @cache may be NULL (SQL).
  * VB_ERROR_DATABASE when a row cannot be written. */

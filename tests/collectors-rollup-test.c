@@ -568,8 +568,8 @@ START_TEST(test_rollup_spread)
 }
 END_TEST
 
-/* An hour is written over VB_HISTORY_SPREAD samples once its last 5-minute
- * bucket is: meanwhile its 5-minute rows stay although the 5-minute level's
+/* An hour is written over up to VB_HISTORY_SPREAD_HOUR samples (one row
+ * each here) once its last 5-minute bucket is: meanwhile its 5-minute rows stay although the 5-minute level's
  * retention (an hour) has passed the first of them. 8 rows a bucket, one a
  * sample: bucket 3300 closes at 3600 and is written by 3810, the hour from
  * 3810 to 4020; bucket 0 is past the retention from 3900 on. */
