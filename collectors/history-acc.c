@@ -7,8 +7,10 @@
  * few seconds on the sample that closes the bucket. Instead the writer adds
  * each row to the accumulators of its bucket (per host, per guest on a
  * host: count, min, max and the sums of the means), kept in the history's
- * cache (history-cache.c); closing the bucket writes the rows it already
- * holds, and adds them to the accumulators of the hour. The SQL rollup of
+ * cache (history-cache.c); closing the bucket sorts them, adds them to the
+ * accumulators of the hour and writes them, on the collector's path a share
+ * per sample (VB_HISTORY_SPREAD): 210,000 rows at once cost about as much as
+ * the sample itself. The SQL rollup of
  * history-rollup.c stays for catch-up: buckets this cache has not seen
  * whole (written before the process started or reloaded its cache, by
  * another connection, or during an upgrade).
@@ -29,8 +31,11 @@
  * that (partly written before the cache was loaded) are rolled up by SQL.
  *
  * Workload: one hash lookup per host and guest per sample; closing a bucket
- * sorts its accumulators by key and appends one row each. Memory: about
- * 130 bytes per guest per open level (5-minute and hourly).
+ * checks its accumulators are in key order (they are made in it, nearly
+ * always), feeds the hour (a hash lookup each) and appends one row each
+ * over the next samples. Memory: about 130 bytes per guest per open or
+ * closing bucket (a 5-minute and an hourly one, two of each while one is
+ * being written).
  */
 #include "config.h"
 

@@ -10,20 +10,28 @@
  * (VbHistoryRetention); raw rows only as long as the planning window needs
  * them.
  *
+ * Closed buckets are written from the accumulators of history-acc.c when
+ * the cache saw them whole (spread over the next samples on the collector's
+ * path); the SQL statements below roll up the others (catch-up).
+ *
  * Invariants: a bucket is rolled up once, when the newest sample has passed
- * its end (history_rollups.done_us: buckets before it are done); rolling up
+ * its end (history_rollups.done_us: buckets before it are done, written
+ * whole); rolling up
  * always comes before pruning, so no row is pruned before the level above
  * has it as long as each level is kept at least one bucket of the level
- * above (vb_history_retention_init ensures it). A sample recorded later with
- * a time inside a bucket already rolled up stays out of the aggregates.
+ * above (vb_history_retention_init ensures it), and what a bucket still
+ * being written is made of is kept whatever the retention. A sample
+ * recorded later with a time inside a bucket already rolled up (or being
+ * written) stays out of the aggregates.
  * Pruning deletes ranges of the tables' keys (sample id, level and bucket),
  * never row by row; names no row refers to any more go with the hourly pass,
  * found from the time the hourly rollup last saw them (names.seen_us), not
  * by reading the large levels.
  *
- * Workload: after each sample, one pass over the raw rows of the bucket that
- * just ended (every 5 minutes) and over twelve 5-minute buckets (every
- * hour), and range deletes at the old end of each table.
+ * Workload: after each sample, a share of the rows of the last buckets
+ * closed (history-acc.c) and range deletes at the old end of each table; a
+ * SQL pass over a bucket's raw rows (over twelve 5-minute buckets for an
+ * hour) only when catching up.
  */
 #include "config.h"
 
