@@ -10,6 +10,10 @@
  * read on, and a snapshot fetches the XML again only for a guest it does not
  * hold: a new one, or one a libvirt domain event said may have changed.
  *
+ * The host's capabilities (parsed, CPU expanded: VbLvHostCaps) are kept the
+ * same way, per connection, and emptied with the definitions; no event
+ * concerns them.
+ *
  * Invariants:
  *  - definitions are kept only while domain events are registered on the
  *    host's current connection (`gen` is that connection's generation, see
@@ -37,6 +41,7 @@ struct _VbLvDefs {
     gatomicrefcount refs;    /* the host's, and one per registered callback */
     GMutex lock;             /* guards the fields down to `stats` */
     GHashTable *table;       /* UUID string -> VbLvDef * (own reference) */
+    VbLvHostCaps *caps;      /* the host's capabilities, or NULL (own reference) */
     guint64 gen;             /* the connection generation `table` belongs to; 0: none */
     guint64 epoch;           /* bumped by every event */
     guint every;             /* snapshots between safety refreshes */
@@ -76,7 +81,45 @@ vb_lv_def_unref(VbLvDef *def)
     g_free(def);
 }
 
+VbLvHostCaps *
+vb_lv_host_caps_new(VbLvCaps *caps, char *hypervisor, char **cpu_features)
+{
+    VbLvHostCaps *hc = g_new0(VbLvHostCaps, 1);
+
+    g_atomic_ref_count_init(&hc->refs);
+    hc->caps = caps;
+    hc->hypervisor = hypervisor;
+    hc->cpu_features = cpu_features;
+    return hc;
+}
+
+VbLvHostCaps *
+vb_lv_host_caps_ref(VbLvHostCaps *hc)
+{
+    g_atomic_ref_count_inc(&hc->refs);
+    return hc;
+}
+
+void
+vb_lv_host_caps_unref(VbLvHostCaps *hc)
+{
+    if (!hc || !g_atomic_ref_count_dec(&hc->refs))
+        return;
+    vb_lv_caps_free(hc->caps);
+    g_free(hc->hypervisor);
+    g_strfreev(hc->cpu_features);
+    g_free(hc);
+}
+
 /* ------------------------------------------------------------ the table */
+
+/* Forgets everything kept (lock held). */
+static void
+vb_lv_defs_empty(VbLvDefs *defs)
+{
+    g_hash_table_remove_all(defs->table);
+    g_clear_pointer(&defs->caps, vb_lv_host_caps_unref);
+}
 
 guint
 vb_lv_defs_refresh_every(void)
@@ -120,6 +163,7 @@ vb_lv_defs_unref(VbLvDefs *defs)
         return;
     g_assert(defs->events_conn == NULL); /* a callback would still hold a reference */
     g_hash_table_unref(defs->table);
+    vb_lv_host_caps_unref(defs->caps);
     g_array_unref(defs->callback_ids);
     g_mutex_clear(&defs->lock);
     g_mutex_clear(&defs->reg_lock);
@@ -291,7 +335,7 @@ vb_lv_defs_begin(VbLvHost *host, virConnectPtr conn, guint64 *ret_gen)
     ready = defs->gen == gen;
     if (!ready) {
         /* A new connection: what was kept, and events, belong to the old one. */
-        g_hash_table_remove_all(defs->table);
+        vb_lv_defs_empty(defs);
         defs->gen = 0;
     }
     g_mutex_unlock(&defs->lock);
@@ -310,8 +354,8 @@ vb_lv_defs_begin(VbLvHost *host, virConnectPtr conn, guint64 *ret_gen)
         return FALSE;
     g_mutex_lock(&defs->lock);
     if (defs->snapshots++ % defs->every == defs->phase &&
-        g_hash_table_size(defs->table) > 0) {
-        g_hash_table_remove_all(defs->table);
+        (g_hash_table_size(defs->table) > 0 || defs->caps)) {
+        vb_lv_defs_empty(defs);
         defs->stats.refreshes++;
     }
     g_mutex_unlock(&defs->lock);
@@ -343,6 +387,30 @@ vb_lv_defs_keep(VbLvDefs *defs, const char *uuid, VbLvDef *def, guint64 gen, gui
     g_mutex_lock(&defs->lock);
     if (defs->gen == gen && defs->epoch == epoch)
         g_hash_table_replace(defs->table, g_strdup(uuid), vb_lv_def_ref(def));
+    g_mutex_unlock(&defs->lock);
+}
+
+VbLvHostCaps *
+vb_lv_defs_caps_get(VbLvDefs *defs)
+{
+    VbLvHostCaps *hc;
+
+    g_mutex_lock(&defs->lock);
+    hc = defs->caps ? vb_lv_host_caps_ref(defs->caps) : NULL;
+    if (!hc)
+        defs->stats.caps_fetches++;
+    g_mutex_unlock(&defs->lock);
+    return hc;
+}
+
+void
+vb_lv_defs_caps_keep(VbLvDefs *defs, VbLvHostCaps *hc, guint64 gen)
+{
+    g_mutex_lock(&defs->lock);
+    if (defs->gen == gen) {
+        g_clear_pointer(&defs->caps, vb_lv_host_caps_unref);
+        defs->caps = vb_lv_host_caps_ref(hc);
+    }
     g_mutex_unlock(&defs->lock);
 }
 

@@ -2,8 +2,9 @@
  * libvirt-inventory.c: the pool as real hosts describe it (the snapshot op).
  *
  * Each host is read in its own thread (node info, capabilities, storage,
- * every guest's state and disk sizes, and the XML of each guest whose parsed
- * definition the host does not keep: libvirt-defs.c) into a plain VbLvHostInfo; the
+ * every guest's state and disk sizes, and the capabilities and the XML of
+ * each guest when the host does not keep them parsed: libvirt-defs.c) into a
+ * plain VbLvHostInfo; the
  * inventory is then assembled in config order by one thread, so the model
  * never sees concurrency. A host that cannot be read is DOWN with its reason
  * and no guests. A guest seen on two hosts (a migration in flight, or a stale
@@ -33,9 +34,7 @@ typedef struct {
 typedef struct {
     char *reason;            /* NULL when the host was read */
     virNodeInfo node;
-    VbLvCaps *caps;
-    char *hypervisor;
-    char **cpu_features;     /* the host CPU's, its model's included */
+    VbLvHostCaps *hc;        /* capabilities, kept or read now (own reference) */
     double storage_total_gib, storage_free_gib;
     GPtrArray *guests;       /* owned VbLvGuestInfo * */
 } VbLvHostInfo;
@@ -52,9 +51,7 @@ static void
 vb_lv_host_info_clear(VbLvHostInfo *info)
 {
     g_free(info->reason);
-    vb_lv_caps_free(info->caps);
-    g_free(info->hypervisor);
-    g_strfreev(info->cpu_features);
+    vb_lv_host_caps_unref(info->hc);
     if (info->guests)
         g_ptr_array_unref(info->guests);
 }
@@ -242,23 +239,22 @@ vb_lv_guest_read(VbLvHost *host, const virDomainStatsRecord *record, VbLvDefsUse
  * guest busy with a migration does not hold the whole snapshot. Definitions
  * come from the host's table where it holds them (libvirt-defs.c). */
 static gboolean
-vb_lv_guests_read(VbLvHost *host, virConnectPtr conn, VbLvHostInfo *info, GError **error)
+vb_lv_guests_read(VbLvHost *host, virConnectPtr conn, VbLvHostInfo *info, VbLvDefsUse *use,
+                  GError **error)
 {
     virDomainStatsRecordPtr *records = NULL;
-    VbLvDefsUse use = { 0 };
     int n;
     gboolean ok = TRUE;
 
-    use.keep = vb_lv_defs_begin(host, conn, &use.gen);
     n = virConnectGetAllDomainStats(conn, VIR_DOMAIN_STATS_STATE | VIR_DOMAIN_STATS_BLOCK,
                                     &records, VIR_CONNECT_GET_ALL_DOMAINS_STATS_NOWAIT);
     if (n < 0)
         return vb_lv_error(error, VB_ERROR_CONNECT, host->name, "cannot list guests");
-    use.seen = use.keep ? g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL) : NULL;
+    use->seen = use->keep ? g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL) : NULL;
     info->guests = g_ptr_array_new_with_free_func((GDestroyNotify) vb_lv_guest_info_free);
     for (int i = 0; i < n; i++) {
         g_autoptr(GError) local = NULL;
-        VbLvGuestInfo *guest = ok ? vb_lv_guest_read(host, records[i], &use, &local) : NULL;
+        VbLvGuestInfo *guest = ok ? vb_lv_guest_read(host, records[i], use, &local) : NULL;
 
         /* A guest undefined between the listing and the read is simply gone;
          * one whose XML cannot be parsed is left out rather than guessed. */
@@ -270,10 +266,10 @@ vb_lv_guests_read(VbLvHost *host, virConnectPtr conn, VbLvHostInfo *info, GError
             ok = (g_propagate_error(error, g_steal_pointer(&local)), FALSE);
     }
     virDomainStatsRecordListFree(records);
-    if (ok && use.seen)
-        vb_lv_defs_retain(host->defs, use.seen); /* guests gone from the host */
-    if (use.seen)
-        g_hash_table_unref(use.seen);
+    if (ok && use->seen)
+        vb_lv_defs_retain(host->defs, use->seen); /* guests gone from the host */
+    if (use->seen)
+        g_hash_table_unref(use->seen);
     return ok;
 }
 
@@ -284,17 +280,17 @@ vb_lv_guests_read(VbLvHost *host, virConnectPtr conn, VbLvHostInfo *info, GError
  * first, then the older host-only one. When neither works (test://), the
  * capabilities' own list is used. */
 static char **
-vb_lv_host_cpu_features(VbLvHost *host, virConnectPtr conn, const VbLvHostInfo *info)
+vb_lv_host_cpu_features(VbLvHost *host, virConnectPtr conn, const VbLvCaps *caps)
 {
-    const char *cpus[] = { info->caps->cpu_xml };
+    const char *cpus[] = { caps->cpu_xml };
     unsigned int flags = VIR_CONNECT_BASELINE_CPU_EXPAND_FEATURES;
     g_autofree char *expanded = NULL;
     g_autoptr(GStrvBuilder) all = g_strv_builder_new();
     g_auto(GStrv) features = NULL;
 
     if (cpus[0]) {
-        expanded = virConnectBaselineHypervisorCPU(conn, NULL, info->caps->arch, NULL,
-                                                   info->caps->kvm ? "kvm" : "qemu", cpus, 1,
+        expanded = virConnectBaselineHypervisorCPU(conn, NULL, caps->arch, NULL,
+                                                   caps->kvm ? "kvm" : "qemu", cpus, 1,
                                                    flags);
         if (!expanded)
             expanded = virConnectBaselineCPU(conn, cpus, 1, flags);
@@ -303,34 +299,56 @@ vb_lv_host_cpu_features(VbLvHost *host, virConnectPtr conn, const VbLvHostInfo *
         virResetLastError();
     }
     features = expanded ? vb_lv_cpu_features_parse(expanded, NULL) : NULL;
-    g_strv_builder_addv(all, (const char **) info->caps->features);
+    g_strv_builder_addv(all, (const char **) caps->features);
     if (features)
         g_strv_builder_addv(all, (const char **) features);
     return g_strv_builder_end(all); /* duplicates are harmless: features are a set */
 }
 
+/* The host's capabilities, expanded CPU and hypervisor (transfer full):
+ * kept for the connection (vb_lv_defs_caps_get) or read now, and then kept
+ * when @use allows. NULL with @error when they cannot be read or parsed. */
+static VbLvHostCaps *
+vb_lv_host_caps_read(VbLvHost *host, virConnectPtr conn, const VbLvDefsUse *use,
+                     GError **error)
+{
+    g_autofree char *xml = NULL;
+    g_autoptr(GError) local = NULL;
+    VbLvHostCaps *hc = use->keep ? vb_lv_defs_caps_get(host->defs) : NULL;
+    VbLvCaps *caps;
+    const char *type;
+    char *hypervisor;
+
+    if (hc)
+        return hc;
+    xml = virConnectGetCapabilities(conn);
+    if (!xml)
+        return vb_lv_error(error, VB_ERROR_CONNECT, host->name, "cannot read capabilities"), NULL;
+    caps = vb_lv_caps_parse(xml, &local);
+    if (!caps) {
+        g_set_error(error, VB_ERROR, VB_ERROR_INVALID_INPUT, "%s: %s", host->name, local->message);
+        return NULL;
+    }
+    type = virConnectGetType(conn);
+    hypervisor = caps->kvm ? g_strdup("kvm") : g_ascii_strdown(type ? type : "qemu", -1);
+    hc = vb_lv_host_caps_new(caps, hypervisor, vb_lv_host_cpu_features(host, conn, caps));
+    if (use->keep)
+        vb_lv_defs_caps_keep(host->defs, hc, use->gen);
+    return hc;
+}
+
 static gboolean
 vb_lv_host_read(VbLvHost *host, virConnectPtr conn, VbLvHostInfo *info, GError **error)
 {
-    g_autofree char *caps = NULL;
-    g_autoptr(GError) local = NULL;
-    const char *type;
+    VbLvDefsUse use = { 0 };
 
     if (virNodeGetInfo(conn, &info->node) < 0)
         return vb_lv_error(error, VB_ERROR_CONNECT, host->name, "cannot read node info");
-    caps = virConnectGetCapabilities(conn);
-    if (!caps)
-        return vb_lv_error(error, VB_ERROR_CONNECT, host->name, "cannot read capabilities");
-    info->caps = vb_lv_caps_parse(caps, &local);
-    if (!info->caps) {
-        g_set_error(error, VB_ERROR, VB_ERROR_INVALID_INPUT, "%s: %s", host->name, local->message);
-        return FALSE;
-    }
-    type = virConnectGetType(conn);
-    info->hypervisor = info->caps->kvm ? g_strdup("kvm") : g_ascii_strdown(type ? type : "qemu", -1);
-    info->cpu_features = vb_lv_host_cpu_features(host, conn, info);
-    return vb_lv_storage_get(host, conn, &info->storage_total_gib, &info->storage_free_gib, error) &&
-           vb_lv_guests_read(host, conn, info, error);
+    use.keep = vb_lv_defs_begin(host, conn, &use.gen);
+    info->hc = vb_lv_host_caps_read(host, conn, &use, error);
+    return info->hc &&
+           vb_lv_storage_get(host, conn, &info->storage_total_gib, &info->storage_free_gib, error) &&
+           vb_lv_guests_read(host, conn, info, &use, error);
 }
 
 static void
@@ -392,11 +410,11 @@ vb_lv_host_fill(VbInventory *inv, VbLvHost *host, VbHost *vbhost, const VbLvHost
         return;
     }
     vbhost->state = VB_HOST_STATE_UP;
-    vbhost->hypervisor = g_strdup(info->hypervisor);
-    vbhost->cpu_vendor = g_strdup(host->cpu_vendor ? host->cpu_vendor : info->caps->vendor);
-    vbhost->cpu_model = g_strdup(info->caps->model);
-    for (guint i = 0; info->cpu_features[i]; i++)
-        vb_host_add_feature(inv, vbhost, info->cpu_features[i]);
+    vbhost->hypervisor = g_strdup(info->hc->hypervisor);
+    vbhost->cpu_vendor = g_strdup(host->cpu_vendor ? host->cpu_vendor : info->hc->caps->vendor);
+    vbhost->cpu_model = g_strdup(info->hc->caps->model);
+    for (guint i = 0; info->hc->cpu_features[i]; i++)
+        vb_host_add_feature(inv, vbhost, info->hc->cpu_features[i]);
     vbhost->cpu_cores = info->node.cpus;
     vbhost->memory_mib = info->node.memory / 1024;
     vbhost->storage_total_gib = info->storage_total_gib;

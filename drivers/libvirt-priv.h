@@ -241,6 +241,23 @@ VbLvDef *vb_lv_def_ref(VbLvDef *def);
 void vb_lv_def_unref(VbLvDef *def);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(VbLvDef, vb_lv_def_unref)
 
+/* What a snapshot takes from a host's capabilities: parsed, expanded through
+ * the CPU baseline call, kept per connection like the definitions (they
+ * change with the host's software or hardware, across a libvirtd restart,
+ * which is a new connection). Immutable (reference counted). */
+typedef struct {
+    gatomicrefcount refs;
+    VbLvCaps *caps;         /* owned */
+    char *hypervisor;       /* "kvm", else the driver type in lower case */
+    char **cpu_features;    /* the host CPU's, its model's included */
+} VbLvHostCaps;
+
+/* Takes @caps, @hypervisor and @cpu_features (transfer full). */
+VbLvHostCaps *vb_lv_host_caps_new(VbLvCaps *caps, char *hypervisor, char **cpu_features);
+VbLvHostCaps *vb_lv_host_caps_ref(VbLvHostCaps *hc);
+void vb_lv_host_caps_unref(VbLvHostCaps *hc);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(VbLvHostCaps, vb_lv_host_caps_unref)
+
 /* A host's table is emptied every this many of its snapshots (hosts take
  * turns, so a tenth of them read every definition again in each snapshot):
  * at most this many snapshots see a change that no domain event reports.
@@ -257,6 +274,7 @@ typedef struct {
     guint64 kept_reads;     /* guests whose kept definition a snapshot used */
     guint64 fetches;        /* guests whose XML a snapshot fetched (keeping on) */
     guint64 refreshes;      /* times the table was emptied: new connection, safety refresh */
+    guint64 caps_fetches;   /* capabilities a snapshot fetched (keeping on) */
     gboolean listening;     /* events are registered on the current connection */
     guint kept;             /* definitions held now */
 } VbLvDefsStats;
@@ -282,6 +300,11 @@ VbLvDef *vb_lv_defs_lookup(VbLvDefs *defs, const char *uuid, guint64 *ret_epoch)
 /* Keeps @def (a new reference) for @uuid, unless an event arrived since the
  * lookup that gave @epoch or the connection changed since @gen. */
 void vb_lv_defs_keep(VbLvDefs *defs, const char *uuid, VbLvDef *def, guint64 gen, guint64 epoch);
+/* The host's kept capabilities (transfer full), or NULL. They are emptied
+ * with the definitions (new connection, safety refresh), never by events. */
+VbLvHostCaps *vb_lv_defs_caps_get(VbLvDefs *defs);
+/* Keeps @hc (a new reference) unless the connection changed since @gen. */
+void vb_lv_defs_caps_keep(VbLvDefs *defs, VbLvHostCaps *hc, guint64 gen);
 /* Drops every definition whose UUID is not a key of @seen (guests gone). */
 void vb_lv_defs_retain(VbLvDefs *defs, GHashTable *seen);
 void vb_lv_defs_stats(VbLvDefs *defs, VbLvDefsStats *ret_stats);

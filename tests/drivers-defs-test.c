@@ -294,8 +294,8 @@ START_TEST(test_defs_change)
 }
 END_TEST
 
-/* Unchanged guests are not read again, and what is kept renders exactly as
- * what is read afresh. */
+/* Unchanged guests and the host's capabilities are not read again, and
+ * what is kept renders exactly as what is read afresh. */
 START_TEST(test_defs_kept)
 {
     g_autoptr(VbConfig) config = defs_config("test:///default");
@@ -315,6 +315,8 @@ START_TEST(test_defs_kept)
     second = defs_render(conn);
     ck_assert_str_eq(first, second);
     ck_assert_uint_eq(defs_stats(conn).fetches, stats.fetches); /* nothing fetched again */
+    ck_assert_uint_eq(stats.caps_fetches, 1);
+    ck_assert_uint_eq(defs_stats(conn).caps_fetches, 1); /* capabilities neither */
     ck_assert_uint_eq(defs_stats(conn).kept_reads, stats.kept_reads + 3);
     virConnectClose(c);
     vb_driver_libvirt.close(conn);
@@ -356,9 +358,11 @@ START_TEST(test_defs_safety_refresh)
         g_free(defs_render(conn));
     ck_assert_msg(defs_stats(conn).fetches == fetches, "row %d: read again before %u snapshots",
                   _i, every);
+    ck_assert_uint_eq(defs_stats(conn).caps_fetches, 1);
     g_free(defs_render(conn));
     ck_assert_msg(defs_stats(conn).fetches == fetches + 1, "row %d: not read again after %u",
                   _i, every); /* "test" read again */
+    ck_assert_uint_eq(defs_stats(conn).caps_fetches, 2); /* and the capabilities */
     vb_driver_libvirt.close(conn);
 }
 END_TEST
@@ -408,7 +412,9 @@ START_TEST(test_defs_reconnect)
     ck_assert_str_ne(changed, file_state);
     virConnectClose(c);
     vb_lv_host_mark_down(host, "h1: connection lost");
+    ck_assert_uint_eq(defs_stats(conn).caps_fetches, 1);
     again = defs_render(conn); /* reconnects: the file's state again */
+    ck_assert_uint_eq(defs_stats(conn).caps_fetches, 2);
     ck_assert_msg(strcmp(again, file_state) == 0, "after a reconnect\n--- got\n%s\n--- file\n%s",
                   again, file_state);
     ck_assert(defs_stats(conn).listening);
