@@ -199,17 +199,14 @@ bucket_get(VbHistoryCache *cache, VbHistoryLevel level, gint64 bucket_us)
     return b;
 }
 
-/* The accumulator of host (@vm FALSE) or guest-on-host @key in @b, made
- * (zeroed) when absent. */
+/* A zeroed accumulator of host (@vm FALSE) or guest-on-host @key, from
+ * @b's blocks; the caller files it. */
 static Acc *
-acc_get(VbHistoryBucket *b, gboolean vm, guint64 key)
+acc_alloc(VbHistoryBucket *b, gboolean vm, guint64 key)
 {
-    GHashTable *table = vm ? b->vms : b->hosts;
     gsize size = sizeof(Acc) + (vm ? ACC_VM_LAST : ACC_HOST_LAST) * sizeof(Stat);
-    Acc *acc = g_hash_table_lookup(table, &key);
+    Acc *acc;
 
-    if (acc)
-        return acc;
     G_STATIC_ASSERT(sizeof(Acc) % sizeof(gint64) == 0 && sizeof(Stat) % sizeof(gint64) == 0);
     if (b->blocks->len == 0 || b->used + size > ACC_BLOCK_BYTES) {
         g_ptr_array_add(b->blocks, g_malloc0(ACC_BLOCK_BYTES));
@@ -218,6 +215,20 @@ acc_get(VbHistoryBucket *b, gboolean vm, guint64 key)
     acc = (Acc *) ((char *) g_ptr_array_index(b->blocks, b->blocks->len - 1) + b->used);
     b->used += size;
     acc->key = key;
+    return acc;
+}
+
+/* The accumulator of host (@vm FALSE) or guest-on-host @key in 5-minute
+ * bucket @b, made (zeroed) when absent. */
+static Acc *
+acc_get(VbHistoryBucket *b, gboolean vm, guint64 key)
+{
+    GHashTable *table = vm ? b->vms : b->hosts;
+    Acc *acc = g_hash_table_lookup(table, &key);
+
+    if (acc)
+        return acc;
+    acc = acc_alloc(b, vm, key);
     g_hash_table_insert(table, &acc->key, acc);
     g_ptr_array_add(b->made[vm], acc);
     return acc;
@@ -455,6 +466,36 @@ sort_accs(GPtrArray *accs)
         }
 }
 
+/* Adds the accumulators @accs (sorted by key) of a closed 5-minute bucket
+ * to @hour's, which stay sorted by key (made[], no hash table): one merge,
+ * new keys getting a zeroed accumulator. */
+static void
+hour_merge(VbHistoryBucket *hour, gboolean vm, const GPtrArray *accs)
+{
+    GPtrArray *old = hour->made[vm];
+    GPtrArray *merged = g_ptr_array_sized_new(old->len + accs->len);
+    guint n_stats = vm ? ACC_VM_LAST : ACC_HOST_LAST, i = 0, j = 0;
+
+    while (i < old->len || j < accs->len) {
+        Acc *h = i < old->len ? g_ptr_array_index(old, i) : NULL;
+        const Acc *a = j < accs->len ? g_ptr_array_index(accs, j) : NULL;
+
+        if (a && (!h || a->key <= h->key)) {
+            if (!h || a->key < h->key)
+                h = acc_alloc(hour, vm, a->key);
+            else
+                i++;
+            acc_to_hour(h, a, n_stats);
+            j++;
+        } else {
+            i++;
+        }
+        g_ptr_array_add(merged, h);
+    }
+    g_ptr_array_unref(old);
+    hour->made[vm] = merged;
+}
+
 /* Closes @b at @level: sorts its rows and, from the 5-minute level, adds
  * them to their hour (buckets close in time order, as the hourly SQL reads
  * them). */
@@ -467,23 +508,16 @@ bucket_close(VbHistoryCache *cache, VbHistoryLevel level, VbHistoryBucket *b)
 
     sort_accs(hosts);
     sort_accs(vms);
-    if (level == VB_HISTORY_FIVE_MIN)
+    if (level == VB_HISTORY_FIVE_MIN) {
         hour = bucket_get(cache, VB_HISTORY_HOUR, bucket_start(b->bucket_us, VB_HISTORY_HOUR));
+        hour_merge(hour, FALSE, hosts);
+        hour_merge(hour, TRUE, vms);
+    }
     b->rows = g_ptr_array_sized_new(hosts->len + vms->len);
-    for (guint i = 0; i < hosts->len; i++) {
-        const Acc *a = g_ptr_array_index(hosts, i);
-
-        g_ptr_array_add(b->rows, (gpointer) a);
-        if (hour)
-            acc_to_hour(acc_get(hour, FALSE, a->key), a, ACC_HOST_LAST);
-    }
-    for (guint i = 0; i < vms->len; i++) {
-        const Acc *a = g_ptr_array_index(vms, i);
-
-        g_ptr_array_add(b->rows, (gpointer) a);
-        if (hour)
-            acc_to_hour(acc_get(hour, TRUE, a->key), a, ACC_VM_LAST);
-    }
+    for (guint i = 0; i < hosts->len; i++)
+        g_ptr_array_add(b->rows, g_ptr_array_index(hosts, i));
+    for (guint i = 0; i < vms->len; i++)
+        g_ptr_array_add(b->rows, g_ptr_array_index(vms, i));
     spread = level == VB_HISTORY_HOUR ? VB_HISTORY_SPREAD_HOUR : VB_HISTORY_SPREAD;
     b->budget = MAX(1, (b->rows->len + spread - 1) / spread);
 }
@@ -514,7 +548,7 @@ bucket_write(VbStore *store, VbHistoryLevel level, VbHistoryBucket *b, gboolean 
              gboolean *ret_finished, GError **error)
 {
     guint end = spread ? MIN(b->rows->len, b->next + b->budget) : b->rows->len;
-    guint n_hosts = g_hash_table_size(b->hosts);
+    guint n_hosts = b->made[0]->len;
 
     for (; b->next < end; b->next++) {
         const Acc *a = g_ptr_array_index(b->rows, b->next);
