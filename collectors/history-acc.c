@@ -32,10 +32,10 @@
  *
  * Workload: one hash lookup per host and guest per sample; closing a bucket
  * checks its accumulators are in key order (they are made in it, nearly
- * always), feeds the hour (a hash lookup each) and appends one row each
- * over the next samples. Memory: about 130 bytes per guest per open or
- * closing bucket (a 5-minute and an hourly one, two of each while one is
- * being written).
+ * always), merges them into the hour's (kept sorted by key) and appends one
+ * row each over the next samples. Memory: about 130 bytes per guest per
+ * open or closing bucket (a 5-minute and an hourly one, two of each while
+ * one is being written).
  */
 #include "config.h"
 
