@@ -114,7 +114,11 @@ extern const guint vb_history_schema_n_steps;
 gboolean vb_history_init(VbStore *store, GError **error);
 /* Records one sample set: one raw row per host and per guest, with usage from
  * the deltas against each one's previous raw row (NULL usage when there is no
- * previous row or the counters were reset). One transaction. */
+ * previous row or the counters were reset). One transaction. The rows also
+ * go into the in-memory accumulators of their 5-minute bucket, which only a
+ * rollup (vb_history_prune, vb_history_record_and_prune with a retention)
+ * closes: a caller that records and never rolls up holds every bucket in
+ * memory (the collector always rolls up). */
 gboolean vb_history_record(VbStore *store, const VbSampleSet *set, GError **error);
 
 /* The levels of the history, finest first: raw samples, then 5-minute and

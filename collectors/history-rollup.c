@@ -415,7 +415,10 @@ vb_history_prune(VbStore *store, gint64 now_us, const VbHistoryRetention *keep,
         !vb_history_rollup_and_prune(store, cache, now_us, keep, TRUE, FALSE, &pruned, &bound,
                                      error) ||
         !vb_store_commit(store, error)) {
+        /* The accumulators already count the rolled-back rows as written:
+         * drop them, so that the next rollup redoes those buckets by SQL. */
         vb_store_rollback(store);
+        vb_history_cache_drop(store);
         return FALSE;
     }
     vb_history_pruned_committed(store, &pruned, bound);

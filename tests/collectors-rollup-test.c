@@ -594,6 +594,77 @@ START_TEST(test_rollup_spread_hour)
 }
 END_TEST
 
+/* One sample of host kvm1 (4 cores, half busy) and its guest vm1 at @t_s. */
+static void
+record_one(VbStore *store, gint64 t_s)
+{
+    g_autoptr(VbSampleSet) set = vb_sample_set_new();
+    VbHostSample *hs = vb_host_sample_new("kvm1");
+    VbVmSample vs = { .name = g_strdup("vm1"), .running = TRUE, .vcpus = 2,
+                      .cpu_time_ns = (guint64) t_s * 1000000000u, .memory_mib = 4096,
+                      .rss_mib = 1000 };
+    g_autoptr(GError) error = NULL;
+
+    hs->timestamp_us = hs->monotonic_us = t_s * G_USEC_PER_SEC;
+    hs->up = TRUE;
+    hs->cpu_cores = 4;
+    hs->cpu_busy_ns = (guint64) t_s * 2000000000u;
+    hs->cpu_total_ns = (guint64) t_s * 4000000000u;
+    hs->memory_total_mib = 65536;
+    hs->memory_free_mib = 32768;
+    hs->storage_total_gib = 2000;
+    hs->storage_free_gib = 1000;
+    g_array_append_val(hs->vms, vs);
+    g_ptr_array_add(set->hosts, hs);
+    ck_assert_msg(vb_history_record(store, set, &error), "%s", error ? error->message : "");
+}
+
+/* A rollup whose transaction fails (here a trigger refuses the level's
+ * done time) changes nothing: the next one writes the same aggregate rows
+ * as a database where the first one worked. Before, the accumulators kept
+ * the rolled-back buckets as written, and they were lost for good. */
+START_TEST(test_rollup_failed_prune)
+{
+    static const VbHistoryRetention keep = { { 86400, 7 * 86400, 365 * 86400 } };
+    g_autofree char *dir = g_dir_make_tmp("vb-rollup-XXXXXX", NULL);
+    g_autoptr(GString) clean_out = g_string_new(NULL), failed_out = g_string_new(NULL);
+    g_autoptr(GError) error = NULL;
+    gint64 now_s = START_S + 660;
+
+    for (guint k = 0; k < 2; k++) {
+        g_autofree char *path = g_strdup_printf("%s/%s.db", dir, k ? "failed" : "clean");
+        VbStore *store = vb_store_open(path, &error);
+
+        ck_assert_msg(store && vb_history_init(store, &error), "%s", error ? error->message : "");
+        for (gint64 t = START_S; t <= now_s; t += 30)
+            record_one(store, t);
+        if (k == 1) {
+            ck_assert(vb_store_exec(store,
+                                    "CREATE TRIGGER refuse BEFORE INSERT ON history_rollups "
+                                    "BEGIN SELECT RAISE(ABORT, 'refused by the test'); END;",
+                                    &error));
+            ck_assert(!vb_history_prune(store, now_s * G_USEC_PER_SEC, &keep, NULL, &error));
+            ck_assert_msg(strstr(error->message, "refused by the test"), "%s", error->message);
+            g_clear_error(&error);
+            ck_assert(vb_store_exec(store, "DROP TRIGGER refuse;", &error));
+        }
+        ck_assert_msg(vb_history_prune(store, now_s * G_USEC_PER_SEC, &keep, NULL, &error), "%s",
+                      error ? error->message : "");
+        vb_test_render_levels(k ? failed_out : clean_out, store);
+        vb_store_free(store);
+        for (guint i = 0; i < 3; i++) {
+            g_autofree char *file = g_strconcat(path, (const char *[]){ "", "-wal", "-shm" }[i],
+                                                NULL);
+
+            g_unlink(file);
+        }
+    }
+    ck_assert_msg(strstr(clean_out->str, "vm1") != NULL, "no aggregate rows: %s", clean_out->str);
+    assert_same_lines("failed prune", "clean", clean_out->str, "after a failure", failed_out->str);
+    g_rmdir(dir);
+}
+END_TEST
+
 void
 vb_collectors_test_add_rollup(Suite *s)
 {
@@ -603,5 +674,6 @@ vb_collectors_test_add_rollup(Suite *s)
     tcase_add_loop_test(tc, test_rollup_paths, 0, G_N_ELEMENTS(rollup_scenarios));
     tcase_add_test(tc, test_rollup_spread);
     tcase_add_test(tc, test_rollup_spread_hour);
+    tcase_add_test(tc, test_rollup_failed_prune);
     suite_add_tcase(s, tc);
 }
