@@ -30,7 +30,8 @@
  * them: for buckets at or after complete_from of their level. Buckets before
  * that (partly written before the cache was loaded) are rolled up by SQL.
  *
- * Workload: one hash lookup per host and guest per sample; closing a bucket
+ * Workload: per host and guest, one hash lookup per bucket (its first row;
+ * the history cache's entry of the key then keeps the accumulator); closing a bucket
  * checks its accumulators are in key order (they are made in it, nearly
  * always), merges them into the hour's (kept sorted by key) and appends one
  * row each over the next samples. Memory: about 130 bytes per guest per
@@ -121,7 +122,7 @@ stat_mean(const Stat *st, double *ret_mean)
 enum { ACC_CPU, ACC_MEM, ACC_MEM_TOTAL, ACC_DISK, ACC_DISK_TOTAL, ACC_HOST_LAST };
 #define ACC_VM_LAST (ACC_MEM + 1) /* a guest has CPU and RSS (ACC_MEM) */
 
-typedef struct {
+typedef struct VbHistoryAcc {
     guint64 key;        /* host id, or vb_history_vm_key() */
     gint64 n_samples;   /* rows */
     gint64 n_up;        /* of an up host (hosts only) */
@@ -131,6 +132,7 @@ typedef struct {
 struct VbHistoryBucket {
     gint64 bucket_us;   /* start */
     gint64 last_us;     /* newest sample time added */
+    guint64 serial;     /* a 5-minute bucket's number, once current (never reused) */
     gboolean by_sql;    /* rows came out of SQL's order: roll up by SQL */
     GHashTable *hosts;  /* &Acc.key -> Acc (owned) */
     GHashTable *vms;
@@ -234,6 +236,21 @@ acc_get(VbHistoryBucket *b, gboolean vm, guint64 key)
     return acc;
 }
 
+/* The accumulator of @slot's key in the current bucket: the one @slot
+ * remembers when it is that bucket's, else acc_get()'s (remembered). */
+static Acc *
+acc_of_slot(VbHistoryCache *cache, gboolean vm, VbHistoryLast *slot)
+{
+    VbHistoryBucket *b = cache->cur;
+
+    if (slot->acc_serial != b->serial) {
+        slot->acc = acc_get(b, vm, slot->key);
+        slot->acc_serial = b->serial;
+    }
+    g_assert(slot->acc->key == slot->key);
+    return slot->acc;
+}
+
 static gint64
 bucket_start(gint64 t_us, VbHistoryLevel level)
 {
@@ -282,6 +299,7 @@ vb_history_acc_sample(VbHistoryCache *cache, gint64 time_us)
          * written whole, the SQL rollup that redoes it will count it). */
         g_clear_pointer(&cache->late, vb_history_bucket_free);
         cache->cur = cache->late = bucket_new(start);
+        cache->late->serial = ++cache->serials;
         return;
     }
     b = bucket_get(cache, VB_HISTORY_FIVE_MIN, start);
@@ -290,6 +308,8 @@ vb_history_acc_sample(VbHistoryCache *cache, gint64 time_us)
     if (time_us < b->last_us)
         b->by_sql = TRUE;
     b->last_us = MAX(b->last_us, time_us);
+    if (b->serial == 0)
+        b->serial = ++cache->serials;
     cache->cur = b;
 }
 
@@ -301,10 +321,10 @@ vb_history_acc_repeated(VbHistoryCache *cache)
 }
 
 void
-vb_history_acc_host(VbHistoryCache *cache, guint host_id, const VbHostSample *hs,
+vb_history_acc_host(VbHistoryCache *cache, VbHistoryLast *slot, const VbHostSample *hs,
                     gboolean have_cpu, double usage, gint64 interval_us)
 {
-    Acc *a = acc_get(cache->cur, FALSE, host_id);
+    Acc *a = acc_of_slot(cache, FALSE, slot);
 
     a->n_samples++;
     if (have_cpu)
@@ -326,10 +346,10 @@ vb_history_acc_host(VbHistoryCache *cache, guint host_id, const VbHostSample *hs
 }
 
 void
-vb_history_acc_vm(VbHistoryCache *cache, guint64 key, gboolean have_cpu, double usage,
-                  gint64 interval_us, guint64 rss_mib)
+vb_history_acc_vm(VbHistoryCache *cache, VbHistoryLast *slot, gboolean have_cpu,
+                  double usage, gint64 interval_us, guint64 rss_mib)
 {
-    Acc *a = acc_get(cache->cur, TRUE, key);
+    Acc *a = acc_of_slot(cache, TRUE, slot);
     double rss = (double) (gint64) rss_mib;
 
     a->n_samples++;

@@ -22,6 +22,8 @@
 /* An open bucket of an aggregate level: per host and per guest on a host,
  * what its aggregate row is made of (history-acc.c). */
 typedef struct VbHistoryBucket VbHistoryBucket;
+/* An accumulator of a host, or of a guest on a host, in a bucket. */
+typedef struct VbHistoryAcc VbHistoryAcc;
 
 /* The counters of the newest raw row of a host, or of a guest on a host:
  * what the next sample takes its deltas against. */
@@ -32,6 +34,11 @@ typedef struct {
     guint64 busy_ns;      /* host: cpu_busy_ns; guest: cpu_time_ns */
     guint64 total_ns;     /* host: cpu_total_ns; guest: 0 */
     gboolean up;          /* host up, guest running */
+    /* The key's accumulator in the 5-minute bucket numbered acc_serial
+     * (VbHistoryCache.serials), so that a row finds it without a hash
+     * lookup; stale when that bucket is no longer the current one. */
+    guint64 acc_serial;
+    VbHistoryAcc *acc;
 } VbHistoryLast;
 
 /* The names and newest counters of the history, kept beside the store's
@@ -53,6 +60,7 @@ typedef struct {
     GPtrArray *closing[VB_HISTORY_LEVEL_LAST];
     VbHistoryBucket *cur; /* the 5-minute bucket of the sample being written */
     VbHistoryBucket *late; /* rows of a sample into a closing bucket: ignored (owned) */
+    guint64 serials;      /* 5-minute buckets numbered so far (VbHistoryLast.acc_serial) */
 } VbHistoryCache;
 
 /* The store's cache, loaded or reloaded when another connection wrote
@@ -93,12 +101,15 @@ void vb_history_bucket_free(VbHistoryBucket *b);
 void vb_history_acc_loaded(VbHistoryCache *cache, gint64 latest_us, gint64 five_min_done_us);
 /* Starts adding the rows of a sample taken at @time_us. */
 void vb_history_acc_sample(VbHistoryCache *cache, gint64 time_us);
-/* Adds a host row of the current sample (its CPU usage when @have_cpu). */
-void vb_history_acc_host(VbHistoryCache *cache, guint host_id, const VbHostSample *hs,
+/* Adds a host row of the current sample (its CPU usage when @have_cpu);
+ * @slot is the host's (vb_history_cache_slot()), whose accumulator fields
+ * this keeps. */
+void vb_history_acc_host(VbHistoryCache *cache, VbHistoryLast *slot, const VbHostSample *hs,
                          gboolean have_cpu, double usage, gint64 interval_us);
-/* Adds a guest row (@key: vb_history_vm_key()) of the current sample. */
-void vb_history_acc_vm(VbHistoryCache *cache, guint64 key, gboolean have_cpu, double usage,
-                       gint64 interval_us, guint64 rss_mib);
+/* Adds a guest row of the current sample (@slot: the guest-on-host's, whose
+ * key is vb_history_vm_key()). */
+void vb_history_acc_vm(VbHistoryCache *cache, VbHistoryLast *slot, gboolean have_cpu,
+                       double usage, gint64 interval_us, guint64 rss_mib);
 /* The current sample wrote a row over another of its own (same host, or
  * same guest on a host): its bucket goes to SQL. */
 void vb_history_acc_repeated(VbHistoryCache *cache);

@@ -190,6 +190,42 @@ insert_sample(VbStore *store, gint64 time_us, gint64 *ret_id, GError **error)
     return TRUE;
 }
 
+/* The insert of a sample's raw rows into @table with ?1 bound to
+ * @sample_id: prepared (looked up) once per sample, not per row; each row
+ * binds every other parameter, and stepping resets the statement but keeps
+ * the bindings. */
+static sqlite3_stmt *
+raw_insert(VbStore *store, gboolean vm, gint64 sample_id, GError **error)
+{
+    sqlite3_stmt *stmt = vb_store_prepare(
+        store,
+        vm ? "INSERT OR REPLACE INTO vm_raw(sample, vm, host, running, vcpus, cpu_time_ns,"
+             " cpu_usage, interval_us, memory_mib, rss_mib, disk_allocation_mib)"
+             " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"
+           : "INSERT OR REPLACE INTO host_raw(sample, host, time_us, mono_us, up, reason,"
+             " cpu_cores, cpu_busy_ns, cpu_total_ns, cpu_usage, interval_us, memory_total_mib,"
+             " memory_free_mib, storage_total_gib, storage_free_gib, n_vms, n_running)"
+             " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16,"
+             " ?17)",
+        error);
+
+    if (stmt)
+        sqlite3_bind_int64(stmt, 1, sample_id);
+    return stmt;
+}
+
+/* Overwrites the counters of @slot with @last's, keeping its accumulator. */
+static void
+last_set(VbHistoryLast *slot, const VbHistoryLast *last)
+{
+    slot->key = last->key;
+    slot->sample = last->sample;
+    slot->mono_us = last->mono_us;
+    slot->busy_ns = last->busy_ns;
+    slot->total_ns = last->total_ns;
+    slot->up = last->up;
+}
+
 /* Binds interval and usage: NULLs when @have is FALSE. */
 static void
 bind_usage(sqlite3_stmt *stmt, int col, gboolean have, double usage, gint64 interval_us)
@@ -217,16 +253,16 @@ host_usage(const VbHostSample *hs, const VbHistoryLast *prev, double *ret_usage,
                                                   ret_usage);
 }
 
+/* Writes host row @hs with @stmt (the sample's host insert, ?1 bound). */
 static gboolean
-record_host(VbStore *store, VbHistoryCache *cache, const VbHostSample *hs, guint host_id,
-            gint64 sample_id, GError **error)
+record_host(VbStore *store, VbHistoryCache *cache, sqlite3_stmt *stmt, const VbHostSample *hs,
+            guint host_id, gint64 sample_id, GError **error)
 {
     VbHistoryLast last = { .key = host_id, .sample = sample_id, .mono_us = hs->monotonic_us,
                            .busy_ns = hs->cpu_busy_ns, .total_ns = hs->cpu_total_ns,
                            .up = hs->up };
     gboolean found;
     VbHistoryLast *slot = vb_history_cache_slot(cache, host_id, &found);
-    sqlite3_stmt *stmt;
     double usage = 0.0;
     gint64 interval = 0;
     gboolean have = host_usage(hs, found ? slot : NULL, &usage, &interval);
@@ -234,16 +270,6 @@ record_host(VbStore *store, VbHistoryCache *cache, const VbHostSample *hs, guint
 
     for (guint i = 0; hs->vms && i < hs->vms->len; i++)
         n_running += g_array_index(hs->vms, VbVmSample, i).running ? 1 : 0;
-    stmt = vb_store_prepare(
-        store,
-        "INSERT OR REPLACE INTO host_raw(sample, host, time_us, mono_us, up, reason,"
-        " cpu_cores, cpu_busy_ns, cpu_total_ns, cpu_usage, interval_us, memory_total_mib,"
-        " memory_free_mib, storage_total_gib, storage_free_gib, n_vms, n_running)"
-        " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)",
-        error);
-    if (!stmt)
-        return FALSE;
-    sqlite3_bind_int64(stmt, 1, sample_id);
     sqlite3_bind_int64(stmt, 2, host_id);
     sqlite3_bind_int64(stmt, 3, hs->timestamp_us);
     sqlite3_bind_int64(stmt, 4, hs->monotonic_us);
@@ -263,8 +289,8 @@ record_host(VbStore *store, VbHistoryCache *cache, const VbHostSample *hs, guint
         return FALSE;
     if (found && slot->sample == sample_id)
         vb_history_acc_repeated(cache);
-    vb_history_acc_host(cache, host_id, hs, have, usage, interval);
-    *slot = last;
+    vb_history_acc_host(cache, slot, hs, have, usage, interval);
+    last_set(slot, &last);
     return TRUE;
 }
 
@@ -280,9 +306,10 @@ vm_usage(const VmRow *r, const VbHistoryLast *prev, double *ret_usage, gint64 *r
                            ret_usage);
 }
 
+/* Writes guest row @r with @stmt (the sample's guest insert, ?1 bound). */
 static gboolean
-record_vm(VbStore *store, VbHistoryCache *cache, const VmRow *r, gint64 sample_id,
-          GError **error)
+record_vm(VbStore *store, VbHistoryCache *cache, sqlite3_stmt *stmt, const VmRow *r,
+          gint64 sample_id, GError **error)
 {
     const VbVmSample *vs = r->vs;
     VbHistoryLast last = { .key = vb_history_vm_key(r->vm_id, r->host_id), .sample = sample_id,
@@ -290,20 +317,10 @@ record_vm(VbStore *store, VbHistoryCache *cache, const VmRow *r, gint64 sample_i
                            .up = vs->running };
     gboolean found;
     VbHistoryLast *slot = vb_history_cache_slot(cache, last.key, &found);
-    sqlite3_stmt *stmt;
     double usage = 0.0;
     gint64 interval = 0;
     gboolean have = vm_usage(r, found ? slot : NULL, &usage, &interval);
 
-    stmt = vb_store_prepare(
-        store,
-        "INSERT OR REPLACE INTO vm_raw(sample, vm, host, running, vcpus, cpu_time_ns,"
-        " cpu_usage, interval_us, memory_mib, rss_mib, disk_allocation_mib)"
-        " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
-        error);
-    if (!stmt)
-        return FALSE;
-    sqlite3_bind_int64(stmt, 1, sample_id);
     sqlite3_bind_int64(stmt, 2, r->vm_id);
     sqlite3_bind_int64(stmt, 3, r->host_id);
     sqlite3_bind_int(stmt, 4, vs->running ? 1 : 0);
@@ -317,8 +334,8 @@ record_vm(VbStore *store, VbHistoryCache *cache, const VmRow *r, gint64 sample_i
         return FALSE;
     if (found && slot->sample == sample_id)
         vb_history_acc_repeated(cache);
-    vb_history_acc_vm(cache, last.key, have, usage, interval, vs->rss_mib);
-    *slot = last;
+    vb_history_acc_vm(cache, slot, have, usage, interval, vs->rss_mib);
+    last_set(slot, &last);
     return TRUE;
 }
 
@@ -337,12 +354,14 @@ static gboolean
 record_hosts(VbStore *store, VbHistoryCache *cache, const VbSampleSet *set, gint64 sample_id,
              GArray *rows, GError **error)
 {
-    for (guint i = 0; i < set->hosts->len; i++) {
+    sqlite3_stmt *stmt = raw_insert(store, FALSE, sample_id, error);
+
+    for (guint i = 0; stmt && i < set->hosts->len; i++) {
         const VbHostSample *hs = g_ptr_array_index(set->hosts, i);
         guint host_id;
 
         if (!vb_history_cache_id(store, cache, FALSE, hs->host, &host_id, error) ||
-            !record_host(store, cache, hs, host_id, sample_id, error))
+            !record_host(store, cache, stmt, hs, host_id, sample_id, error))
             return FALSE;
         for (guint j = 0; hs->up && hs->vms && j < hs->vms->len; j++) {
             VmRow r = { .host_id = host_id, .hs = hs,
@@ -353,7 +372,7 @@ record_hosts(VbStore *store, VbHistoryCache *cache, const VbSampleSet *set, gint
             g_array_append_val(rows, r);
         }
     }
-    return TRUE;
+    return stmt != NULL;
 }
 
 /* Records @set; the cache it used goes in @ret_cache. */
@@ -363,6 +382,7 @@ record_set(VbStore *store, const VbSampleSet *set, VbHistoryCache **ret_cache, G
     VbHistoryCache *cache = vb_history_cache_get(store, error);
     g_autoptr(GArray) rows = g_array_new(FALSE, FALSE, sizeof(VmRow));
     gint64 sample_id, time_us = sample_set_time(set);
+    sqlite3_stmt *stmt;
 
     if (!cache || !insert_sample(store, time_us, &sample_id, error))
         return FALSE;
@@ -372,10 +392,11 @@ record_set(VbStore *store, const VbSampleSet *set, VbHistoryCache **ret_cache, G
         return FALSE;
     /* In key order, every insert lands at the end of the table's b-tree. */
     g_array_sort(rows, vm_row_cmp); /* qsort's NULL data of an empty array is UB */
-    for (guint i = 0; i < rows->len; i++)
-        if (!record_vm(store, cache, &g_array_index(rows, VmRow, i), sample_id, error))
+    stmt = raw_insert(store, TRUE, sample_id, error);
+    for (guint i = 0; stmt && i < rows->len; i++)
+        if (!record_vm(store, cache, stmt, &g_array_index(rows, VmRow, i), sample_id, error))
             return FALSE;
-    return TRUE;
+    return stmt != NULL;
 }
 
 gboolean
