@@ -37,7 +37,8 @@ typedef struct _VbStore VbStore;
  * @path, or an in-memory one for ":memory:" (transfer full). Sets WAL mode,
  * a busy timeout and foreign keys, and creates schema_versions. On failure
  * returns NULL with VB_ERROR_DATABASE ("PATH: cannot open database: ...") or
- * VB_ERROR_IO when the folder cannot be created. */
+ * VB_ERROR_IO when the folder cannot be created. A store is not thread-safe:
+ * one thread at a time (SQLite's connection mutex is off). */
 VbStore *vb_store_open(const char *path, GError **error);
 /* Finalizes every cached statement and closes. Accepts NULL. */
 void vb_store_free(VbStore *store);
