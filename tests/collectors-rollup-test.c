@@ -633,9 +633,8 @@ START_TEST(test_rollup_failed_prune)
 
     for (guint k = 0; k < 2; k++) {
         g_autofree char *path = g_strdup_printf("%s/%s.db", dir, k ? "failed" : "clean");
-        VbStore *store = vb_store_open(path, &error);
+        VbStore *store = open_history(path);
 
-        ck_assert_msg(store && vb_history_init(store, &error), "%s", error ? error->message : "");
         for (gint64 t = START_S; t <= now_s; t += 30)
             record_one(store, t);
         if (k == 1) {
@@ -652,12 +651,7 @@ START_TEST(test_rollup_failed_prune)
                       error ? error->message : "");
         vb_test_render_levels(k ? failed_out : clean_out, store);
         vb_store_free(store);
-        for (guint i = 0; i < 3; i++) {
-            g_autofree char *file = g_strconcat(path, (const char *[]){ "", "-wal", "-shm" }[i],
-                                                NULL);
-
-            g_unlink(file);
-        }
+        remove_file(path);
     }
     ck_assert_msg(strstr(clean_out->str, "vm1") != NULL, "no aggregate rows: %s", clean_out->str);
     assert_same_lines("failed prune", "clean", clean_out->str, "after a failure", failed_out->str);
